@@ -1,0 +1,31 @@
+# Per-target compiler settings: warnings, sanitizers, fuzzing instrumentation.
+# Applied to every target this project builds; never through global CMAKE_CXX_FLAGS.
+
+# Warnings every target is held to; MLOPS_WERROR turns them into errors (CI does).
+function(mlops_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  if(MLOPS_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# Sanitizers named in MLOPS_SANITIZE (e.g. "address,undefined" or "thread"), and
+# coverage instrumentation for libFuzzer when MLOPS_BUILD_FUZZERS is on.
+function(mlops_set_instrumentation target)
+  if(MLOPS_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${MLOPS_SANITIZE} -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${MLOPS_SANITIZE})
+  endif()
+  if(MLOPS_BUILD_FUZZERS)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
+endfunction()
+
+# Everything above, for a target of this project.
+function(mlops_configure_target target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF POSITION_INDEPENDENT_CODE ON)
+  mlops_set_warnings(${target})
+  mlops_set_instrumentation(${target})
+endfunction()

@@ -1,0 +1,429 @@
+#include "mlops/messaging/message_builder.h"
+
+#include <flatbuffers/flatbuffers.h>
+#include <flatbuffers/flexbuffers.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "messaging/owned_buffer.h"
+#include "messaging/value_encoding.h"
+#include "mlops/messaging/detail/mlops_message_generated.h"
+
+namespace mlops::messaging {
+namespace {
+
+using flatbuffers::uoffset_t;
+
+constexpr std::size_t kDefaultCapacity = 1024;
+// Nested FlexBuffers read scalars of up to 8 bytes in place.
+constexpr std::size_t kFlexAlignment = 8;
+// Room for the table, vtable and root offset on top of the fields' bytes.
+constexpr std::size_t kTableOverhead = 256;
+
+constexpr std::array<wire::ListFields, 4> kListFlags = {
+    wire::ListFields::topic, wire::ListFields::next_task, wire::ListFields::output,
+    wire::ListFields::recipient};
+
+}  // namespace
+
+// Offsets of objects already written into `fbb` (0 = unset), plus the scalars that go
+// into the table at build(). Objects are written as each with_* is called; an
+// overwritten object is wiped in place and left behind as zeroed, unreferenced bytes.
+struct MessageBuilder::State {
+  explicit State(std::size_t capacity) : fbb(capacity) {}
+
+  flatbuffers::FlatBufferBuilder fbb;
+  // No key or string pooling: pooling keeps a std::set, which allocates per key.
+  flexbuffers::Builder flex{256, flexbuffers::BUILDER_FLAG_NONE};
+  bool finished = false;  // fbb holds a finished message that build_view() handed out.
+
+  uoffset_t creator = 0;
+  uoffset_t user_message = 0;
+  std::array<uoffset_t, 4> lists{};
+  std::uint8_t list_flags = 0;
+
+  MessageType msg_type = MessageType::OTHER;
+  CreatorType creator_type = CreatorType::UNKNOWN;
+  std::optional<Stage> stage;
+  std::int32_t retries = 0;
+  std::optional<MessageId> id;
+  std::optional<std::int64_t> timestamp;
+
+  struct Arg {
+    uoffset_t key;
+    uoffset_t value;
+    uoffset_t table;
+  };
+  std::vector<Arg> args;
+  // Reused scratch space, so steady-state building allocates nothing.
+  std::vector<flatbuffers::Offset<flatbuffers::String>> list_scratch;
+  std::vector<flatbuffers::Offset<wire::Argument>> arg_scratch;
+
+  std::uint8_t* address(uoffset_t offset) {
+    return fbb.GetCurrentBufferPointer() + fbb.GetSize() - offset;
+  }
+  std::string_view string_at(uoffset_t offset) {
+    const auto* text = reinterpret_cast<const flatbuffers::String*>(address(offset));
+    return {text->c_str(), text->size()};
+  }
+
+  void wipe_string(uoffset_t offset) {
+    auto* start = address(offset);
+    const auto length = flatbuffers::ReadScalar<uoffset_t>(start);
+    std::memset(start, 0, sizeof(uoffset_t) + length + 1);  // Length, bytes, terminator.
+  }
+  void wipe_byte_vector(uoffset_t offset) {
+    auto* start = address(offset);
+    const auto length = flatbuffers::ReadScalar<uoffset_t>(start);
+    std::memset(start, 0, sizeof(uoffset_t) + length);
+  }
+  void wipe_string_vector(uoffset_t offset) {
+    auto* start = address(offset);
+    const auto count = flatbuffers::ReadScalar<uoffset_t>(start);
+    for (uoffset_t i = 0; i < count; ++i) {
+      auto* slot = start + sizeof(uoffset_t) * (1 + i);
+      auto* text = slot + flatbuffers::ReadScalar<uoffset_t>(slot);
+      const auto length = flatbuffers::ReadScalar<uoffset_t>(text);
+      std::memset(text, 0, sizeof(uoffset_t) + length + 1);
+    }
+    std::memset(start, 0, sizeof(uoffset_t) * (1 + count));
+  }
+
+  void check_room(std::size_t extra) const {
+    if (fbb.GetSize() + extra + kTableOverhead >= kAbsoluteMaxMessageBytes) {
+      throw std::length_error("mlops: message would reach 2 GiB, the FlatBuffers limit");
+    }
+  }
+};
+
+MessageBuilder::MessageBuilder() : MessageBuilder(kDefaultCapacity) {}
+MessageBuilder::MessageBuilder(std::size_t initial_capacity)
+    : state_(std::make_unique<State>(initial_capacity)) {}
+MessageBuilder::MessageBuilder(MessageBuilder&&) noexcept = default;
+MessageBuilder& MessageBuilder::operator=(MessageBuilder&&) noexcept = default;
+MessageBuilder::~MessageBuilder() = default;
+
+void MessageBuilder::reset() noexcept {
+  auto& s = *state_;
+  s.fbb.Clear();
+  s.finished = false;
+  s.creator = 0;
+  s.user_message = 0;
+  s.lists = {};
+  s.list_flags = 0;
+  s.msg_type = MessageType::OTHER;
+  s.creator_type = CreatorType::UNKNOWN;
+  s.stage.reset();
+  s.retries = 0;
+  s.id.reset();
+  s.timestamp.reset();
+  s.args.clear();
+}
+
+// A builder that handed out a view starts over on its next use, so the view stays
+// intact until then.
+MessageBuilder::State& MessageBuilder::writable() noexcept {
+  if (state_->finished) reset();
+  return *state_;
+}
+
+MessageBuilder& MessageBuilder::with_msg_type(MessageType type) {
+  auto& s = writable();
+  s.msg_type = type;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_creator(std::string_view creator) {
+  auto& s = writable();
+  s.check_room(creator.size());
+  if (s.creator != 0) s.wipe_string(s.creator);
+  s.creator = s.fbb.CreateString(creator.data(), creator.size()).o;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_user_msg(std::string_view message) {
+  auto& s = writable();
+  s.check_room(message.size());
+  if (s.user_message != 0) s.wipe_string(s.user_message);
+  s.user_message = s.fbb.CreateString(message.data(), message.size()).o;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_creator_type(std::string_view creator_type) {
+  return with_creator_type(normalize_creator_type(creator_type));
+}
+
+MessageBuilder& MessageBuilder::with_creator_type(CreatorType creator_type) {
+  auto& s = writable();
+  s.creator_type = creator_type;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_stage(Stage stage) {
+  auto& s = writable();
+  s.stage = stage;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_retries(std::int32_t retries) {
+  auto& s = writable();
+  s.retries = retries;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_id(MessageId id) {
+  auto& s = writable();
+  s.id = id;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_timestamp(std::int64_t unix_ns) {
+  auto& s = writable();
+  s.timestamp = unix_ns;
+  return *this;
+}
+
+// --- List fields ---------------------------------------------------------------------
+
+void MessageBuilder::begin_list(ListField field) {
+  auto& s = writable();
+  auto& slot = s.lists[static_cast<std::size_t>(field)];
+  if (slot != 0) s.wipe_string_vector(slot);
+  slot = 0;
+  s.list_scratch.clear();
+}
+
+void MessageBuilder::add_list_element(std::string_view value) {
+  auto& s = *state_;
+  s.check_room(value.size() + sizeof(uoffset_t) * (s.list_scratch.size() + 2));
+  s.list_scratch.push_back(s.fbb.CreateString(value.data(), value.size()));
+}
+
+MessageBuilder& MessageBuilder::end_list(ListField field, bool given_as_list) {
+  auto& s = *state_;
+  const auto index = static_cast<std::size_t>(field);
+  s.lists[index] = s.fbb.CreateVector(s.list_scratch).o;
+  const auto flag = static_cast<std::uint8_t>(kListFlags[index]);
+  s.list_flags = given_as_list ? (s.list_flags | flag) : (s.list_flags & ~flag);
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::set_one(ListField field, std::string_view value) {
+  begin_list(field);
+  add_list_element(value);
+  return end_list(field, false);
+}
+
+MessageBuilder& MessageBuilder::set_many(ListField field,
+                                         std::initializer_list<std::string_view> values) {
+  begin_list(field);
+  for (const auto value : values) add_list_element(value);
+  return end_list(field, true);
+}
+
+MessageBuilder& MessageBuilder::with_topic(std::string_view topic) {
+  return set_one(ListField::kTopic, topic);
+}
+MessageBuilder& MessageBuilder::with_topic(std::initializer_list<std::string_view> topics) {
+  return set_many(ListField::kTopic, topics);
+}
+MessageBuilder& MessageBuilder::with_next_task(std::string_view task) {
+  return set_one(ListField::kNextTask, task);
+}
+MessageBuilder& MessageBuilder::with_next_task(std::initializer_list<std::string_view> tasks) {
+  return set_many(ListField::kNextTask, tasks);
+}
+MessageBuilder& MessageBuilder::with_output(std::string_view output) {
+  return set_one(ListField::kOutput, output);
+}
+MessageBuilder& MessageBuilder::with_output(std::initializer_list<std::string_view> outputs) {
+  return set_many(ListField::kOutput, outputs);
+}
+MessageBuilder& MessageBuilder::with_recipient(std::string_view recipient) {
+  return set_one(ListField::kRecipient, recipient);
+}
+MessageBuilder& MessageBuilder::with_recipient(
+    std::initializer_list<std::string_view> recipients) {
+  return set_many(ListField::kRecipient, recipients);
+}
+
+// --- Additional arguments ------------------------------------------------------------
+
+MessageBuilder& MessageBuilder::with_raw_argument(std::string_view key,
+                                                  std::span<const std::uint8_t> flexbuffer) {
+  auto& s = writable();
+  s.check_room(key.size() + flexbuffer.size() + kFlexAlignment + 32);
+  auto existing = std::find_if(s.args.begin(), s.args.end(),
+                               [&](const State::Arg& arg) { return s.string_at(arg.key) == key; });
+  if (existing != s.args.end()) {
+    s.wipe_string(existing->key);
+    s.wipe_byte_vector(existing->value);
+  }
+  const auto key_offset = s.fbb.CreateString(key.data(), key.size());
+  s.fbb.ForceVectorAlignment(flexbuffer.size(), 1, kFlexAlignment);
+  const auto value_offset = s.fbb.CreateVector(flexbuffer.data(), flexbuffer.size());
+  const auto table = wire::CreateArgument(s.fbb, key_offset, value_offset);
+  const State::Arg arg{key_offset.o, value_offset.o, table.o};
+  if (existing != s.args.end()) {
+    *existing = arg;
+  } else {
+    s.args.push_back(arg);
+  }
+  return *this;
+}
+
+template <typename Write>
+MessageBuilder& MessageBuilder::with_encoded_argument(std::string_view key, Write&& write) {
+  auto& flex = state_->flex;
+  flex.Clear();
+  write(flex);
+  flex.Finish();
+  const auto& bytes = flex.GetBuffer();
+  return with_raw_argument(key, {bytes.data(), bytes.size()});
+}
+
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, std::nullptr_t) {
+  return with_encoded_argument(key, [](flexbuffers::Builder& flex) { flex.Null(); });
+}
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, bool value) {
+  return with_encoded_argument(key, [&](flexbuffers::Builder& flex) { flex.Bool(value); });
+}
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
+                                                         std::int64_t value) {
+  return with_encoded_argument(key, [&](flexbuffers::Builder& flex) { flex.Int(value); });
+}
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, double value) {
+  return with_encoded_argument(key, [&](flexbuffers::Builder& flex) { flex.Double(value); });
+}
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
+                                                         std::string_view value) {
+  return with_encoded_argument(
+      key, [&](flexbuffers::Builder& flex) { flex.String(value.data(), value.size()); });
+}
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
+                                                         std::span<const std::byte> bytes) {
+  return with_encoded_argument(
+      key, [&](flexbuffers::Builder& flex) { flex.Blob(bytes.data(), bytes.size()); });
+}
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
+                                                         const Value& value) {
+  if (value.depth() > kMaxValueDepth) {
+    throw std::invalid_argument("mlops: additional argument '" + std::string(key) +
+                                "' nests deeper than " + std::to_string(kMaxValueDepth) +
+                                " levels");
+  }
+  return with_encoded_argument(
+      key, [&](flexbuffers::Builder& flex) { detail::encode_value(flex, value); });
+}
+
+MessageBuilder& MessageBuilder::with_additional_arguments(const Value::Map& arguments) {
+  for (const auto& [key, value] : arguments) with_additional_argument(key, value);
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_additional_data(const Value& data) {
+  if (const auto* map = data.if_map()) return with_additional_arguments(*map);
+  return with_additional_argument("additional_data", data);
+}
+
+// --- Finishing -----------------------------------------------------------------------
+
+void MessageBuilder::finish() {
+  auto& s = *state_;
+  auto& fbb = s.fbb;
+
+  std::int64_t now = 0;
+  if (!s.id || !s.timestamp) now = unix_now_ns();
+  const std::int64_t timestamp = s.timestamp.value_or(now);
+  const MessageId id = s.id ? *s.id : MessageId::generate(now);
+
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::Argument>>> args;
+  if (!s.args.empty()) {
+    // Sorted by key so readers find a key by binary search.
+    std::sort(s.args.begin(), s.args.end(), [&](const State::Arg& a, const State::Arg& b) {
+      return s.string_at(a.key) < s.string_at(b.key);
+    });
+    s.arg_scratch.clear();
+    for (const auto& arg : s.args) s.arg_scratch.emplace_back(arg.table);
+    args = fbb.CreateVector(s.arg_scratch);
+  }
+
+  const wire::MessageId wire_id(id.hi, id.lo);
+  wire::MessageBuilder table(fbb);
+  // Widest first, as flatc's own Create functions do, to keep padding down.
+  table.add_timestamp_ns(timestamp);
+  table.add_id(&wire_id);
+  if (!args.IsNull()) table.add_additional_arguments(args);
+  const auto add_list = [&](ListField field, auto add) {
+    const auto offset = s.lists[static_cast<std::size_t>(field)];
+    if (offset != 0) (table.*add)(flatbuffers::Offset<flatbuffers::Vector<
+                                      flatbuffers::Offset<flatbuffers::String>>>(offset));
+  };
+  add_list(ListField::kTopic, &wire::MessageBuilder::add_topic);
+  add_list(ListField::kNextTask, &wire::MessageBuilder::add_next_task);
+  add_list(ListField::kOutput, &wire::MessageBuilder::add_output);
+  add_list(ListField::kRecipient, &wire::MessageBuilder::add_recipient);
+  if (s.creator != 0) table.add_creator(flatbuffers::Offset<flatbuffers::String>(s.creator));
+  if (s.user_message != 0) {
+    table.add_user_message(flatbuffers::Offset<flatbuffers::String>(s.user_message));
+  }
+  table.add_retries(s.retries);
+  table.add_msg_type(static_cast<wire::MessageType>(s.msg_type));
+  table.add_creator_type(static_cast<wire::CreatorType>(s.creator_type));
+  if (s.stage) table.add_stage(static_cast<wire::Stage>(*s.stage));
+  table.add_list_fields(static_cast<wire::ListFields>(s.list_flags));
+  wire::FinishMessageBuffer(fbb, table.Finish());
+}
+
+MLOpsMessage MessageBuilder::build() {
+  auto& s = writable();
+  finish();
+  auto owned = detail::copy_to_owned_buffer({s.fbb.GetBufferPointer(), s.fbb.GetSize()});
+  reset();
+  return MLOpsMessage::trusted(owned.data, owned.size, std::move(owned.owner));
+}
+
+MLOpsMessage MessageBuilder::build_view() {
+  auto& s = writable();
+  finish();
+  s.finished = true;
+  return MLOpsMessage::trusted(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
+}
+
+// --- Copying a message ---------------------------------------------------------------
+
+MessageBuilder MessageBuilder::from_message(const MLOpsMessage& message) {
+  MessageBuilder builder;
+  builder.with_msg_type(message.message_type()).with_creator_type(message.creator_type());
+  builder.with_retries(message.retries());
+  if (const auto creator = message.creator()) builder.with_creator(*creator);
+  if (const auto text = message.user_message()) builder.with_user_msg(*text);
+  if (const auto stage = message.stage()) builder.with_stage(*stage);
+  const auto copy_list = [&](ListField field, const StringList& values) {
+    if (values.empty() && !values.is_list()) return;
+    builder.begin_list(field);
+    for (const auto value : values) builder.add_list_element(value);
+    builder.end_list(field, values.is_list());
+  };
+  copy_list(ListField::kTopic, message.topic());
+  copy_list(ListField::kNextTask, message.next_task());
+  copy_list(ListField::kOutput, message.output());
+  copy_list(ListField::kRecipient, message.recipient());
+  for (std::size_t i = 0; i < message.additional_argument_count(); ++i) {
+    const auto raw = message.raw_argument_at(i);
+    if (raw.flexbuffer.empty()) {
+      builder.with_additional_argument(raw.key, nullptr);  // A foreign writer left it out.
+    } else {
+      builder.with_raw_argument(raw.key, raw.flexbuffer);
+    }
+  }
+  return builder;
+}
+
+}  // namespace mlops::messaging
