@@ -145,7 +145,8 @@ class MLOpsMessage {
     return *stamp;
   }
 
-  /// The message as JSON text, through FlatBuffers' own text generator and the schema.
+  /// The message as one line of JSON, through FlatBuffers' own text generator and the
+  /// schema. Bytes and non-UTF-8 text appear as "\xNN" escapes (which from_json reads back).
   /// @return the text, or kInternal if the generator fails (a bug).
   [[nodiscard]] Result<std::string> to_json() const;
 

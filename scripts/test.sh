@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The README's second command: build and pass the whole test suite.
+#   Release (g++, -Werror): every test, the examples, the install test, a quick benchmark run.
+#   ASan+UBSan (clang++, -Werror): every test.
+#   TSan (clang++): every test labelled "concurrent".
+#   libFuzzer (clang++, ASan+UBSan): from_bytes for MLOPS_FUZZ_SECONDS (default 60).
+# Exits non-zero on the first failure. MLOPS_TEST_QUICK=1 runs only the Release part.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+fuzz_seconds="${MLOPS_FUZZ_SECONDS:-60}"
+passed=0
+failed=0
+started=$(date +%s)
+
+step() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
+
+# Runs ctest for a preset, adding its counts to the totals.
+run_ctest() {
+  local preset=$1 log
+  log=$(mktemp)
+  local status=0
+  ctest --preset "$preset" 2>&1 | tee "$log" || status=$?
+  local line
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1 || true)
+  rm -f "$log"
+  if [ -n "$line" ]; then
+    local total fails
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    fails=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    passed=$((passed + total - fails))
+    failed=$((failed + fails))
+  fi
+  if [ "$status" -ne 0 ]; then
+    echo "ctest ($preset) failed"
+    echo "tests: $passed passed, $((failed > 0 ? failed : 1)) failed"
+    exit 1
+  fi
+}
+
+step "Release build (g++)"
+cmake --preset release >/dev/null
+cmake --build --preset release
+run_ctest release
+
+step "Examples"
+for example in build/release/examples/example_*; do
+  echo "--- $example"
+  "$example" >/dev/null
+done
+
+step "Install and find_package"
+rm -rf build/install-root build/install-test
+cmake --install build/release --prefix build/install-root >/dev/null
+cmake -S tests/install -B build/install-test -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/install-root" >/dev/null
+cmake --build build/install-test
+build/install-test/install_test
+
+if [ -x bench/run ]; then
+  step "Benchmarks, once briefly (no timing asserted)"
+  bench/run --quick
+fi
+
+if [ "${MLOPS_TEST_QUICK:-0}" != 1 ]; then
+  step "ASan + UBSan build (clang++)"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  run_ctest asan
+
+  step "TSan build (clang++), concurrent tests"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan
+  if ctest --preset tsan -N | grep -q "Total Tests: 0"; then
+    echo "no concurrent tests yet"
+  else
+    run_ctest tsan
+  fi
+
+  step "libFuzzer: from_bytes for ${fuzz_seconds}s"
+  cmake --preset fuzz -DMLOPS_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+  cmake --build --preset fuzz
+  run_ctest fuzz
+fi
+
+step "Done"
+echo "tests: $passed passed, $failed failed"
