@@ -1,0 +1,101 @@
+#pragma once
+/// \file Consumer: receives MLOpsMessages from the topics it subscribes to.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlops/messaging/mlops_message.h"
+#include "mlops/orchestration/consumer_options.h"
+#include "mlops/orchestration/message_filter.h"
+#include "mlops/orchestration/orchestration.h"
+#include "mlops/orchestration/status.h"
+#include "mlops/orchestration/topic_list.h"
+#include "mlops/result.h"
+
+namespace mlops::orchestration {
+
+/// How long receive() waits when not told.
+inline constexpr std::chrono::milliseconds kDefaultReceiveTimeout{1000};
+
+/// Receives messages from its subscriptions as a member of a consumer group: every group
+/// sees every message, the members of one group share them. Delivery is at-least-once:
+/// what receive() handed out and commit() did not cover comes again to the group after
+/// this consumer closes (or unsubscribes). Every payload is verified; a foreign or corrupt
+/// one is skipped, counted in stats() and reported through the log hook.
+///
+///   auto consumer = Consumer::create("etl-done", orch, {.group = "train"}).value();
+///   for (const auto& msg : consumer.receive()) {
+///     std::cout << to_string(msg.creator_type()) << ' ' << msg.user_message().value_or("") << '\n';
+///   }
+///
+/// Thread-safety: one thread at a time; give each thread its own Consumer.
+class Consumer {
+ public:
+  /// A consumer of `subscription` (possibly none yet) on `orchestration`.
+  /// @return the consumer, or kInvalidArgument naming an invalid topic, or the backend's error.
+  static Result<Consumer> create(TopicList subscription, const Orchestration& orchestration,
+                                 ConsumerOptions options = {});
+
+  /// Takes over `other`, which is left closed.
+  Consumer(Consumer&& other) noexcept;
+  /// Closes this one, then takes over `other`, which is left closed.
+  Consumer& operator=(Consumer&& other) noexcept;
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  /// Closes the consumer (see close()).
+  ~Consumer();
+
+  /// Subscribes to `topics`: instead of the current subscriptions when `override`, else
+  /// in addition to them. Topics left hand their uncommitted messages back to the group.
+  /// @return success, or kInvalidArgument naming an invalid topic (nothing changes),
+  ///         kUnavailable when closed, or the backend's error.
+  Result<void> subscribe(TopicList topics, bool override = true);
+  /// Leaves every topic (uncommitted messages go back to the group).
+  /// @return success, or kUnavailable when closed.
+  Result<void> unsubscribe();
+  /// The topics subscribed to, in the order given.
+  [[nodiscard]] const std::vector<std::string>& subscriptions() const noexcept;
+
+  /// Waits up to `timeout` for messages that pass `filter` and returns at most `max` of
+  /// them (0: ConsumerOptions::max_batch); returns as soon as one batch has any. Empty on
+  /// timeout, when closed and without subscriptions (the filled overload says which).
+  [[nodiscard]] std::vector<messaging::MLOpsMessage> receive(
+      MessageFilter filter = {}, std::chrono::milliseconds timeout = kDefaultReceiveTimeout,
+      std::size_t max = 0);
+  /// As above, accepting every message.
+  [[nodiscard]] std::vector<messaging::MLOpsMessage> receive(std::chrono::milliseconds timeout,
+                                                             std::size_t max = 0);
+  /// As above, filling `out` (cleared first): no allocation once `out` has grown.
+  /// @return kOk (at least one message); kTimeout (none within `timeout`); kNoTopic (no
+  ///         subscriptions; returns at once); kClosed; kError.
+  ///         The none backend returns kOk and no messages at once.
+  Status receive(std::vector<messaging::MLOpsMessage>& out, MessageFilter filter = {},
+                 std::chrono::milliseconds timeout = kDefaultReceiveTimeout,
+                 std::size_t max = 0) noexcept;
+
+  /// Marks everything receive() handed out so far (and everything it filtered out or
+  /// skipped) as processed, so the group never gets it again.
+  /// @return kOk; kClosed; kError.
+  Status commit() noexcept;
+
+  /// Leaves the group without committing: uncommitted messages come again to the group.
+  /// Later calls return kClosed or empty. Idempotent.
+  void close() noexcept;
+
+  /// True once close() ran.
+  [[nodiscard]] bool is_closed() const noexcept;
+  /// Counts so far; safe to call from another thread.
+  [[nodiscard]] ConsumerStats stats() const noexcept;
+  /// The options it was created with.
+  [[nodiscard]] const ConsumerOptions& options() const noexcept;
+
+ private:
+  struct Impl;
+  explicit Consumer(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlops::orchestration

@@ -1,0 +1,51 @@
+#pragma once
+/// \file ConsumerOptions: a Consumer's group, starting position, batch size and commits.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "mlops/messaging/mlops_message.h"
+#include "mlops/orchestration/backend_options.h"
+
+namespace mlops::orchestration {
+
+/// Where a consumer group that does not exist yet starts reading.
+enum class OffsetReset : std::uint8_t {
+  kEarliest,  ///< At the oldest message the topic still holds.
+  kLatest,    ///< At the next message sent.
+};
+
+/// How a Consumer behaves. Aggregate: `ConsumerOptions{.group = "train"}`.
+struct ConsumerOptions {
+  /// The consumer group: every group sees every message, and the members of one group
+  /// share them (competing consumers). Empty: a group of this consumer alone that ends
+  /// with it (like kafka-python's group_id=None).
+  std::string group{};
+  /// Where a group that does not exist yet starts. Earliest by default (Kafka's default
+  /// is latest) so a pipeline stage that starts after its producer misses nothing.
+  OffsetReset offset_reset = OffsetReset::kEarliest;
+  /// Most messages one receive() returns when its `max` is 0.
+  std::size_t max_batch = 256;
+  /// When true each receive() first commits what the previous one handed out (Kafka's
+  /// auto-commit); close() never commits, so the last batch comes again to the group.
+  bool auto_commit = true;
+  /// Limits every received payload is verified against.
+  messaging::VerifyLimits verify_limits{};
+  /// Backend settings passed through (e.g. librdkafka's "session.timeout.ms").
+  BackendOptions backend{};
+};
+
+/// Counts of what a Consumer saw.
+struct ConsumerStats {
+  /// Messages handed to the caller by receive().
+  std::uint64_t received = 0;
+  /// Messages the filter rejected (they count as processed at the next commit).
+  std::uint64_t filtered_out = 0;
+  /// Payloads that failed verification (foreign or corrupt): skipped, logged, processed.
+  std::uint64_t skipped_corrupt = 0;
+  /// Successful commits.
+  std::uint64_t commits = 0;
+};
+
+}  // namespace mlops::orchestration

@@ -1,0 +1,73 @@
+#pragma once
+/// \file Orchestration: which backend moves the messages, and where (a URI).
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mlops/orchestration/backend_options.h"
+#include "mlops/result.h"
+
+namespace mlops::orchestration {
+
+namespace detail {
+class Backend;
+}  // namespace detail
+
+/// Which backend moves the messages and where, from a URI:
+///
+///   none:  (or none://)      every call succeeds as a no-op; one warning is logged
+///   inproc://NAME            a named broker inside this process: it lives as long as the
+///                            process; ?max_messages=N&max_bytes=B set its topics' default
+///                            limits. A topic keeps a message until every consumer group
+///                            has committed past it; named groups last as long as the
+///                            broker; a topic without any group keeps its newest messages
+///                            up to its limits, for a group that starts at the earliest.
+///   SCHEME://CONNECTION?key=value&key=value   query pairs become options()
+///
+///   auto orch = Orchestration::from_uri("inproc://pipeline");
+///   if (!orch) { std::cerr << orch.error().message; return 1; }
+///   auto producer = Producer::create(*orch, "etl-done");
+///
+/// Opening never touches the network; networked backends connect lazily.
+/// Copies share the opened backend (for inproc, the broker).
+/// Thread-safety: const after construction; share it between threads freely.
+class Orchestration {
+ public:
+  /// The variable detect() reads.
+  static constexpr std::string_view kEnvironmentVariable = "MLOPS_ORCHESTRATION";
+  /// What detect() uses when the variable is unset (a later release moves it to mmap).
+  static constexpr std::string_view kDefaultUri = "inproc://default";
+
+  /// Parses `uri` and opens its backend.
+  /// @return the orchestration, or kInvalidArgument for a malformed URI or an unknown
+  ///         scheme (the message lists the schemes this build has), or the backend's error.
+  static Result<Orchestration> from_uri(std::string_view uri);
+
+  /// $MLOPS_ORCHESTRATION when set (an error if it is malformed), else kDefaultUri.
+  /// Never probes network hosts.
+  static Result<Orchestration> detect();
+
+  /// The backend's name, lower case: "none", "inproc", ...
+  [[nodiscard]] const std::string& orchestrator() const noexcept { return orchestrator_; }
+  /// Where it is: the inproc broker's name, a Kafka bootstrap list; empty for none.
+  [[nodiscard]] const std::string& connection() const noexcept { return connection_; }
+  /// Options from the URI's query (`?key=value&...`), passed through to the backend.
+  [[nodiscard]] const BackendOptions& options() const noexcept { return options_; }
+  /// The URI in canonical form ("inproc://NAME", "none:", with any options as a query).
+  [[nodiscard]] std::string uri() const;
+
+ private:
+  friend class Producer;
+  friend class Consumer;
+  friend class Admin;
+  friend class OrchestrationBuilder;
+  Orchestration() = default;
+
+  std::string orchestrator_;
+  std::string connection_;
+  BackendOptions options_;
+  std::shared_ptr<detail::Backend> backend_;
+};
+
+}  // namespace mlops::orchestration

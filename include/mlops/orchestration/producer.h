@@ -1,0 +1,83 @@
+#pragma once
+/// \file Producer: sends MLOpsMessages to topics.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlops/messaging/mlops_message.h"
+#include "mlops/orchestration/orchestration.h"
+#include "mlops/orchestration/producer_options.h"
+#include "mlops/orchestration/status.h"
+#include "mlops/orchestration/topic_list.h"
+#include "mlops/result.h"
+
+namespace mlops::orchestration {
+
+/// Sends messages to topics. send() is asynchronous: it returns a Status at once (or, under
+/// BackPressure::kBlock, once there is room). The message's own topics win over the
+/// producer's; a message with several topics goes once to each.
+///
+///   auto producer = Producer::create(orch, "etl-done").value();
+///   if (producer.send(msg) != Status::kOk) { ... }
+///
+/// What "held" means per backend: inproc holds a message once send() returns kOk (in
+/// memory, shared by reference with every consumer; nothing survives the process).
+/// Thread-safety: one thread at a time; give each thread its own Producer.
+class Producer {
+ public:
+  /// A producer on `orchestration` whose messages without topics go to `topics`.
+  /// @return the producer, or kInvalidArgument naming an invalid topic, or the backend's error.
+  static Result<Producer> create(const Orchestration& orchestration, TopicList topics = {},
+                                 ProducerOptions options = {});
+
+  /// Takes over `other`, which is left closed.
+  Producer(Producer&& other) noexcept;
+  /// Closes this one, then takes over `other`, which is left closed.
+  Producer& operator=(Producer&& other) noexcept;
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+  /// Closes the producer (see close()).
+  ~Producer();
+
+  /// Sends `message` to its own topics or, if it has none, to the producer's. A message
+  /// that does not own its bytes (MessageBuilder::build_view()) is copied if the backend
+  /// keeps it. With `flush`, also waits as flush() does.
+  /// @return kOk; kInvalidTopic (nothing sent); kNoTopic (nothing sent); kClosed;
+  ///         kBackPressured (kReturn policy) or kTimeout (kBlock policy) when a topic is
+  ///         full; kTooLarge; kError. With several topics: the first failure, after
+  ///         trying every topic.
+  [[nodiscard]] Status send(const messaging::MLOpsMessage& message, bool flush = false) noexcept;
+
+  /// Sends bytes that may not be a message at all, unverified: for bridges from other
+  /// systems and for tests of what consumers do with foreign payloads.
+  /// @return as send(); kInvalidTopic for an invalid `topic`.
+  [[nodiscard]] Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept;
+
+  /// Waits until the backend holds everything sent so far, up to `timeout`.
+  /// @return kOk; kTimeout; kClosed; kError.
+  [[nodiscard]] Status flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) noexcept;
+
+  /// Flushes (up to ProducerOptions::flush_timeout) and closes; later calls return kClosed.
+  /// Idempotent.
+  /// @return the flush's outcome: kOk, kTimeout, kError; kClosed if already closed.
+  Status close() noexcept;
+
+  /// The producer's default topics.
+  [[nodiscard]] const std::vector<std::string>& topics() const noexcept;
+  /// True once close() ran.
+  [[nodiscard]] bool is_closed() const noexcept;
+  /// Counts so far; safe to call from another thread.
+  [[nodiscard]] ProducerStats stats() const noexcept;
+
+ private:
+  struct Impl;
+  explicit Producer(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlops::orchestration

@@ -1,0 +1,60 @@
+#pragma once
+/// \file ProducerOptions: how a Producer behaves (back-pressure, timeouts, delivery reports).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "mlops/messaging/mlops_message.h"
+#include "mlops/orchestration/backend_options.h"
+#include "mlops/orchestration/status.h"
+
+namespace mlops::orchestration {
+
+/// What send() does when a topic is full.
+enum class BackPressure : std::uint8_t {
+  kBlock,   ///< Wait for room up to ProducerOptions::send_timeout, then return kTimeout.
+  kReturn,  ///< Return Status::kBackPressured at once (Aeron's offer()).
+};
+
+/// The final outcome of one message sent to one topic.
+struct DeliveryReport {
+  /// The topic it was sent to (valid during the callback).
+  std::string_view topic;
+  /// The message (a shared reference to its bytes).
+  messaging::MLOpsMessage message;
+  /// kOk once the backend holds it as its contract says; otherwise why it was lost.
+  Status status;
+};
+
+/// Called once per message and topic that send() accepted, with its final outcome.
+/// inproc calls it inside send(); networked backends from send(), flush() or close().
+/// It must not throw (it runs inside noexcept calls).
+using DeliveryCallback = std::function<void(const DeliveryReport&)>;
+
+/// How a Producer behaves. Aggregate: `ProducerOptions{.back_pressure = BackPressure::kReturn}`.
+struct ProducerOptions {
+  /// What send() does when a topic is full.
+  BackPressure back_pressure = BackPressure::kBlock;
+  /// How long send() waits for room under BackPressure::kBlock.
+  std::chrono::milliseconds send_timeout{1000};
+  /// How long send(msg, true) and close() wait for the backend to hold what was sent.
+  std::chrono::milliseconds flush_timeout{5000};
+  /// Optional delivery report per message and topic.
+  DeliveryCallback on_delivery{};
+  /// Backend settings passed through (e.g. librdkafka's "acks").
+  BackendOptions backend{};
+};
+
+/// Counts of what a Producer did, per message and topic.
+struct ProducerStats {
+  /// Messages the backend accepted.
+  std::uint64_t sent = 0;
+  /// Messages refused for lack of room (kBackPressured or kTimeout).
+  std::uint64_t back_pressured = 0;
+  /// Messages refused for any other reason.
+  std::uint64_t failed = 0;
+};
+
+}  // namespace mlops::orchestration

@@ -1,0 +1,108 @@
+#pragma once
+// The interface every backend implements, one class per role. The public Producer,
+// Consumer and Admin hold one of these and add what all backends share: topic rules,
+// verification, filters, counters, logging.
+//
+// Positions are backend-defined (inproc offsets, mmap cursors, Kafka partition offsets,
+// Redis entry ids); the contract is only that ConsumerBackend::commit() marks everything
+// poll() handed out so far as processed, and close() without it hands that back to the group.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlops/messaging/mlops_message.h"
+#include "mlops/orchestration/backend_options.h"
+#include "mlops/orchestration/consumer_options.h"
+#include "mlops/orchestration/producer_options.h"
+#include "mlops/orchestration/status.h"
+#include "mlops/orchestration/topic_options.h"
+#include "mlops/result.h"
+
+namespace mlops::orchestration::detail {
+
+using Clock = std::chrono::steady_clock;
+/// Every wait in a backend ends at one of these.
+using Deadline = Clock::time_point;
+
+/// A parsed orchestration URI: scheme://connection?options.
+struct Endpoint {
+  std::string scheme;
+  std::string connection;
+  BackendOptions options;
+};
+
+/// One payload a consumer backend hands up to Consumer.
+struct Delivery {
+  /// Set when the payload is a message built or verified in this process and immutable
+  /// since (inproc hands over the producer's own message by reference).
+  std::optional<messaging::MLOpsMessage> message;
+  /// Otherwise the raw payload, verified by Consumer before anyone sees it, and what keeps
+  /// it alive (a broker's message, a mapped segment). Verified in place when 8-byte aligned.
+  std::span<const std::uint8_t> bytes;
+  std::shared_ptr<const void> owner;
+  /// The topic it came from; valid as long as the backend.
+  std::string_view topic;
+};
+
+/// A producer's connection to its backend. Topic names are valid when they get here.
+/// Called from one thread at a time.
+class ProducerBackend {
+ public:
+  virtual ~ProducerBackend() = default;
+  /// Hands `message` to `topic`. The backend must not keep a non-owning message past the
+  /// call (copy its bytes). Calls ProducerOptions::on_delivery for what it accepts.
+  /// @return kOk, kBackPressured, kTimeout, kTooLarge, kClosed, kError.
+  virtual Status send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept = 0;
+  /// Hands unverified bytes to `topic` (bridges and tests). @return as send().
+  virtual Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept = 0;
+  /// Waits until the backend holds everything sent. @return kOk, kTimeout, kError.
+  virtual Status flush(Deadline deadline) noexcept = 0;
+  /// Releases the connection; nothing else is called afterwards.
+  virtual void close() noexcept = 0;
+};
+
+/// A consumer's membership of a group. Called from one thread at a time.
+class ConsumerBackend {
+ public:
+  virtual ~ConsumerBackend() = default;
+  /// Makes `topics` (valid names, no duplicates) the complete subscription. Topics left
+  /// hand their uncommitted payloads back to the group.
+  virtual Result<void> assign(std::span<const std::string> topics) = 0;
+  /// Appends at most `max` payloads to `out`, waiting until `deadline` for the first.
+  /// @return kOk (payloads appended, or none and the backend never waits: none),
+  ///         kTimeout (none by the deadline), kError.
+  virtual Status poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept = 0;
+  /// Marks everything poll() handed out so far as processed. @return kOk, kError.
+  virtual Status commit() noexcept = 0;
+  /// Leaves the group without committing; nothing else is called afterwards.
+  virtual void close() noexcept = 0;
+};
+
+/// An admin connection. Thread-safe.
+class AdminBackend {
+ public:
+  virtual ~AdminBackend() = default;
+  virtual Result<void> validate_connection(Deadline deadline) = 0;
+  /// Topic names, sorted.
+  virtual Result<std::vector<std::string>> topics() = 0;
+  /// Creates `name` (a valid name) unless it exists.
+  virtual Result<void> create_topic(std::string_view name, const TopicOptions& options) = 0;
+};
+
+/// One opened endpoint; makes the role objects. Thread-safe; shared by Orchestration copies.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Result<std::unique_ptr<ProducerBackend>> make_producer(const ProducerOptions& options) = 0;
+  virtual Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) = 0;
+  virtual Result<std::unique_ptr<AdminBackend>> make_admin() = 0;
+};
+
+}  // namespace mlops::orchestration::detail

@@ -1,0 +1,28 @@
+#pragma once
+// What an inproc topic holds per message: the producer's own message, shared by reference
+// with every consumer, or (send_raw) unverified bytes.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "mlops/messaging/mlops_message.h"
+
+namespace mlops::orchestration::detail::inproc {
+
+struct Entry {
+  /// A message from send(): verified when it was built or received, immutable since.
+  std::optional<messaging::MLOpsMessage> message;
+  /// Bytes from send_raw(), in 8-byte words so consumers can verify them in place.
+  std::shared_ptr<const std::uint64_t[]> raw;
+  /// Payload bytes (what the topic's byte limit counts).
+  std::size_t size = 0;
+
+  [[nodiscard]] std::span<const std::uint8_t> raw_bytes() const noexcept {
+    return {reinterpret_cast<const std::uint8_t*>(raw.get()), size};
+  }
+};
+
+}  // namespace mlops::orchestration::detail::inproc

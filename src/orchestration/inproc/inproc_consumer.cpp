@@ -1,0 +1,110 @@
+#include "orchestration/inproc/inproc_consumer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "orchestration/inproc/spin.h"
+
+namespace mlops::orchestration::detail::inproc {
+namespace {
+
+// A consumer without a group gets one of its own; '~' keeps it apart from user names.
+std::string ephemeral_group_name() {
+  static std::atomic<std::uint64_t> counter{0};
+  return "~consumer-" + std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+}  // namespace
+
+InprocConsumer::InprocConsumer(Broker& broker, const ConsumerOptions& options)
+    : broker_(broker),
+      group_(options.group.empty() ? ephemeral_group_name() : options.group),
+      ephemeral_(options.group.empty()),
+      offset_reset_(options.offset_reset) {}
+
+InprocConsumer::~InprocConsumer() { close(); }
+
+Result<void> InprocConsumer::assign(std::span<const std::string> topics) {
+  // Leave the topics no longer wanted (their uncommitted entries go back to the group).
+  std::erase_if(members_, [&](const std::unique_ptr<Member>& member) {
+    const bool kept = std::find(topics.begin(), topics.end(), member->topic->name()) != topics.end();
+    if (!kept) member->topic->leave(*member);
+    return !kept;
+  });
+  // Join the new ones, keeping the subscription's order.
+  std::vector<std::unique_ptr<Member>> members;
+  members.reserve(topics.size());
+  for (const auto& name : topics) {
+    auto it = std::find_if(members_.begin(), members_.end(),
+                           [&](const auto& member) { return member && member->topic->name() == name; });
+    if (it != members_.end()) {
+      members.push_back(std::move(*it));
+      continue;
+    }
+    auto member = std::make_unique<Member>();
+    broker_.topic(name).join(*member, group_, ephemeral_, offset_reset_, waiter_);
+    members.push_back(std::move(member));
+  }
+  members_ = std::move(members);
+  next_member_ = 0;
+  return {};
+}
+
+std::size_t InprocConsumer::take_all(std::vector<Delivery>& out, std::size_t max) noexcept {
+  const std::size_t count = members_.size();
+  std::size_t taken = 0;
+  for (std::size_t i = 0; i < count && taken < max; ++i) {
+    Member& member = *members_[(next_member_ + i) % count];
+    taken += member.topic->take(member, out, max - taken);
+  }
+  if (count > 0) next_member_ = (next_member_ + 1) % count;
+  return taken;
+}
+
+bool InprocConsumer::anything_new() const noexcept {
+  for (const auto& member : members_) {
+    if (member->topic->version() != member->seen_version) return true;
+  }
+  return false;
+}
+
+Status InprocConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept {
+  for (;;) {
+    if (take_all(out, max) > 0) return Status::kOk;
+    auto now = Clock::now();
+    if (now >= deadline) return Status::kTimeout;
+    // Poll briefly without locks: a busy producer is usually nanoseconds away.
+    const auto stop_polling = std::min(deadline, now + kPollBeforeSleep);
+    while (!anything_new() && now < stop_polling) {
+      for (int i = 0; i < kPollsPerClockRead && !anything_new(); ++i) cpu_relax();
+      std::this_thread::yield();  // with more threads than cores, let the producer run
+      now = Clock::now();
+    }
+    if (anything_new()) continue;
+    if (now >= deadline) return Status::kTimeout;
+    // Announce the sleep, then look once more: a publisher that comes after the look
+    // sees the announcement and wakes us; one that came before left its entry to find.
+    waiter_.prepare();
+    if (take_all(out, max) > 0) {
+      waiter_.cancel();
+      return Status::kOk;
+    }
+    waiter_.sleep(deadline);
+  }
+}
+
+Status InprocConsumer::commit() noexcept {
+  for (auto& member : members_) {
+    // in_flight changes only on this thread, so reading it unlocked here is safe.
+    if (!member->in_flight.empty()) member->topic->commit(*member);
+  }
+  return Status::kOk;
+}
+
+void InprocConsumer::close() noexcept {
+  for (auto& member : members_) member->topic->leave(*member);
+  members_.clear();
+}
+
+}  // namespace mlops::orchestration::detail::inproc

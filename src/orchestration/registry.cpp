@@ -1,0 +1,26 @@
+#include "orchestration/registry.h"
+
+#include "orchestration/inproc/inproc_backend.h"
+#include "orchestration/none/none_backend.h"
+
+namespace mlops::orchestration::detail {
+namespace {
+
+// Adding a backend: its folder beside this file, and one line here.
+constexpr BackendEntry kBackends[] = {
+    {"none", "", &none::open},
+    {"inproc", "default", &inproc::open},
+};
+
+}  // namespace
+
+std::span<const BackendEntry> backends() noexcept { return kBackends; }
+
+const BackendEntry* find_backend(std::string_view scheme) noexcept {
+  for (const auto& entry : kBackends) {
+    if (entry.scheme == scheme) return &entry;
+  }
+  return nullptr;
+}
+
+}  // namespace mlops::orchestration::detail
