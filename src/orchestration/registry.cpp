@@ -1,6 +1,7 @@
 #include "orchestration/registry.h"
 
 #include "orchestration/inproc/inproc_backend.h"
+#include "orchestration/mmap/mmap_backend.h"
 #include "orchestration/none/none_backend.h"
 
 namespace mlops::orchestration::detail {
@@ -10,6 +11,7 @@ namespace {
 constexpr BackendEntry kBackends[] = {
     {"none", "", &none::open},
     {"inproc", "default", &inproc::open},
+    {"mmap", "./.mlops", &mmap_queue::open},
 };
 
 }  // namespace

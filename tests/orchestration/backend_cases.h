@@ -37,6 +37,11 @@ inline const std::filesystem::path& mmap_test_root() {
 inline std::vector<BackendCase> backend_cases() {
   return {
       {"inproc", [](const std::string& unique) { return "inproc://" + unique; }},
+      {"mmap",
+       [](const std::string& unique) {
+         return "mmap://" + (mmap_test_root() / unique).string() + "?segment_bytes=65536&populate=false";
+       },
+       /*shared_groups=*/false},
   };
 }
 

@@ -1,0 +1,12 @@
+#pragma once
+// CRC32C (Castagnoli), which guards every record's payload.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mlops::orchestration::mmap {
+
+/// CRC32C of `size` bytes; uses the SSE4.2 instruction when the CPU has it.
+std::uint32_t crc32c(const void* data, std::size_t size) noexcept;
+
+}  // namespace mlops::orchestration::mmap

@@ -1,0 +1,47 @@
+#pragma once
+// A consumer group's durable position in one topic: a small file under DIR/<topic>/groups/,
+// held with flock by the one consumer of the group that is active. The kernel drops the
+// lock when that process dies, so a crashed owner never blocks the group.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "mlops/result.h"
+
+namespace mlops::orchestration::mmap {
+
+class GroupCursor {
+ public:
+  /// Opens and locks the cursor of `group` in the topic directory `topic_dir`.
+  /// kUnavailable if another consumer holds the group; kInvalidArgument for a bad name.
+  static Result<GroupCursor> open(const std::string& topic_dir, const std::string& group);
+
+  GroupCursor(GroupCursor&& other) noexcept;
+  GroupCursor& operator=(GroupCursor&& other) noexcept;
+  GroupCursor(const GroupCursor&) = delete;
+  GroupCursor& operator=(const GroupCursor&) = delete;
+  ~GroupCursor();
+
+  /// The committed position, or nullopt for a new group (or an unreadable cursor file,
+  /// which is logged: the group then starts as configured, so nothing is skipped).
+  [[nodiscard]] std::optional<std::uint64_t> committed() const;
+
+  /// Stores `position`. It survives a crash of any process at once; with `durable` it is
+  /// also on disk (fdatasync) when this returns.
+  Result<void> commit(std::uint64_t position, bool durable);
+
+ private:
+  GroupCursor(int fd, std::string path) noexcept : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
+/// The lowest committed position of every group of the topic in `topic_dir`, or nullopt
+/// when it has no groups (then nothing counts as consumed).
+std::optional<std::uint64_t> lowest_committed(const std::string& topic_dir);
+
+/// Whether `name` can be a group (or topic) name: [A-Za-z0-9._-]{1,249}, not "." or "..".
+bool valid_file_name(const std::string& name) noexcept;
+
+}  // namespace mlops::orchestration::mmap

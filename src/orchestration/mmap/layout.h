@@ -1,0 +1,154 @@
+#pragma once
+// The on-disk layout of an mmap queue, in one place: the writer, the reader and recovery
+// all read it through these offsets and checks, and nothing else knows them.
+//
+//   DIR/.notify                       one futex word all writers bump, readers wait on
+//   DIR/<topic>/control               ControlBlock: segment size, tail hint, first segment
+//   DIR/<topic>/<index:020>.seg       segment files of segment_bytes each
+//   DIR/<topic>/groups/<group>.cursor a consumer group's committed position
+//
+// A position is a 64-bit byte offset in the topic's log: segment index * segment_bytes +
+// offset in that segment. Records start after the segment's FileHeader, are 8-byte
+// aligned, and never cross a segment: the rest of a segment that a record does not fit
+// in is claimed as padding.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace mlops::orchestration::mmap {
+
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::size_t kRecordAlignment = 8;
+inline constexpr std::size_t kFileHeaderBytes = 64;
+inline constexpr std::size_t kRecordHeaderBytes = 16;
+inline constexpr std::uint64_t kMinSegmentBytes = 4096;
+inline constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 31;  // Sizes fit 32 bits.
+
+inline constexpr char kSegmentMagic[8] = {'M', 'L', 'O', 'P', 'S', 'E', 'G', '1'};
+inline constexpr char kControlMagic[8] = {'M', 'L', 'O', 'P', 'C', 'T', 'L', '1'};
+
+/// The first kFileHeaderBytes of every segment file.
+struct FileHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t header_bytes;
+  std::uint64_t segment_bytes;
+  std::uint64_t segment_index;
+  std::uint8_t reserved[32];
+};
+static_assert(sizeof(FileHeader) == kFileHeaderBytes);
+
+/// The control file of a topic, mapped shared by every process using it.
+struct ControlBlock {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t reserved0;
+  std::uint64_t segment_bytes;
+  std::uint8_t pad0[40];
+  /// Where the next record probably goes; may lag (writers help it along), never leads.
+  alignas(64) std::atomic<std::uint64_t> tail;
+  /// The lowest segment index retention has not deleted.
+  alignas(64) std::atomic<std::uint64_t> first_segment;
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+/// The queue-wide wake-up word (DIR/.notify).
+struct NotifyBlock {
+  alignas(64) std::atomic<std::uint32_t> sequence;  // Futex word, bumped after publishes.
+  alignas(64) std::atomic<std::uint32_t> waiters;   // Readers asleep (or about to be).
+};
+
+/// What a record slot holds. Stored in the top two bits of the header word.
+enum class RecordState : std::uint8_t {
+  kPending = 1,    ///< Claimed; the writer is filling it in.
+  kPublished = 2,  ///< Complete: payload and CRC are valid.
+  kSkipped = 3,    ///< Padding to the segment's end, or a dead writer's claim.
+};
+
+/// The 16 bytes before every payload. `word` is written first by the claim (CAS from 0)
+/// and last by the publish (release), so a reader that loads it with acquire sees either
+/// nothing, a claim whose size is already known, or a complete record.
+struct RecordHeader {
+  std::atomic<std::uint64_t> word;  // size:32 | pid:30 | state:2; 0 = never claimed.
+  std::uint32_t payload_bytes;
+  std::uint32_t crc32c;
+};
+static_assert(sizeof(RecordHeader) == kRecordHeaderBytes);
+
+constexpr std::uint64_t make_word(std::uint32_t size, std::uint32_t pid, RecordState state) {
+  return std::uint64_t{size} | (std::uint64_t{pid & 0x3FFFFFFFU} << 32) |
+         (std::uint64_t{static_cast<std::uint8_t>(state)} << 62);
+}
+constexpr std::uint32_t word_size(std::uint64_t word) { return static_cast<std::uint32_t>(word); }
+constexpr std::uint32_t word_pid(std::uint64_t word) {
+  return static_cast<std::uint32_t>(word >> 32) & 0x3FFFFFFFU;
+}
+constexpr RecordState word_state(std::uint64_t word) {
+  return static_cast<RecordState>(word >> 62);
+}
+
+constexpr std::uint64_t align_record(std::uint64_t bytes) {
+  return (bytes + kRecordAlignment - 1) & ~std::uint64_t{kRecordAlignment - 1};
+}
+
+/// Bytes a record with `payload` bytes occupies.
+constexpr std::uint64_t record_bytes(std::uint64_t payload) {
+  return align_record(kRecordHeaderBytes + payload);
+}
+
+/// The largest payload a segment of `segment_bytes` can hold.
+constexpr std::uint64_t max_payload(std::uint64_t segment_bytes) {
+  return segment_bytes - kFileHeaderBytes - kRecordHeaderBytes;
+}
+
+/// A position that points at a segment's start means its first record.
+constexpr std::uint64_t normalize(std::uint64_t position, std::uint64_t segment_bytes) {
+  return position % segment_bytes == 0 ? position + kFileHeaderBytes : position;
+}
+
+constexpr std::uint64_t first_position(std::uint64_t segment_index, std::uint64_t segment_bytes) {
+  return segment_index * segment_bytes + kFileHeaderBytes;
+}
+
+/// Whether the header word at `offset` of a segment describes a slot that fits the
+/// segment; anything else is damage, and the rest of the segment cannot be trusted.
+constexpr bool word_fits(std::uint64_t word, std::uint64_t offset, std::uint64_t segment_bytes) {
+  const std::uint64_t size = word_size(word);
+  const auto state = word_state(word);
+  if (state != RecordState::kPending && state != RecordState::kPublished &&
+      state != RecordState::kSkipped) {
+    return false;
+  }
+  const std::uint64_t smallest =
+      state == RecordState::kSkipped ? kRecordAlignment : kRecordHeaderBytes;
+  return size >= smallest && size % kRecordAlignment == 0 && size <= segment_bytes - offset;
+}
+
+/// Whether a published record's payload length agrees with its slot.
+constexpr bool payload_fits(std::uint32_t payload_bytes, std::uint64_t slot_bytes) {
+  return record_bytes(payload_bytes) == slot_bytes;
+}
+
+/// A valid header for segment `index`.
+inline FileHeader make_file_header(std::uint64_t segment_bytes, std::uint64_t index) {
+  FileHeader header{};
+  std::memcpy(header.magic, kSegmentMagic, sizeof header.magic);
+  header.version = kLayoutVersion;
+  header.header_bytes = kFileHeaderBytes;
+  header.segment_bytes = segment_bytes;
+  header.segment_index = index;
+  return header;
+}
+
+/// Whether `header` is segment `index` of a topic with `segment_bytes` segments.
+inline bool file_header_valid(const FileHeader& header, std::uint64_t segment_bytes,
+                              std::uint64_t index) {
+  return std::memcmp(header.magic, kSegmentMagic, sizeof header.magic) == 0 &&
+         header.version == kLayoutVersion && header.header_bytes == kFileHeaderBytes &&
+         header.segment_bytes == segment_bytes && header.segment_index == index;
+}
+
+}  // namespace mlops::orchestration::mmap

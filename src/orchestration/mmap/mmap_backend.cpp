@@ -1,0 +1,69 @@
+#include "orchestration/mmap/mmap_backend.h"
+
+#include "orchestration/mmap/mmap_consumer.h"
+#include "orchestration/mmap/mmap_producer.h"
+#include "orchestration/mmap/queue.h"
+
+namespace mlops::orchestration::detail::mmap_queue {
+namespace {
+
+using mmap::Queue;
+using mmap::QueueSettings;
+
+class MmapAdmin final : public AdminBackend {
+ public:
+  explicit MmapAdmin(std::shared_ptr<Queue> queue) : queue_(std::move(queue)) {}
+
+  Result<void> validate_connection(Deadline /*deadline*/) override {
+    // The directory was opened (and is writable) when the backend was; check it still is.
+    auto names = queue_->topic_names();
+    if (!names) return names.error();
+    return {};
+  }
+  Result<std::vector<std::string>> topics() override { return queue_->topic_names(); }
+  Result<void> create_topic(std::string_view name, const TopicOptions& /*options*/) override {
+    // Limits of TopicOptions do not apply: an mmap topic is bounded by retention, not memory.
+    auto log = queue_->topic(name);
+    if (!log) return log.error();
+    return {};
+  }
+
+ private:
+  std::shared_ptr<Queue> queue_;
+};
+
+class MmapBackend final : public Backend {
+ public:
+  explicit MmapBackend(std::shared_ptr<Queue> queue) : queue_(std::move(queue)) {}
+
+  Result<std::unique_ptr<ProducerBackend>> make_producer(const ProducerOptions& options) override {
+    auto settings = mmap::read_settings(options.backend, queue_->settings(), "producer");
+    if (!settings) return settings.error();
+    return std::unique_ptr<ProducerBackend>(
+        std::make_unique<mmap::MmapProducer>(queue_, *settings, options));
+  }
+  Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) override {
+    auto settings = mmap::read_settings(options.backend, queue_->settings(), "consumer");
+    if (!settings) return settings.error();
+    return std::unique_ptr<ConsumerBackend>(
+        std::make_unique<mmap::MmapConsumer>(queue_, *settings, options));
+  }
+  Result<std::unique_ptr<AdminBackend>> make_admin() override {
+    return std::unique_ptr<AdminBackend>(std::make_unique<MmapAdmin>(queue_));
+  }
+
+ private:
+  std::shared_ptr<Queue> queue_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint) {
+  auto settings = mmap::read_settings(endpoint.options, QueueSettings{}, "queue");
+  if (!settings) return settings.error();
+  auto queue = Queue::open(endpoint.connection, *settings);
+  if (!queue) return queue.error();
+  return std::shared_ptr<Backend>(std::make_shared<MmapBackend>(std::move(*queue)));
+}
+
+}  // namespace mlops::orchestration::detail::mmap_queue

@@ -1,0 +1,25 @@
+#pragma once
+// mmap: a persistent queue in memory-mapped files under one directory, shared by every
+// process on the machine that opens it (mmap:///DIR, mmap://./DIR). No server.
+//
+// Options (URI query or backend options):
+//   segment_bytes       size of each segment file (default 64 MiB; fixed at topic creation)
+//   max_message_bytes   larger messages are refused with kTooLarge (default: a segment's room)
+//   pending_timeout_ms  how long readers wait on a claimed, unpublished record whose writer
+//                       is alive before skipping it (default 2000)
+//   populate            fault a writer's segments in when mapped (default true)
+//   retention_ms        delete consumed segments older than this (default 7 days; 0 = never)
+//   retention_bytes     ... or while the topic holds more than this (default 0 = no limit)
+//   sync_commits        fdatasync each consumer commit (default false: a committed cursor
+//                       survives any process crash, and power loss after the next sync)
+
+#include <memory>
+
+#include "orchestration/backend.h"
+
+namespace mlops::orchestration::detail::mmap_queue {
+
+/// Opens (creating if needed) the queue directory the endpoint names.
+Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint);
+
+}  // namespace mlops::orchestration::detail::mmap_queue

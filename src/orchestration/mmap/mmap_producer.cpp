@@ -1,0 +1,69 @@
+#include "orchestration/mmap/mmap_producer.h"
+
+#include "mlops/log.h"
+
+namespace mlops::orchestration::mmap {
+namespace {
+// Backend failures (disk full, damaged files) are logged this often per producer, then counted.
+constexpr std::uint64_t kMaxErrorLogs = 10;
+}  // namespace
+
+LogWriter* MmapProducer::writer_for(std::string_view topic) {
+  if (auto found = writers_.find(topic); found != writers_.end()) return &found->second;
+  auto log = queue_->topic(topic);
+  if (!log) {
+    if (errors_logged_++ < kMaxErrorLogs) mlops::log(LogLevel::kError, "mmap producer: " + log.error().message);
+    return nullptr;
+  }
+  return &writers_.emplace(std::string(topic), LogWriter(*log)).first->second;
+}
+
+Status MmapProducer::append(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+  try {
+    if (settings_.max_message_bytes != 0 && bytes.size() > settings_.max_message_bytes) {
+      return Status::kTooLarge;
+    }
+    LogWriter* writer = writer_for(topic);
+    if (writer == nullptr) return Status::kError;
+    auto appended = writer->append(bytes);
+    if (appended) return Status::kOk;
+    if (appended.error().code == ErrorCode::kTooLarge) return Status::kTooLarge;
+    if (errors_logged_++ < kMaxErrorLogs) {
+      mlops::log(LogLevel::kError, "mmap producer: " + appended.error().message);
+    }
+    return Status::kError;
+  } catch (...) {
+    return Status::kError;  // Out of memory building an error message or a topic entry.
+  }
+}
+
+Status MmapProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  const Status status = append(topic, message.bytes());
+  if (status == Status::kOk && options_.on_delivery) {
+    options_.on_delivery(DeliveryReport{topic, message, status});
+  }
+  return status;
+}
+
+Status MmapProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+  return append(topic, bytes);
+}
+
+Status MmapProducer::flush(detail::Deadline /*deadline*/) noexcept {
+  // msync has no timeout of its own; it is bounded by the disk, not by other processes.
+  try {
+    for (auto& [topic, writer] : writers_) {
+      if (auto synced = writer.sync(); !synced) {
+        mlops::log(LogLevel::kError, "mmap producer: " + synced.error().message);
+        return Status::kError;
+      }
+    }
+    return Status::kOk;
+  } catch (...) {
+    return Status::kError;
+  }
+}
+
+void MmapProducer::close() noexcept { writers_.clear(); }
+
+}  // namespace mlops::orchestration::mmap

@@ -1,0 +1,37 @@
+#pragma once
+// A producer on an mmap queue: one LogWriter per topic it has sent to.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "orchestration/backend.h"
+#include "orchestration/mmap/log_writer.h"
+#include "orchestration/mmap/queue.h"
+
+namespace mlops::orchestration::mmap {
+
+/// send() returns once the record is published in the shared mapping: from then on a crash
+/// of any process cannot lose it. flush() writes it to disk (msync) so power loss cannot.
+class MmapProducer final : public detail::ProducerBackend {
+ public:
+  MmapProducer(std::shared_ptr<Queue> queue, QueueSettings settings, ProducerOptions options)
+      : queue_(std::move(queue)), settings_(settings), options_(std::move(options)) {}
+
+  Status send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept override;
+  Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
+  Status flush(detail::Deadline deadline) noexcept override;
+  void close() noexcept override;
+
+ private:
+  Status append(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept;
+  LogWriter* writer_for(std::string_view topic);
+
+  std::shared_ptr<Queue> queue_;
+  QueueSettings settings_;
+  ProducerOptions options_;
+  std::map<std::string, LogWriter, std::less<>> writers_;
+  std::uint64_t errors_logged_ = 0;
+};
+
+}  // namespace mlops::orchestration::mmap

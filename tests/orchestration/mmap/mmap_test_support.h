@@ -1,0 +1,52 @@
+#pragma once
+// A fresh queue directory per test, and small helpers to open logs in it.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "orchestration/mmap/queue.h"
+
+namespace mlops::testing {
+
+namespace mq = mlops::orchestration::mmap;
+
+/// A temporary directory removed after the test.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::temp_directory_path() /
+            ("mlops-mmap-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" +
+             info->name());
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  [[nodiscard]] std::string str() const { return path_.string(); }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Settings for tests: small segments so rolling happens often.
+inline mq::QueueSettings small_segments(std::uint64_t segment_bytes = 4096) {
+  mq::QueueSettings settings;
+  settings.log.segment_bytes = segment_bytes;
+  settings.log.populate = false;
+  settings.log.pending_timeout = std::chrono::milliseconds(200);
+  return settings;
+}
+
+inline std::span<const std::uint8_t> as_bytes(const std::string& text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+inline std::string as_text(std::span<const std::uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace mlops::testing
