@@ -12,6 +12,7 @@ namespace mlops::messaging {
 namespace {
 
 constexpr std::size_t kMessageAlignment = 8;
+constexpr std::size_t kFlexTrackerBytes = 1024;
 constexpr std::size_t kHeaderBytes = sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength;
 
 Error error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
@@ -94,14 +95,16 @@ Result<void> verify(std::span<const std::uint8_t> bytes, const VerifyLimits& lim
                                             " lies past the end (" +
                                             std::to_string(bytes.size()) + " bytes)");
   }
-  // Nested FlexBuffers are checked for shared (DAG) references with this tracker, which
-  // keeps verification linear in their size; reused so it allocates only to grow.
-  thread_local std::vector<std::uint8_t> flex_reuse_tracker;
   flatbuffers::Verifier::Options options;
   options.max_depth = limits.max_depth;
   options.max_tables = limits.max_tables;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
-  verifier.SetFlexReuseTracker(&flex_reuse_tracker);
+  // FlexBuffers' verifier visits at most as many vectors as a buffer has bytes, so shared
+  // (DAG) references cost at most about bytes^2/2 checks: nothing for small messages, too
+  // much for large ones. Above kFlexTrackerBytes a reuse tracker keeps it linear (at the
+  // price of clearing a byte per byte of every nested FlexBuffer).
+  thread_local std::vector<std::uint8_t> flex_reuse_tracker;
+  if (bytes.size() > kFlexTrackerBytes) verifier.SetFlexReuseTracker(&flex_reuse_tracker);
   if (!wire::VerifyMessageBuffer(verifier)) {
     return error(ErrorCode::kCorrupt,
                  "message failed FlatBuffers verification: an offset, length or alignment is "
@@ -154,13 +157,6 @@ Result<MLOpsMessage> MLOpsMessage::from_shared(std::span<const std::uint8_t> byt
 Result<MLOpsMessage> MLOpsMessage::borrow(std::span<const std::uint8_t> bytes,
                                           const VerifyLimits& limits) {
   return from_shared(bytes, nullptr, limits);
-}
-
-Argument MLOpsMessage::additional_argument_at(std::size_t index) const noexcept {
-  const auto* arg = root()->additional_arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
-  const auto* value = arg->value();
-  if (value == nullptr) return {key_of(*arg), ValueView()};
-  return {key_of(*arg), ValueView(flexbuffers::GetRoot(value->Data(), value->size()))};
 }
 
 std::optional<ValueView> MLOpsMessage::additional_argument(std::string_view key) const noexcept {

@@ -126,7 +126,14 @@ class MLOpsMessage {
     return args ? args->size() : 0;
   }
   /// Additional argument `index` in key order; index must be below the count.
-  [[nodiscard]] Argument additional_argument_at(std::size_t index) const noexcept;
+  [[nodiscard]] Argument additional_argument_at(std::size_t index) const noexcept {
+    const auto* arg =
+        root()->additional_arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
+    const std::string_view key(arg->key()->c_str(), arg->key()->size());
+    const auto* value = arg->value();
+    if (value == nullptr) return {key, ValueView()};
+    return {key, ValueView(flexbuffers::GetRoot(value->Data(), value->size()))};
+  }
   /// The value of the additional argument `key` (binary search, no allocation); nullopt if absent.
   [[nodiscard]] std::optional<ValueView> additional_argument(std::string_view key) const noexcept;
   /// All additional arguments as an owned map (allocates; for convenience, not hot paths).
