@@ -75,7 +75,7 @@ TEST(Orchestration, MalformedUrisSayWhatIsWrong) {
 }
 
 TEST(Orchestration, UnknownSchemeListsTheKnownOnes) {
-  const auto orch = Orchestration::from_uri("kafka://localhost:9092");
+  const auto orch = Orchestration::from_uri("pigeon://coop:9092");
   ASSERT_FALSE(orch);
   EXPECT_NE(orch.error().message.find("inproc"), std::string::npos) << orch.error().message;
   EXPECT_NE(orch.error().message.find("none"), std::string::npos) << orch.error().message;
@@ -86,7 +86,8 @@ TEST(Orchestration, DetectWithoutVariableIsTheEmbeddedDefault) {
   const auto orch = Orchestration::detect();
   ASSERT_TRUE(orch) << orch.error().message;
   EXPECT_EQ(orch->uri(), Orchestration::kDefaultUri);
-  EXPECT_EQ(orch->orchestrator(), "inproc");
+  EXPECT_EQ(orch->orchestrator(), "mmap");
+  EXPECT_EQ(orch->connection(), "./.mlops");
 }
 
 TEST(Orchestration, DetectEmptyVariableIsTheEmbeddedDefault) {

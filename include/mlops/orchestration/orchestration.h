@@ -23,6 +23,13 @@ class Backend;
 ///                            has committed past it; named groups last as long as the
 ///                            broker; a topic without any group keeps its newest messages
 ///                            up to its limits, for a group that starts at the earliest.
+///   mmap:///DIR  mmap://./DIR  a persistent queue in memory-mapped files under DIR, shared
+///                            by every process on the machine; no server. A message whose
+///                            send() returned survives the crash of any process; after
+///                            send(msg, true) or flush() it is on disk and survives power
+///                            loss. Options: segment_bytes, max_message_bytes,
+///                            pending_timeout_ms, populate, retention_ms, retention_bytes,
+///                            sync_commits (src/orchestration/mmap/mmap_backend.h).
 ///   SCHEME://CONNECTION?key=value&key=value   query pairs become options()
 ///
 ///   auto orch = Orchestration::from_uri("inproc://pipeline");
@@ -36,8 +43,9 @@ class Orchestration {
  public:
   /// The variable detect() reads.
   static constexpr std::string_view kEnvironmentVariable = "MLOPS_ORCHESTRATION";
-  /// What detect() uses when the variable is unset (a later release moves it to mmap).
-  static constexpr std::string_view kDefaultUri = "inproc://default";
+  /// What detect() uses when the variable is unset: the embedded persistent queue in
+  /// ./.mlops, so stages run as separate processes with no server to set up.
+  static constexpr std::string_view kDefaultUri = "mmap://./.mlops";
 
   /// Parses `uri` and opens its backend.
   /// @return the orchestration, or kInvalidArgument for a malformed URI or an unknown

@@ -51,6 +51,12 @@ Result<QueueSettings> read_settings(const BackendOptions& options, QueueSettings
     if (key == "retention_ms") base.log.retention_age = std::chrono::milliseconds(*number);
     if (key == "retention_bytes") base.log.retention_bytes = *number;
   }
+  const auto segment = base.log.segment_bytes;
+  if (segment < kMinSegmentBytes || segment > kMaxSegmentBytes || segment % kRecordAlignment != 0) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "mmap option segment_bytes=" + std::to_string(segment) +
+                     " must be a multiple of 8 from 4096 to 2147483648"};
+  }
   return base;
 }
 
