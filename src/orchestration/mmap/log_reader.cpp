@@ -57,6 +57,11 @@ LogReader::Step LogReader::step(LogRecord& record) {
   const std::uint64_t index = position_ / segment_bytes;
   const std::uint64_t offset = position_ % segment_bytes;
   const std::uint64_t next_segment = first_position(index + 1, segment_bytes);
+  if (offset < kFileHeaderBytes || offset % kRecordAlignment != 0) {
+    report("position " + std::to_string(position_) + " is not a record boundary");
+    position_ = next_segment;
+    return Step::kAdvanced;
+  }
 
   if (!current_ || current_->index != index) {
     auto segment = log_->segment(index, /*create=*/false);

@@ -10,6 +10,7 @@
 #include "orchestration/mmap/crc32c.h"
 #include "orchestration/mmap/futex.h"
 #include "orchestration/mmap/group_cursor.h"
+#include "orchestration/mmap/segment_preparer.h"
 
 namespace mlops::orchestration::mmap {
 namespace {
@@ -37,6 +38,10 @@ Result<Segment*> LogWriter::segment_for(std::uint64_t index) {
   auto segment = log_->segment(index, /*create=*/true);
   if (!segment) return segment.error();
   current_ = std::move(*segment);
+  current_base_ = index * log_->segment_bytes();
+  // Fault this segment in (if nobody has) and make the next one ready, in the background.
+  prepare_segment_ahead(log_, index);
+  prepare_segment_ahead(log_, index + 1);
   return current_.get();
 }
 
@@ -52,12 +57,26 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
   auto& tail = log_->control().tail;
 
   for (;;) {
-    std::uint64_t position = normalize(tail.load(std::memory_order_acquire), segment_bytes);
-    const std::uint64_t index = position / segment_bytes;
-    const std::uint64_t offset = position % segment_bytes;
-    auto segment = segment_for(index);
-    if (!segment) return segment.error();
-    RecordHeader* header = (*segment)->header_at(offset);
+    std::uint64_t position = tail.load(std::memory_order_acquire);
+    std::uint64_t index = 0;
+    std::uint64_t offset = 0;
+    if (current_ && position >= current_base_ + kFileHeaderBytes &&
+        position - current_base_ < segment_bytes && position % kRecordAlignment == 0) {
+      index = current_->index;  // The common case: still in the current segment.
+      offset = position - current_base_;
+    } else {
+      position = normalize(position, segment_bytes);
+      index = position / segment_bytes;
+      offset = position % segment_bytes;
+      if (offset < kFileHeaderBytes || offset % kRecordAlignment != 0) {
+        // A damaged tail (it lives in a file): start afresh in the next segment.
+        tail.compare_exchange_strong(position, first_position(index + 1, segment_bytes),
+                                     std::memory_order_acq_rel);
+        continue;
+      }
+      if (auto segment = segment_for(index); !segment) return segment.error();
+    }
+    RecordHeader* header = current_->header_at(offset);
 
     std::uint64_t word = header->word.load(std::memory_order_acquire);
     if (word != 0) {
@@ -87,8 +106,11 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     std::uint64_t empty = 0;
     const std::uint64_t claim = make_word(need, pid, RecordState::kPending);
     if (!header->word.compare_exchange_strong(empty, claim, std::memory_order_acq_rel)) continue;
-    tail.compare_exchange_strong(position, normalize(position + need, segment_bytes),
-                                 std::memory_order_acq_rel);
+    // The tail never rests on a segment's first byte (its file header): normalise.
+    const std::uint64_t end = offset + need == segment_bytes
+                                  ? first_position(index + 1, segment_bytes)
+                                  : position + need;
+    tail.compare_exchange_strong(position, end, std::memory_order_acq_rel);
     maybe_crash(CrashPoint::kAfterClaim);
 
     auto* body = reinterpret_cast<std::uint8_t*>(header) + kRecordHeaderBytes;

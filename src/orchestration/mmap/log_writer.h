@@ -48,6 +48,7 @@ class LogWriter {
 
   std::shared_ptr<TopicLog> log_;
   std::shared_ptr<Segment> current_;
+  std::uint64_t current_base_ = 0;  // Position of current_'s first byte: no division per append.
   std::vector<DirtyRange> dirty_;
 };
 

@@ -9,13 +9,21 @@ constexpr std::uint64_t kMaxErrorLogs = 10;
 }  // namespace
 
 LogWriter* MmapProducer::writer_for(std::string_view topic) {
-  if (auto found = writers_.find(topic); found != writers_.end()) return &found->second;
+  if (last_writer_ != nullptr && topic == last_topic_) return last_writer_;
+  if (auto found = writers_.find(topic); found != writers_.end()) {
+    last_topic_ = found->first;  // Views the map's key, which lives as long as the entry.
+    last_writer_ = &found->second;
+    return last_writer_;
+  }
   auto log = queue_->topic(topic);
   if (!log) {
     if (errors_logged_++ < kMaxErrorLogs) mlops::log(LogLevel::kError, "mmap producer: " + log.error().message);
     return nullptr;
   }
-  return &writers_.emplace(std::string(topic), LogWriter(*log)).first->second;
+  const auto inserted = writers_.emplace(std::string(topic), LogWriter(*log)).first;
+  last_topic_ = inserted->first;
+  last_writer_ = &inserted->second;
+  return last_writer_;
 }
 
 Status MmapProducer::append(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
@@ -64,6 +72,10 @@ Status MmapProducer::flush(detail::Deadline /*deadline*/) noexcept {
   }
 }
 
-void MmapProducer::close() noexcept { writers_.clear(); }
+void MmapProducer::close() noexcept {
+  last_writer_ = nullptr;
+  last_topic_ = {};
+  writers_.clear();
+}
 
 }  // namespace mlops::orchestration::mmap

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,7 +91,8 @@ Result<std::shared_ptr<Segment>> TopicLog::segment(std::uint64_t index, bool cre
     if (!created) return created.error();
     if (*created) directory_dirty_.store(true, std::memory_order_release);
   }
-  auto file = MappedFile::open(path, segment_bytes_, create && settings_.populate);
+  // Faulting in happens in prepare(), off the writer's path (segment_preparer.h).
+  auto file = MappedFile::open(path, segment_bytes_, false);
   if (!file) return file.error();
   const auto& header = *reinterpret_cast<const FileHeader*>(file->data());
   if (!file_header_valid(header, segment_bytes_, index)) {
@@ -99,6 +101,25 @@ Result<std::shared_ptr<Segment>> TopicLog::segment(std::uint64_t index, bool cre
   auto segment = std::make_shared<Segment>(Segment{std::move(*file), index});
   segments_[index] = segment;
   return segment;
+}
+
+void TopicLog::prepare(std::uint64_t index) {
+  if (index < control().first_segment.load(std::memory_order_acquire)) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (prepared_indexes_.count(index) != 0) return;
+  }
+  auto segment = this->segment(index, /*create=*/true);
+  if (!segment) return;  // The writer meets the same error itself and reports it.
+  if (settings_.populate) {
+    // Writable, unlike MAP_POPULATE, so the writer's first store to a page does not fault.
+    // Kernels before 5.14 refuse it (EINVAL); the writer then just faults as it goes.
+    (void)::madvise((*segment)->file.data(), (*segment)->file.size(), MADV_POPULATE_WRITE);
+  }
+  std::lock_guard lock(mutex_);
+  prepared_indexes_.insert(index);
+  while (prepared_indexes_.size() > 4) prepared_indexes_.erase(prepared_indexes_.begin());
+  if (!prepared_ || prepared_->index < index) prepared_ = std::move(*segment);
 }
 
 Result<void> TopicLog::sync_directory() {

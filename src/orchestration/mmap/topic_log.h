@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -37,7 +38,8 @@ struct LogSettings {
   /// How long a claimed record may stay unpublished, with its writer alive, before
   /// readers skip it.
   std::chrono::milliseconds pending_timeout{2000};
-  /// Fault a writer's segments in when mapped, instead of one page fault at a time.
+  /// Fault segments in (writable) in the background ahead of the writer, instead of one
+  /// page fault at a time on the writer's path.
   bool populate = true;
   /// Segments wholly behind every consumer group are deleted once older than this (0: never
   /// by age) ...
@@ -67,6 +69,10 @@ class TopicLog {
   /// kNotFound if it does not exist (and create is not set); kCorrupt if the file is damaged.
   Result<std::shared_ptr<Segment>> segment(std::uint64_t index, bool create);
 
+  /// Creates segment `index` if needed and faults it in writable; keeps it mapped for the
+  /// writer that will need it. Run by the segment preparer's thread, off the writer's path.
+  void prepare(std::uint64_t index);
+
   /// Makes the directory entries of segments created since the last call durable (fsync
   /// of the topic directory): part of a flush, so power loss cannot forget a segment.
   Result<void> sync_directory();
@@ -91,6 +97,8 @@ class TopicLog {
   std::atomic<bool> directory_dirty_{false};
   std::mutex mutex_;
   std::map<std::uint64_t, std::weak_ptr<Segment>> segments_;
+  std::shared_ptr<Segment> prepared_;  // The latest segment made ready ahead of the writers.
+  std::set<std::uint64_t> prepared_indexes_;  // Recent segments already faulted in.
 };
 
 }  // namespace mlops::orchestration::mmap

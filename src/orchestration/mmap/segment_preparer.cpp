@@ -1,0 +1,84 @@
+#include "orchestration/mmap/segment_preparer.h"
+
+#include <pthread.h>
+
+#include <new>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "orchestration/mmap/topic_log.h"
+
+namespace mlops::orchestration::mmap {
+namespace {
+
+// Requests beyond this are dropped: a writer then creates or faults its segment itself.
+constexpr std::size_t kMaxPending = 64;
+
+struct Request {
+  std::weak_ptr<TopicLog> log;
+  std::uint64_t index;
+};
+
+// Deliberately leaked: the thread is detached and may still wait on it while the process
+// exits, and a forked child must not touch a mutex some vanished parent thread held.
+struct PreparerState {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Request> pending;
+};
+
+void run(PreparerState* state) {
+  for (;;) {
+    Request request;
+    {
+      std::unique_lock lock(state->mutex);
+      state->wake.wait(lock, [&] { return !state->pending.empty(); });
+      request = std::move(state->pending.front());
+      state->pending.pop_front();
+    }
+    if (auto log = request.log.lock()) log->prepare(request.index);
+  }
+}
+
+std::mutex g_state_mutex;
+PreparerState* g_state = nullptr;
+
+// In a forked child only the forking thread exists: the parent's preparer thread is gone
+// and the mutex may have been held by a thread that no longer exists. Start afresh.
+void forget_in_child() noexcept {
+  new (&g_state_mutex) std::mutex();
+  g_state = nullptr;
+}
+
+PreparerState* state_for_this_process() {
+  std::lock_guard lock(g_state_mutex);
+  if (g_state == nullptr) {
+    static const bool registered = (::pthread_atfork(nullptr, nullptr, &forget_in_child), true);
+    (void)registered;
+    auto* fresh = new PreparerState();
+    std::thread(run, fresh).detach();
+    g_state = fresh;
+  }
+  return g_state;
+}
+
+}  // namespace
+
+void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index) noexcept {
+  try {
+    auto* state = state_for_this_process();
+    {
+      std::lock_guard lock(state->mutex);
+      if (state->pending.size() >= kMaxPending) return;
+      state->pending.push_back({log, index});
+    }
+    state->wake.notify_one();
+  } catch (...) {
+    // No thread or no memory: the writer prepares its segments itself, only slower.
+  }
+}
+
+}  // namespace mlops::orchestration::mmap
