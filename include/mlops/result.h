@@ -2,6 +2,7 @@
 /// \file Result<T>: a value or an Error, in the shape of std::expected.
 
 #include <cassert>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -72,23 +73,23 @@ class [[nodiscard]] Result {
   std::variant<T, Error> state_;
 };
 
-/// Result of a call that produces nothing but may fail.
+/// Result of a call that produces nothing but may fail. Success holds nothing at all (no
+/// string is constructed), so checks that pass cost nothing to report.
 template <>
 class [[nodiscard]] Result<void> {
  public:
   /// A success.
-  Result() = default;
+  Result() noexcept = default;
   /// A failure holding `error`.
-  Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT(implicit)
+  Result(Error error) : error_(std::move(error)) {}  // NOLINT(implicit)
 
-  [[nodiscard]] bool has_value() const noexcept { return !failed_; }
+  [[nodiscard]] bool has_value() const noexcept { return !error_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
   /// The error; the result must hold one.
-  const Error& error() const& { assert(failed_ && "Result::error() on a value"); return error_; }
+  const Error& error() const& { assert(error_ && "Result::error() on a value"); return *error_; }
 
  private:
-  Error error_{ErrorCode::kInternal, {}};
-  bool failed_ = false;
+  std::optional<Error> error_;
 };
 
 }  // namespace mlops

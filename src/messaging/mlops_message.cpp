@@ -105,7 +105,8 @@ Result<void> verify(std::span<const std::uint8_t> bytes, const VerifyLimits& lim
   // price of clearing a byte per byte of every nested FlexBuffer).
   thread_local std::vector<std::uint8_t> flex_reuse_tracker;
   if (bytes.size() > kFlexTrackerBytes) verifier.SetFlexReuseTracker(&flex_reuse_tracker);
-  if (!wire::VerifyMessageBuffer(verifier)) {
+  // The identifier was checked above (with a better message); the Verifier need not again.
+  if (!verifier.VerifyBuffer<wire::Message>(nullptr)) {
     return error(ErrorCode::kCorrupt,
                  "message failed FlatBuffers verification: an offset, length or alignment is "
                  "out of bounds, or nesting exceeds depth " +
