@@ -215,9 +215,16 @@ MessageBuilder& MessageBuilder::end_list(ListField field, bool given_as_list) {
 }
 
 MessageBuilder& MessageBuilder::set_one(ListField field, std::string_view value) {
-  begin_list(field);
-  add_list_element(value);
-  return end_list(field, false);
+  // One value: no scratch vector, one string and a one-element vector straight away.
+  auto& s = writable();
+  const auto index = static_cast<std::size_t>(field);
+  auto& slot = s.lists[index];
+  if (slot != 0) s.wipe_string_vector(slot);
+  s.check_room(value.size() + 2 * sizeof(uoffset_t));
+  const auto text = s.fbb.CreateString(value.data(), value.size());
+  slot = s.fbb.CreateVector(&text, 1).o;
+  s.list_flags &= static_cast<std::uint8_t>(~static_cast<std::uint8_t>(kListFlags[index]));
+  return *this;
 }
 
 MessageBuilder& MessageBuilder::set_many(ListField field,
@@ -360,15 +367,12 @@ void MessageBuilder::finish() {
   table.add_timestamp_ns(timestamp);
   table.add_id(&wire_id);
   if (!args.IsNull()) table.add_additional_arguments(args);
-  const auto add_list = [&](ListField field, auto add) {
-    const auto offset = s.lists[static_cast<std::size_t>(field)];
-    if (offset != 0) (table.*add)(flatbuffers::Offset<flatbuffers::Vector<
-                                      flatbuffers::Offset<flatbuffers::String>>>(offset));
-  };
-  add_list(ListField::kTopic, &wire::MessageBuilder::add_topic);
-  add_list(ListField::kNextTask, &wire::MessageBuilder::add_next_task);
-  add_list(ListField::kOutput, &wire::MessageBuilder::add_output);
-  add_list(ListField::kRecipient, &wire::MessageBuilder::add_recipient);
+  using StringVector = flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>;
+  const auto& lists = s.lists;
+  if (lists[0] != 0) table.add_topic(StringVector(lists[0]));
+  if (lists[1] != 0) table.add_next_task(StringVector(lists[1]));
+  if (lists[2] != 0) table.add_output(StringVector(lists[2]));
+  if (lists[3] != 0) table.add_recipient(StringVector(lists[3]));
   if (s.creator != 0) table.add_creator(flatbuffers::Offset<flatbuffers::String>(s.creator));
   if (s.user_message != 0) {
     table.add_user_message(flatbuffers::Offset<flatbuffers::String>(s.user_message));

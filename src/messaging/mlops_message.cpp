@@ -3,6 +3,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <cstring>
+#include <flatbuffers/flexbuffers.h>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@ namespace mlops::messaging {
 namespace {
 
 constexpr std::size_t kMessageAlignment = 8;
-constexpr std::size_t kFlexTrackerBytes = 1024;
+// Without the tracker a crafted FlexBuffer of n bytes costs up to about n^3/108 steps
+// (keys are re-scanned for every reference): about 150 thousand at 256 bytes.
+constexpr std::size_t kFlexTrackerBytes = 256;
 constexpr std::size_t kHeaderBytes = sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength;
 
 Error error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
@@ -38,9 +41,51 @@ std::string printable(std::string_view bytes) {
 // bytes (value, type, root width), so a buffer of `size` bytes needs its first byte
 // aligned to the widest w that fits.
 std::size_t flexbuffer_alignment(std::size_t size) {
-  std::size_t width = 1;
-  while (width < 8 && (width * 2) + 2 <= size) width *= 2;
-  return width;
+  if (size >= 10) return 8;
+  if (size >= 6) return 4;
+  if (size >= 4) return 2;
+  return 1;
+}
+
+// FlatBuffers 2.0.8's FlexBuffers verifier accepts a key that never ends (its VerifyKey
+// returns at the first non-zero byte), and every key reader uses strlen. So every key of
+// every map (and every key value) must end inside its FlexBuffer. `budget` bounds the walk
+// (a tree has fewer nodes than bytes; a crafted DAG could otherwise make it exponential).
+bool keys_terminate(const flexbuffers::Reference& ref, const std::uint8_t* end,
+                    std::size_t& budget) {
+  if (budget == 0) return false;
+  --budget;
+  const auto ends = [&](const char* key) {
+    const auto* start = reinterpret_cast<const std::uint8_t*>(key);
+    return start < end && std::memchr(start, 0, static_cast<std::size_t>(end - start)) != nullptr;
+  };
+  switch (ref.GetType()) {
+    case flexbuffers::FBT_KEY: return ends(ref.AsKey());
+    case flexbuffers::FBT_MAP: {
+      const auto map = ref.AsMap();
+      const auto keys = map.Keys();
+      const auto values = map.Values();
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (!ends(keys[i].AsKey()) || !keys_terminate(values[i], end, budget)) return false;
+      }
+      return true;
+    }
+    case flexbuffers::FBT_VECTOR: {
+      const auto vector = ref.AsVector();
+      for (std::size_t i = 0; i < vector.size(); ++i) {
+        if (!keys_terminate(vector[i], end, budget)) return false;
+      }
+      return true;
+    }
+    case flexbuffers::FBT_VECTOR_KEY: {
+      const auto vector = ref.AsTypedVector();
+      for (std::size_t i = 0; i < vector.size(); ++i) {
+        if (!ends(vector[i].AsKey())) return false;
+      }
+      return true;
+    }
+    default: return true;  // Scalars, strings and blobs are read by length.
+  }
 }
 
 // What the FlatBuffers Verifier cannot see: keys sorted and unique (so binary search is
@@ -60,10 +105,17 @@ Result<void> check_arguments(const wire::Message& root, const std::uint8_t* base
     previous = key;
     if (const auto* value = arg->value()) {
       const auto offset = static_cast<std::size_t>(value->Data() - base);
-      if (offset % flexbuffer_alignment(value->size()) != 0) {
+      if ((offset & (flexbuffer_alignment(value->size()) - 1)) != 0) {
         return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
                                               "' has a misaligned value (writers must align "
                                               "FlexBuffer values to 8 bytes)");
+      }
+      std::size_t budget = value->size() + 1;
+      if (!keys_terminate(flexbuffers::GetRoot(value->Data(), value->size()),
+                          value->Data() + value->size(), budget)) {
+        return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
+                                              "' has a map key without its terminating NUL "
+                                              "(or shares nodes too often to check)");
       }
     }
   }
@@ -81,32 +133,33 @@ Result<void> verify(std::span<const std::uint8_t> bytes, const VerifyLimits& lim
     return error(ErrorCode::kTruncated, "message is " + std::to_string(bytes.size()) +
                                             " bytes; a root offset and file identifier need 8");
   }
-  if (!flatbuffers::BufferHasIdentifier(bytes.data(), wire::MessageIdentifier())) {
-    const std::string_view found(reinterpret_cast<const char*>(bytes.data()) +
-                                     sizeof(flatbuffers::uoffset_t),
-                                 flatbuffers::kFileIdentifierLength);
-    return error(ErrorCode::kWrongIdentifier, "file identifier is '" + printable(found) +
-                                                  "', expected '" +
-                                                  wire::MessageIdentifier() + "'");
-  }
-  const auto root_offset = flatbuffers::ReadScalar<flatbuffers::uoffset_t>(bytes.data());
-  if (root_offset >= bytes.size()) {
-    return error(ErrorCode::kTruncated, "root table at byte " + std::to_string(root_offset) +
-                                            " lies past the end (" +
-                                            std::to_string(bytes.size()) + " bytes)");
-  }
   flatbuffers::Verifier::Options options;
   options.max_depth = limits.max_depth;
   options.max_tables = limits.max_tables;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
-  // FlexBuffers' verifier visits at most as many vectors as a buffer has bytes, so shared
-  // (DAG) references cost at most about bytes^2/2 checks: nothing for small messages, too
-  // much for large ones. Above kFlexTrackerBytes a reuse tracker keeps it linear (at the
-  // price of clearing a byte per byte of every nested FlexBuffer).
+  // Shared (DAG) references in a FlexBuffer make its verifier revisit nodes: harmless for
+  // tiny messages, a denial of service for larger crafted ones. Above kFlexTrackerBytes a
+  // reuse tracker keeps verification linear (at the price of clearing a byte per byte of
+  // every nested FlexBuffer).
   thread_local std::vector<std::uint8_t> flex_reuse_tracker;
   if (bytes.size() > kFlexTrackerBytes) verifier.SetFlexReuseTracker(&flex_reuse_tracker);
-  // The identifier was checked above (with a better message); the Verifier need not again.
-  if (!verifier.VerifyBuffer<wire::Message>(nullptr)) {
+  if (!wire::VerifyMessageBuffer(verifier)) {
+    // The Verifier checks the identifier and the root offset too; which one failed is
+    // worked out only now, so a message that passes pays for each check once.
+    if (!flatbuffers::BufferHasIdentifier(bytes.data(), wire::MessageIdentifier())) {
+      const std::string_view found(reinterpret_cast<const char*>(bytes.data()) +
+                                       sizeof(flatbuffers::uoffset_t),
+                                   flatbuffers::kFileIdentifierLength);
+      return error(ErrorCode::kWrongIdentifier, "file identifier is '" + printable(found) +
+                                                    "', expected '" +
+                                                    wire::MessageIdentifier() + "'");
+    }
+    const auto root_offset = flatbuffers::ReadScalar<flatbuffers::uoffset_t>(bytes.data());
+    if (root_offset >= bytes.size()) {
+      return error(ErrorCode::kTruncated, "root table at byte " + std::to_string(root_offset) +
+                                              " lies past the end (" +
+                                              std::to_string(bytes.size()) + " bytes)");
+    }
     return error(ErrorCode::kCorrupt,
                  "message failed FlatBuffers verification: an offset, length or alignment is "
                  "out of bounds, or nesting exceeds depth " +
