@@ -59,7 +59,7 @@ build/install-test/install_test
 
 if [ -x bench/run ]; then
   step "Benchmarks, once briefly (no timing asserted)"
-  bench/run --quick
+  bench/run --quick --build-dir build/release
 fi
 
 if [ "${MLOPS_TEST_QUICK:-0}" != 1 ]; then
