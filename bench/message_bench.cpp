@@ -33,7 +33,7 @@
 #include <utility>
 #include <vector>
 
-#include "alloc_counter.h"
+#include "support/alloc_counter.h"
 #include "message_bench.pb.h"
 #include "mlops/messaging.h"
 #include "mlops/messaging/detail/mlops_message_generated.h"
@@ -793,9 +793,9 @@ struct Fixture {
 /// Reports bytes, allocations per iteration and a checksum.
 class Counters {
  public:
-  explicit Counters(benchmark::State& state) : state_(state), start_(mlops::bench::alloc_count()) {}
+  explicit Counters(benchmark::State& state) : state_(state), start_(mlops::testing::alloc_count()) {}
   void finish(std::size_t bytes, std::uint64_t checksum) {
-    const auto allocs = mlops::bench::alloc_count() - start_;
+    const auto allocs = mlops::testing::alloc_count() - start_;
     state_.counters["allocs"] =
         benchmark::Counter(static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
     state_.counters["bytes"] = static_cast<double>(bytes);

@@ -1,26 +1,9 @@
-// Steady-state allocation counts. This binary replaces the global operator new, which is
-// why it is a binary of its own.
+// Steady-state allocation counts, through the counting operator new of mlops_alloc_counter
+// (which is why this is a binary of its own).
 #include <gtest/gtest.h>
 #include <mlops/messaging.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "support/alloc_counter.h"
 
 namespace mes = mlops::messaging;
 
@@ -28,9 +11,9 @@ namespace {
 
 template <typename F>
 long allocations_in(F&& body) {
-  const long before = g_allocations.load();
+  const auto before = mlops::testing::alloc_count();
   body();
-  return g_allocations.load() - before;
+  return static_cast<long>(mlops::testing::alloc_count() - before);
 }
 
 const std::byte kBlob[] = {std::byte{1}, std::byte{2}, std::byte{3}};

@@ -1,27 +1,9 @@
 // Steady-state send and receive over inproc allocate nothing once vectors have grown.
-// This binary replaces the global operator new, which is why it is a binary of its own.
+// Counted through mlops_alloc_counter's operator new, which is why this is a binary of its own.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "support/alloc_counter.h"
 #include "test_support.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace mlops::orchestration::testing {
 namespace {
@@ -45,9 +27,9 @@ TEST(InprocAllocations, SteadyStateSendAndReceiveAllocateNothing) {
     }
   };
   for (int i = 0; i < 100; ++i) round();  // warm up: vectors and the ring grow
-  const long before = g_allocations.load();
+  const auto before = mlops::testing::alloc_count();
   for (int i = 0; i < 1000; ++i) round();
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(mlops::testing::alloc_count() - before, 0U);
   EXPECT_GT(checksum, 0u);
 }
 

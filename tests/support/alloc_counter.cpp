@@ -2,13 +2,13 @@
 // must not be inline, a program holds only one, and GCC's -Wmismatched-new-delete misfires
 // when these malloc/free bodies are inlined into code that uses new and delete.
 
-#include "alloc_counter.h"
+#include "support/alloc_counter.h"
 
 #include <cstddef>
 #include <cstdlib>
 #include <new>
 
-namespace mlops::bench {
+namespace mlops::testing {
 namespace {
 
 // Per thread: a plain increment (a shared atomic would add a locked instruction to every
@@ -42,12 +42,12 @@ void* allocate_aligned_or_throw(std::size_t size, std::align_val_t align) {
 
 std::uint64_t alloc_count() noexcept { return t_allocs; }
 
-}  // namespace mlops::bench
+}  // namespace mlops::testing
 
-using mlops::bench::allocate;
-using mlops::bench::allocate_aligned;
-using mlops::bench::allocate_aligned_or_throw;
-using mlops::bench::allocate_or_throw;
+using mlops::testing::allocate;
+using mlops::testing::allocate_aligned;
+using mlops::testing::allocate_aligned_or_throw;
+using mlops::testing::allocate_or_throw;
 
 void* operator new(std::size_t size) { return allocate_or_throw(size); }
 void* operator new[](std::size_t size) { return allocate_or_throw(size); }
