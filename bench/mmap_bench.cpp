@@ -88,7 +88,7 @@ struct ArenaWriter {
 
 // One pre-faulted 1 GiB file shared by every baseline, made on first use.
 MappedArena& shared_arena() {
-  auto& arena = shared_arena();
+  static MappedArena arena(std::uint64_t{1} << 30);
   return arena;
 }
 
