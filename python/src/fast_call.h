@@ -1,0 +1,107 @@
+#pragma once
+/// \file Raw CPython descriptors for the hot paths (property reads, builder calls, send).
+/// pybind11's dispatcher costs a few hundred ns per call (it allocates its argument vectors);
+/// a getset or METH_FASTCALL descriptor installed on the same pybind11 class costs tens.
+
+#include <cstddef>
+#include <stdexcept>
+
+#include "binding.h"
+
+namespace mlops::python {
+
+/// The C++ object inside a pybind11 instance of a registered class (null if uninitialised,
+/// with TypeError set). CPython has checked the type of `self` before calling a descriptor.
+template <typename T>
+T* cpp_self(PyObject* self) noexcept {
+  auto* instance = reinterpret_cast<py::detail::instance*>(self);
+  void* value = instance->get_value_and_holder().value_ptr();
+  if (value == nullptr)
+    PyErr_SetString(PyExc_TypeError, "object is not initialised (__init__ not run)");
+  return static_cast<T*>(value);
+}
+
+/// Runs `body`, turning C++ exceptions into the Python error pybind11 would have raised.
+template <typename F>
+PyObject* guarded(F&& body) noexcept {
+  try {
+    return body();
+  } catch (py::error_already_set& error) {
+    error.restore();
+  } catch (py::builtin_exception& error) {
+    error.set_error();
+  } catch (const std::invalid_argument& error) {
+    PyErr_SetString(PyExc_ValueError, error.what());
+  } catch (const std::length_error& error) {
+    PyErr_SetString(PyExc_ValueError, error.what());
+  } catch (const std::exception& error) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+  }
+  return nullptr;
+}
+
+/// The single argument of a METH_FASTCALL|METH_KEYWORDS call, given by position or as
+/// `name=`; null with TypeError set otherwise.
+inline PyObject* single_argument(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+                                 const char* name, const char* function) noexcept {
+  const Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  if (nargs + nkw != 1) {
+    PyErr_Format(PyExc_TypeError, "%s() takes exactly one argument (%zd given)", function,
+                 nargs + nkw);
+    return nullptr;
+  }
+  if (nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), name) != 0) {
+    PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", function,
+                 PyTuple_GET_ITEM(kwnames, 0));
+    return nullptr;
+  }
+  return args[0];
+}
+
+/// Fills `out` (preset to defaults) from a METH_FASTCALL|METH_KEYWORDS call whose parameters
+/// are `names`, in order; false with TypeError set on too many or unknown arguments.
+template <std::size_t N>
+bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
+                     const char* const (&names)[N], PyObject* (&out)[N],
+                     const char* function) noexcept {
+  if (nargs > static_cast<Py_ssize_t>(N)) {
+    PyErr_Format(PyExc_TypeError, "%s() takes at most %zd arguments", function,
+                 static_cast<Py_ssize_t>(N));
+    return false;
+  }
+  for (Py_ssize_t i = 0; i < nargs; ++i) out[i] = args[i];
+  const Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+    std::size_t index = N;
+    for (std::size_t i = 0; i < N; ++i) {
+      if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0) index = i;
+    }
+    if (index == N) {
+      PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", function, name);
+      return false;
+    }
+    out[index] = args[nargs + k];
+  }
+  return true;
+}
+
+/// Installs `def` (which must live for the process) on the pybind11 class `cls`.
+inline void install(py::handle cls, PyGetSetDef& def) {
+  auto descriptor = py::reinterpret_steal<py::object>(
+      PyDescr_NewGetSet(reinterpret_cast<PyTypeObject*>(cls.ptr()), &def));
+  if (!descriptor) throw py::error_already_set();
+  py::setattr(cls, def.name, descriptor);
+}
+
+/// Installs the method `def` (which must live for the process) on the pybind11 class `cls`.
+inline void install(py::handle cls, PyMethodDef& def) {
+  auto descriptor = py::reinterpret_steal<py::object>(
+      PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &def));
+  if (!descriptor) throw py::error_already_set();
+  py::setattr(cls, def.ml_name, descriptor);
+}
+
+}  // namespace mlops::python

@@ -1,0 +1,117 @@
+// Conversions between Python objects and the additional-argument values of a message.
+#include "value_conversion.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "mlops/messaging/message_builder.h"
+
+namespace mlops::python {
+namespace {
+
+using messaging::Value;
+using messaging::ValueType;
+using messaging::ValueView;
+
+// Deeper Python structures are refused before they can exhaust the C++ stack (a list that
+// contains itself would recurse forever); the builder enforces the message's own limit.
+constexpr std::size_t kMaxPythonDepth = messaging::kMaxValueDepth + 1;
+
+Value convert(PyObject* object, std::size_t depth) {
+  if (depth > kMaxPythonDepth) {
+    throw py::value_error("additional data nests deeper than " +
+                          std::to_string(messaging::kMaxValueDepth) + " levels");
+  }
+  if (object == Py_None) return Value(nullptr);
+  if (PyBool_Check(object)) return Value(object == Py_True);
+  if (PyLong_Check(object)) {
+    int overflow = 0;
+    const long long number = PyLong_AsLongLongAndOverflow(object, &overflow);
+    if (overflow != 0) {
+      PyErr_SetString(PyExc_OverflowError, "additional data int does not fit in 64 bits");
+      throw py::error_already_set();
+    }
+    if (number == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
+    return Value(static_cast<std::int64_t>(number));
+  }
+  if (PyFloat_Check(object)) return Value(PyFloat_AS_DOUBLE(object));
+  if (PyUnicode_Check(object)) return Value(std::string(utf8(object, "text")));
+  if (PyDict_Check(object)) {
+    Value::Map map;
+    PyObject *key = nullptr, *item = nullptr;
+    Py_ssize_t position = 0;
+    while (PyDict_Next(object, &position, &key, &item)) {
+      if (!PyUnicode_Check(key)) {
+        throw py::type_error("additional data keys must be str, not " +
+                             std::string(Py_TYPE(key)->tp_name));
+      }
+      map.insert_or_assign(std::string(utf8(key, "key")), convert(item, depth + 1));
+    }
+    return Value(std::move(map));
+  }
+  if (PyList_Check(object) || PyTuple_Check(object)) {
+    const py::sequence sequence = py::reinterpret_borrow<py::sequence>(object);
+    Value::List list;
+    list.reserve(sequence.size());
+    for (const auto element : sequence) list.push_back(convert(element.ptr(), depth + 1));
+    return Value(std::move(list));
+  }
+  if (PyObject_CheckBuffer(object) != 0) {
+    const py::buffer_info info = py::reinterpret_borrow<py::buffer>(object).request();
+    if (info.ndim > 1 && info.strides.back() != info.itemsize) {
+      throw py::type_error("additional data bytes must be contiguous");
+    }
+    const auto* data = static_cast<const std::byte*>(info.ptr);
+    return Value(Value::Bytes(data, data + info.size * info.itemsize));
+  }
+  if (PyObject_HasAttrString(object, "__fspath__") != 0) {
+    const py::object path = py::reinterpret_steal<py::object>(PyOS_FSPath(object));
+    if (!path) throw py::error_already_set();
+    return convert(py::module_::import("os").attr("fsdecode")(path).ptr(), depth);
+  }
+  throw py::type_error(
+      "additional data must be JSON-like (None, bool, int, float, str, bytes, "
+      "list, tuple, dict with str keys), not " +
+      std::string(Py_TYPE(object)->tp_name));
+}
+
+}  // namespace
+
+Value to_value(py::handle object) { return convert(object.ptr(), 0); }
+
+py::object from_view(const ValueView& view) {
+  switch (view.type()) {
+    case ValueType::kNull:
+      return py::none();
+    case ValueType::kBool:
+      return py::bool_(view.as_bool().value_or(false));
+    case ValueType::kInt:
+      return py::int_(static_cast<long long>(view.as_int().value_or(0)));
+    case ValueType::kDouble:
+      return py::float_(view.as_double().value_or(0.0));
+    case ValueType::kString:
+      return text(view.as_string().value_or(std::string_view()));
+    case ValueType::kBytes: {
+      const auto bytes = view.as_bytes().value_or(std::span<const std::byte>());
+      return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    case ValueType::kList: {
+      const std::size_t size = view.size();
+      py::list list(size);
+      for (std::size_t i = 0; i < size; ++i) {
+        list[i] = from_view(view[i]);
+      }
+      return list;
+    }
+    case ValueType::kMap: {
+      py::dict dict;
+      const std::size_t size = view.size();
+      for (std::size_t i = 0; i < size; ++i) dict[text(view.key_at(i))] = from_view(view[i]);
+      return dict;
+    }
+  }
+  return py::none();
+}
+
+}  // namespace mlops::python
