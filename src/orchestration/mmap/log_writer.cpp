@@ -115,9 +115,10 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
 
     auto* body = reinterpret_cast<std::uint8_t*>(header) + kRecordHeaderBytes;
     const std::size_t half = payload.size() / 2;
-    std::memcpy(body, payload.data(), half);
+    // An empty payload may have no data pointer at all, and memcpy from null is undefined.
+    if (!payload.empty()) std::memcpy(body, payload.data(), half);
     maybe_crash(CrashPoint::kMidPayload);
-    std::memcpy(body + half, payload.data() + half, payload.size() - half);
+    if (!payload.empty()) std::memcpy(body + half, payload.data() + half, payload.size() - half);
     header->payload_bytes = static_cast<std::uint32_t>(payload.size());
     header->crc32c = crc32c(payload.data(), payload.size());
     maybe_crash(CrashPoint::kBeforePublish);

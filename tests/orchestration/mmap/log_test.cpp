@@ -66,6 +66,15 @@ TEST(MmapLog, AppendsReadBackInOrder) {
   EXPECT_EQ(read_all(log), sent);
 }
 
+TEST(MmapLog, EmptyPayloadIsARecordToo) {
+  TempDir dir;
+  auto log = open_topic(open_queue(dir));
+  mq::LogWriter writer(log);
+  ASSERT_TRUE(writer.append(std::span<const std::uint8_t>()).has_value());
+  ASSERT_TRUE(writer.append(as_bytes("after")).has_value());
+  EXPECT_EQ(read_all(log), (std::vector<std::string>{"", "after"}));
+}
+
 TEST(MmapLog, RecordsRollAcrossManySegments) {
   TempDir dir;
   auto log = open_topic(open_queue(dir));
