@@ -1,6 +1,9 @@
 #include "orchestration/registry.h"
 
 #include "orchestration/inproc/inproc_backend.h"
+#if MLOPS_HAS_KAFKA
+#include "orchestration/kafka/kafka_backend.h"
+#endif
 #include "orchestration/mmap/mmap_backend.h"
 #include "orchestration/none/none_backend.h"
 
@@ -12,6 +15,9 @@ constexpr BackendEntry kBackends[] = {
     {"none", "", &none::open},
     {"inproc", "default", &inproc::open},
     {"mmap", "./.mlops", &mmap_queue::open},
+#if MLOPS_HAS_KAFKA
+    {"kafka", "localhost:9092", &kafka::open},
+#endif
 };
 
 }  // namespace

@@ -14,6 +14,7 @@ namespace {
 class OrchestrationApi : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
+    if (!GetParam().skip_reason.empty()) GTEST_SKIP() << GetParam().skip_reason;
     auto orch = Orchestration::from_uri(GetParam().make_uri(unique_name("b")));
     ASSERT_TRUE(orch) << orch.error().message;
     orch_ = std::move(*orch);

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -18,6 +19,8 @@ struct BackendCase {
   /// Whether several consumers of one group may be active at once (competing consumers);
   /// the mmap queue allows one active consumer per group.
   bool shared_groups = true;
+  /// When not empty, every test of this case skips with this reason (a server is absent).
+  std::string skip_reason{};
 };
 
 /// A directory for this test process's mmap queues, removed when the process ends.
@@ -34,8 +37,14 @@ inline const std::filesystem::path& mmap_test_root() {
   return root.path;
 }
 
+#if MLOPS_TEST_KAFKA
+/// librdkafka settings that keep group joins and failure detection short in tests.
+inline constexpr const char* kKafkaTestSettings =
+    "session.timeout.ms=5000&heartbeat.interval.ms=300&timeout_ms=5000";
+#endif
+
 inline std::vector<BackendCase> backend_cases() {
-  return {
+  std::vector<BackendCase> cases{
       {"inproc", [](const std::string& unique) { return "inproc://" + unique; }},
       {"mmap",
        [](const std::string& unique) {
@@ -43,6 +52,27 @@ inline std::vector<BackendCase> backend_cases() {
        },
        /*shared_groups=*/false},
   };
+#if MLOPS_TEST_KAFKA
+  // A mock cluster (librdkafka's, in process) per test: mock.brokers is a test-only option.
+  // Competing consumers are left to kafka_test: with one partition per topic a group's
+  // second member gets nothing, and which member gets the partition is the broker's choice.
+  cases.push_back({"kafka_mock",
+                   [](const std::string&) {
+                     return std::string("kafka://mock?mock.brokers=1&") + kKafkaTestSettings;
+                   },
+                   /*shared_groups=*/false});
+  const char* brokers = std::getenv("MLOPS_TEST_KAFKA_BROKERS");
+  cases.push_back({"kafka_broker",
+                   [brokers](const std::string&) {
+                     return std::string("kafka://") + (brokers ? brokers : "") + "?" +
+                            kKafkaTestSettings;
+                   },
+                   /*shared_groups=*/false,
+                   brokers != nullptr && *brokers != '\0'
+                       ? ""
+                       : "MLOPS_TEST_KAFKA_BROKERS is not set (host:port of a real Kafka broker)"});
+#endif
+  return cases;
 }
 
 }  // namespace mlops::orchestration::testing

@@ -1,0 +1,40 @@
+#include "orchestration/kafka/kafka_backend.h"
+
+#include "orchestration/kafka/kafka_admin.h"
+#include "orchestration/kafka/kafka_consumer.h"
+#include "orchestration/kafka/kafka_producer.h"
+
+namespace mlops::orchestration::detail::kafka {
+namespace {
+
+using orchestration::kafka::Cluster;
+
+class KafkaBackend final : public Backend {
+ public:
+  explicit KafkaBackend(std::shared_ptr<Cluster> cluster) : cluster_(std::move(cluster)) {}
+
+  Result<std::unique_ptr<ProducerBackend>> make_producer(const ProducerOptions& options) override {
+    return orchestration::kafka::KafkaProducer::create(cluster_, options);
+  }
+  Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) override {
+    return orchestration::kafka::KafkaConsumer::create(cluster_, options);
+  }
+  Result<std::unique_ptr<AdminBackend>> make_admin() override {
+    return orchestration::kafka::KafkaAdmin::create(cluster_);
+  }
+
+ private:
+  std::shared_ptr<Cluster> cluster_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint) {
+  auto settings = orchestration::kafka::read_settings(endpoint.options, {});
+  if (!settings) return settings.error();
+  auto cluster = Cluster::open(endpoint.connection, std::move(*settings));
+  if (!cluster) return cluster.error();
+  return std::shared_ptr<Backend>(std::make_shared<KafkaBackend>(std::move(*cluster)));
+}
+
+}  // namespace mlops::orchestration::detail::kafka

@@ -1,0 +1,30 @@
+#pragma once
+// kafka: Apache Kafka through librdkafka. kafka://HOST:PORT[,HOST:PORT...]
+//
+// Options (URI query, or a role's backend options, which win):
+//   key=none|creator   the record key: creator keeps each creator's messages in order
+//                      (default none: librdkafka's sticky partitioner)
+//   timeout_ms         bound on admin requests, commit and close (default 5000)
+//   assign_wait_ms     how long subscribe() waits for the group's assignment (default 5000)
+//   mock.brokers=N     TEST ONLY: run librdkafka's in-process mock cluster of N brokers for
+//                      this backend (the connection is ignored: kafka://mock?mock.brokers=1)
+//   mock.partitions=P  TEST ONLY: partitions of the topics made on the mock (default 1)
+//   anything else      a librdkafka property (https://github.com/confluentinc/librdkafka/
+//                      blob/master/CONFIGURATION.md); an unknown one fails at create().
+//
+// Producer: enable.idempotence=true and acks=all unless overridden; records carry headers
+// content-type=application/x-mlops-flatbuffer and mlops-schema-version. Durability: send(msg,
+// true) and flush() return kOk once all in-sync replicas hold the record.
+// Consumer: group.id is ConsumerOptions::group, or a fresh group of its own; at-least-once
+// (offsets of handed-out records, committed by commit()).
+
+#include <memory>
+
+#include "orchestration/backend.h"
+
+namespace mlops::orchestration::detail::kafka {
+
+/// Reads the options (and starts the mock cluster when asked); does not touch the network.
+Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint);
+
+}  // namespace mlops::orchestration::detail::kafka

@@ -1,0 +1,166 @@
+#include "orchestration/kafka/kafka_client.h"
+
+#include <array>
+#include <charconv>
+
+#include "mlops/log.h"
+
+namespace mlops::orchestration::kafka {
+namespace {
+
+Result<std::int64_t> read_number(std::string_view key, std::string_view text, std::int64_t min,
+                                 std::int64_t max) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "kafka option " + std::string(key) + "='" + std::string(text) +
+                     "' is not a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max)};
+  }
+  return value;
+}
+
+// librdkafka's log lines (from its own threads) go to the library's log hook.
+void log_line(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
+  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
+  const LogLevel mapped = level <= 3   ? LogLevel::kError
+                          : level == 4 ? LogLevel::kWarning
+                          : level <= 6 ? LogLevel::kInfo
+                                       : LogLevel::kDebug;
+  try {
+    log(mapped, std::string("kafka ") + rd_kafka_name(handle) + " " + facility + ": " + text);
+  } catch (...) {  // A failing log hook must not reach librdkafka's threads.
+  }
+}
+
+void error_line(rd_kafka_t* handle, int error, const char* reason, void* /*opaque*/) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(error);
+  // Transport errors come and go with brokers; librdkafka retries them itself.
+  const bool fatal = code == RD_KAFKA_RESP_ERR__FATAL;
+  try {
+    log(fatal ? LogLevel::kError : LogLevel::kWarning,
+        std::string("kafka ") + rd_kafka_name(handle) + ": " + rd_kafka_err2name(code) + ": " +
+            reason);
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings base) {
+  for (const auto& [key, text] : options) {
+    if (key == "key") {
+      if (text == "none" || text.empty()) {
+        base.key = KeySource::kNone;
+      } else if (text == "creator") {
+        base.key = KeySource::kCreator;
+      } else {
+        return Error{ErrorCode::kInvalidArgument,
+                     "kafka option key='" + text + "' is not none or creator"};
+      }
+    } else if (key == "timeout_ms" || key == "assign_wait_ms") {
+      auto number = read_number(key, text, 0, 3'600'000);
+      if (!number) return number.error();
+      (key == "timeout_ms" ? base.timeout : base.assign_wait) = std::chrono::milliseconds(*number);
+    } else if (key == "mock.brokers" || key == "mock.partitions") {
+      auto number = read_number(key, text, key == "mock.brokers" ? 0 : 1, 1000);
+      if (!number) return number.error();
+      (key == "mock.brokers" ? base.mock_brokers : base.mock_partitions) = static_cast<int>(*number);
+    } else {
+      base.properties.insert_or_assign(key, text);
+    }
+  }
+  return base;
+}
+
+Result<std::shared_ptr<Cluster>> Cluster::open(std::string connection, KafkaSettings settings) {
+  if (settings.mock_brokers == 0) {
+    if (connection.empty()) {
+      return Error{ErrorCode::kInvalidArgument, "kafka:// needs HOST:PORT[,HOST:PORT...]"};
+    }
+    return std::shared_ptr<Cluster>(new Cluster(std::move(connection), std::move(settings)));
+  }
+  // The mock cluster needs a client of its own to live in.
+  std::array<char, 512> error{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, &log_line);
+  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
+  if (handle == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return Error{ErrorCode::kUnavailable, std::string("kafka mock cluster: ") + error.data()};
+  }
+  rd_kafka_mock_cluster_t* mock = rd_kafka_mock_cluster_new(handle, settings.mock_brokers);
+  if (mock == nullptr) {
+    rd_kafka_destroy(handle);
+    return Error{ErrorCode::kUnavailable, "kafka: could not start the mock cluster"};
+  }
+  std::shared_ptr<Cluster> cluster(
+      new Cluster(rd_kafka_mock_cluster_bootstraps(mock), std::move(settings)));
+  cluster->mock_handle_ = handle;
+  cluster->mock_ = mock;
+  return cluster;
+}
+
+Cluster::~Cluster() {
+  if (mock_ != nullptr) rd_kafka_mock_cluster_destroy(mock_);
+  if (mock_handle_ != nullptr) rd_kafka_destroy(mock_handle_);
+}
+
+void Cluster::ensure_mock_topic(std::string_view topic, int partitions) {
+  if (mock_ == nullptr) return;
+  const std::lock_guard lock(mutex_);
+  if (mock_topics_.contains(topic)) return;
+  const std::string name(topic);
+  // An existing topic (made by auto-create) is as good as a new one.
+  (void)rd_kafka_mock_topic_create(mock_, name.c_str(),
+                                   partitions > 0 ? partitions : settings_.mock_partitions, 1);
+  mock_topics_.insert(name);
+}
+
+Client::~Client() {
+  if (handle_ != nullptr) rd_kafka_destroy_flags(handle_, destroy_flags_);
+}
+
+Result<ConfPtr> make_conf(const Cluster& cluster, const BackendOptions& defaults,
+                          const BackendOptions& role_properties) {
+  ConfPtr conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &log_line);
+  rd_kafka_conf_set_error_cb(conf.get(), &error_line);
+  std::array<char, 512> error{};
+  auto set = [&](const std::string& key, const std::string& value) -> Result<void> {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error.data(), error.size()) !=
+        RD_KAFKA_CONF_OK) {
+      return Error{ErrorCode::kInvalidArgument,
+                   "kafka property " + key + "='" + value + "': " + error.data()};
+    }
+    return {};
+  };
+  if (auto done = set("bootstrap.servers", cluster.bootstrap()); !done) return done.error();
+  for (const auto* properties : {&defaults, &role_properties}) {
+    for (const auto& [key, value] : *properties) {
+      if (auto done = set(key, value); !done) return done.error();
+    }
+  }
+  return conf;
+}
+
+Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
+                                            std::shared_ptr<Cluster> cluster) {
+  std::array<char, 512> error{};
+  rd_kafka_t* handle = rd_kafka_new(type, conf.get(), error.data(), error.size());
+  if (handle == nullptr) {
+    return Error{ErrorCode::kInvalidArgument, std::string("kafka client: ") + error.data()};
+  }
+  (void)conf.release();  // rd_kafka_new owns it now
+  return std::make_shared<Client>(handle, std::move(cluster));
+}
+
+int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept {
+  const auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= left.zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return ms > 3'600'000 ? 3'600'000 : static_cast<int>(ms);
+}
+
+}  // namespace mlops::orchestration::kafka

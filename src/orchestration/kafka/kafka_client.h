@@ -1,0 +1,122 @@
+#pragma once
+// What the kafka backend's producer, consumer and admin share: the settings read from the
+// URI and role options, the librdkafka configuration built from them, the (test-only) mock
+// cluster, and a reference-counted client handle that outlives every message viewing it.
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "mlops/orchestration/backend_options.h"
+#include "mlops/result.h"
+
+namespace mlops::orchestration::kafka {
+
+/// The content type every record carries in its "content-type" header.
+inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer";
+/// The wire schema's version, in the "mlops-schema-version" header. The schema only ever
+/// appends fields (ARCHITECTURE.md), so every reader reads every version; this tells
+/// foreign consumers what they look at.
+inline constexpr std::string_view kSchemaVersion = "1";
+
+/// Which part of a message becomes the record key (records of one key keep their order).
+enum class KeySource : std::uint8_t { kNone, kCreator };
+
+/// The backend's own settings; every other option is a librdkafka property.
+struct KafkaSettings {
+  /// Record key: `key=none|creator` (default none: the sticky partitioner).
+  KeySource key = KeySource::kNone;
+  /// Bound on admin requests and on waits without a caller deadline: `timeout_ms` (5000).
+  std::chrono::milliseconds timeout{5000};
+  /// How long subscribe() waits for the group to assign partitions: `assign_wait_ms`
+  /// (5000). The join goes on in the background after it (other members must poll).
+  std::chrono::milliseconds assign_wait{5000};
+  /// TEST ONLY: `mock.brokers=N` starts librdkafka's in-process mock cluster of N brokers
+  /// for this backend (the connection is then ignored); `mock.partitions=P` (default 1)
+  /// is the partition count of topics the backend creates on it.
+  int mock_brokers = 0;
+  int mock_partitions = 1;
+  /// librdkafka properties, passed through as given.
+  BackendOptions properties;
+};
+
+/// Reads `options` over `base`: the keys above are the backend's, every other key is
+/// kept as a librdkafka property (checked when a client is created).
+Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings base);
+
+/// What one opened kafka:// endpoint shares with its clients (thread-safe): the bootstrap
+/// servers and, in tests, the mock cluster, which lives as long as any client or message.
+class Cluster {
+ public:
+  static Result<std::shared_ptr<Cluster>> open(std::string connection, KafkaSettings settings);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  [[nodiscard]] const std::string& bootstrap() const noexcept { return bootstrap_; }
+  [[nodiscard]] const KafkaSettings& settings() const noexcept { return settings_; }
+  [[nodiscard]] bool is_mock() const noexcept { return mock_ != nullptr; }
+  /// On the mock cluster, creates `topic` (once) with `partitions` (0: mock.partitions),
+  /// since the mock does not implement CreateTopics. A no-op on real brokers.
+  void ensure_mock_topic(std::string_view topic, int partitions = 0);
+
+ private:
+  Cluster(std::string bootstrap, KafkaSettings settings)
+      : bootstrap_(std::move(bootstrap)), settings_(std::move(settings)) {}
+
+  std::string bootstrap_;
+  KafkaSettings settings_;
+  rd_kafka_t* mock_handle_ = nullptr;
+  rd_kafka_mock_cluster_t* mock_ = nullptr;
+  std::mutex mutex_;
+  std::set<std::string, std::less<>> mock_topics_;
+};
+
+/// One librdkafka client. Destroyed when the last holder lets go: the producer or consumer
+/// object and every received message viewing its memory hold one.
+class Client {
+ public:
+  Client(rd_kafka_t* handle, std::shared_ptr<Cluster> cluster) noexcept
+      : handle_(handle), cluster_(std::move(cluster)) {}
+  /// Consumers close themselves (bounded) before the last holder goes: the destructor must
+  /// not close them again without a bound.
+  void skip_consumer_close() noexcept { destroy_flags_ = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE; }
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  [[nodiscard]] rd_kafka_t* get() const noexcept { return handle_; }
+
+ private:
+  rd_kafka_t* handle_;
+  int destroy_flags_ = 0;
+  std::shared_ptr<Cluster> cluster_;  // after handle_: the mock outlives its clients
+};
+
+/// Owns an rd_kafka_conf_t until it is handed to rd_kafka_new.
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const noexcept { rd_kafka_conf_destroy(conf); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+
+/// A configuration with bootstrap.servers, log routing to mlops::log, then `defaults`,
+/// then the endpoint's and the role's librdkafka properties (later ones win).
+/// @return the conf, or kInvalidArgument naming the property librdkafka refused.
+Result<ConfPtr> make_conf(const Cluster& cluster, const BackendOptions& defaults,
+                          const BackendOptions& role_properties);
+
+/// rd_kafka_new over `conf` (taken on success). @return the client or kUnavailable.
+Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
+                                            std::shared_ptr<Cluster> cluster);
+
+/// Milliseconds from now until `deadline`, rounded up, at least 0.
+int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept;
+
+}  // namespace mlops::orchestration::kafka

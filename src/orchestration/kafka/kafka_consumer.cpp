@@ -1,0 +1,343 @@
+#include "orchestration/kafka/kafka_consumer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "mlops/log.h"
+
+namespace mlops::orchestration::kafka {
+namespace {
+
+constexpr std::uint64_t kMaxProblemLogs = 10;
+// Longest single rd_kafka_consumer_poll while subscribe() waits, so the wait stays bounded.
+constexpr int kAssignPollMs = 50;
+
+// A group of this consumer alone: a name nobody else picks.
+std::string own_group_name() {
+  static std::atomic<std::uint64_t> counter{0};
+  std::random_device random;
+  const std::uint64_t salt = (static_cast<std::uint64_t>(random()) << 32) ^ random();
+  return "mlops-own-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
+         "-" + std::to_string(salt);
+}
+
+void destroy_record(const void* record) noexcept {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): the owner is handed out as const.
+  rd_kafka_message_destroy(const_cast<rd_kafka_message_t*>(static_cast<const rd_kafka_message_t*>(record)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
+    std::shared_ptr<Cluster> cluster, const ConsumerOptions& options) {
+  auto settings = read_settings(options.backend, cluster->settings());
+  if (!settings) return settings.error();
+  const BackendOptions defaults{
+      {"group.id", options.group.empty() ? own_group_name() : options.group},
+      {"auto.offset.reset", options.offset_reset == OffsetReset::kLatest ? "latest" : "earliest"},
+      // At-least-once: only what poll() handed out is stored, only commit() commits.
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      // So subscribing to a topic nobody has sent to yet works on brokers that auto-create.
+      {"allow.auto.create.topics", "true"},
+      {"client.id", "mlops-consumer"},
+  };
+  auto conf = make_conf(*cluster, defaults, settings->properties);
+  if (!conf) return conf.error();
+  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(cluster, *settings, options));
+  consumer->own_group_ = options.group.empty();
+  rd_kafka_conf_set_opaque(conf->get(), consumer.get());
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaConsumer::on_rebalance);
+  auto client = make_client(RD_KAFKA_CONSUMER, *conf, std::move(cluster));
+  if (!client) return client.error();
+  (*client)->skip_consumer_close();
+  // Rebalances, errors and records all come through rd_kafka_consumer_poll.
+  (void)rd_kafka_poll_set_consumer((*client)->get());
+  consumer->client_ = std::move(*client);
+  return std::unique_ptr<detail::ConsumerBackend>(std::move(consumer));
+}
+
+void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
+                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<KafkaConsumer*>(opaque);
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
+  if (event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (self->options_.offset_reset == OffsetReset::kLatest) self->pin_latest(partitions);
+    if (cooperative) {
+      if (rd_kafka_error_t* error = rd_kafka_incremental_assign(handle, partitions)) {
+        self->log_problem(std::string("assign failed: ") + rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+      }
+    } else {
+      (void)rd_kafka_assign(handle, partitions);
+    }
+    ++self->assignments_;
+    return;
+  }
+  // Revoked (or a rebalance error): give the partitions back without committing, so what
+  // was handed out but not committed goes to their next owner.
+  if (event != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    self->log_problem(std::string("rebalance error: ") + rd_kafka_err2str(event));
+  }
+  if (cooperative) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle, partitions)) {
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    (void)rd_kafka_assign(handle, nullptr);
+  }
+}
+
+void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions) noexcept {
+  // auto.offset.reset=latest resolves the end only when fetching starts, after subscribe()
+  // returned; a record sent in between would be skipped. Pin the end now for partitions
+  // the group has no committed offset for.
+  rd_kafka_t* handle = client_->get();
+  const int timeout = static_cast<int>(settings_.timeout.count());
+  if (rd_kafka_committed(handle, partitions, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& partition = partitions->elems[i];
+    if (partition.offset >= 0) continue;
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_query_watermark_offsets(handle, partition.topic, partition.partition, &low,
+                                         &high, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      partition.offset = high;
+    }
+  }
+}
+
+void KafkaConsumer::log_problem(const std::string& text) noexcept {
+  if (problems_logged_++ >= kMaxProblemLogs) return;
+  try {
+    mlops::log(LogLevel::kWarning, "kafka consumer: " + text);
+  } catch (...) {  // A failing log hook must not stop the consumer.
+  }
+}
+
+void KafkaConsumer::drop_pending() noexcept {
+  // Never handed out, so never stored: they come again from the committed offset.
+  for (auto* record : pending_) rd_kafka_message_destroy(record);
+  pending_.clear();
+}
+
+Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
+  if (client_ == nullptr) return Error{ErrorCode::kUnavailable, "the kafka consumer is closed"};
+  if (std::ranges::equal(topics, subscribed_)) return {};
+  rd_kafka_t* handle = client_->get();
+  drop_pending();
+  if (topics.empty()) {
+    const rd_kafka_resp_err_t error =
+        own_group_ ? rd_kafka_assign(handle, nullptr) : rd_kafka_unsubscribe(handle);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error{ErrorCode::kUnavailable, std::string("kafka unsubscribe: ") + rd_kafka_err2str(error)};
+    }
+    subscribed_.clear();
+    return {};
+  }
+  if (own_group_) {
+    auto assigned = assign_directly(topics);
+    if (!assigned) return assigned;
+    subscribed_.assign(topics.begin(), topics.end());
+    return {};
+  }
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& topic : topics) {
+    cluster_->ensure_mock_topic(topic);
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  const rd_kafka_resp_err_t error = rd_kafka_subscribe(handle, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kUnavailable, std::string("kafka subscribe: ") + rd_kafka_err2str(error)};
+  }
+  subscribed_.assign(topics.begin(), topics.end());
+  // Wait (bounded) until the group has assigned partitions, so what is sent after
+  // subscribe() returns is seen. Another member must poll to let the group rebalance: past
+  // the bound the join goes on in the background and poll() completes it.
+  const auto before = assignments_;
+  const auto deadline = detail::Clock::now() + settings_.assign_wait;
+  while (assignments_ == before) {
+    const int left = remaining_ms(deadline);
+    if (left == 0) break;
+    if (rd_kafka_message_t* record = rd_kafka_consumer_poll(handle, std::min(left, kAssignPollMs))) {
+      pending_.push_back(record);
+    }
+  }
+  return {};
+}
+
+Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics) {
+  rd_kafka_t* handle = client_->get();
+  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>
+      list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())),
+           &rd_kafka_topic_partition_list_destroy);
+  const auto deadline = detail::Clock::now() + settings_.timeout;
+  for (const auto& topic : topics) {
+    cluster_->ensure_mock_topic(topic);
+    rd_kafka_topic_t* handle_of_topic = rd_kafka_topic_new(handle, topic.c_str(), nullptr);
+    int partitions = 0;
+    rd_kafka_resp_err_t topic_error = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    // A topic the brokers auto-create on this request has no leader for a moment: ask
+    // again until the timeout.
+    for (;;) {
+      const rd_kafka_metadata_t* metadata = nullptr;
+      const rd_kafka_resp_err_t error = rd_kafka_metadata(
+          handle, 0, handle_of_topic, &metadata, std::max(remaining_ms(deadline), 1));
+      if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_destroy(handle_of_topic);
+        return Error{ErrorCode::kUnavailable,
+                     "kafka metadata for topic " + topic + ": " + rd_kafka_err2str(error)};
+      }
+      if (metadata->topic_cnt == 1) {
+        partitions = metadata->topics[0].partition_cnt;
+        topic_error = metadata->topics[0].err;
+      }
+      rd_kafka_metadata_destroy(metadata);
+      if ((partitions > 0 && topic_error == RD_KAFKA_RESP_ERR_NO_ERROR) ||
+          remaining_ms(deadline) == 0) {
+        break;
+      }
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(remaining_ms(deadline), kAssignPollMs)));
+    }
+    rd_kafka_topic_destroy(handle_of_topic);
+    if (partitions == 0) {
+      return Error{ErrorCode::kUnavailable, "kafka topic " + topic + " has no partitions (" +
+                                                rd_kafka_err2str(topic_error) +
+                                                "): create it, or let the brokers auto-create it"};
+    }
+    for (int partition = 0; partition < partitions; ++partition) {
+      // RD_KAFKA_OFFSET_INVALID: the committed offset, else auto.offset.reset.
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset =
+          RD_KAFKA_OFFSET_INVALID;
+    }
+  }
+  if (options_.offset_reset == OffsetReset::kLatest) pin_latest(list.get());
+  const rd_kafka_resp_err_t error = rd_kafka_assign(handle, list.get());
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kUnavailable, std::string("kafka assign: ") + rd_kafka_err2str(error)};
+  }
+  return {};
+}
+
+bool KafkaConsumer::take(rd_kafka_message_t* record, std::vector<detail::Delivery>& out) noexcept {
+  if (record->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (record->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      try {
+        log_problem(std::string("poll: ") + rd_kafka_message_errstr(record));
+      } catch (...) {
+      }
+    }
+    rd_kafka_message_destroy(record);
+    return false;
+  }
+  try {
+    const char* name = rd_kafka_topic_name(record->rkt);
+    auto known = topic_names_.find(std::string_view(name));
+    if (known == topic_names_.end()) known = topic_names_.emplace(name).first;
+    detail::Delivery delivery;
+    delivery.bytes = {static_cast<const std::uint8_t*>(record->payload), record->len};
+    // The record keeps its client (and the mock cluster, in tests) alive.
+    delivery.owner = std::shared_ptr<const void>(
+        record, [client = client_](const void* held) noexcept { destroy_record(held); });
+    delivery.topic = *known;
+    out.push_back(std::move(delivery));
+  } catch (...) {
+    rd_kafka_message_destroy(record);  // not handed out: comes again after a restart
+    return false;
+  }
+  // Handed out: its offset may be committed. (A partition revoked meanwhile refuses it.)
+  (void)rd_kafka_offset_store(record->rkt, record->partition, record->offset);
+  return true;
+}
+
+Status KafkaConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
+                           detail::Deadline deadline) noexcept {
+  if (client_ == nullptr) return Status::kClosed;
+  rd_kafka_t* handle = client_->get();
+  std::size_t taken = 0;
+  while (taken < max && !pending_.empty()) {
+    rd_kafka_message_t* record = pending_.front();
+    pending_.pop_front();
+    if (take(record, out)) ++taken;
+  }
+  while (taken < max) {
+    // Wait only for the first record; then take what is ready.
+    const int wait = taken > 0 ? 0 : remaining_ms(deadline);
+    rd_kafka_message_t* record = rd_kafka_consumer_poll(handle, wait);
+    if (record == nullptr) {
+      if (taken > 0) break;
+      if (detail::Clock::now() >= deadline) return Status::kTimeout;
+      continue;
+    }
+    if (take(record, out)) ++taken;
+  }
+  return Status::kOk;
+}
+
+Status KafkaConsumer::commit() noexcept {
+  if (client_ == nullptr) return Status::kClosed;
+  rd_kafka_t* handle = client_->get();
+  // Asynchronous commit on a queue of its own, so the wait has a bound.
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
+  rd_kafka_resp_err_t error = rd_kafka_commit_queue(handle, nullptr, queue, nullptr, nullptr);
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(settings_.timeout.count()));
+    if (event == nullptr) {
+      error = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    } else {
+      error = rd_kafka_event_error(event);
+      rd_kafka_event_destroy(event);
+    }
+  }
+  rd_kafka_queue_destroy(queue);
+  // Nothing stored since the last commit: nothing to do.
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return Status::kOk;
+  try {
+    log_problem(std::string("commit failed: ") + rd_kafka_err2str(error));
+  } catch (...) {
+  }
+  return Status::kError;
+}
+
+void KafkaConsumer::close() noexcept {
+  if (client_ == nullptr) return;
+  drop_pending();
+  rd_kafka_t* handle = client_->get();
+  // Leave the group without committing, within the timeout; the rebalance callback gives
+  // the partitions back as the close queue is served.
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
+  if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(handle, queue)) {
+    rd_kafka_error_destroy(error);
+  } else {
+    const auto deadline = detail::Clock::now() + settings_.timeout;
+    while (!rd_kafka_consumer_closed(handle) && remaining_ms(deadline) > 0) {
+      if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, std::min(remaining_ms(deadline), 100))) {
+        // A revoke not served by the callback comes as an event: give the partitions back.
+        if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
+          if (std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0) {
+            if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(
+                    handle, rd_kafka_event_topic_partition_list(event))) {
+              rd_kafka_error_destroy(error);
+            }
+          } else {
+            (void)rd_kafka_assign(handle, nullptr);
+          }
+        }
+        rd_kafka_event_destroy(event);
+      }
+    }
+  }
+  rd_kafka_queue_destroy(queue);
+  // Received messages may still view the client's memory; the last of them destroys it.
+  client_.reset();
+}
+
+}  // namespace mlops::orchestration::kafka

@@ -1,0 +1,65 @@
+#pragma once
+// A Kafka consumer: a member of a consumer group, at-least-once.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "orchestration/backend.h"
+#include "orchestration/kafka/kafka_client.h"
+
+namespace mlops::orchestration::kafka {
+
+/// A consumer without a group (ConsumerOptions::group empty) is a group of its own: like
+/// kafka-python's group_id=None it reads every partition of its topics directly, with no
+/// group join (it starts at once), committing under a generated group id. Partitions
+/// added to a topic later are picked up by the next subscribe().
+/// Offsets are stored only for records poll() hands out and committed only by commit()
+/// (enable.auto.commit and enable.auto.offset.store are off), so a consumer that stops
+/// between receive and commit leaves its records to the group. poll() hands out views of
+/// librdkafka's own payload memory: each Delivery's owner destroys its rd_kafka_message_t
+/// and keeps the client alive until then. Rebalances (eager or cooperative) are served
+/// inside poll(); a group that starts at "latest" pins the end of each new partition when it
+/// is assigned, so everything sent after subscribe() returned is seen.
+class KafkaConsumer final : public detail::ConsumerBackend {
+ public:
+  static Result<std::unique_ptr<detail::ConsumerBackend>> create(std::shared_ptr<Cluster> cluster,
+                                                                 const ConsumerOptions& options);
+  ~KafkaConsumer() override { close(); }
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+  Result<void> assign(std::span<const std::string> topics) override;
+  Status poll(std::vector<detail::Delivery>& out, std::size_t max,
+              detail::Deadline deadline) noexcept override;
+  Status commit() noexcept override;
+  void close() noexcept override;
+
+ private:
+  KafkaConsumer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ConsumerOptions options)
+      : cluster_(std::move(cluster)), settings_(std::move(settings)), options_(std::move(options)) {}
+
+  static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  Result<void> assign_directly(std::span<const std::string> topics);
+  void pin_latest(rd_kafka_topic_partition_list_t* partitions) noexcept;
+  bool take(rd_kafka_message_t* record, std::vector<detail::Delivery>& out) noexcept;
+  void drop_pending() noexcept;
+  void log_problem(const std::string& text) noexcept;
+
+  std::shared_ptr<Cluster> cluster_;
+  KafkaSettings settings_;
+  ConsumerOptions options_;
+  std::shared_ptr<Client> client_;
+  std::vector<std::string> subscribed_;
+  std::set<std::string, std::less<>> topic_names_;  // stable views for Delivery::topic
+  std::deque<rd_kafka_message_t*> pending_;         // polled while subscribe() waited
+  std::uint64_t assignments_ = 0;                   // rebalance callbacks that assigned
+  std::uint64_t problems_logged_ = 0;
+  bool own_group_ = false;
+};
+
+}  // namespace mlops::orchestration::kafka

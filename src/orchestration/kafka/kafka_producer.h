@@ -1,0 +1,51 @@
+#pragma once
+// A Kafka producer: librdkafka's idempotent producer with per-message delivery reports.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "orchestration/backend.h"
+#include "orchestration/kafka/kafka_client.h"
+
+namespace mlops::orchestration::kafka {
+
+/// send() hands msg.bytes() to librdkafka without copying them: a heap-held copy of the
+/// message (a reference-count bump) rides along as the record's opaque and is released in
+/// its delivery report. Reports are served on the caller's thread, inside send(), flush()
+/// and close(), so ProducerOptions::on_delivery runs there, exactly once per record.
+/// flush() returns kOk once every record sent so far is acknowledged by the brokers
+/// (acks=all with idempotence by default), kError if any of them failed since the last flush.
+class KafkaProducer final : public detail::ProducerBackend {
+ public:
+  static Result<std::unique_ptr<detail::ProducerBackend>> create(std::shared_ptr<Cluster> cluster,
+                                                                 const ProducerOptions& options);
+  ~KafkaProducer() override { close(); }
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  Status send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept override;
+  Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
+  Status flush(detail::Deadline deadline) noexcept override;
+  void close() noexcept override;
+
+ private:
+  KafkaProducer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ProducerOptions options)
+      : cluster_(std::move(cluster)), settings_(std::move(settings)), options_(std::move(options)) {}
+
+  static void on_report(rd_kafka_t* handle, const rd_kafka_message_t* record, void* opaque);
+  Status produce(std::string_view topic, std::span<const std::uint8_t> bytes,
+                 std::string_view key, messaging::MLOpsMessage* held) noexcept;
+  rd_kafka_topic_t* topic_handle(std::string_view topic);
+  void log_failure(const std::string& text) noexcept;
+
+  std::shared_ptr<Cluster> cluster_;
+  KafkaSettings settings_;
+  ProducerOptions options_;
+  std::shared_ptr<Client> client_;
+  std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
+  std::uint64_t failed_since_flush_ = 0;
+  std::uint64_t failures_logged_ = 0;
+};
+
+}  // namespace mlops::orchestration::kafka
