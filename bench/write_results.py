@@ -325,6 +325,13 @@ def main():
          "memcpy into a mapped file"),
         ("mmap_bench", "mmap read, 200 B", "BM_Mmap_Read/200", "BM_Memcpy_MappedFile_Read/200",
          None, "memcpy out of a mapped file"),
+    ] + [
+        ("kafka_bench", f"kafka {kind.lower()}, {size_label}",
+         f"BM_Mlops_{kind}/{size}/iterations:{iterations}/{timing}",
+         f"BM_Raw_{kind}/{size}/iterations:{iterations}/{timing}", 0.9,
+         "raw librdkafka, same mock cluster")
+        for kind, iterations, timing in (("Produce", 20, "real_time"), ("Consume", 10, "manual_time"))
+        for size, size_label in ((200, "200 B"), (2048, "2 KB"))
     ]
     transport_rows = []
     for binary, label, ours, base, target, base_name in transport_pairs:
