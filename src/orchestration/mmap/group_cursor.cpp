@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "mlops/log.h"
+#include "mlops/orchestration/topic_list.h"
 #include "orchestration/mmap/crc32c.h"
 #include "orchestration/mmap/file_util.h"
 
@@ -48,13 +49,8 @@ std::optional<std::uint64_t> read_cursor(int fd, const std::string& path) {
 }  // namespace
 
 bool valid_file_name(const std::string& name) noexcept {
-  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  // The topic-name rule, and not a name the directory itself has.
+  return is_valid_topic_name(name) && name != "." && name != "..";
 }
 
 Result<GroupCursor> GroupCursor::open(const std::string& topic_dir, const std::string& group) {

@@ -41,7 +41,8 @@ class GroupCursor {
 /// when it has no groups (then nothing counts as consumed).
 std::optional<std::uint64_t> lowest_committed(const std::string& topic_dir);
 
-/// Whether `name` can be a group (or topic) name: [A-Za-z0-9._-]{1,249}, not "." or "..".
+/// Whether `name` can be a group (or topic) name in the queue directory: a valid topic name
+/// (is_valid_topic_name) other than "." and "..".
 bool valid_file_name(const std::string& name) noexcept;
 
 }  // namespace mlops::orchestration::mmap
