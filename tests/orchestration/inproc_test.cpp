@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "orchestration/inproc/broker.h"
-#include "orchestration/inproc/entry_ring.h"
+#include "orchestration/inproc/slot_ring.h"
 #include "test_support.h"
 
 namespace mlops::orchestration::testing {
@@ -159,29 +159,30 @@ TEST_F(Inproc, UnsubscribeHandsUncommittedBackToTheGroup) {
   EXPECT_EQ(numbers_of(receive_n(b, 1)), std::vector<std::int64_t>{0});
 }
 
-TEST(InprocEntryRing, KeepsEveryLiveEntryAcrossWrapsAndChunks) {
+TEST(InprocSlotRing, ChunksAppearWhenReachedAndSlotsRepeatEachLap) {
   for (const std::size_t capacity : {std::size_t{256}, std::size_t{1024}}) {
-    inproc::EntryRing ring(capacity);
+    inproc::SlotRing ring(capacity);
     ASSERT_EQ(ring.capacity(), capacity);
-    std::uint64_t next_size = 1;
-    // Fill to various depths, drain partly, repeat: every live entry reads back.
-    for (std::size_t depth : {capacity, capacity - 1, std::size_t{300}, std::size_t{5}, capacity}) {
-      depth = std::min(depth, capacity);
-      while (ring.size() < depth) {
-        inproc::Entry entry;
-        entry.size = next_size++;
-        ring.push_back(std::move(entry));
-      }
-      for (auto offset = ring.begin(); offset < ring.end(); ++offset) {
-        ASSERT_EQ(ring.at(offset).size, offset + 1) << "capacity " << capacity << " offset " << offset;
-      }
-      const auto drop = ring.size() / 2 + 1;
-      for (std::size_t i = 0; i < drop; ++i) {
-        const auto expected = ring.begin() + 1;
-        ASSERT_EQ(ring.pop_front(), expected);
-      }
+    EXPECT_EQ(ring.find(0), nullptr);
+    EXPECT_EQ(ring.find(capacity - 1), nullptr);
+    for (std::uint64_t offset = 0; offset < capacity; ++offset) {
+      inproc::Slot* slot = ring.reach(offset);
+      ASSERT_NE(slot, nullptr);
+      slot->entry.size = offset + 1;
+    }
+    // Every later lap lands on the same slots, and reaching again allocates nothing new.
+    for (std::uint64_t offset = 0; offset < 3 * capacity; ++offset) {
+      ASSERT_EQ(ring.find(offset), ring.reach(offset)) << "offset " << offset;
+      ASSERT_EQ(&ring.at(offset), &ring.at(offset % capacity));
+      ASSERT_EQ(ring.at(offset).entry.size, offset % capacity + 1);
     }
   }
+}
+
+TEST(InprocSlotRing, CapacityIsTheLimitRoundedUpToAPowerOfTwoAndAtLeastAChunk) {
+  EXPECT_EQ(inproc::SlotRing(1).capacity(), inproc::SlotRing::kChunk);
+  EXPECT_EQ(inproc::SlotRing(300).capacity(), 512u);
+  EXPECT_EQ(inproc::SlotRing(4096).capacity(), 4096u);
 }
 
 TEST_F(Inproc, SmallTopicWrapsManyTimes) {

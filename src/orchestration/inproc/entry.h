@@ -20,6 +20,12 @@ struct Entry {
   /// Payload bytes (what the topic's byte limit counts).
   std::size_t size = 0;
 
+  /// Drops the references (a slot being freed).
+  void clear() noexcept {
+    message.reset();
+    raw.reset();
+  }
+
   [[nodiscard]] std::span<const std::uint8_t> raw_bytes() const noexcept {
     return {reinterpret_cast<const std::uint8_t*>(raw.get()), size};
   }

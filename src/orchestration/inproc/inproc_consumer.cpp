@@ -64,7 +64,7 @@ std::size_t InprocConsumer::take_all(std::vector<Delivery>& out, std::size_t max
 
 bool InprocConsumer::anything_new() const noexcept {
   for (const auto& member : members_) {
-    if (member->topic->version() != member->seen_version) return true;
+    if (member->topic->has_news(*member)) return true;
   }
   return false;
 }
@@ -86,11 +86,15 @@ Status InprocConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadlin
     // Announce the sleep, then look once more: a publisher that comes after the look
     // sees the announcement and wakes us; one that came before left its entry to find.
     waiter_.prepare();
-    if (take_all(out, max) > 0) {
+    for (auto& member : members_) member->topic->add_sleeper();
+    const bool found = take_all(out, max) > 0;
+    if (found) {
       waiter_.cancel();
-      return Status::kOk;
+    } else {
+      waiter_.sleep(deadline);
     }
-    waiter_.sleep(deadline);
+    for (auto& member : members_) member->topic->remove_sleeper();
+    if (found) return Status::kOk;
   }
 }
 

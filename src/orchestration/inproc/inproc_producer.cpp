@@ -1,6 +1,7 @@
 #include "orchestration/inproc/inproc_producer.h"
 
 #include <cstring>
+#include <optional>
 
 namespace mlops::orchestration::detail::inproc {
 namespace {
@@ -14,56 +15,56 @@ std::shared_ptr<const std::uint64_t[]> aligned_copy(std::span<const std::uint8_t
 
 }  // namespace
 
-Topic& InprocProducer::topic(std::string_view name) {
+Topic* InprocProducer::topic(std::string_view name) noexcept {
   if (last_topic_ == nullptr || name != last_name_) {
-    last_topic_ = &broker_.topic(name);
-    last_name_ = name;
+    try {
+      last_topic_ = &broker_.topic(name);
+      last_name_ = name;
+    } catch (...) {  // Out of memory creating the topic.
+      last_topic_ = nullptr;
+      return nullptr;
+    }
   }
-  return *last_topic_;
-}
-
-Status InprocProducer::publish(std::string_view name, Entry&& entry) noexcept {
-  try {
-    return topic(name).publish(std::move(entry), options_.back_pressure, options_.send_timeout);
-  } catch (...) {  // Out of memory creating the topic.
-    return Status::kError;
-  }
+  return last_topic_;
 }
 
 Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage& message) noexcept {
-  Entry entry;
-  entry.size = message.bytes().size();
-  try {
-    if (message.is_owning()) {
-      entry.message = message;  // shared with every consumer: no copy of the bytes
-    } else {
-      // A view (MessageBuilder::build_view) dies with the caller's builder: keep a copy.
-      auto copy = aligned_copy(message.bytes());
+  Topic* target = topic(name);
+  if (target == nullptr) return Status::kError;
+  // A view (MessageBuilder::build_view) dies with the caller's builder: keep a copy.
+  // An owning message is shared with every consumer: no copy of the bytes.
+  std::optional<messaging::MLOpsMessage> copy;
+  if (!message.is_owning()) {
+    try {
+      auto words = aligned_copy(message.bytes());
       auto owned = messaging::MLOpsMessage::from_shared(
-          {reinterpret_cast<const std::uint8_t*>(copy.get()), entry.size},
-          std::shared_ptr<const void>(copy, copy.get()));
+          {reinterpret_cast<const std::uint8_t*>(words.get()), message.bytes().size()},
+          std::shared_ptr<const void>(words, words.get()));
       if (!owned) return Status::kError;
-      entry.message = std::move(*owned);
+      copy.emplace(std::move(*owned));
+    } catch (...) {
+      return Status::kError;
     }
-  } catch (...) {
-    return Status::kError;
   }
-  if (!options_.on_delivery) return publish(name, std::move(entry));
-  auto reported = *entry.message;
-  const Status status = publish(name, std::move(entry));
-  if (status == Status::kOk) options_.on_delivery(DeliveryReport{name, std::move(reported), status});
+  const auto& held = copy ? *copy : message;
+  const Status status = target->publish(held, options_.back_pressure, options_.send_timeout);
+  if (status == Status::kOk && options_.on_delivery) {
+    options_.on_delivery(DeliveryReport{name, held, status});
+  }
   return status;
 }
 
 Status InprocProducer::send_raw(std::string_view name, std::span<const std::uint8_t> bytes) noexcept {
-  Entry entry;
-  entry.size = bytes.size();
+  Topic* target = topic(name);
+  if (target == nullptr) return Status::kError;
+  std::shared_ptr<const std::uint64_t[]> raw;
   try {
-    entry.raw = aligned_copy(bytes);
+    raw = aligned_copy(bytes);
   } catch (...) {
     return Status::kError;
   }
-  return publish(name, std::move(entry));
+  return target->publish_raw(std::move(raw), bytes.size(), options_.back_pressure,
+                             options_.send_timeout);
 }
 
 }  // namespace mlops::orchestration::detail::inproc

@@ -20,8 +20,8 @@ class InprocProducer final : public ProducerBackend {
   void close() noexcept override {}
 
  private:
-  Topic& topic(std::string_view name);
-  Status publish(std::string_view name, Entry&& entry) noexcept;
+  /// The topic called `name`, or nullptr when out of memory creating it.
+  Topic* topic(std::string_view name) noexcept;
 
   Broker& broker_;
   const ProducerOptions options_;

@@ -1,62 +1,181 @@
 #include "orchestration/inproc/topic.h"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 #include <thread>
 
 #include "orchestration/inproc/spin.h"
 
 namespace mlops::orchestration::detail::inproc {
+namespace {
+
+static_assert(std::bit_width(kMaxTopicMessages) <= 64 - kHeldBytesBits,
+              "the room word must count kMaxTopicMessages entries");
+
+constexpr std::uint64_t kHeldBytesMask = (std::uint64_t{1} << kHeldBytesBits) - 1;
+
+constexpr std::uint64_t held(std::uint64_t count, std::size_t bytes) noexcept {
+  return (count << kHeldBytesBits) | bytes;
+}
+
+}  // namespace
 
 Topic::Topic(std::string name, Limits limits)
-    : name_(std::move(name)), limits_(limits), log_(limits.max_messages) {}
+    : name_(std::move(name)),
+      limits_{limits.max_messages, std::min(limits.max_bytes, kMaxTopicBytes)},
+      ring_(limits.max_messages) {}
 
-Status Topic::publish(Entry&& entry, BackPressure policy, std::chrono::milliseconds timeout) noexcept {
-  const std::size_t bytes = entry.size;
+template <class Fill>
+Status Topic::try_publish(std::size_t bytes, const Fill& fill, bool locked) noexcept {
+  // Room first: with room taken, the offset claimed next lies within max_messages of the
+  // oldest entry not freed, so its slot's previous entry is gone.
+  auto room = held_.load(std::memory_order_relaxed);
+  do {
+    if ((room >> kHeldBytesBits) >= limits_.max_messages ||
+        (room & kHeldBytesMask) + bytes > limits_.max_bytes) {
+      return Status::kBackPressured;
+    }
+  } while (!held_.compare_exchange_weak(room, room + held(1, bytes), std::memory_order_acquire,
+                                        std::memory_order_relaxed));
+  // Then an offset whose chunk exists (reached before the claim, so no claimed offset is
+  // ever left without a slot).
+  auto offset = tail_.load(std::memory_order_relaxed);
+  Slot* slot = nullptr;
+  do {
+    slot = ring_.reach(offset);
+    if (slot == nullptr) {
+      give_back(1, bytes, locked);
+      return Status::kError;
+    }
+  } while (!tail_.compare_exchange_weak(offset, offset + 1, std::memory_order_relaxed));
+  // The room taken means the slot's previous entry is freed already; this acquire makes
+  // its clearing (before begin_ moved past it) happen before the write below.
+  [[maybe_unused]] const auto begin = begin_.load(std::memory_order_acquire);
+  assert(offset < begin + ring_.capacity() && "inproc: claimed a slot that is not free");
+  fill(slot->entry);
+  slot->entry.size = bytes;
+  // Sequentially consistent, so that wake_sleepers() reads the sleeper count only after
+  // this store (an exchange on x86, cheaper than a separate fence).
+  slot->published.store(offset + 1, std::memory_order_seq_cst);
+  return Status::kOk;
+}
+
+void Topic::give_back(std::uint64_t count, std::size_t bytes, bool locked) noexcept {
+  held_.fetch_sub(held(count, bytes), std::memory_order_release);
+  // A producer announces its wait under mutex_ and then looks once more: taking the lock
+  // here means it either sees this room or is already waiting when notified.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (blocked_producers_.load(std::memory_order_relaxed) == 0) return;
+  if (!locked) {
+    lock_spinning(mutex_);
+    mutex_.unlock();
+  }
+  room_.notify_all();
+}
+
+void Topic::wake_sleepers() noexcept {
+  // Pairs with add_sleeper(): either the consumer's last look finds the entry just
+  // published (a sequentially consistent store), or this load sees the consumer asleep.
+  if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+  lock_spinning(mutex_);
+  const std::lock_guard lock(mutex_, std::adopt_lock);
+  wake_members();
+}
+
+void Topic::add_sleeper() noexcept {
+  sleepers_.fetch_add(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+Status Topic::publish(const messaging::MLOpsMessage& message, BackPressure policy,
+                      std::chrono::milliseconds timeout) noexcept {
+  // Copied straight into the slot: one reference-count increment, nothing else.
+  return publish_with(
+      message.bytes().size(), [&](Entry& entry) { entry.message.emplace(message); }, policy,
+      timeout);
+}
+
+Status Topic::publish_raw(std::shared_ptr<const std::uint64_t[]> raw, std::size_t size,
+                          BackPressure policy, std::chrono::milliseconds timeout) noexcept {
+  return publish_with(
+      size, [&](Entry& entry) { entry.raw = std::move(raw); }, policy, timeout);
+}
+
+template <class Fill>
+Status Topic::publish_with(std::size_t bytes, const Fill& fill, BackPressure policy,
+                           std::chrono::milliseconds timeout) noexcept {
   if (bytes > limits_.max_bytes) return Status::kTooLarge;
+  Status status = try_publish(bytes, fill, false);
+  if (status == Status::kOk) wake_sleepers();
+  if (status != Status::kBackPressured) return status;
+
+  // Full. Without any group, make room by dropping the oldest: nobody has a claim on it.
+  const auto deadline = Clock::now() + timeout;
+  bool polled = false;
   lock_spinning(mutex_);
   std::unique_lock lock(mutex_, std::adopt_lock);
-  if (!fits(bytes)) {
-    if (groups_.empty()) {
-      // Nobody has a claim on what is held: make room by dropping the oldest.
-      while (!fits(bytes)) bytes_ -= log_.pop_front();
-    } else if (policy == BackPressure::kReturn) {
-      return Status::kBackPressured;
-    } else {
-      const auto deadline = Clock::now() + timeout;
-      // Wait briefly without the lock first: a busy consumer frees room within microseconds,
-      // far sooner than a sleep and a wake-up.
-      const auto stop_polling = std::min(deadline, Clock::now() + kPollBeforeSleep);
-      while (!fits(bytes) && Clock::now() < stop_polling) {
-        const auto freed = freed_.load(std::memory_order_relaxed);
-        lock.unlock();
-        for (int i = 0; i < kPollsPerClockRead && freed_.load(std::memory_order_acquire) == freed; ++i) {
-          cpu_relax();
-        }
-        std::this_thread::yield();  // with more threads than cores, let the consumers run
-        lock_spinning(mutex_);
-        lock = std::unique_lock(mutex_, std::adopt_lock);
-      }
-      ++blocked_producers_;
-      const bool room = room_.wait_until(lock, deadline, [&] {
-        if (groups_.empty()) {
-          while (!fits(bytes)) bytes_ -= log_.pop_front();
-        }
-        return fits(bytes);
-      });
-      --blocked_producers_;
-      if (!room) return Status::kTimeout;
+  for (;;) {
+    status = try_publish(bytes, fill, true);
+    // Producers on the lock-free path may take the room just dropped: drop again.
+    while (status == Status::kBackPressured && groups_.empty()) {
+      drop_oldest(bytes);
+      status = try_publish(bytes, fill, true);
+      if (Clock::now() >= deadline) break;
     }
+    if (status != Status::kBackPressured || policy == BackPressure::kReturn) break;
+    if (Clock::now() >= deadline) return Status::kTimeout;
+    if (!polled && !groups_.empty()) {
+      // Wait briefly without the lock first: a busy consumer frees room within
+      // microseconds, far sooner than a sleep and a wake-up.
+      polled = true;
+      lock.unlock();
+      const auto stop_polling = std::min(deadline, Clock::now() + kPollBeforeSleep);
+      do {
+        for (int i = 0; i < kPollsPerClockRead; ++i) cpu_relax();
+        status = try_publish(bytes, fill, false);
+        if (status != Status::kBackPressured) break;
+        std::this_thread::yield();  // with more threads than cores, let the consumers run
+      } while (Clock::now() < stop_polling);
+      if (status == Status::kOk) wake_sleepers();
+      if (status != Status::kBackPressured) return status;
+      lock_spinning(mutex_);
+      lock = std::unique_lock(mutex_, std::adopt_lock);
+      continue;
+    }
+    // Announce the wait, then look once more (give_back() pairs with this).
+    blocked_producers_.fetch_add(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    status = try_publish(bytes, fill, true);
+    if (status == Status::kBackPressured) room_.wait_until(lock, deadline);
+    blocked_producers_.fetch_sub(1, std::memory_order_relaxed);
+    if (status != Status::kBackPressured) break;
   }
-  try {
-    log_.push_back(std::move(entry));
-  } catch (...) {  // The ring could not grow.
-    return Status::kError;
+  lock.unlock();
+  if (status == Status::kOk) wake_sleepers();
+  return status;
+}
+
+void Topic::drop_oldest(std::size_t bytes) noexcept {
+  auto begin = begin_.load(std::memory_order_relaxed);
+  const auto tail = tail_.load(std::memory_order_acquire);
+  std::uint64_t dropped = 0;
+  std::size_t dropped_bytes = 0;
+  auto room = held_.load(std::memory_order_relaxed);
+  while (begin < tail && ((room >> kHeldBytesBits) - dropped >= limits_.max_messages ||
+                          (room & kHeldBytesMask) - dropped_bytes + bytes > limits_.max_bytes)) {
+    Slot& slot = ring_.at(begin);
+    // Claimed but not yet published: its producer is between two instructions and needs
+    // no lock to finish, so wait for it.
+    while (slot.published.load(std::memory_order_acquire) != begin + 1) std::this_thread::yield();
+    dropped_bytes += slot.entry.size;
+    slot.entry.clear();
+    ++dropped;
+    ++begin;
   }
-  bytes_ += bytes;
-  bump_version();
-  wake_members();
-  return Status::kOk;
+  if (dropped == 0) return;
+  begin_.store(begin, std::memory_order_release);
+  give_back(dropped, dropped_bytes, true);
 }
 
 void Topic::join(Member& member, std::string_view group_name, bool ephemeral, OffsetReset reset,
@@ -67,13 +186,14 @@ void Topic::join(Member& member, std::string_view group_name, bool ephemeral, Of
     auto group = std::make_unique<Group>();
     group->name = std::string(group_name);
     group->ephemeral = ephemeral;
-    group->next = reset == OffsetReset::kEarliest ? log_.begin() : log_.end();
+    group->next = reset == OffsetReset::kEarliest ? begin_.load() : tail_.load();
     it = groups_.emplace(group->name, std::move(group)).first;
   }
   member.topic = this;
   member.group = it->second.get();
   member.waiter = &waiter;
   member.in_flight.clear();
+  member.seen_handbacks = handbacks_.load(std::memory_order_relaxed);
   member.group->members.push_back(&member);
   members_.push_back(&member);
   trim();  // a first group at latest releases what was kept for nobody
@@ -97,13 +217,20 @@ void Topic::leave(Member& member) noexcept {
   if (group.ephemeral && group.members.empty()) groups_.erase(group.name);
   trim();
   if (handed_back) {
-    bump_version();
+    handbacks_.fetch_add(1, std::memory_order_relaxed);
     wake_members();
   }
 }
 
+bool Topic::has_news(const Member& member) const noexcept {
+  if (handbacks_.load(std::memory_order_relaxed) != member.seen_handbacks) return true;
+  const auto next = member.group->next.load(std::memory_order_relaxed);
+  const Slot* slot = ring_.find(next);
+  return slot != nullptr && slot->published.load(std::memory_order_acquire) == next + 1;
+}
+
 void Topic::hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noexcept {
-  const Entry& entry = log_.at(offset);
+  const Entry& entry = ring_.at(offset).entry;
   auto& delivery = out.emplace_back();  // capacity reserved by take()
   delivery.topic = name_;
   if (entry.message) {
@@ -116,8 +243,8 @@ void Topic::hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noe
 
 std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t max) noexcept {
   // Reserve under the lock; copy after it. Reserved offsets are in the member's in-flight
-  // ranges, so no trim can drop them, and slots never move (EntryRing), so the copying
-  // needs no lock and producers are not held up by it.
+  // ranges, so no trim can free them, and slots never move (SlotRing), so the copying
+  // needs no lock.
   member.reserved.clear();
   std::uint64_t start = 0;
   std::uint64_t count = 0;
@@ -139,7 +266,7 @@ std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t 
         return 0;
       }
     }
-    member.seen_version = version_.load(std::memory_order_relaxed);
+    member.seen_handbacks = handbacks_.load(std::memory_order_relaxed);
     Group& group = *member.group;
     while (member.reserved.size() < max && !group.redeliver.empty()) {
       const auto offset = group.redeliver.front();
@@ -147,14 +274,20 @@ std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t 
       member.reserved.push_back(offset);
       member.in_flight.push_back({offset, offset + 1});
     }
-    start = std::max(group.next, log_.begin());
-    count = std::min<std::uint64_t>(max - member.reserved.size(), log_.end() - start);
+    start = std::max(group.next.load(std::memory_order_relaxed), begin_.load(std::memory_order_relaxed));
+    const auto wanted = max - member.reserved.size();
+    // Producers publish out of order: take the published run from the cursor on.
+    while (count < wanted) {
+      const Slot* slot = ring_.find(start + count);
+      if (slot == nullptr || slot->published.load(std::memory_order_acquire) != start + count + 1) break;
+      ++count;
+    }
     if (count > 0) {
-      group.next = start + count;
-      if (!member.in_flight.empty() && member.in_flight.back().end == start) {
-        member.in_flight.back().end = group.next;
+      group.next.store(start + count, std::memory_order_relaxed);
+      if (!in_flight.empty() && in_flight.back().end == start) {
+        in_flight.back().end = start + count;
       } else {
-        member.in_flight.push_back({start, group.next});
+        in_flight.push_back({start, start + count});
       }
     }
   }
@@ -171,12 +304,11 @@ void Topic::commit(Member& member) noexcept {
 }
 
 std::size_t Topic::size() const noexcept {
-  const std::lock_guard lock(mutex_);
-  return log_.size();
+  return static_cast<std::size_t>(held_.load(std::memory_order_acquire) >> kHeldBytesBits);
 }
 
 std::uint64_t Topic::low_water(const Group& group) const noexcept {
-  auto low = group.next;
+  auto low = group.next.load(std::memory_order_relaxed);
   if (!group.redeliver.empty()) low = std::min(low, group.redeliver.front());
   for (const Member* member : group.members) {
     for (const auto& range : member->in_flight) low = std::min(low, range.begin);
@@ -187,19 +319,24 @@ std::uint64_t Topic::low_water(const Group& group) const noexcept {
 void Topic::trim() noexcept {
   if (groups_.empty()) {
     // Blocked producers may now drop what nobody has a claim on.
-    if (blocked_producers_ > 0) room_.notify_all();
+    if (blocked_producers_.load(std::memory_order_relaxed) > 0) room_.notify_all();
     return;
   }
   auto low = std::numeric_limits<std::uint64_t>::max();
   for (const auto& [name, group] : groups_) low = std::min(low, low_water(*group));
-  bool freed = false;
-  while (log_.begin() < low && log_.begin() < log_.end()) {
-    bytes_ -= log_.pop_front();
-    freed = true;
+  auto begin = begin_.load(std::memory_order_relaxed);
+  std::uint64_t freed = 0;
+  std::size_t freed_bytes = 0;
+  for (; begin < low; ++begin, ++freed) {
+    Slot& slot = ring_.at(begin);
+    // A group that joined at latest may start past entries still being published.
+    if (slot.published.load(std::memory_order_acquire) != begin + 1) break;
+    freed_bytes += slot.entry.size;
+    slot.entry.clear();
   }
-  if (!freed) return;
-  freed_.store(log_.begin(), std::memory_order_release);
-  if (blocked_producers_ > 0) room_.notify_all();
+  if (freed == 0) return;
+  begin_.store(begin, std::memory_order_release);
+  give_back(freed, freed_bytes, true);
 }
 
 void Topic::wake_members() noexcept {

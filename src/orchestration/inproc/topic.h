@@ -4,6 +4,10 @@
 // cursor (competing consumers). An entry is freed once every group has committed past it;
 // while the topic has no group at all, entries are kept (oldest dropped first when full)
 // so that the first group can start at the earliest.
+//
+// Producers take no lock while the topic has room: they claim an offset and its bytes with
+// compare-and-swap and publish the slot (SlotRing). Everything else (groups, hand-outs,
+// commits, freeing, a full topic) runs under the topic's lock.
 
 #include <atomic>
 #include <chrono>
@@ -22,16 +26,22 @@
 #include "mlops/orchestration/producer_options.h"
 #include "mlops/orchestration/status.h"
 #include "orchestration/backend.h"
-#include "orchestration/inproc/entry_ring.h"
+#include "orchestration/inproc/slot_ring.h"
 #include "orchestration/inproc/waiter.h"
 
 namespace mlops::orchestration::detail::inproc {
 
 /// How much a topic holds before producers are back-pressured.
 struct Limits {
-  std::size_t max_messages;
-  std::size_t max_bytes;
+  std::size_t max_messages;  // at most kMaxTopicMessages
+  std::size_t max_bytes;     // at most kMaxTopicBytes (larger values are lowered to it)
 };
+
+/// Bits of Topic's room word that count bytes; the rest count entries (up to
+/// kMaxTopicMessages).
+inline constexpr int kHeldBytesBits = 39;
+/// The most payload bytes one inproc topic may be limited to (512 GiB).
+inline constexpr std::size_t kMaxTopicBytes = (std::size_t{1} << kHeldBytesBits) - 1;
 
 class Topic;
 struct Group;
@@ -49,8 +59,8 @@ struct Member {
   Group* group = nullptr;
   Waiter* waiter = nullptr;
   std::vector<Range> in_flight;
-  /// The topic's version() when this member last took from it.
-  std::uint64_t seen_version = 0;
+  /// The topic's hand-back count when this member last took from it.
+  std::uint64_t seen_handbacks = 0;
   /// Redelivered offsets reserved by take(), copied out after the lock (reused).
   std::vector<std::uint64_t> reserved;
 };
@@ -60,8 +70,9 @@ struct Member {
 struct Group {
   std::string name;
   bool ephemeral = false;
-  /// Next offset never handed out to this group.
-  std::uint64_t next = 0;
+  /// Next offset never handed out to this group. Written under the topic's lock; read
+  /// without it by members looking for something new.
+  std::atomic<std::uint64_t> next{0};
   /// Offsets handed back by members that left without committing, ascending.
   std::deque<std::uint64_t> redeliver;
   std::vector<Member*> members;
@@ -77,9 +88,14 @@ class Topic {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] Limits limits() const noexcept { return limits_; }
 
-  /// Appends `entry`; when full, waits up to `timeout` (kBlock) or returns at once (kReturn).
-  /// @return kOk, kBackPressured, kTimeout, kTooLarge.
-  Status publish(Entry&& entry, BackPressure policy, std::chrono::milliseconds timeout) noexcept;
+  /// Appends `message` (an owning one: the topic shares its bytes); when full, waits up to
+  /// `timeout` (kBlock) or returns at once (kReturn).
+  /// @return kOk, kBackPressured, kTimeout, kTooLarge, kError (out of memory).
+  Status publish(const messaging::MLOpsMessage& message, BackPressure policy,
+                 std::chrono::milliseconds timeout) noexcept;
+  /// The same for unverified bytes (send_raw): `raw` holds `size` bytes.
+  Status publish_raw(std::shared_ptr<const std::uint64_t[]> raw, std::size_t size,
+                     BackPressure policy, std::chrono::milliseconds timeout) noexcept;
 
   /// Makes `member` a member of `group` (created at earliest or latest if new).
   void join(Member& member, std::string_view group, bool ephemeral, OffsetReset reset,
@@ -91,38 +107,56 @@ class Topic {
   /// Marks everything `member` took as processed.
   void commit(Member& member) noexcept;
 
-  /// Changes whenever there may be something new to take (a publish, a hand-back);
-  /// readable without the lock, so idle consumers can poll it cheaply.
-  [[nodiscard]] std::uint64_t version() const noexcept {
-    return version_.load(std::memory_order_acquire);
-  }
+  /// Whether `member` may find something to take: the entry at its group's cursor is
+  /// published, or a member handed entries back. Takes no lock, so idle consumers can poll.
+  [[nodiscard]] bool has_news(const Member& member) const noexcept;
+
+  /// A consumer about to sleep registers here first (and looks again) so that producers
+  /// know to wake it; it unregisters when it wakes.
+  void add_sleeper() noexcept;
+  void remove_sleeper() noexcept { sleepers_.fetch_sub(1, std::memory_order_relaxed); }
 
   /// Entries held now (for tests and stats).
   [[nodiscard]] std::size_t size() const noexcept;
 
  private:
-  [[nodiscard]] bool fits(std::size_t bytes) const noexcept {
-    return log_.size() < limits_.max_messages && bytes_ + bytes <= limits_.max_bytes;
-  }
+  /// Publishes an entry of `bytes` that `fill(Entry&)` writes into its slot, waiting for
+  /// room as `policy` says.
+  template <class Fill>
+  Status publish_with(std::size_t bytes, const Fill& fill, BackPressure policy,
+                      std::chrono::milliseconds timeout) noexcept;
+  /// Claims room and an offset, and publishes there; `locked`: mutex_ is held.
+  /// @return kOk, kBackPressured when the topic is full, kError when out of memory.
+  template <class Fill>
+  Status try_publish(std::size_t bytes, const Fill& fill, bool locked) noexcept;
+  /// Returns room for `count` entries of `bytes` in all, waking producers waiting for it.
+  void give_back(std::uint64_t count, std::size_t bytes, bool locked) noexcept;
+  /// Wakes consumers that sleep on this topic (after a publish).
+  void wake_sleepers() noexcept;
+  /// With no group at all: drops the oldest published entries until `bytes` more fit.
+  /// Under mutex_.
+  void drop_oldest(std::size_t bytes) noexcept;
   [[nodiscard]] std::uint64_t low_water(const Group& group) const noexcept;
   void trim() noexcept;
   void wake_members() noexcept;
-  void bump_version() noexcept {
-    version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-  }
   void hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noexcept;
 
   const std::string name_;
   const Limits limits_;
-  mutable std::mutex mutex_;
+  SlotRing ring_;
+  // Room taken: entries claimed and not freed (high bits) and their payload bytes (low
+  // bits), in one word so that a producer checks and takes both with one compare-and-swap.
+  alignas(64) std::atomic<std::uint64_t> held_{0};
+  alignas(64) std::atomic<std::uint64_t> tail_{0};   // next offset to claim
+  // Written under mutex_.
+  alignas(64) std::atomic<std::uint64_t> begin_{0};  // oldest offset not freed
+  std::atomic<std::uint64_t> handbacks_{0};          // times a leaver handed entries back
+  std::atomic<int> sleepers_{0};                     // consumers asleep on this topic
+  std::atomic<int> blocked_producers_{0};            // producers waiting for room
+  alignas(64) mutable std::mutex mutex_;
   std::condition_variable room_;  // producers blocked on a full topic
-  std::size_t blocked_producers_ = 0;
-  EntryRing log_;
-  std::size_t bytes_ = 0;
   std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_;
   std::vector<Member*> members_;  // of every group, for waking
-  std::atomic<std::uint64_t> version_{0};  // written under mutex_
-  std::atomic<std::uint64_t> freed_{0};    // log_.begin() after the last trim; under mutex_
 };
 
 }  // namespace mlops::orchestration::detail::inproc

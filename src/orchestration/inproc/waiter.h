@@ -1,7 +1,7 @@
 #pragma once
 // How a consumer sleeps until any of its topics gets a message: one waiter per consumer,
-// registered with each topic it reads. A publisher wakes only waiters that are asleep, so
-// a busy topic pays an atomic load per member, not a notify per message.
+// registered with each topic it reads. A consumer going to sleep also counts itself as a
+// sleeper in each topic, so a publisher on a busy topic pays one load, not a notify.
 
 #include <atomic>
 #include <condition_variable>
@@ -13,8 +13,9 @@ namespace mlops::orchestration::detail::inproc {
 
 class Waiter {
  public:
-  /// Announces the intent to sleep; the caller then looks at its topics once more (under
-  /// their locks) before sleep(), so a message published in between is never missed.
+  /// Announces the intent to sleep; the caller then adds itself as a sleeper to its topics
+  /// and looks at them once more before sleep(), so a message published in between is
+  /// never missed.
   void prepare() noexcept {
     {
       const std::lock_guard lock(mutex_);
