@@ -183,6 +183,7 @@ TEST(InprocSlotRing, CapacityIsTheLimitRoundedUpToAPowerOfTwoAndAtLeastAChunk) {
   EXPECT_EQ(inproc::SlotRing(1).capacity(), inproc::SlotRing::kChunk);
   EXPECT_EQ(inproc::SlotRing(300).capacity(), 512u);
   EXPECT_EQ(inproc::SlotRing(4096).capacity(), 4096u);
+  EXPECT_LE(sizeof(inproc::Slot), 72u) << "README.md gives the slot size";
 }
 
 TEST_F(Inproc, SmallTopicWrapsManyTimes) {

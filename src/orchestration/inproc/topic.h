@@ -140,6 +140,8 @@ class Topic {
   void trim() noexcept;
   void wake_members() noexcept;
   void hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noexcept;
+  /// Starts fetching what handing out `offset` will write (a reserved offset).
+  void prefetch(std::uint64_t offset) const noexcept;
 
   const std::string name_;
   const Limits limits_;
