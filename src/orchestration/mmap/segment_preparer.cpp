@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kMaxPending = 64;
 
 struct Request {
-  std::weak_ptr<TopicLog> log;
+  std::shared_ptr<PrepareGate> gate;  // never the log itself: see PrepareGate
   std::uint64_t index;
 };
 
@@ -39,7 +39,8 @@ void run(PreparerState* state) {
       request = std::move(state->pending.front());
       state->pending.pop_front();
     }
-    if (auto log = request.log.lock()) log->prepare(request.index);
+    const std::lock_guard lock(request.gate->mutex);
+    if (request.gate->log != nullptr) request.gate->log->prepare(request.index);
   }
 }
 
@@ -73,7 +74,7 @@ void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t i
     {
       std::lock_guard lock(state->mutex);
       if (state->pending.size() >= kMaxPending) return;
-      state->pending.push_back({log, index});
+      state->pending.push_back({log->prepare_gate(), index});
     }
     state->wake.notify_one();
   } catch (...) {

@@ -51,6 +51,8 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open(const std::string& queue_dir,
                      std::to_string(settings.segment_bytes)};
   }
   std::shared_ptr<TopicLog> log(new TopicLog());
+  log->gate_ = std::make_shared<PrepareGate>();
+  log->gate_->log = log.get();
   log->name_ = topic;
   log->directory_ = queue_dir + "/" + topic;
   log->settings_ = settings;
@@ -101,6 +103,12 @@ Result<std::shared_ptr<Segment>> TopicLog::segment(std::uint64_t index, bool cre
   auto segment = std::make_shared<Segment>(Segment{std::move(*file), index});
   segments_[index] = segment;
   return segment;
+}
+
+TopicLog::~TopicLog() {
+  if (!gate_) return;
+  const std::lock_guard lock(gate_->mutex);  // waits for a preparation under way
+  gate_->log = nullptr;
 }
 
 void TopicLog::prepare(std::uint64_t index) {

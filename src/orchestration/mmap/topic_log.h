@@ -48,9 +48,23 @@ struct LogSettings {
   std::uint64_t retention_bytes = 0;
 };
 
+class TopicLog;
+
+/// What the segment preparer holds on to instead of a log, so that it never keeps a log
+/// alive: a log's destructor waits here for a preparation under way, and no file appears
+/// in the queue directory after the last user let go of the log.
+struct PrepareGate {
+  std::mutex mutex;
+  TopicLog* log = nullptr;  // nullptr once the log is gone; under mutex
+};
+
 /// The shared state of one topic in this process. Thread-safe.
 class TopicLog {
  public:
+  TopicLog(const TopicLog&) = delete;
+  TopicLog& operator=(const TopicLog&) = delete;
+  ~TopicLog();
+
   /// Opens (creating if needed) topic `topic` under `queue_dir`.
   static Result<std::shared_ptr<TopicLog>> open(const std::string& queue_dir,
                                                 const std::string& topic, const LogSettings& settings,
@@ -70,8 +84,10 @@ class TopicLog {
   Result<std::shared_ptr<Segment>> segment(std::uint64_t index, bool create);
 
   /// Creates segment `index` if needed and faults it in writable; keeps it mapped for the
-  /// writer that will need it. Run by the segment preparer's thread, off the writer's path.
+  /// writer that will need it. Run by the segment preparer's thread, off the writer's path,
+  /// holding the gate's mutex.
   void prepare(std::uint64_t index);
+  [[nodiscard]] const std::shared_ptr<PrepareGate>& prepare_gate() const noexcept { return gate_; }
 
   /// Makes the directory entries of segments created since the last call durable (fsync
   /// of the topic directory): part of a flush, so power loss cannot forget a segment.
@@ -99,6 +115,7 @@ class TopicLog {
   std::map<std::uint64_t, std::weak_ptr<Segment>> segments_;
   std::shared_ptr<Segment> prepared_;  // The latest segment made ready ahead of the writers.
   std::set<std::uint64_t> prepared_indexes_;  // Recent segments already faulted in.
+  std::shared_ptr<PrepareGate> gate_;
 };
 
 }  // namespace mlops::orchestration::mmap

@@ -35,14 +35,16 @@ std::shared_ptr<mq::Queue> open_queue(const TempDir& dir, mq::QueueSettings sett
   return *queue;
 }
 
+// Reads every record from `from` (0: the earliest). `keep` receives the reader, for its
+// counters; it lives in the test's scope, so the log is gone before the test's directory.
 std::vector<std::string> read_all(const std::shared_ptr<mq::TopicLog>& log,
-                                  std::uint64_t from = 0, mq::LogReader** keep = nullptr) {
-  static thread_local std::unique_ptr<mq::LogReader> reader;
-  reader = std::make_unique<mq::LogReader>(log, from == 0 ? log->earliest() : from);
+                                  std::uint64_t from = 0,
+                                  std::unique_ptr<mq::LogReader>* keep = nullptr) {
+  auto reader = std::make_unique<mq::LogReader>(log, from == 0 ? log->earliest() : from);
   std::vector<std::string> out;
   mq::LogRecord record;
   while (reader->next(record)) out.push_back(as_text(record.payload));
-  if (keep) *keep = reader.get();
+  if (keep) *keep = std::move(reader);
   return out;
 }
 
@@ -141,7 +143,7 @@ TEST(MmapLog, CorruptPayloadIsSkippedAndCounted) {
     file.seekp(static_cast<std::streamoff>(at));
     file.put('Z');
   }
-  mq::LogReader* reader = nullptr;
+  std::unique_ptr<mq::LogReader> reader;
   EXPECT_EQ(read_all(log, 0, &reader), (std::vector<std::string>{"first", "third"}));
   EXPECT_EQ(reader->damaged(), 1U);
 }
@@ -161,7 +163,7 @@ TEST(MmapLog, DamagedHeaderWordSkipsTheRestOfItsSegment) {
     const std::uint64_t garbage = 0xFFFFFFFFFFFFFFFFULL;
     file.write(reinterpret_cast<const char*>(&garbage), sizeof garbage);
   }
-  mq::LogReader* reader = nullptr;
+  std::unique_ptr<mq::LogReader> reader;
   const auto got = read_all(log, 0, &reader);
   EXPECT_EQ(reader->damaged(), 1U);
   ASSERT_FALSE(got.empty());
@@ -181,7 +183,7 @@ TEST(MmapLog, TruncatedOrGarbageSegmentIsSkippedWithAReport) {
     std::fstream file(segment_file(dir, 2), std::ios::in | std::ios::out | std::ios::binary);
     file.write("GARBAGE!", 8);  // A header that is not ours.
   }
-  mq::LogReader* reader = nullptr;
+  std::unique_ptr<mq::LogReader> reader;
   auto fresh = open_topic(open_queue(dir));  // A new process's view: nothing cached.
   const auto got = read_all(fresh, 0, &reader);
   EXPECT_EQ(reader->damaged(), 2U);
@@ -220,7 +222,7 @@ TEST(MmapLog, DeadWritersClaimIsSkipped) {
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   }
   ASSERT_TRUE(writer.append(as_bytes("after")).has_value());
-  mq::LogReader* reader = nullptr;
+  std::unique_ptr<mq::LogReader> reader;
   EXPECT_EQ(read_all(log, 0, &reader), (std::vector<std::string>{"before", "after"}));
   EXPECT_EQ(reader->abandoned(), 3U);
   EXPECT_EQ(reader->damaged(), 0U) << "an abandoned claim is not damage";
@@ -389,7 +391,7 @@ TEST(MmapRetention, DeletesOnlyWhatEveryGroupHasConsumed) {
   EXPECT_FALSE(std::filesystem::exists(segment_file(dir, 0))) << "consumed by every group";
   EXPECT_GT(log->control().first_segment.load(), 0U);
   // A reader that was behind jumps to what is left, counting what it lost.
-  mq::LogReader* reader = nullptr;
+  std::unique_ptr<mq::LogReader> reader;
   const auto left = read_all(log, mq::first_position(0, 4096), &reader);
   EXPECT_GT(left.size(), 0U);
   EXPECT_EQ(reader->lost_to_retention(), 1U);
