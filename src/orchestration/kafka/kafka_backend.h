@@ -12,9 +12,10 @@
 //   anything else      a librdkafka property (https://github.com/confluentinc/librdkafka/
 //                      blob/master/CONFIGURATION.md); an unknown one fails at create().
 //
-// Producer: enable.idempotence=true and acks=all unless overridden; records carry headers
-// content-type=application/x-mlops-flatbuffer and mlops-schema-version. Durability: send(msg,
-// true) and flush() return kOk once all in-sync replicas hold the record.
+// Producer: enable.idempotence=true and acks=all unless overridden; every record carries one
+// header, content-type=application/x-mlops-flatbuffer; schema=1 (the wire schema's version as
+// a media-type parameter). Durability: send(msg, true) and flush() return kOk once all
+// in-sync replicas hold the record.
 // Consumer: group.id is ConsumerOptions::group, or a fresh group of its own; at-least-once
 // (offsets of handed-out records, committed by commit()).
 

@@ -19,12 +19,12 @@
 
 namespace mlops::orchestration::kafka {
 
-/// The content type every record carries in its "content-type" header.
-inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer";
-/// The wire schema's version, in the "mlops-schema-version" header. The schema only ever
-/// appends fields (ARCHITECTURE.md), so every reader reads every version; this tells
-/// foreign consumers what they look at.
-inline constexpr std::string_view kSchemaVersion = "1";
+/// The one header every record carries: its content type. The schema only ever appends
+/// fields, so every reader reads every version; the `schema` parameter
+/// tells foreign consumers which version they look at. (One header, not two: librdkafka
+/// allocates per header of every record, and the bytes travel with each record.)
+inline constexpr std::string_view kContentTypeHeader = "content-type";
+inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer; schema=1";
 
 /// Which part of a message becomes the record key (records of one key keep their order).
 enum class KeySource : std::uint8_t { kNone, kCreator };

@@ -20,8 +20,10 @@ namespace mlops::orchestration::kafka {
 /// Offsets are stored only for records poll() hands out and committed only by commit()
 /// (enable.auto.commit and enable.auto.offset.store are off), so a consumer that stops
 /// between receive and commit leaves its records to the group. poll() hands out views of
-/// librdkafka's own payload memory: each Delivery's owner destroys its rd_kafka_message_t
-/// and keeps the client alive until then. Rebalances (eager or cooperative) are served
+/// librdkafka's own payload memory where it is 8-byte aligned, and of 8-byte aligned copies
+/// where it is not (FlatBuffers needs aligned reads); every Delivery of one poll() shares
+/// one owner, which holds those records (and the client) and the copies' one arena, so a
+/// batch costs one to three allocations however many records it has. Rebalances (eager or cooperative) are served
 /// inside poll(); a group that starts at "latest" pins the end of each new partition when it
 /// is assigned, so everything sent after subscribe() returned is seen.
 class KafkaConsumer final : public detail::ConsumerBackend {
@@ -46,7 +48,12 @@ class KafkaConsumer final : public detail::ConsumerBackend {
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
   Result<void> assign_directly(std::span<const std::string> topics);
   void pin_latest(rd_kafka_topic_partition_list_t* partitions) noexcept;
-  bool take(rd_kafka_message_t* record, std::vector<detail::Delivery>& out) noexcept;
+  /// Adds a record poll() got to batch_, or logs and destroys an error record.
+  bool accept(rd_kafka_message_t* record) noexcept;
+  /// Hands batch_ out to `out` and stores its offsets. @return false if nothing was.
+  bool hand_out(std::vector<detail::Delivery>& out) noexcept;
+  /// A stable view of the topic's name (for Delivery::topic).
+  std::string_view topic_name(const rd_kafka_topic_t* topic);
   void drop_pending() noexcept;
   void log_problem(const std::string& text) noexcept;
 
@@ -56,7 +63,9 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   std::shared_ptr<Client> client_;
   std::vector<std::string> subscribed_;
   std::set<std::string, std::less<>> topic_names_;  // stable views for Delivery::topic
+  std::string_view last_topic_name_;                // an element of topic_names_
   std::deque<rd_kafka_message_t*> pending_;         // polled while subscribe() waited
+  std::vector<rd_kafka_message_t*> batch_;          // what one poll() hands out
   std::uint64_t assignments_ = 0;                   // rebalance callbacks that assigned
   std::uint64_t problems_logged_ = 0;
   bool own_group_ = false;

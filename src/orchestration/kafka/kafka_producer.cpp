@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "mlops/log.h"
 
@@ -12,8 +13,8 @@ namespace {
 constexpr std::uint64_t kMaxFailureLogs = 10;
 // How long send() sleeps in rd_kafka_poll at most while waiting for queue room.
 constexpr int kRoomPollMs = 10;
-constexpr std::string_view kSchemaHeader = "mlops-schema-version";
-constexpr std::string_view kContentTypeHeader = "content-type";
+// Held slots allocated at once when the free list is empty.
+constexpr std::size_t kHeldChunk = 256;
 
 Status status_of(rd_kafka_resp_err_t error) noexcept {
   switch (error) {
@@ -46,23 +47,47 @@ Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
   return std::unique_ptr<detail::ProducerBackend>(std::move(producer));
 }
 
+KafkaProducer::Held* KafkaProducer::acquire(const messaging::MLOpsMessage& message) {
+  if (free_held_ == nullptr) {
+    auto chunk = std::make_unique<Held[]>(kHeldChunk);
+    for (std::size_t i = 0; i + 1 < kHeldChunk; ++i) chunk[i].next_free = &chunk[i + 1];
+    held_chunks_.push_back(std::move(chunk));  // may throw: nothing is taken yet
+    free_held_ = held_chunks_.back().get();
+  }
+  Held* held = free_held_;
+  free_held_ = held->next_free;
+  held->message.emplace(message);  // a reference-count bump, no allocation
+  return held;
+}
+
+void KafkaProducer::release(Held* held) noexcept {
+  held->message.reset();
+  held->next_free = free_held_;
+  free_held_ = held;
+}
+
 void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* record,
                               void* opaque) {
   auto* self = static_cast<KafkaProducer*>(opaque);
-  const std::unique_ptr<messaging::MLOpsMessage> held(
-      static_cast<messaging::MLOpsMessage*>(record->_private));
+  auto* held = static_cast<Held*>(record->_private);
   if (record->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++self->failed_since_flush_;
     if (record->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
         record->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
-      self->log_failure(std::string("delivery to ") + rd_kafka_topic_name(record->rkt) +
-                        " failed: " + rd_kafka_err2str(record->err));
+      try {
+        self->log_failure(std::string("delivery to ") + rd_kafka_topic_name(record->rkt) +
+                          " failed: " + rd_kafka_err2str(record->err));
+      } catch (...) {  // Nothing may leave a librdkafka callback.
+      }
     }
   }
-  if (held != nullptr && self->options_.on_delivery) {
-    self->options_.on_delivery(
-        DeliveryReport{rd_kafka_topic_name(record->rkt), *held, status_of(record->err)});
+  if (held == nullptr) return;  // send_raw(): librdkafka copied the bytes
+  if (self->options_.on_delivery) {
+    // librdkafka is done with the bytes: the slot's reference moves into the report.
+    self->options_.on_delivery(DeliveryReport{rd_kafka_topic_name(record->rkt),
+                                              std::move(*held->message), status_of(record->err)});
   }
+  self->release(held);
 }
 
 void KafkaProducer::log_failure(const std::string& text) noexcept {
@@ -74,18 +99,33 @@ void KafkaProducer::log_failure(const std::string& text) noexcept {
 }
 
 rd_kafka_topic_t* KafkaProducer::topic_handle(std::string_view topic) {
-  if (auto found = topics_.find(topic); found != topics_.end()) return found->second;
-  std::string name(topic);
-  cluster_->ensure_mock_topic(name);
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(client_->get(), name.c_str(), nullptr);
-  if (handle == nullptr) return nullptr;
-  topics_.emplace(std::move(name), handle);
-  return handle;
+  if (last_topic_ != nullptr && topic == last_topic_name_) return last_topic_;
+  auto found = topics_.find(topic);
+  if (found == topics_.end()) {
+    std::string name(topic);
+    cluster_->ensure_mock_topic(name);
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(client_->get(), name.c_str(), nullptr);
+    if (handle == nullptr) return nullptr;
+    found = topics_.emplace(std::move(name), handle).first;
+  }
+  last_topic_name_ = found->first;  // a map's keys stay where they are
+  last_topic_ = found->second;
+  return last_topic_;
 }
 
 Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8_t> bytes,
-                              std::string_view key, messaging::MLOpsMessage* held) noexcept {
-  std::unique_ptr<messaging::MLOpsMessage> owned(held);  // librdkafka's once produced
+                              std::string_view key, Held* held) noexcept {
+  // `held` becomes librdkafka's once produced; until then any return gives it back.
+  struct GiveBack {
+    KafkaProducer* self;
+    Held* held;
+    GiveBack(KafkaProducer* owner, Held* slot) noexcept : self(owner), held(slot) {}
+    GiveBack(const GiveBack&) = delete;
+    GiveBack& operator=(const GiveBack&) = delete;
+    ~GiveBack() {
+      if (held != nullptr) self->release(held);
+    }
+  } give_back{this, held};
   rd_kafka_topic_t* handle = nullptr;
   try {
     handle = topic_handle(topic);
@@ -97,39 +137,37 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
   const int flags = held != nullptr ? 0 : RD_KAFKA_MSG_F_COPY;
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): librdkafka takes void* but only reads.
   void* payload = bytes.empty() ? nullptr : const_cast<std::uint8_t*>(bytes.data());
-  const auto deadline = detail::Clock::now() + options_.send_timeout;
-  for (;;) {
-    // rd_kafka_produceva, not the RD_KAFKA_V_* macros: those use GNU statement expressions.
-    std::array<rd_kafka_vu_t, 7> fields{};
-    std::size_t count = 0;
-    fields[count].vtype = RD_KAFKA_VTYPE_RKT;
-    fields[count++].u.rkt = handle;
-    fields[count].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    fields[count++].u.i = flags;
-    fields[count].vtype = RD_KAFKA_VTYPE_VALUE;
-    fields[count++].u.mem = {payload, bytes.size()};
-    if (held != nullptr) {
-      if (!key.empty()) {
-        fields[count].vtype = RD_KAFKA_VTYPE_KEY;
-        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): librdkafka copies the key.
-        fields[count++].u.mem = {const_cast<char*>(key.data()), key.size()};
-      }
-      fields[count].vtype = RD_KAFKA_VTYPE_HEADER;
-      fields[count++].u.header = {kContentTypeHeader.data(), kContentType.data(),
-                                  static_cast<ssize_t>(kContentType.size())};
-      fields[count].vtype = RD_KAFKA_VTYPE_HEADER;
-      fields[count++].u.header = {kSchemaHeader.data(), kSchemaVersion.data(),
-                                  static_cast<ssize_t>(kSchemaVersion.size())};
-      fields[count].vtype = RD_KAFKA_VTYPE_OPAQUE;
-      fields[count++].u.ptr = owned.get();
+  // rd_kafka_produceva, not the RD_KAFKA_V_* macros: those use GNU statement expressions.
+  std::array<rd_kafka_vu_t, 6> fields{};
+  std::size_t count = 0;
+  fields[count].vtype = RD_KAFKA_VTYPE_RKT;
+  fields[count++].u.rkt = handle;
+  fields[count].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  fields[count++].u.i = flags;
+  fields[count].vtype = RD_KAFKA_VTYPE_VALUE;
+  fields[count++].u.mem = {payload, bytes.size()};
+  if (held != nullptr) {
+    if (!key.empty()) {
+      fields[count].vtype = RD_KAFKA_VTYPE_KEY;
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): librdkafka copies the key.
+      fields[count++].u.mem = {const_cast<char*>(key.data()), key.size()};
     }
+    // One header: librdkafka allocates for each header of each record.
+    fields[count].vtype = RD_KAFKA_VTYPE_HEADER;
+    fields[count++].u.header = {kContentTypeHeader.data(), kContentType.data(),
+                                static_cast<ssize_t>(kContentType.size())};
+    fields[count].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    fields[count++].u.ptr = held;
+  }
+  std::optional<detail::Deadline> deadline;  // the clock is read only once the queue is full
+  for (;;) {
     rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (rd_kafka_error_t* failure = rd_kafka_produceva(client_->get(), fields.data(), count)) {
       error = rd_kafka_error_code(failure);
       rd_kafka_error_destroy(failure);
     }
     if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      (void)owned.release();  // freed by on_report
+      give_back.held = nullptr;          // released in its report
       rd_kafka_poll(client_->get(), 0);  // serve the reports that are ready
       return Status::kOk;
     }
@@ -144,7 +182,8 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
       rd_kafka_poll(client_->get(), 0);
       return Status::kBackPressured;
     }
-    const int left = remaining_ms(deadline);
+    if (!deadline) deadline = detail::Clock::now() + options_.send_timeout;
+    const int left = remaining_ms(*deadline);
     if (left == 0) return Status::kTimeout;
     // Reports free queue room; serving them is how room comes back.
     rd_kafka_poll(client_->get(), std::min(left, kRoomPollMs));
@@ -153,23 +192,23 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
 
 Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
   if (client_ == nullptr) return Status::kClosed;
-  messaging::MLOpsMessage* held = nullptr;
+  Held* held = nullptr;
   try {
     if (message.is_owning()) {
-      held = new messaging::MLOpsMessage(message);
+      held = acquire(message);
     } else {
       // A view of a builder's buffer may change after send() returns: own a copy.
       auto copy = messaging::MLOpsMessage::from_bytes(message.bytes());
       if (!copy) return Status::kError;
-      held = new messaging::MLOpsMessage(std::move(*copy));
+      held = acquire(*copy);
     }
   } catch (...) {
-    delete held;
-    return Status::kError;
+    return Status::kError;  // acquire() takes no slot when it throws
   }
+  const messaging::MLOpsMessage& kept = *held->message;
   std::string_view key;
-  if (settings_.key == KeySource::kCreator) key = held->creator().value_or(std::string_view());
-  return produce(topic, held->bytes(), key, held);
+  if (settings_.key == KeySource::kCreator) key = kept.creator().value_or(std::string_view());
+  return produce(topic, kept.bytes(), key, held);
 }
 
 Status KafkaProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
@@ -201,6 +240,10 @@ void KafkaProducer::close() noexcept {
   }
   for (auto& [name, topic] : topics_) rd_kafka_topic_destroy(topic);
   topics_.clear();
+  last_topic_ = nullptr;
+  last_topic_name_ = {};
+  // Records never reported hold slots still: the slots (freed with this object) outlive
+  // the client, which reads their bytes until it is destroyed here.
   client_.reset();
 }
 

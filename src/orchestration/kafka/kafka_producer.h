@@ -3,17 +3,21 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "orchestration/backend.h"
 #include "orchestration/kafka/kafka_client.h"
 
 namespace mlops::orchestration::kafka {
 
-/// send() hands msg.bytes() to librdkafka without copying them: a heap-held copy of the
-/// message (a reference-count bump) rides along as the record's opaque and is released in
-/// its delivery report. Reports are served on the caller's thread, inside send(), flush()
-/// and close(), so ProducerOptions::on_delivery runs there, exactly once per record.
+/// send() hands msg.bytes() to librdkafka without copying them: a copy of the message (a
+/// reference-count bump) in a recycled slot rides along as the record's opaque and is
+/// released in its delivery report. Reports are served on the caller's thread, inside
+/// send(), flush() and close(), so ProducerOptions::on_delivery runs there, exactly once per
+/// record, and the slots need no lock. Every record carries one header, content-type
+/// (kContentType: the media type with the schema version as a parameter).
 /// flush() returns kOk once every record sent so far is acknowledged by the brokers
 /// (acks=all with idempotence by default), kError if any of them failed since the last flush.
 class KafkaProducer final : public detail::ProducerBackend {
@@ -33,17 +37,32 @@ class KafkaProducer final : public detail::ProducerBackend {
   KafkaProducer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ProducerOptions options)
       : cluster_(std::move(cluster)), settings_(std::move(settings)), options_(std::move(options)) {}
 
+  /// What a record's opaque points at until its delivery report: the message that keeps
+  /// its bytes alive. Slots come in chunks and go back to a free list, so a steady stream
+  /// of sends allocates nothing here (the pool keeps its high-water mark).
+  struct Held {
+    std::optional<messaging::MLOpsMessage> message;
+    Held* next_free = nullptr;
+  };
+  Held* acquire(const messaging::MLOpsMessage& message);
+  void release(Held* held) noexcept;
+
   static void on_report(rd_kafka_t* handle, const rd_kafka_message_t* record, void* opaque);
   Status produce(std::string_view topic, std::span<const std::uint8_t> bytes,
-                 std::string_view key, messaging::MLOpsMessage* held) noexcept;
+                 std::string_view key, Held* held) noexcept;
   rd_kafka_topic_t* topic_handle(std::string_view topic);
   void log_failure(const std::string& text) noexcept;
 
   std::shared_ptr<Cluster> cluster_;
   KafkaSettings settings_;
   ProducerOptions options_;
+  // Before client_: librdkafka reads held bytes until the client is gone.
+  std::vector<std::unique_ptr<Held[]>> held_chunks_;
+  Held* free_held_ = nullptr;
   std::shared_ptr<Client> client_;
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
+  rd_kafka_topic_t* last_topic_ = nullptr;  // topics_'s entry for last_topic_name_
+  std::string_view last_topic_name_;        // a key of topics_
   std::uint64_t failed_since_flush_ = 0;
   std::uint64_t failures_logged_ = 0;
 };
