@@ -207,9 +207,12 @@ void BM_Ring_Throughput(benchmark::State& state) {
 }
 
 void BM_Inproc_Throughput(benchmark::State& state) {
-  const auto pool = message_pool(static_cast<std::size_t>(state.range(0)));
   const auto pairs = static_cast<std::size_t>(state.range(1));
-  const auto bytes_each = pool[0].bytes().size();
+  // A pool per producer, as each stage sends messages of its own (two producers sending the
+  // very same message objects would fight over their reference counts).
+  std::vector<std::vector<mes::MLOpsMessage>> pools;
+  for (std::size_t p = 0; p < pairs; ++p) pools.push_back(message_pool(static_cast<std::size_t>(state.range(0))));
+  const auto bytes_each = pools[0][0].bytes().size();
   const auto per_pair = kMessagesPerIteration / pairs;
   const auto total = per_pair * pairs;
   std::uint64_t checksum = 0;
@@ -230,8 +233,9 @@ void BM_Inproc_Throughput(benchmark::State& state) {
     const auto start = Clock::now();
     std::vector<std::thread> threads;
     for (std::size_t p = 0; p < pairs; ++p) {
-      threads.emplace_back([&] {
+      threads.emplace_back([&, p] {
         auto producer = orc::Producer::create(orch, "bench", {.send_timeout = 10s}).value();
+        const auto& pool = pools[p];
         for (std::size_t i = 0; i < per_pair; ++i) {
           if (producer.send(pool[i % kPoolSize]) != orc::Status::kOk) failed = true;
         }
