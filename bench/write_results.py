@@ -315,6 +315,12 @@ def main():
          "BM_Ring_Throughput/200/1/manual_time", 0.5, "plain SPSC ring"),
         ("orchestration_bench", "inproc 1->1, 2 KB", "BM_Inproc_Throughput/2048/1/manual_time",
          "BM_Ring_Throughput/2048/1/manual_time", 0.5, "plain SPSC ring"),
+        ("orchestration_bench", "inproc 2->2 (one topic), 200 B",
+         "BM_Inproc_Throughput/200/2/manual_time", "BM_Ring_Throughput/200/2/manual_time", 0.5,
+         "two plain SPSC rings"),
+        ("orchestration_bench", "inproc 2->2 (one topic), 2 KB",
+         "BM_Inproc_Throughput/2048/2/manual_time", "BM_Ring_Throughput/2048/2/manual_time", 0.5,
+         "two plain SPSC rings"),
         ("mmap_bench", "mmap append, 200 B", "BM_Mmap_Append/200",
          "BM_Memcpy_MappedFile_Append/200", None, "memcpy into a mapped file"),
         ("mmap_bench", "mmap append, 2 KB", "BM_Mmap_Append/2048",
@@ -329,8 +335,15 @@ def main():
         ("kafka_bench", f"kafka {kind.lower()}, {size_label}",
          f"BM_Mlops_{kind}/{size}/iterations:{iterations}/{timing}",
          f"BM_Raw_{kind}/{size}/iterations:{iterations}/{timing}", 0.9,
-         "raw librdkafka, same mock cluster")
+         "raw librdkafka, bare payload, same mock cluster")
         for kind, iterations, timing in (("Produce", 20, "real_time"), ("Consume", 10, "manual_time"))
+        for size, size_label in ((200, "200 B"), (2048, "2 KB"))
+    ] + [
+        # The same records: raw librdkafka sending the payload with the library's header.
+        ("kafka_bench", f"kafka produce, {size_label}",
+         f"BM_Mlops_Produce/{size}/iterations:20/real_time",
+         f"BM_RawHeader_Produce/{size}/iterations:20/real_time", 0.9,
+         "raw librdkafka sending the same records, header included")
         for size, size_label in ((200, "200 B"), (2048, "2 KB"))
     ]
     transport_rows = []
