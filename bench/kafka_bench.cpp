@@ -126,40 +126,13 @@ void set_counters(benchmark::State& state, std::int64_t batch, std::size_t bytes
   state.SetBytesProcessed(state.iterations() * batch * static_cast<std::int64_t>(bytes));
 }
 
-void BM_Raw_Produce(benchmark::State& state) {
+// Raw librdkafka producing the bare payload, or (`with_header`) the records the library
+// produces: the payload and its header.
+void raw_produce(benchmark::State& state, bool with_header) {
   const auto message = message_of(static_cast<std::size_t>(state.range(0)));
   const auto bytes = message.bytes();
   const auto batch = batch_for(bytes.size());
-  const auto topic = fresh_topic("raw-produce", bytes.size());
-  rd_kafka_t* producer = raw_client(RD_KAFKA_PRODUCER, kProducerSettings);
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
-  std::uint64_t checksum = 0;
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < batch; ++i) {
-      // No copy: the buffer outlives the flush below.
-      while (rd_kafka_produce(handle, RD_KAFKA_PARTITION_UA, 0,
-                              const_cast<std::uint8_t*>(bytes.data()), bytes.size(), nullptr, 0,
-                              nullptr) != 0 &&
-             rd_kafka_last_error() == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(producer, 1);
-      }
-      rd_kafka_poll(producer, 0);
-      checksum += bytes.size();
-    }
-    if (rd_kafka_flush(producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) state.SkipWithError("flush");
-  }
-  benchmark::DoNotOptimize(checksum);
-  set_counters(state, batch, bytes.size());
-  rd_kafka_topic_destroy(handle);
-  rd_kafka_destroy(producer);
-}
-
-// Raw librdkafka producing the records the library produces: the payload and its header.
-void BM_RawHeader_Produce(benchmark::State& state) {
-  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
-  const auto bytes = message.bytes();
-  const auto batch = batch_for(bytes.size());
-  const auto topic = fresh_topic("rawheader-produce", bytes.size());
+  const auto topic = fresh_topic(with_header ? "rawheader-produce" : "raw-produce", bytes.size());
   rd_kafka_t* producer = raw_client(RD_KAFKA_PRODUCER, kProducerSettings);
   rd_kafka_topic_t* handle = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
   std::array<rd_kafka_vu_t, 3> fields{};
@@ -171,11 +144,12 @@ void BM_RawHeader_Produce(benchmark::State& state) {
   fields[2].vtype = RD_KAFKA_VTYPE_HEADER;
   fields[2].u.header = {kHeaderName.data(), kHeaderValue.data(),
                         static_cast<ssize_t>(kHeaderValue.size())};
+  const std::size_t field_count = with_header ? 3 : 2;
   std::uint64_t checksum = 0;
   for (auto _ : state) {
     for (std::int64_t i = 0; i < batch; ++i) {
       for (;;) {
-        rd_kafka_error_t* error = rd_kafka_produceva(producer, fields.data(), fields.size());
+        rd_kafka_error_t* error = rd_kafka_produceva(producer, fields.data(), field_count);
         if (error == nullptr) break;
         const bool full = rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL;
         rd_kafka_error_destroy(error);
@@ -192,6 +166,9 @@ void BM_RawHeader_Produce(benchmark::State& state) {
   rd_kafka_topic_destroy(handle);
   rd_kafka_destroy(producer);
 }
+
+void BM_Raw_Produce(benchmark::State& state) { raw_produce(state, false); }
+void BM_RawHeader_Produce(benchmark::State& state) { raw_produce(state, true); }
 
 void BM_Mlops_Produce(benchmark::State& state) {
   const auto message = message_of(static_cast<std::size_t>(state.range(0)));
