@@ -1,6 +1,7 @@
 #include "orchestration/inproc/inproc_consumer.h"
 
 #include <algorithm>
+#include <iterator>
 #include <atomic>
 #include <thread>
 
@@ -26,27 +27,38 @@ InprocConsumer::InprocConsumer(Broker& broker, const ConsumerOptions& options)
 InprocConsumer::~InprocConsumer() { close(); }
 
 Result<void> InprocConsumer::assign(std::span<const std::string> topics) {
-  // Leave the topics no longer wanted (their uncommitted entries go back to the group).
+  auto find = [&](std::string_view name) {
+    return std::find_if(members_.begin(), members_.end(),
+                        [&](const auto& member) { return member->topic->name() == name; });
+  };
+  // Join the new topics first: if that fails (out of memory), nothing has changed.
+  std::vector<std::unique_ptr<Member>> joined;
+  try {
+    for (const auto& name : topics) {
+      if (find(name) != members_.end()) continue;
+      auto member = std::make_unique<Member>();
+      broker_.topic(name).join(*member, group_, ephemeral_, offset_reset_, waiter_);
+      joined.push_back(std::move(member));
+    }
+    members_.reserve(members_.size() + joined.size());
+  } catch (...) {
+    for (auto& member : joined) member->topic->leave(*member);
+    throw;
+  }
+  // Then leave the topics no longer wanted (their uncommitted entries go back to the
+  // group), and order the members as the subscription is.
   std::erase_if(members_, [&](const std::unique_ptr<Member>& member) {
     const bool kept = std::find(topics.begin(), topics.end(), member->topic->name()) != topics.end();
     if (!kept) member->topic->leave(*member);
     return !kept;
   });
-  // Join the new ones, keeping the subscription's order.
-  std::vector<std::unique_ptr<Member>> members;
-  members.reserve(topics.size());
-  for (const auto& name : topics) {
-    auto it = std::find_if(members_.begin(), members_.end(),
-                           [&](const auto& member) { return member && member->topic->name() == name; });
-    if (it != members_.end()) {
-      members.push_back(std::move(*it));
-      continue;
-    }
-    auto member = std::make_unique<Member>();
-    broker_.topic(name).join(*member, group_, ephemeral_, offset_reset_, waiter_);
-    members.push_back(std::move(member));
-  }
-  members_ = std::move(members);
+  std::move(joined.begin(), joined.end(), std::back_inserter(members_));
+  std::stable_sort(members_.begin(), members_.end(), [&](const auto& a, const auto& b) {
+    const auto rank = [&](const auto& member) {
+      return std::find(topics.begin(), topics.end(), member->topic->name()) - topics.begin();
+    };
+    return rank(a) < rank(b);
+  });
   next_member_ = 0;
   return {};
 }

@@ -56,11 +56,14 @@ Status Topic::try_publish(std::size_t bytes, const Fill& fill, bool locked) noex
       give_back(1, bytes, locked);
       return Status::kError;
     }
-  } while (!tail_.compare_exchange_weak(offset, offset + 1, std::memory_order_relaxed));
-  // The room taken means the slot's previous entry is freed already; this acquire makes
-  // its clearing (before begin_ moved past it) happen before the write below.
-  [[maybe_unused]] const auto begin = begin_.load(std::memory_order_acquire);
-  assert(offset < begin + ring_.capacity() && "inproc: claimed a slot that is not free");
+  } while (!tail_.compare_exchange_weak(offset, offset + 1, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed));
+  // The room taken means the slot's previous entry is freed already, and its clearing
+  // happens before this write: some producer at or below this offset took room after that
+  // give_back (acquire on held_) and released it on tail_, which this claim acquired. The
+  // same release lets readers of tail_ see the slot's chunk.
+  assert(offset < begin_.load(std::memory_order_acquire) + ring_.capacity() &&
+         "inproc: claimed a slot that is not free");
   // The next slots were last written by a consumer freeing them: start fetching them now,
   // so the next publish does not wait for the line.
   if (const Slot* ahead = ring_.find(offset + kSlotsAhead)) __builtin_prefetch(ahead, 1);
@@ -172,9 +175,13 @@ void Topic::drop_oldest(std::size_t bytes) noexcept {
   const auto tail = tail_.load(std::memory_order_acquire);
   std::uint64_t dropped = 0;
   std::size_t dropped_bytes = 0;
-  auto room = held_.load(std::memory_order_relaxed);
-  while (begin < tail && ((room >> kHeldBytesBits) - dropped >= limits_.max_messages ||
-                          (room & kHeldBytesMask) - dropped_bytes + bytes > limits_.max_bytes)) {
+  // Read after tail_ (acquire), so it counts every entry below tail.
+  const auto room = held_.load(std::memory_order_relaxed);
+  const auto count = room >> kHeldBytesBits;
+  const auto held_bytes = room & kHeldBytesMask;
+  while (begin < tail && dropped < count &&
+         (count - dropped >= limits_.max_messages ||
+          held_bytes - dropped_bytes + bytes > limits_.max_bytes)) {
     Slot& slot = ring_.at(begin);
     // Claimed but not yet published: its producer is between two instructions and needs
     // no lock to finish, so wait for it.
@@ -192,13 +199,18 @@ void Topic::drop_oldest(std::size_t bytes) noexcept {
 void Topic::join(Member& member, std::string_view group_name, bool ephemeral, OffsetReset reset,
                  Waiter& waiter) {
   const std::lock_guard lock(mutex_);
+  // Everything that may throw comes before any change, so a failed join leaves no trace.
+  members_.reserve(members_.size() + 1);
   auto it = groups_.find(group_name);
   if (it == groups_.end()) {
     auto group = std::make_unique<Group>();
     group->name = std::string(group_name);
     group->ephemeral = ephemeral;
     group->next = reset == OffsetReset::kEarliest ? begin_.load() : tail_.load();
+    group->members.reserve(1);
     it = groups_.emplace(group->name, std::move(group)).first;
+  } else {
+    it->second->members.reserve(it->second->members.size() + 1);
   }
   member.topic = this;
   member.group = it->second.get();
@@ -245,8 +257,10 @@ void Topic::prefetch(std::uint64_t offset) const noexcept {
   if (!entry.message) return;
   // Messages from MessageBuilder::build() and from_bytes() keep their reference count in
   // the same allocation just before the bytes (make_shared). For any other owner this
-  // only fetches a line in vain: a prefetch never faults.
-  __builtin_prefetch(entry.message->bytes().data() - kCountBeforeBytes, 1);
+  // only fetches a line in vain: a prefetch never faults. (Integer arithmetic: the address
+  // may lie outside the buffer.)
+  const auto address = reinterpret_cast<std::uintptr_t>(entry.message->bytes().data());
+  __builtin_prefetch(reinterpret_cast<const void*>(address - kCountBeforeBytes), 1);
 }
 
 void Topic::hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noexcept {
@@ -356,8 +370,10 @@ void Topic::trim() noexcept {
   std::size_t freed_bytes = 0;
   for (; begin < low; ++begin, ++freed) {
     Slot& slot = ring_.at(begin);
-    // A group that joined at latest may start past entries still being published.
-    if (slot.published.load(std::memory_order_acquire) != begin + 1) break;
+    // A group that joined at latest starts at tail_, maybe past entries still being
+    // published. Their producers finish without the lock: wait for them (stopping here
+    // instead could leave a full topic that nobody will ever trim again).
+    while (slot.published.load(std::memory_order_acquire) != begin + 1) std::this_thread::yield();
     freed_bytes += slot.entry.size;
     slot.entry.clear();
   }
