@@ -208,6 +208,12 @@ Result<MLOpsMessage> MLOpsMessage::from_shared(std::span<const std::uint8_t> byt
   return MLOpsMessage(bytes.data(), bytes.size(), std::move(owner));
 }
 
+MLOpsMessage MLOpsMessage::owned() const {
+  if (is_owning()) return *this;
+  auto copy = detail::copy_to_owned_buffer(bytes());
+  return MLOpsMessage(copy.data, copy.size, std::move(copy.owner));
+}
+
 Result<MLOpsMessage> MLOpsMessage::borrow(std::span<const std::uint8_t> bytes,
                                           const VerifyLimits& limits) {
   return from_shared(bytes, nullptr, limits);

@@ -2,6 +2,7 @@
 #include <mlops/messaging.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -309,6 +310,22 @@ TEST(MessageBuilder, BuildViewLivesUntilTheNextUse) {
   const auto next = builder.with_user_msg("next").build();
   EXPECT_EQ(next.user_message(), "next");
   EXPECT_FALSE(next.creator().has_value()) << "the next use starts from the defaults";
+}
+
+TEST(MessageBuilder, OwnedCopiesAViewAndSharesAnOwningMessage) {
+  mes::MessageBuilder builder;
+  const auto view = builder.with_user_msg("viewed").build_view();
+  const auto kept = view.owned();
+  EXPECT_TRUE(kept.is_owning());
+  EXPECT_NE(kept.bytes().data(), view.bytes().data());
+  EXPECT_TRUE(std::equal(kept.bytes().begin(), kept.bytes().end(), view.bytes().begin(),
+                         view.bytes().end()));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(kept.bytes().data()) % 8, 0U);
+  (void)builder.with_user_msg("the builder's buffer is reused").build_view();
+  EXPECT_EQ(kept.user_message(), "viewed") << "the copy outlives the view";
+
+  const auto owning = builder.with_user_msg("owned").build();
+  EXPECT_EQ(owning.owned().bytes().data(), owning.bytes().data()) << "shared, not copied";
 }
 
 TEST(MessageBuilder, ResetDropsFields) {

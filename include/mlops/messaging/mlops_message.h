@@ -78,6 +78,10 @@ class MLOpsMessage {
   [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept { return {data_, size_}; }
   /// True when the message keeps its bytes alive itself (false for borrow() and build_view()).
   [[nodiscard]] bool is_owning() const noexcept { return owner_ != nullptr; }
+  /// A message that keeps its bytes alive: a copy of this one if it is owning (a
+  /// reference-count bump), else one over an aligned copy of its bytes, which are not
+  /// verified again (they were when this message was made). Throws std::bad_alloc.
+  [[nodiscard]] MLOpsMessage owned() const;
 
   /// What the message reports; OTHER unless set.
   [[nodiscard]] MessageType message_type() const noexcept {

@@ -15,8 +15,9 @@ namespace mlops::orchestration::detail::inproc {
 struct Entry {
   /// A message from send(): verified when it was built or received, immutable since.
   std::optional<messaging::MLOpsMessage> message;
-  /// Bytes from send_raw(), in 8-byte words so consumers can verify them in place.
-  std::shared_ptr<const std::uint64_t[]> raw;
+  /// Bytes from send_raw(), 8-byte aligned so consumers can verify them in place; the
+  /// pointer is their first byte.
+  std::shared_ptr<const void> raw;
   /// Payload bytes (what the topic's byte limit counts).
   std::size_t size = 0;
 
@@ -27,7 +28,7 @@ struct Entry {
   }
 
   [[nodiscard]] std::span<const std::uint8_t> raw_bytes() const noexcept {
-    return {reinterpret_cast<const std::uint8_t*>(raw.get()), size};
+    return {static_cast<const std::uint8_t*>(raw.get()), size};
   }
 };
 

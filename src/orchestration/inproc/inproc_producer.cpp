@@ -1,19 +1,10 @@
 #include "orchestration/inproc/inproc_producer.h"
 
-#include <cstring>
 #include <optional>
 
+#include "messaging/owned_buffer.h"
+
 namespace mlops::orchestration::detail::inproc {
-namespace {
-
-// An 8-byte aligned, reference-counted copy of `bytes` (one allocation).
-std::shared_ptr<const std::uint64_t[]> aligned_copy(std::span<const std::uint8_t> bytes) {
-  auto words = std::make_shared_for_overwrite<std::uint64_t[]>((bytes.size() + 7) / 8);
-  if (!bytes.empty()) std::memcpy(words.get(), bytes.data(), bytes.size());
-  return words;
-}
-
-}  // namespace
 
 Topic* InprocProducer::topic(std::string_view name) noexcept {
   if (last_topic_ == nullptr || name != last_name_) {
@@ -36,12 +27,7 @@ Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage
   std::optional<messaging::MLOpsMessage> copy;
   if (!message.is_owning()) {
     try {
-      auto words = aligned_copy(message.bytes());
-      auto owned = messaging::MLOpsMessage::from_shared(
-          {reinterpret_cast<const std::uint8_t*>(words.get()), message.bytes().size()},
-          std::shared_ptr<const void>(words, words.get()));
-      if (!owned) return Status::kError;
-      copy.emplace(std::move(*owned));
+      copy.emplace(message.owned());
     } catch (...) {
       return Status::kError;
     }
@@ -57,9 +43,9 @@ Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage
 Status InprocProducer::send_raw(std::string_view name, std::span<const std::uint8_t> bytes) noexcept {
   Topic* target = topic(name);
   if (target == nullptr) return Status::kError;
-  std::shared_ptr<const std::uint64_t[]> raw;
+  std::shared_ptr<const void> raw;  // aligned, so consumers verify it in place
   try {
-    raw = aligned_copy(bytes);
+    raw = messaging::detail::copy_to_owned_buffer(bytes).owner;
   } catch (...) {
     return Status::kError;
   }

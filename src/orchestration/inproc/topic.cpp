@@ -110,7 +110,7 @@ Status Topic::publish(const messaging::MLOpsMessage& message, BackPressure polic
       timeout);
 }
 
-Status Topic::publish_raw(std::shared_ptr<const std::uint64_t[]> raw, std::size_t size,
+Status Topic::publish_raw(std::shared_ptr<const void> raw, std::size_t size,
                           BackPressure policy, std::chrono::milliseconds timeout) noexcept {
   return publish_with(
       size, [&](Entry& entry) { entry.raw = std::move(raw); }, policy, timeout);
@@ -271,7 +271,7 @@ void Topic::hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noe
     delivery.message = entry.message;  // shares the bytes: a reference-count bump
   } else {
     delivery.bytes = entry.raw_bytes();
-    delivery.owner = std::shared_ptr<const void>(entry.raw, entry.raw.get());
+    delivery.owner = entry.raw;
   }
 }
 

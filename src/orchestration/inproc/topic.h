@@ -94,7 +94,7 @@ class Topic {
   Status publish(const messaging::MLOpsMessage& message, BackPressure policy,
                  std::chrono::milliseconds timeout) noexcept;
   /// The same for unverified bytes (send_raw): `raw` holds `size` bytes.
-  Status publish_raw(std::shared_ptr<const std::uint64_t[]> raw, std::size_t size,
+  Status publish_raw(std::shared_ptr<const void> raw, std::size_t size,
                      BackPressure policy, std::chrono::milliseconds timeout) noexcept;
 
   /// Makes `member` a member of `group` (created at earliest or latest if new).

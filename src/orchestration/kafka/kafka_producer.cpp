@@ -47,7 +47,7 @@ Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
   return std::unique_ptr<detail::ProducerBackend>(std::move(producer));
 }
 
-KafkaProducer::Held* KafkaProducer::acquire(const messaging::MLOpsMessage& message) {
+KafkaProducer::Held* KafkaProducer::acquire(messaging::MLOpsMessage message) {
   if (free_held_ == nullptr) {
     auto chunk = std::make_unique<Held[]>(kHeldChunk);
     for (std::size_t i = 0; i + 1 < kHeldChunk; ++i) chunk[i].next_free = &chunk[i + 1];
@@ -56,7 +56,7 @@ KafkaProducer::Held* KafkaProducer::acquire(const messaging::MLOpsMessage& messa
   }
   Held* held = free_held_;
   free_held_ = held->next_free;
-  held->message.emplace(message);  // a reference-count bump, no allocation
+  held->message.emplace(std::move(message));
   return held;
 }
 
@@ -194,14 +194,8 @@ Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage
   if (client_ == nullptr) return Status::kClosed;
   Held* held = nullptr;
   try {
-    if (message.is_owning()) {
-      held = acquire(message);
-    } else {
-      // A view of a builder's buffer may change after send() returns: own a copy.
-      auto copy = messaging::MLOpsMessage::from_bytes(message.bytes());
-      if (!copy) return Status::kError;
-      held = acquire(*copy);
-    }
+    // A view of a builder's buffer may change after send() returns: owned() copies it.
+    held = acquire(message.owned());
   } catch (...) {
     return Status::kError;  // acquire() takes no slot when it throws
   }

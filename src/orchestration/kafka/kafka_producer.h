@@ -44,7 +44,7 @@ class KafkaProducer final : public detail::ProducerBackend {
     std::optional<messaging::MLOpsMessage> message;
     Held* next_free = nullptr;
   };
-  Held* acquire(const messaging::MLOpsMessage& message);
+  Held* acquire(messaging::MLOpsMessage message);
   void release(Held* held) noexcept;
 
   static void on_report(rd_kafka_t* handle, const rd_kafka_message_t* record, void* opaque);
