@@ -3,7 +3,7 @@
 //   round-trip latency p50/p99/p99.9 from a histogram (ping-pong; inproc consumers block in
 //   receive with a timeout), beside the ring (which spins).
 // 2->2 is two producers and two competing consumers on one inproc topic, against two
-// independent rings.
+// independent rings; and, like for like with the rings, two pairs each on a topic of its own.
 // Report medians: --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <mlops/orchestration.h>
@@ -149,6 +149,25 @@ std::string fresh_uri(const std::string& prefix) {
   return "inproc://" + prefix + "-" + std::to_string(counter.fetch_add(1));
 }
 
+// When the last consumer got its last message: a throughput iteration's end. (Joining the
+// threads would also count a consumer that, with nothing left, sleeps out its receive
+// timeout.)
+class LastArrival {
+ public:
+  void mark() noexcept {
+    const auto now = Clock::now().time_since_epoch().count();
+    auto seen = latest_.load(std::memory_order_relaxed);
+    while (seen < now && !latest_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {}
+  }
+  [[nodiscard]] double seconds_since(Clock::time_point start) const noexcept {
+    const Clock::time_point end{Clock::duration(latest_.load(std::memory_order_relaxed))};
+    return std::chrono::duration<double>(end - start).count();
+  }
+
+ private:
+  std::atomic<Clock::rep> latest_{0};
+};
+
 void set_throughput(benchmark::State& state, std::size_t messages, std::size_t bytes_each) {
   state.SetItemsProcessed(static_cast<std::int64_t>(messages));
   state.SetBytesProcessed(static_cast<std::int64_t>(messages * bytes_each));
@@ -174,6 +193,7 @@ void BM_Ring_Throughput(benchmark::State& state) {
     std::vector<std::unique_ptr<SpscRing>> rings;
     for (std::size_t p = 0; p < pairs; ++p) rings.push_back(std::make_unique<SpscRing>(4096, bytes_each));
     std::atomic<std::uint64_t> sum{0};
+    LastArrival last;
     const auto start = Clock::now();
     std::vector<std::thread> threads;
     for (std::size_t p = 0; p < pairs; ++p) {
@@ -194,11 +214,12 @@ void BM_Ring_Throughput(benchmark::State& state) {
           local += size + buffer[size - 1];
           ++got;
         }
+        last.mark();
         sum.fetch_add(local);
       });
     }
     for (auto& t : threads) t.join();
-    state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
+    state.SetIterationTime(last.seconds_since(start));
     checksum += sum.load();
     moved += per_pair * pairs;
   }
@@ -206,8 +227,13 @@ void BM_Ring_Throughput(benchmark::State& state) {
   set_throughput(state, moved, bytes_each);
 }
 
-void BM_Inproc_Throughput(benchmark::State& state) {
+// `topic_per_pair`: pair p uses topic "bench-p" (as the rings do); otherwise every pair
+// shares one topic, its consumers competing in one group.
+void inproc_throughput(benchmark::State& state, bool topic_per_pair) {
   const auto pairs = static_cast<std::size_t>(state.range(1));
+  const auto topic_of = [&](std::size_t p) {
+    return topic_per_pair ? "bench-" + std::to_string(p) : std::string("bench");
+  };
   // A pool per producer, as each stage sends messages of its own (two producers sending the
   // very same message objects would fight over their reference counts).
   std::vector<std::vector<mes::MLOpsMessage>> pools;
@@ -224,17 +250,18 @@ void BM_Inproc_Throughput(benchmark::State& state) {
     // Members of one group share the messages: pairs producers feed pairs competing consumers.
     std::vector<orc::Consumer> consumers;
     for (std::size_t p = 0; p < pairs; ++p) {
-      consumers.push_back(orc::Consumer::create("bench", orch, {.group = "bench"}).value());
+      consumers.push_back(orc::Consumer::create(topic_of(p), orch, {.group = "bench"}).value());
     }
     std::atomic<std::size_t> received{0};
     std::atomic<std::size_t> batches{0};
     std::atomic<std::uint64_t> sum{0};
     std::atomic<bool> failed{false};
+    LastArrival last;
     const auto start = Clock::now();
     std::vector<std::thread> threads;
     for (std::size_t p = 0; p < pairs; ++p) {
       threads.emplace_back([&, p] {
-        auto producer = orc::Producer::create(orch, "bench", {.send_timeout = 10s}).value();
+        auto producer = orc::Producer::create(orch, topic_of(p), {.send_timeout = 10s}).value();
         const auto& pool = pools[p];
         for (std::size_t i = 0; i < per_pair; ++i) {
           if (producer.send(pool[i % kPoolSize]) != orc::Status::kOk) failed = true;
@@ -243,18 +270,26 @@ void BM_Inproc_Throughput(benchmark::State& state) {
       threads.emplace_back([&, p] {
         std::vector<mes::MLOpsMessage> out;
         std::uint64_t local = 0;
+        std::size_t got = 0;
+        // A consumer of its own topic waits for its pair's messages; competing consumers
+        // for everyone's.
+        const auto done = [&] {
+          return topic_per_pair ? got >= per_pair : received.load(std::memory_order_relaxed) >= total;
+        };
         const auto deadline = Clock::now() + 60s;
-        while (received.load(std::memory_order_relaxed) < total && Clock::now() < deadline) {
+        while (!done() && Clock::now() < deadline) {
           if (consumers[p].receive(out, {}, 10ms) != orc::Status::kOk) continue;
           for (const auto& m : out) local += m.bytes().size() + m.bytes().back();
+          got += out.size();
           received.fetch_add(out.size(), std::memory_order_relaxed);
           batches.fetch_add(1, std::memory_order_relaxed);
+          if (done()) last.mark();
         }
         sum.fetch_add(local);
       });
     }
     for (auto& t : threads) t.join();
-    state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
+    state.SetIterationTime(last.seconds_since(start));
     if (failed || received.load() != total) {
       state.SkipWithError(("inproc lost or refused messages: received " + std::to_string(received.load()) + " of " + std::to_string(total) + (failed ? ", a send failed" : "")).c_str());
     }
@@ -266,6 +301,9 @@ void BM_Inproc_Throughput(benchmark::State& state) {
   set_throughput(state, moved, bytes_each);
   state.counters["msgs_per_receive"] = static_cast<double>(moved) / static_cast<double>(receives);
 }
+
+void BM_Inproc_Throughput(benchmark::State& state) { inproc_throughput(state, false); }
+void BM_Inproc_ThroughputTopicPerPair(benchmark::State& state) { inproc_throughput(state, true); }
 
 // ---- round-trip latency (ping-pong) ---------------------------------------------------
 
@@ -341,6 +379,7 @@ void BM_Inproc_RoundTrip(benchmark::State& state) {
 
 BENCHMARK(BM_Ring_Throughput)->ArgsProduct({{200, 2048}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Inproc_Throughput)->ArgsProduct({{200, 2048}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Inproc_ThroughputTopicPerPair)->ArgsProduct({{200, 2048}, {2}})->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ring_RoundTrip)->Arg(200)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Inproc_RoundTrip)->Args({200, 100})->UseManualTime()->Unit(benchmark::kMillisecond);
 

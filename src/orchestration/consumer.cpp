@@ -171,6 +171,13 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
     if (got_any) impl.uncommitted = true;
     for (auto& delivery : impl.scratch) {
       if (delivery.message) {
+        if (delivery.unverified) {
+          auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, impl.options.verify_limits);
+          if (!checked) {
+            impl.report_skipped(delivery, checked.error());
+            continue;
+          }
+        }
         if (filter(*delivery.message)) {
           out.push_back(std::move(*delivery.message));
         } else {

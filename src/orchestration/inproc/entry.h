@@ -1,35 +1,26 @@
 #pragma once
 // What an inproc topic holds per message: the producer's own message, shared by reference
-// with every consumer, or (send_raw) unverified bytes.
+// with every consumer, or (send_raw) unverified bytes in the same form.
 
 #include <cstddef>
-#include <cstdint>
-#include <memory>
 #include <optional>
-#include <span>
 
 #include "mlops/messaging/mlops_message.h"
 
 namespace mlops::orchestration::detail::inproc {
 
 struct Entry {
-  /// A message from send(): verified when it was built or received, immutable since.
+  /// A message from send(): verified when it was built or received, immutable since. From
+  /// send_raw(): 8-byte aligned bytes that no one has verified yet (`verified` false), so
+  /// only their bytes may be read until a consumer verifies them.
   std::optional<messaging::MLOpsMessage> message;
-  /// Bytes from send_raw(), 8-byte aligned so consumers can verify them in place; the
-  /// pointer is their first byte.
-  std::shared_ptr<const void> raw;
+  bool verified = false;
+
   /// Payload bytes (what the topic's byte limit counts).
-  std::size_t size = 0;
+  [[nodiscard]] std::size_t size() const noexcept { return message ? message->bytes().size() : 0; }
 
-  /// Drops the references (a slot being freed).
-  void clear() noexcept {
-    message.reset();
-    raw.reset();
-  }
-
-  [[nodiscard]] std::span<const std::uint8_t> raw_bytes() const noexcept {
-    return {static_cast<const std::uint8_t*>(raw.get()), size};
-  }
+  /// Drops the reference (a slot being freed).
+  void clear() noexcept { message.reset(); }
 };
 
 }  // namespace mlops::orchestration::detail::inproc

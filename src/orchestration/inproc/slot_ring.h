@@ -21,7 +21,9 @@ namespace mlops::orchestration::detail::inproc {
 /// The most messages one inproc topic may be limited to.
 inline constexpr std::size_t kMaxTopicMessages = std::size_t{1} << 24;
 
-struct Slot {
+/// One cache line, so that a producer writing one slot and a consumer reading its
+/// neighbour do not fight over a line.
+struct alignas(64) Slot {
   /// offset + 1 once the entry at `offset` may be read (release by the producer, acquire
   /// by readers); an older lap's value until then.
   std::atomic<std::uint64_t> published{0};

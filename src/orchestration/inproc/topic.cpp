@@ -5,6 +5,8 @@
 #include <limits>
 #include <thread>
 
+#include "orchestration/inproc/asymmetric_fence.h"
+#include "orchestration/inproc/cache_hints.h"
 #include "orchestration/inproc/spin.h"
 
 namespace mlops::orchestration::detail::inproc {
@@ -66,12 +68,9 @@ Status Topic::try_publish(std::size_t bytes, const Fill& fill, bool locked) noex
          "inproc: claimed a slot that is not free");
   // The next slots were last written by a consumer freeing them: start fetching them now,
   // so the next publish does not wait for the line.
-  if (const Slot* ahead = ring_.find(offset + kSlotsAhead)) __builtin_prefetch(ahead, 1);
+  if (const Slot* ahead = ring_.find(offset + kSlotsAhead)) prefetch_for_write(ahead);
   fill(slot->entry);
-  slot->entry.size = bytes;
-  // Sequentially consistent, so that wake_sleepers() reads the sleeper count only after
-  // this store (an exchange on x86, cheaper than a separate fence).
-  slot->published.store(offset + 1, std::memory_order_seq_cst);
+  slot->published.store(offset + 1, std::memory_order_release);
   return Status::kOk;
 }
 
@@ -90,8 +89,9 @@ void Topic::give_back(std::uint64_t count, std::size_t bytes, bool locked) noexc
 
 void Topic::wake_sleepers() noexcept {
   // Pairs with add_sleeper(): either the consumer's last look finds the entry just
-  // published (a sequentially consistent store), or this load sees the consumer asleep.
-  if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+  // published, or this load sees the consumer asleep.
+  light_fence();
+  if (sleepers_.load(std::memory_order_relaxed) == 0) return;
   lock_spinning(mutex_);
   const std::lock_guard lock(mutex_, std::adopt_lock);
   wake_members();
@@ -99,21 +99,32 @@ void Topic::wake_sleepers() noexcept {
 
 void Topic::add_sleeper() noexcept {
   sleepers_.fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  heavy_fence();
 }
 
 Status Topic::publish(const messaging::MLOpsMessage& message, BackPressure policy,
                       std::chrono::milliseconds timeout) noexcept {
   // Copied straight into the slot: one reference-count increment, nothing else.
   return publish_with(
-      message.bytes().size(), [&](Entry& entry) { entry.message.emplace(message); }, policy,
-      timeout);
+      message.bytes().size(),
+      [&](Entry& entry) {
+        entry.message.emplace(message);
+        entry.verified = true;
+      },
+      policy, timeout);
 }
 
 Status Topic::publish_raw(std::shared_ptr<const void> raw, std::size_t size,
                           BackPressure policy, std::chrono::milliseconds timeout) noexcept {
+  const auto* data = static_cast<const std::uint8_t*>(raw.get());
   return publish_with(
-      size, [&](Entry& entry) { entry.raw = std::move(raw); }, policy, timeout);
+      size,
+      [&](Entry& entry) {
+        // Held in message form to keep slots small; consumers verify before reading it.
+        entry.message.emplace(messaging::MLOpsMessage::trusted(data, size, std::move(raw)));
+        entry.verified = false;
+      },
+      policy, timeout);
 }
 
 template <class Fill>
@@ -186,7 +197,7 @@ void Topic::drop_oldest(std::size_t bytes) noexcept {
     // Claimed but not yet published: its producer is between two instructions and needs
     // no lock to finish, so wait for it.
     while (slot.published.load(std::memory_order_acquire) != begin + 1) std::this_thread::yield();
-    dropped_bytes += slot.entry.size;
+    dropped_bytes += slot.entry.size();
     slot.entry.clear();
     ++dropped;
     ++begin;
@@ -260,19 +271,21 @@ void Topic::prefetch(std::uint64_t offset) const noexcept {
   // only fetches a line in vain: a prefetch never faults. (Integer arithmetic: the address
   // may lie outside the buffer.)
   const auto address = reinterpret_cast<std::uintptr_t>(entry.message->bytes().data());
-  __builtin_prefetch(reinterpret_cast<const void*>(address - kCountBeforeBytes), 1);
+  prefetch_for_write(reinterpret_cast<const void*>(address - kCountBeforeBytes));
 }
 
 void Topic::hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noexcept {
   const Entry& entry = ring_.at(offset).entry;
-  auto& delivery = out.emplace_back();  // capacity reserved by take()
+  // Default-initialised member by member: emplace_back() would zero the whole struct first
+  // (a `rep stos`, which costs more than the rest of a hand-out).
+  Delivery delivery;
+  delivery.message = entry.message;  // shares the bytes: a reference-count bump
   delivery.topic = name_;
-  if (entry.message) {
-    delivery.message = entry.message;  // shares the bytes: a reference-count bump
-  } else {
-    delivery.bytes = entry.raw_bytes();
-    delivery.owner = entry.raw;
+  if (!entry.verified) {
+    delivery.bytes = entry.message->bytes();
+    delivery.unverified = true;
   }
+  out.push_back(std::move(delivery));  // capacity reserved by take()
 }
 
 std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t max) noexcept {
@@ -374,7 +387,7 @@ void Topic::trim() noexcept {
     // published. Their producers finish without the lock: wait for them (stopping here
     // instead could leave a full topic that nobody will ever trim again).
     while (slot.published.load(std::memory_order_acquire) != begin + 1) std::this_thread::yield();
-    freed_bytes += slot.entry.size;
+    freed_bytes += slot.entry.size();
     slot.entry.clear();
   }
   if (freed == 0) return;

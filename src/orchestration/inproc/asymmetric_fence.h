@@ -1,0 +1,58 @@
+#pragma once
+// A full fence split unevenly between two sides. A producer publishes on every send and must
+// then look whether a consumer sleeps; a consumer announces its sleep and must then look
+// once more for entries. Each side needs a full fence between its store and its load, but
+// the consumer's side runs only before a sleep. With Linux's membarrier(), the consumer pays
+// for both (a system call that makes every running thread of the process execute a full
+// fence) and the producer's fence shrinks to a compiler barrier. Without membarrier() both
+// sides use an ordinary full fence.
+
+#include <atomic>
+
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace mlops::orchestration::detail::inproc {
+
+namespace asymmetric_fence_detail {
+inline bool register_expedited() noexcept {
+#if defined(__linux__) && defined(SYS_membarrier)
+  const long commands = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  if (commands < 0 || (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#else
+  return false;
+#endif
+}
+/// Decided on first use, the same for every thread from then on.
+inline bool expedited() noexcept {
+  static const bool registered = register_expedited();
+  return registered;
+}
+}  // namespace asymmetric_fence_detail
+
+/// The frequent side's fence.
+inline void light_fence() noexcept {
+  if (asymmetric_fence_detail::expedited()) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
+/// The rare side's fence: orders this thread's accesses against every light_fence() of
+/// the process as a full fence on both sides would.
+inline void heavy_fence() noexcept {
+#if defined(__linux__) && defined(SYS_membarrier)
+  if (asymmetric_fence_detail::expedited() &&
+      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
+    return;
+  }
+#endif
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+}  // namespace mlops::orchestration::detail::inproc
