@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "orchestration/inproc/broker.h"
 #include "test_support.h"
 
 namespace mlops::orchestration::testing {
@@ -42,6 +43,49 @@ TEST(InprocThreads, PingPongWakesSleepingConsumers) {
   echo.join();
   EXPECT_EQ(answered, kRounds);
   EXPECT_LT(Clock::now() - start, 30s);
+}
+
+// Each round the consumer has announced its sleep before the send comes, so the send must
+// wake it (or be seen by its last look). A lost wake-up would leave it asleep for its 30 s
+// timeout; each round allows 5 s.
+TEST(InprocThreads, EverySendWakesAConsumerAsleepInReceive) {
+  const auto broker = unique_name("wake");
+  const auto orch = Orchestration::from_uri("inproc://" + broker).value();
+  auto con = Consumer::create("wake", orch).value();
+  auto& topic = (*detail::inproc::Broker::open(broker, {}))->topic("wake");
+  constexpr int kRounds = 200;
+  std::atomic<int> woken{0};
+  std::thread sleeper([&] {
+    std::vector<mes::MLOpsMessage> out;
+    for (int i = 0; i < kRounds; ++i) {
+      if (con.receive(out, {}, 30s, 1) != Status::kOk || out.size() != 1) return;
+      woken.fetch_add(1);
+    }
+  });
+  auto pro = Producer::create(orch, "wake").value();
+  const auto wait_for = [](const auto& condition) {
+    const auto deadline = Clock::now() + 5s;
+    while (!condition()) {
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  };
+  for (int i = 0; i < kRounds; ++i) {
+    if (!wait_for([&] { return topic.sleepers() == 1; })) {
+      ADD_FAILURE() << "round " << i << ": the consumer never went to sleep";
+      break;
+    }
+    ASSERT_EQ(pro.send(numbered(i)), Status::kOk);
+    if (!wait_for([&] { return woken.load() == i + 1; })) {
+      ADD_FAILURE() << "round " << i << ": the send did not wake the consumer";
+      break;
+    }
+  }
+  // After a failure, what is left lets the consumer finish (within its timeouts).
+  for (int i = woken.load(); i < kRounds; ++i) (void)pro.send(numbered(i));
+  sleeper.join();
+  EXPECT_EQ(woken.load(), kRounds);
 }
 
 TEST(InprocThreads, ConsumerOnSeveralTopicsWakesForAny) {

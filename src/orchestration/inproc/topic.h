@@ -118,6 +118,8 @@ class Topic {
 
   /// Entries held now (for tests and stats).
   [[nodiscard]] std::size_t size() const noexcept;
+  /// Consumers asleep on this topic now, or about to be (for tests).
+  [[nodiscard]] int sleepers() const noexcept { return sleepers_.load(std::memory_order_acquire); }
 
  private:
   /// Publishes an entry of `bytes` that `fill(Entry&)` writes into its slot, waiting for
