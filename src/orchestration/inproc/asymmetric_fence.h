@@ -47,9 +47,13 @@ inline void light_fence() noexcept {
 /// the process as a full fence on both sides would.
 inline void heavy_fence() noexcept {
 #if defined(__linux__) && defined(SYS_membarrier)
-  if (asymmetric_fence_detail::expedited() &&
-      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
-    return;
+  if (asymmetric_fence_detail::expedited()) {
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+    // A child after fork() may have lost the registration: renew it and try again.
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
+      return;
+    }
   }
 #endif
   std::atomic_thread_fence(std::memory_order_seq_cst);
