@@ -159,8 +159,10 @@ class LastArrival {
     auto seen = latest_.load(std::memory_order_relaxed);
     while (seen < now && !latest_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {}
   }
+  /// Seconds from `start` to the last mark (to now if nobody marked: a failed iteration).
   [[nodiscard]] double seconds_since(Clock::time_point start) const noexcept {
-    const Clock::time_point end{Clock::duration(latest_.load(std::memory_order_relaxed))};
+    const auto latest = latest_.load(std::memory_order_relaxed);
+    const auto end = latest == 0 ? Clock::now() : Clock::time_point(Clock::duration(latest));
     return std::chrono::duration<double>(end - start).count();
   }
 

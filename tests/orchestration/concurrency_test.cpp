@@ -45,15 +45,18 @@ TEST(InprocThreads, PingPongWakesSleepingConsumers) {
   EXPECT_LT(Clock::now() - start, 30s);
 }
 
-// Each round the consumer has announced its sleep before the send comes, so the send must
-// wake it (or be seen by its last look). A lost wake-up would leave it asleep for its 30 s
-// timeout; each round allows 5 s.
+// A lost wake-up would leave the consumer asleep for its 30 s timeout; each round allows
+// 5 s. Even rounds send once the topic counts the consumer as asleep (the wake path); odd
+// rounds send after a random spin of up to 200 µs from its last receive, so that some sends
+// land while it is announcing its sleep and taking its last look. (That exercises the
+// fences' race but cannot force the store-load reordering they prevent: with both fences
+// removed this test still passed all of 5 runs on x86.)
 TEST(InprocThreads, EverySendWakesAConsumerAsleepInReceive) {
   const auto broker = unique_name("wake");
   const auto orch = Orchestration::from_uri("inproc://" + broker).value();
   auto con = Consumer::create("wake", orch).value();
   auto& topic = (*detail::inproc::Broker::open(broker, {}))->topic("wake");
-  constexpr int kRounds = 200;
+  constexpr int kRounds = 400;
   std::atomic<int> woken{0};
   std::thread sleeper([&] {
     std::vector<mes::MLOpsMessage> out;
@@ -71,12 +74,22 @@ TEST(InprocThreads, EverySendWakesAConsumerAsleepInReceive) {
     }
     return true;
   };
+  std::uint32_t random = 12345;
   for (int i = 0; i < kRounds; ++i) {
-    if (!wait_for([&] { return topic.sleepers() == 1; })) {
-      ADD_FAILURE() << "round " << i << ": the consumer never went to sleep";
+    if (i % 2 == 0) {
+      if (!wait_for([&] { return topic.sleepers() == 1; })) {
+        ADD_FAILURE() << "round " << i << ": the consumer never went to sleep";
+        break;
+      }
+    } else {
+      random = random * 1664525u + 1013904223u;
+      const auto until = Clock::now() + std::chrono::microseconds(random % 200);
+      while (Clock::now() < until) {}
+    }
+    if (pro.send(numbered(i)) != Status::kOk) {
+      ADD_FAILURE() << "round " << i << ": send failed";
       break;
     }
-    ASSERT_EQ(pro.send(numbered(i)), Status::kOk);
     if (!wait_for([&] { return woken.load() == i + 1; })) {
       ADD_FAILURE() << "round " << i << ": the send did not wake the consumer";
       break;

@@ -27,16 +27,21 @@ inline bool register_expedited() noexcept {
   return false;
 #endif
 }
-/// Decided on first use, the same for every thread from then on.
+/// Decided on first use, the same for every thread from then on. (A registration is kept
+/// across fork() and dropped by exec, which starts the process anew.)
 inline bool expedited() noexcept {
   static const bool registered = register_expedited();
   return registered;
 }
+/// Set for good when a membarrier() call fails after registration (out of memory, a
+/// seccomp filter installed later): light fences are full fences from then on.
+inline std::atomic<bool> failed{false};
 }  // namespace asymmetric_fence_detail
 
 /// The frequent side's fence.
 inline void light_fence() noexcept {
-  if (asymmetric_fence_detail::expedited()) {
+  if (asymmetric_fence_detail::expedited() &&
+      !asymmetric_fence_detail::failed.load(std::memory_order_relaxed)) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -45,18 +50,21 @@ inline void light_fence() noexcept {
 
 /// The rare side's fence: orders this thread's accesses against every light_fence() of
 /// the process as a full fence on both sides would.
-inline void heavy_fence() noexcept {
+/// @return false when it could not: membarrier() failed, so a light fence running at the
+/// same moment may have been only a compiler barrier. The caller must then not rely on
+/// being woken (sleep briefly and look again); later light fences are full fences.
+[[nodiscard]] inline bool heavy_fence() noexcept {
 #if defined(__linux__) && defined(SYS_membarrier)
-  if (asymmetric_fence_detail::expedited()) {
-    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
-    // A child after fork() may have lost the registration: renew it and try again.
-    if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
-        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) {
-      return;
-    }
+  if (asymmetric_fence_detail::expedited() &&
+      !asymmetric_fence_detail::failed.load(std::memory_order_relaxed)) {
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return true;
+    asymmetric_fence_detail::failed.store(true, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return false;
   }
 #endif
   std::atomic_thread_fence(std::memory_order_seq_cst);
+  return true;
 }
 
 }  // namespace mlops::orchestration::detail::inproc

@@ -25,7 +25,7 @@ inline const bool kHasPrefetchw = has_prefetchw();
 inline void prefetch_for_write(const void* address) noexcept {
 #if defined(__x86_64__)
   if (cache_hints_detail::kHasPrefetchw) {
-    asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(address)));
+    asm volatile("prefetchw (%0)" : : "r"(address));
     return;
   }
 #endif

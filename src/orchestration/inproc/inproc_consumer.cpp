@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "orchestration/inproc/asymmetric_fence.h"
 #include "orchestration/inproc/spin.h"
 
 namespace mlops::orchestration::detail::inproc {
@@ -15,6 +16,9 @@ std::string ephemeral_group_name() {
   static std::atomic<std::uint64_t> counter{0};
   return "~consumer-" + std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
 }
+
+// How long a consumer sleeps at most when its fence failed (see heavy_fence()).
+constexpr std::chrono::milliseconds kUnfencedNap{1};
 
 }  // namespace
 
@@ -99,11 +103,13 @@ Status InprocConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadlin
     // sees the announcement and wakes us; one that came before left its entry to find.
     waiter_.prepare();
     for (auto& member : members_) member->topic->add_sleeper();
+    // Without a fence that pairs with the producers', a wake-up may be lost: nap briefly.
+    const bool fenced = heavy_fence();
     const bool found = take_all(out, max) > 0;
     if (found) {
       waiter_.cancel();
     } else {
-      waiter_.sleep(deadline);
+      waiter_.sleep(fenced ? deadline : std::min(deadline, Clock::now() + kUnfencedNap));
     }
     for (auto& member : members_) member->topic->remove_sleeper();
     if (found) return Status::kOk;

@@ -88,18 +88,13 @@ void Topic::give_back(std::uint64_t count, std::size_t bytes, bool locked) noexc
 }
 
 void Topic::wake_sleepers() noexcept {
-  // Pairs with add_sleeper(): either the consumer's last look finds the entry just
-  // published, or this load sees the consumer asleep.
+  // Pairs with the consumer's add_sleeper() and heavy_fence(): either its last look finds
+  // the entry just published, or this load sees it asleep.
   light_fence();
   if (sleepers_.load(std::memory_order_relaxed) == 0) return;
   lock_spinning(mutex_);
   const std::lock_guard lock(mutex_, std::adopt_lock);
   wake_members();
-}
-
-void Topic::add_sleeper() noexcept {
-  sleepers_.fetch_add(1, std::memory_order_relaxed);
-  heavy_fence();
 }
 
 Status Topic::publish(const messaging::MLOpsMessage& message, BackPressure policy,

@@ -111,9 +111,10 @@ class Topic {
   /// published, or a member handed entries back. Takes no lock, so idle consumers can poll.
   [[nodiscard]] bool has_news(const Member& member) const noexcept;
 
-  /// A consumer about to sleep registers here first (and looks again) so that producers
-  /// know to wake it; it unregisters when it wakes.
-  void add_sleeper() noexcept;
+  /// A consumer about to sleep registers here first so that producers know to wake it,
+  /// then calls heavy_fence() (once for all its topics) and looks again; it unregisters
+  /// when it wakes.
+  void add_sleeper() noexcept { sleepers_.fetch_add(1, std::memory_order_relaxed); }
   void remove_sleeper() noexcept { sleepers_.fetch_sub(1, std::memory_order_relaxed); }
 
   /// Entries held now (for tests and stats).
