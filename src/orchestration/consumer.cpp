@@ -45,10 +45,11 @@ struct Consumer::Impl {
   Counter skipped_corrupt;
   Counter commits;
 
-  Result<messaging::MLOpsMessage> verify(const detail::Delivery& delivery) const {
+  /// Verifies a raw payload; takes its owner (the delivery is done with afterwards).
+  Result<messaging::MLOpsMessage> verify(detail::Delivery& delivery) const {
     const auto address = reinterpret_cast<std::uintptr_t>(delivery.bytes.data());
     if (address % kMessageAlignment == 0) {
-      return messaging::MLOpsMessage::from_shared(delivery.bytes, delivery.owner,
+      return messaging::MLOpsMessage::from_shared(delivery.bytes, std::move(delivery.owner),
                                                   options.verify_limits);
     }
     return messaging::MLOpsMessage::from_bytes(delivery.bytes, options.verify_limits);
