@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 #include <numeric>
 #include <set>
 #include <thread>
 
+#include "orchestration/inproc/asymmetric_fence.h"
 #include "orchestration/inproc/broker.h"
 #include "test_support.h"
 
@@ -99,6 +102,20 @@ TEST(InprocThreads, EverySendWakesAConsumerAsleepInReceive) {
   for (int i = woken.load(); i < kRounds; ++i) (void)pro.send(numbered(i));
   sleeper.join();
   EXPECT_EQ(woken.load(), kRounds);
+}
+
+// ctest runs this binary twice: as it is, and with MLOPS_INPROC_MEMBARRIER=off (every test
+// then runs on ordinary full fences).
+TEST(InprocThreads, FencesFollowTheKernelAndTheSwitch) {
+  const char* setting = std::getenv("MLOPS_INPROC_MEMBARRIER");
+  const bool switched_off = setting != nullptr && std::string_view(setting) == "off";
+  bool kernel_offers = false;
+#if defined(__linux__) && defined(SYS_membarrier)
+  const long commands = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  kernel_offers = commands >= 0 && (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0;
+#endif
+  EXPECT_EQ(detail::inproc::fences_are_asymmetric(), kernel_offers && !switched_off)
+      << "MLOPS_INPROC_MEMBARRIER=" << (setting ? setting : "(unset)");
 }
 
 TEST(InprocThreads, ConsumerOnSeveralTopicsWakesForAny) {

@@ -4,10 +4,12 @@
 // once more for entries. Each side needs a full fence between its store and its load, but
 // the consumer's side runs only before a sleep. With Linux's membarrier(), the consumer pays
 // for both (a system call that makes every running thread of the process execute a full
-// fence) and the producer's fence shrinks to a compiler barrier. Without membarrier() both
-// sides use an ordinary full fence.
+// fence) and the producer's fence shrinks to a compiler barrier. Without membarrier(), or
+// with MLOPS_INPROC_MEMBARRIER=off in the environment, both sides use an ordinary full fence.
 
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 
 #if defined(__linux__)
 #include <linux/membarrier.h>
@@ -20,6 +22,10 @@ namespace mlops::orchestration::detail::inproc {
 namespace asymmetric_fence_detail {
 inline bool register_expedited() noexcept {
 #if defined(__linux__) && defined(SYS_membarrier)
+  // Opting out: expedited membarrier() interrupts every core running a thread of the
+  // process, which latency-critical neighbours may not want.
+  const char* setting = std::getenv("MLOPS_INPROC_MEMBARRIER");
+  if (setting != nullptr && std::string_view(setting) == "off") return false;
   const long commands = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
   if (commands < 0 || (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
   return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
@@ -38,10 +44,15 @@ inline bool expedited() noexcept {
 inline std::atomic<bool> failed{false};
 }  // namespace asymmetric_fence_detail
 
+/// Whether light fences are compiler barriers now (membarrier() registered and working).
+[[nodiscard]] inline bool fences_are_asymmetric() noexcept {
+  return asymmetric_fence_detail::expedited() &&
+         !asymmetric_fence_detail::failed.load(std::memory_order_relaxed);
+}
+
 /// The frequent side's fence.
 inline void light_fence() noexcept {
-  if (asymmetric_fence_detail::expedited() &&
-      !asymmetric_fence_detail::failed.load(std::memory_order_relaxed)) {
+  if (fences_are_asymmetric()) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
