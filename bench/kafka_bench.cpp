@@ -11,6 +11,10 @@
 // reads the kBatch messages the topic holds (written by the library, so with the header);
 // the clock runs from the first record to the last (connection set-up excluded, manual
 // time). The library also verifies each message; raw only reads it.
+// Paired (the target figures): BM_Paired_Produce and BM_Paired_Consume run one raw pass and
+// one library pass back to back in every iteration, their order alternating, so both meet
+// the same state of this shared machine; they report raw_per_second, mlops_per_second and
+// mlops_over_raw (raw time / library time over all passes of a repetition).
 // The mock keeps about 5 MB per partition: each topic holds 2 MB.
 #include <benchmark/benchmark.h>
 #include <librdkafka/rdkafka.h>
@@ -23,8 +27,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace {
@@ -126,66 +133,113 @@ void set_counters(benchmark::State& state, std::int64_t batch, std::size_t bytes
   state.SetBytesProcessed(state.iterations() * batch * static_cast<std::int64_t>(bytes));
 }
 
+using Seconds = std::chrono::duration<double>;
+using SteadyClock = std::chrono::steady_clock;
+
 // Raw librdkafka producing the bare payload, or (`with_header`) the records the library
-// produces: the payload and its header.
-void raw_produce(benchmark::State& state, bool with_header) {
-  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
-  const auto bytes = message.bytes();
-  const auto batch = batch_for(bytes.size());
-  const auto topic = fresh_topic(with_header ? "rawheader-produce" : "raw-produce", bytes.size());
-  rd_kafka_t* producer = raw_client(RD_KAFKA_PRODUCER, kProducerSettings);
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
-  std::array<rd_kafka_vu_t, 3> fields{};
-  fields[0].vtype = RD_KAFKA_VTYPE_RKT;
-  fields[0].u.rkt = handle;
-  fields[1].vtype = RD_KAFKA_VTYPE_VALUE;
-  // No copy: the buffer outlives the flush below.
-  fields[1].u.mem = {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
-  fields[2].vtype = RD_KAFKA_VTYPE_HEADER;
-  fields[2].u.header = {kHeaderName.data(), kHeaderValue.data(),
-                        static_cast<ssize_t>(kHeaderValue.size())};
-  const std::size_t field_count = with_header ? 3 : 2;
-  std::uint64_t checksum = 0;
-  for (auto _ : state) {
+// produces: the payload and its header. One pass sends `batch` records and flushes.
+class RawProducer {
+ public:
+  RawProducer(std::span<const std::uint8_t> bytes, bool with_header)
+      : bytes_(bytes),
+        field_count_(with_header ? 3 : 2),
+        producer_(raw_client(RD_KAFKA_PRODUCER, kProducerSettings)) {
+    const auto topic = fresh_topic(with_header ? "rawheader-produce" : "raw-produce", bytes.size());
+    handle_ = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+    fields_[0].vtype = RD_KAFKA_VTYPE_RKT;
+    fields_[0].u.rkt = handle_;
+    fields_[1].vtype = RD_KAFKA_VTYPE_VALUE;
+    // No copy: the buffer outlives every flush.
+    fields_[1].u.mem = {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+    fields_[2].vtype = RD_KAFKA_VTYPE_HEADER;
+    fields_[2].u.header = {kHeaderName.data(), kHeaderValue.data(),
+                           static_cast<ssize_t>(kHeaderValue.size())};
+  }
+  RawProducer(const RawProducer&) = delete;
+  RawProducer& operator=(const RawProducer&) = delete;
+  ~RawProducer() {
+    rd_kafka_topic_destroy(handle_);
+    rd_kafka_destroy(producer_);
+  }
+
+  /// @return the pass's duration, or nullopt if the flush failed.
+  std::optional<Seconds> pass(std::int64_t batch) {
+    const auto start = SteadyClock::now();
     for (std::int64_t i = 0; i < batch; ++i) {
       for (;;) {
-        rd_kafka_error_t* error = rd_kafka_produceva(producer, fields.data(), field_count);
+        rd_kafka_error_t* error = rd_kafka_produceva(producer_, fields_.data(), field_count_);
         if (error == nullptr) break;
         const bool full = rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL;
         rd_kafka_error_destroy(error);
         if (!full) std::abort();
-        rd_kafka_poll(producer, 1);
+        rd_kafka_poll(producer_, 1);
       }
-      rd_kafka_poll(producer, 0);
-      checksum += bytes.size();
+      rd_kafka_poll(producer_, 0);
     }
-    if (rd_kafka_flush(producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) state.SkipWithError("flush");
+    if (rd_kafka_flush(producer_, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+    return SteadyClock::now() - start;
   }
-  benchmark::DoNotOptimize(checksum);
-  set_counters(state, batch, bytes.size());
-  rd_kafka_topic_destroy(handle);
-  rd_kafka_destroy(producer);
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+  std::size_t field_count_;
+  rd_kafka_t* producer_;
+  rd_kafka_topic_t* handle_ = nullptr;
+  std::array<rd_kafka_vu_t, 3> fields_{};
+};
+
+// The library sending `message`; one pass sends `batch` and flushes.
+class LibraryProducer {
+ public:
+  explicit LibraryProducer(const mes::MLOpsMessage& message)
+      : message_(message),
+        orch_(library_orchestration()),
+        producer_(orc::Producer::create(orch_, fresh_topic("mlops-produce", message.bytes().size()),
+                                        {.send_timeout = std::chrono::seconds(30)})
+                      .value()) {}
+
+  /// @return the pass's duration, or nullopt if a send or the flush failed.
+  std::optional<Seconds> pass(std::int64_t batch) {
+    const auto start = SteadyClock::now();
+    bool sent = true;
+    for (std::int64_t i = 0; i < batch; ++i) sent = producer_.send(message_) == orc::Status::kOk && sent;
+    if (producer_.flush(std::chrono::seconds(30)) != orc::Status::kOk || !sent) return std::nullopt;
+    return SteadyClock::now() - start;
+  }
+
+ private:
+  const mes::MLOpsMessage& message_;
+  orc::Orchestration orch_;
+  orc::Producer producer_;
+};
+
+void BM_Raw_Produce(benchmark::State& state) {
+  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(message.bytes().size());
+  RawProducer producer(message.bytes(), false);
+  for (auto _ : state) {
+    if (!producer.pass(batch)) state.SkipWithError("flush");
+  }
+  set_counters(state, batch, message.bytes().size());
 }
 
-void BM_Raw_Produce(benchmark::State& state) { raw_produce(state, false); }
-void BM_RawHeader_Produce(benchmark::State& state) { raw_produce(state, true); }
+void BM_RawHeader_Produce(benchmark::State& state) {
+  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(message.bytes().size());
+  RawProducer producer(message.bytes(), true);
+  for (auto _ : state) {
+    if (!producer.pass(batch)) state.SkipWithError("flush");
+  }
+  set_counters(state, batch, message.bytes().size());
+}
 
 void BM_Mlops_Produce(benchmark::State& state) {
   const auto message = message_of(static_cast<std::size_t>(state.range(0)));
   const auto batch = batch_for(message.bytes().size());
-  const auto topic = fresh_topic("mlops-produce", message.bytes().size());
-  auto orch = library_orchestration();
-  auto producer = orc::Producer::create(orch, topic, {.send_timeout = std::chrono::seconds(30)});
-  if (!producer) std::abort();
-  std::uint64_t checksum = 0;
+  LibraryProducer producer(message);
   for (auto _ : state) {
-    for (std::int64_t i = 0; i < batch; ++i) {
-      if (producer->send(message) != orc::Status::kOk) state.SkipWithError("send");
-      checksum += message.bytes().size();
-    }
-    if (producer->flush(std::chrono::seconds(30)) != orc::Status::kOk) state.SkipWithError("flush");
+    if (!producer.pass(batch)) state.SkipWithError("send or flush");
   }
-  benchmark::DoNotOptimize(checksum);
   set_counters(state, batch, message.bytes().size());
 }
 
@@ -217,39 +271,84 @@ bool has_library_header(const rd_kafka_message_t* record) {
          std::string_view(static_cast<const char*>(value), size) == kHeaderValue;
 }
 
+// One consume pass: a fresh raw consumer reads the topic's `batch` records from the start.
+// @return the time from its first record to its last, or an error.
+std::variant<Seconds, const char*> raw_consume_pass(const std::string& topic, std::int64_t batch,
+                                                    std::uint64_t& checksum) {
+  rd_kafka_t* consumer = raw_client(RD_KAFKA_CONSUMER, kConsumerSettings);
+  (void)rd_kafka_poll_set_consumer(consumer);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_INVALID;
+  (void)rd_kafka_assign(consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  const char* error = nullptr;
+  std::int64_t got = 0;
+  SteadyClock::time_point start;
+  while (got < batch) {
+    rd_kafka_message_t* record = rd_kafka_consumer_poll(consumer, 5000);
+    if (record == nullptr) {
+      error = "consume timed out";
+      break;
+    }
+    if (record->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (got++ == 0) {
+        start = SteadyClock::now();
+        if (!has_library_header(record)) error = "records lack the library's header";
+      }
+      checksum += record->len;
+      (void)rd_kafka_offset_store(record->rkt, record->partition, record->offset);
+    }
+    rd_kafka_message_destroy(record);
+  }
+  const Seconds took = SteadyClock::now() - start;
+  rd_kafka_destroy_flags(consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  if (error != nullptr) return error;
+  return took;
+}
+
+// One consume pass through the library: a fresh consumer without a group reads the topic.
+std::variant<Seconds, const char*> library_consume_pass(const orc::Orchestration& orch,
+                                                        const std::string& topic,
+                                                        std::int64_t batch, std::uint64_t& checksum,
+                                                        std::vector<mes::MLOpsMessage>& out) {
+  auto consumer = orc::Consumer::create(topic, orch, {.auto_commit = false});
+  if (!consumer) return "consumer creation failed";
+  std::int64_t got = 0;
+  SteadyClock::time_point start;
+  while (got < batch) {
+    if (consumer->receive(out, {}, std::chrono::seconds(5), got == 0 ? 1 : 1000) !=
+        orc::Status::kOk) {
+      return "consume timed out";
+    }
+    if (got == 0) start = SteadyClock::now();
+    got += static_cast<std::int64_t>(out.size());
+    for (const auto& message : out) checksum += message.bytes().size();
+  }
+  const Seconds took = SteadyClock::now() - start;
+  out.clear();
+  return took;
+}
+
+// Adds a pass's time to `total`, or stops the benchmark with its error.
+bool add_pass(benchmark::State& state, const std::variant<Seconds, const char*>& pass,
+              Seconds& total) {
+  if (const auto* error = std::get_if<const char*>(&pass)) {
+    state.SkipWithError(*error);
+    return false;
+  }
+  total += std::get<Seconds>(pass);
+  return true;
+}
+
 void BM_Raw_Consume(benchmark::State& state) {
   std::int64_t batch = 0;
   std::size_t message_bytes = 0;
   const auto topic = filled_topic(static_cast<std::size_t>(state.range(0)), batch, message_bytes);
   std::uint64_t checksum = 0;
   for (auto _ : state) {
-    rd_kafka_t* consumer = raw_client(RD_KAFKA_CONSUMER, kConsumerSettings);
-    (void)rd_kafka_poll_set_consumer(consumer);
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_INVALID;
-    (void)rd_kafka_assign(consumer, list);
-    rd_kafka_topic_partition_list_destroy(list);
-    std::int64_t got = 0;
-    std::chrono::steady_clock::time_point start;
-    while (got < batch) {
-      rd_kafka_message_t* record = rd_kafka_consumer_poll(consumer, 5000);
-      if (record == nullptr) {
-        state.SkipWithError("consume timed out");
-        break;
-      }
-      if (record->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (got++ == 0) {
-          start = std::chrono::steady_clock::now();
-          if (!has_library_header(record)) state.SkipWithError("records lack the library's header");
-        }
-        checksum += record->len;
-        (void)rd_kafka_offset_store(record->rkt, record->partition, record->offset);
-      }
-      rd_kafka_message_destroy(record);
-    }
-    state.SetIterationTime(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    rd_kafka_destroy_flags(consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    Seconds took{};
+    if (!add_pass(state, raw_consume_pass(topic, batch, checksum), took)) break;
+    state.SetIterationTime(took.count());
   }
   benchmark::DoNotOptimize(checksum);
   set_counters(state, batch, message_bytes);
@@ -263,26 +362,83 @@ void BM_Mlops_Consume(benchmark::State& state) {
   std::uint64_t checksum = 0;
   std::vector<mes::MLOpsMessage> out;
   for (auto _ : state) {
-    auto consumer = orc::Consumer::create(topic, orch, {.auto_commit = false});
-    if (!consumer) std::abort();
-    std::int64_t got = 0;
-    std::chrono::steady_clock::time_point start;
-    while (got < batch) {
-      if (consumer->receive(out, {}, std::chrono::seconds(5), got == 0 ? 1 : 1000) !=
-          orc::Status::kOk) {
-        state.SkipWithError("consume timed out");
-        break;
-      }
-      if (got == 0) start = std::chrono::steady_clock::now();
-      got += static_cast<std::int64_t>(out.size());
-      for (const auto& message : out) checksum += message.bytes().size();
-    }
-    state.SetIterationTime(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    out.clear();
+    Seconds took{};
+    if (!add_pass(state, library_consume_pass(orch, topic, batch, checksum, out), took)) break;
+    state.SetIterationTime(took.count());
   }
   benchmark::DoNotOptimize(checksum);
   set_counters(state, batch, message_bytes);
+}
+
+// Paired: each iteration runs one raw pass and one library pass back to back (their order
+// alternating), so whatever slows the shared machine for a while slows both alike. Counters:
+// raw_per_second and mlops_per_second (records/s over all passes) and
+// mlops_over_raw = their ratio. The iteration time is both passes together.
+void report_paired(benchmark::State& state, std::int64_t records, Seconds raw, Seconds mlops) {
+  const auto passes = static_cast<double>(state.iterations());
+  const auto count = static_cast<double>(records) * passes;
+  state.counters["raw_per_second"] = count / raw.count();
+  state.counters["mlops_per_second"] = count / mlops.count();
+  state.counters["mlops_over_raw"] = raw.count() / mlops.count();
+}
+
+void BM_Paired_Produce(benchmark::State& state) {
+  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(message.bytes().size());
+  RawProducer raw(message.bytes(), true);  // the same records as the library's
+  LibraryProducer library(message);
+  Seconds raw_total{};
+  Seconds library_total{};
+  bool raw_first = true;
+  for (auto _ : state) {
+    std::optional<Seconds> raw_pass;
+    std::optional<Seconds> library_pass;
+    if (raw_first) {
+      raw_pass = raw.pass(batch);
+      library_pass = library.pass(batch);
+    } else {
+      library_pass = library.pass(batch);
+      raw_pass = raw.pass(batch);
+    }
+    raw_first = !raw_first;
+    if (!raw_pass || !library_pass) {
+      state.SkipWithError("a produce pass failed");
+      break;
+    }
+    raw_total += *raw_pass;
+    library_total += *library_pass;
+    state.SetIterationTime((*raw_pass + *library_pass).count());
+  }
+  report_paired(state, batch, raw_total, library_total);
+}
+
+void BM_Paired_Consume(benchmark::State& state) {
+  std::int64_t batch = 0;
+  std::size_t message_bytes = 0;
+  const auto topic = filled_topic(static_cast<std::size_t>(state.range(0)), batch, message_bytes);
+  auto orch = library_orchestration();
+  std::uint64_t checksum = 0;
+  std::vector<mes::MLOpsMessage> out;
+  Seconds raw_total{};
+  Seconds library_total{};
+  bool raw_first = true;
+  for (auto _ : state) {
+    Seconds raw_pass{};
+    Seconds library_pass{};
+    const bool ok =
+        raw_first
+            ? add_pass(state, raw_consume_pass(topic, batch, checksum), raw_pass) &&
+                  add_pass(state, library_consume_pass(orch, topic, batch, checksum, out), library_pass)
+            : add_pass(state, library_consume_pass(orch, topic, batch, checksum, out), library_pass) &&
+                  add_pass(state, raw_consume_pass(topic, batch, checksum), raw_pass);
+    if (!ok) break;
+    raw_first = !raw_first;
+    raw_total += raw_pass;
+    library_total += library_pass;
+    state.SetIterationTime((raw_pass + library_pass).count());
+  }
+  benchmark::DoNotOptimize(checksum);
+  report_paired(state, batch, raw_total, library_total);
 }
 
 // Fixed iteration counts: a consume iteration also sets up a consumer (not timed), so letting
@@ -292,6 +448,8 @@ BENCHMARK(BM_RawHeader_Produce)->Arg(200)->Arg(2048)->Iterations(20)->UseRealTim
 BENCHMARK(BM_Mlops_Produce)->Arg(200)->Arg(2048)->Iterations(20)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Raw_Consume)->Arg(200)->Arg(2048)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mlops_Consume)->Arg(200)->Arg(2048)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Paired_Produce)->Arg(200)->Arg(2048)->Iterations(20)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Paired_Consume)->Arg(200)->Arg(2048)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

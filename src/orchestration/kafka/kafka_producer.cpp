@@ -47,23 +47,38 @@ Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
   return std::unique_ptr<detail::ProducerBackend>(std::move(producer));
 }
 
-KafkaProducer::Held* KafkaProducer::acquire(messaging::MLOpsMessage message) {
+KafkaProducer::Held* KafkaProducer::acquire(const messaging::MLOpsMessage& message) {
+  // The same owning message as the latest send: its bytes are immutable and alive (the slot
+  // holds them), so the same address and size mean the same bytes. (A view's buffer may
+  // hold other bytes by now: views always get a slot of their own.)
+  if (message.is_owning() && last_held_ != nullptr &&
+      last_held_->message->bytes().data() == message.bytes().data() &&
+      last_held_->message->bytes().size() == message.bytes().size()) {
+    ++last_held_->records;
+    return last_held_;
+  }
   if (free_held_ == nullptr) {
     auto chunk = std::make_unique<Held[]>(kHeldChunk);
     for (std::size_t i = 0; i + 1 < kHeldChunk; ++i) chunk[i].next_free = &chunk[i + 1];
     held_chunks_.push_back(std::move(chunk));  // may throw: nothing is taken yet
     free_held_ = held_chunks_.back().get();
   }
+  // A view of a builder's buffer may change after send() returns: owned() copies it.
+  messaging::MLOpsMessage kept = message.owned();  // may throw: nothing is taken yet
   Held* held = free_held_;
   free_held_ = held->next_free;
-  held->message.emplace(std::move(message));
+  held->message.emplace(std::move(kept));
+  held->records = 1;
+  last_held_ = held;
   return held;
 }
 
 void KafkaProducer::release(Held* held) noexcept {
+  if (--held->records > 0) return;
   held->message.reset();
   held->next_free = free_held_;
   free_held_ = held;
+  if (last_held_ == held) last_held_ = nullptr;
 }
 
 void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* record,
@@ -83,9 +98,12 @@ void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* 
   }
   if (held == nullptr) return;  // send_raw(): librdkafka copied the bytes
   if (self->options_.on_delivery) {
-    // librdkafka is done with the bytes: the slot's reference moves into the report.
-    self->options_.on_delivery(DeliveryReport{rd_kafka_topic_name(record->rkt),
-                                              std::move(*held->message), status_of(record->err)});
+    // librdkafka is done with these bytes: the slot's reference moves into the report, or,
+    // while other records still hold the slot, a copy of it.
+    DeliveryReport report{rd_kafka_topic_name(record->rkt),
+                          held->records == 1 ? std::move(*held->message) : *held->message,
+                          status_of(record->err)};
+    self->options_.on_delivery(report);
   }
   self->release(held);
 }
@@ -194,8 +212,7 @@ Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage
   if (client_ == nullptr) return Status::kClosed;
   Held* held = nullptr;
   try {
-    // A view of a builder's buffer may change after send() returns: owned() copies it.
-    held = acquire(message.owned());
+    held = acquire(message);
   } catch (...) {
     return Status::kError;  // acquire() takes no slot when it throws
   }

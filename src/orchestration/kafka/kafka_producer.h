@@ -14,7 +14,9 @@ namespace mlops::orchestration::kafka {
 
 /// send() hands msg.bytes() to librdkafka without copying them: a copy of the message (a
 /// reference-count bump) in a recycled slot rides along as the record's opaque and is
-/// released in its delivery report. Reports are served on the caller's thread, inside
+/// released in its delivery report. Records of one owning message sent one after another
+/// (to several topics, or again) share a slot that counts them, so the message's own count,
+/// on a cache line librdkafka's threads read, is touched once for all of them. Reports are served on the caller's thread, inside
 /// send(), flush() and close(), so ProducerOptions::on_delivery runs there, exactly once per
 /// record, and the slots need no lock. Every record carries one header, content-type
 /// (kContentType: the media type with the schema version as a parameter).
@@ -42,9 +44,12 @@ class KafkaProducer final : public detail::ProducerBackend {
   /// of sends allocates nothing here (the pool keeps its high-water mark).
   struct Held {
     std::optional<messaging::MLOpsMessage> message;
+    std::uint64_t records = 0;  // records in flight that hold this slot
     Held* next_free = nullptr;
   };
-  Held* acquire(messaging::MLOpsMessage message);
+  /// A slot holding `message` (owned() of it) for one more record. Throws std::bad_alloc.
+  Held* acquire(const messaging::MLOpsMessage& message);
+  /// Ends one record's hold; the slot is free once no record holds it.
   void release(Held* held) noexcept;
 
   static void on_report(rd_kafka_t* handle, const rd_kafka_message_t* record, void* opaque);
@@ -59,6 +64,7 @@ class KafkaProducer final : public detail::ProducerBackend {
   // Before client_: librdkafka reads held bytes until the client is gone.
   std::vector<std::unique_ptr<Held[]>> held_chunks_;
   Held* free_held_ = nullptr;
+  Held* last_held_ = nullptr;  // the slot of the latest send(), while records hold it
   std::shared_ptr<Client> client_;
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;  // topics_'s entry for last_topic_name_
