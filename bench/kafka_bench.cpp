@@ -15,6 +15,7 @@
 // one library pass back to back in every iteration, their order alternating, so both meet
 // the same state of this shared machine; they report raw_per_second, mlops_per_second and
 // mlops_over_raw (raw time / library time over all passes of a repetition).
+// Produce benchmarks cycle through kPoolSize distinct messages (as a pipeline sends new ones).
 // The mock keeps about 5 MB per partition: each topic holds 2 MB.
 #include <benchmark/benchmark.h>
 #include <librdkafka/rdkafka.h>
@@ -80,10 +81,24 @@ std::string fresh_topic(const char* kind, std::size_t bytes) {
 }
 
 /// A message whose bytes are about `bytes` long (the user message fills it up).
-mes::MLOpsMessage message_of(std::size_t bytes) {
+mes::MLOpsMessage message_of(std::size_t bytes, std::int64_t number = 0) {
   const auto empty = mes::MessageBuilder().with_creator("bench").with_user_msg("").build();
   const std::size_t fill = bytes > empty.bytes().size() + 8 ? bytes - empty.bytes().size() - 8 : 0;
-  return mes::MessageBuilder().with_creator("bench").with_user_msg(std::string(fill, 'x')).build();
+  return mes::MessageBuilder()
+      .with_creator("bench")
+      .with_retries(static_cast<std::int32_t>(number))
+      .with_user_msg(std::string(fill, 'x'))
+      .build();
+}
+
+// Distinct messages a producer cycles through, as a pipeline stage sends a new message each
+// time (one message sent again and again would take the library's path for repeated sends).
+constexpr std::size_t kPoolSize = 256;
+
+std::vector<mes::MLOpsMessage> pool_of(std::size_t bytes) {
+  std::vector<mes::MLOpsMessage> pool;
+  for (std::size_t i = 0; i < kPoolSize; ++i) pool.push_back(message_of(bytes, static_cast<std::int64_t>(i) + 1));
+  return pool;
 }
 
 // The header the library puts on every record (src/orchestration/kafka/kafka_client.h);
@@ -136,21 +151,21 @@ void set_counters(benchmark::State& state, std::int64_t batch, std::size_t bytes
 using Seconds = std::chrono::duration<double>;
 using SteadyClock = std::chrono::steady_clock;
 
-// Raw librdkafka producing the bare payload, or (`with_header`) the records the library
-// produces: the payload and its header. One pass sends `batch` records and flushes.
+// Raw librdkafka producing the bare payloads of `pool`, or (`with_header`) the records the
+// library produces: the payload and its header. One pass sends `batch` records (cycling
+// through the pool) and flushes.
 class RawProducer {
  public:
-  RawProducer(std::span<const std::uint8_t> bytes, bool with_header)
-      : bytes_(bytes),
+  RawProducer(const std::vector<mes::MLOpsMessage>& pool, bool with_header)
+      : pool_(pool),
         field_count_(with_header ? 3 : 2),
         producer_(raw_client(RD_KAFKA_PRODUCER, kProducerSettings)) {
-    const auto topic = fresh_topic(with_header ? "rawheader-produce" : "raw-produce", bytes.size());
+    const auto topic =
+        fresh_topic(with_header ? "rawheader-produce" : "raw-produce", pool.front().bytes().size());
     handle_ = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
     fields_[0].vtype = RD_KAFKA_VTYPE_RKT;
     fields_[0].u.rkt = handle_;
     fields_[1].vtype = RD_KAFKA_VTYPE_VALUE;
-    // No copy: the buffer outlives every flush.
-    fields_[1].u.mem = {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
     fields_[2].vtype = RD_KAFKA_VTYPE_HEADER;
     fields_[2].u.header = {kHeaderName.data(), kHeaderValue.data(),
                            static_cast<ssize_t>(kHeaderValue.size())};
@@ -166,6 +181,9 @@ class RawProducer {
   std::optional<Seconds> pass(std::int64_t batch) {
     const auto start = SteadyClock::now();
     for (std::int64_t i = 0; i < batch; ++i) {
+      // No copy: the pool outlives every flush.
+      const auto bytes = pool_[static_cast<std::size_t>(i) % pool_.size()].bytes();
+      fields_[1].u.mem = {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
       for (;;) {
         rd_kafka_error_t* error = rd_kafka_produceva(producer_, fields_.data(), field_count_);
         if (error == nullptr) break;
@@ -181,20 +199,21 @@ class RawProducer {
   }
 
  private:
-  std::span<const std::uint8_t> bytes_;
+  const std::vector<mes::MLOpsMessage>& pool_;
   std::size_t field_count_;
   rd_kafka_t* producer_;
   rd_kafka_topic_t* handle_ = nullptr;
   std::array<rd_kafka_vu_t, 3> fields_{};
 };
 
-// The library sending `message`; one pass sends `batch` and flushes.
+// The library sending the messages of `pool`; one pass sends `batch` (cycling through the
+// pool) and flushes.
 class LibraryProducer {
  public:
-  explicit LibraryProducer(const mes::MLOpsMessage& message)
-      : message_(message),
+  explicit LibraryProducer(const std::vector<mes::MLOpsMessage>& pool)
+      : pool_(pool),
         orch_(library_orchestration()),
-        producer_(orc::Producer::create(orch_, fresh_topic("mlops-produce", message.bytes().size()),
+        producer_(orc::Producer::create(orch_, fresh_topic("mlops-produce", pool.front().bytes().size()),
                                         {.send_timeout = std::chrono::seconds(30)})
                       .value()) {}
 
@@ -202,45 +221,47 @@ class LibraryProducer {
   std::optional<Seconds> pass(std::int64_t batch) {
     const auto start = SteadyClock::now();
     bool sent = true;
-    for (std::int64_t i = 0; i < batch; ++i) sent = producer_.send(message_) == orc::Status::kOk && sent;
+    for (std::int64_t i = 0; i < batch; ++i) {
+      sent = producer_.send(pool_[static_cast<std::size_t>(i) % pool_.size()]) == orc::Status::kOk && sent;
+    }
     if (producer_.flush(std::chrono::seconds(30)) != orc::Status::kOk || !sent) return std::nullopt;
     return SteadyClock::now() - start;
   }
 
  private:
-  const mes::MLOpsMessage& message_;
+  const std::vector<mes::MLOpsMessage>& pool_;
   orc::Orchestration orch_;
   orc::Producer producer_;
 };
 
 void BM_Raw_Produce(benchmark::State& state) {
-  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
-  const auto batch = batch_for(message.bytes().size());
-  RawProducer producer(message.bytes(), false);
+  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(pool.front().bytes().size());
+  RawProducer producer(pool, false);
   for (auto _ : state) {
     if (!producer.pass(batch)) state.SkipWithError("flush");
   }
-  set_counters(state, batch, message.bytes().size());
+  set_counters(state, batch, pool.front().bytes().size());
 }
 
 void BM_RawHeader_Produce(benchmark::State& state) {
-  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
-  const auto batch = batch_for(message.bytes().size());
-  RawProducer producer(message.bytes(), true);
+  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(pool.front().bytes().size());
+  RawProducer producer(pool, true);
   for (auto _ : state) {
     if (!producer.pass(batch)) state.SkipWithError("flush");
   }
-  set_counters(state, batch, message.bytes().size());
+  set_counters(state, batch, pool.front().bytes().size());
 }
 
 void BM_Mlops_Produce(benchmark::State& state) {
-  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
-  const auto batch = batch_for(message.bytes().size());
-  LibraryProducer producer(message);
+  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(pool.front().bytes().size());
+  LibraryProducer producer(pool);
   for (auto _ : state) {
     if (!producer.pass(batch)) state.SkipWithError("send or flush");
   }
-  set_counters(state, batch, message.bytes().size());
+  set_counters(state, batch, pool.front().bytes().size());
 }
 
 /// A topic holding `batch` copies of a message of `bytes`, produced once per size.
@@ -374,21 +395,24 @@ void BM_Mlops_Consume(benchmark::State& state) {
 // alternating), so whatever slows the shared machine for a while slows both alike. Counters:
 // raw_per_second and mlops_per_second (records/s over all passes) and
 // mlops_over_raw = their ratio. The iteration time is both passes together.
-void report_paired(benchmark::State& state, std::int64_t records, Seconds raw, Seconds mlops) {
-  const auto passes = static_cast<double>(state.iterations());
-  const auto count = static_cast<double>(records) * passes;
+// `pairs`: iterations whose two passes both completed (a failed one stops the benchmark).
+void report_paired(benchmark::State& state, std::int64_t records, std::int64_t pairs, Seconds raw,
+                   Seconds mlops) {
+  if (pairs == 0) return;
+  const auto count = static_cast<double>(records) * static_cast<double>(pairs);
   state.counters["raw_per_second"] = count / raw.count();
   state.counters["mlops_per_second"] = count / mlops.count();
   state.counters["mlops_over_raw"] = raw.count() / mlops.count();
 }
 
 void BM_Paired_Produce(benchmark::State& state) {
-  const auto message = message_of(static_cast<std::size_t>(state.range(0)));
-  const auto batch = batch_for(message.bytes().size());
-  RawProducer raw(message.bytes(), true);  // the same records as the library's
-  LibraryProducer library(message);
+  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(pool.front().bytes().size());
+  RawProducer raw(pool, true);  // the same records as the library's
+  LibraryProducer library(pool);
   Seconds raw_total{};
   Seconds library_total{};
+  std::int64_t pairs = 0;
   bool raw_first = true;
   for (auto _ : state) {
     std::optional<Seconds> raw_pass;
@@ -407,9 +431,10 @@ void BM_Paired_Produce(benchmark::State& state) {
     }
     raw_total += *raw_pass;
     library_total += *library_pass;
+    ++pairs;
     state.SetIterationTime((*raw_pass + *library_pass).count());
   }
-  report_paired(state, batch, raw_total, library_total);
+  report_paired(state, batch, pairs, raw_total, library_total);
 }
 
 void BM_Paired_Consume(benchmark::State& state) {
@@ -421,6 +446,7 @@ void BM_Paired_Consume(benchmark::State& state) {
   std::vector<mes::MLOpsMessage> out;
   Seconds raw_total{};
   Seconds library_total{};
+  std::int64_t pairs = 0;
   bool raw_first = true;
   for (auto _ : state) {
     Seconds raw_pass{};
@@ -435,10 +461,11 @@ void BM_Paired_Consume(benchmark::State& state) {
     raw_first = !raw_first;
     raw_total += raw_pass;
     library_total += library_pass;
+    ++pairs;
     state.SetIterationTime((raw_pass + library_pass).count());
   }
   benchmark::DoNotOptimize(checksum);
-  report_paired(state, batch, raw_total, library_total);
+  report_paired(state, batch, pairs, raw_total, library_total);
 }
 
 // Fixed iteration counts: a consume iteration also sets up a consumer (not timed), so letting

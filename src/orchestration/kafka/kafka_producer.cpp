@@ -51,7 +51,7 @@ KafkaProducer::Held* KafkaProducer::acquire(const messaging::MLOpsMessage& messa
   // The same owning message as the latest send: its bytes are immutable and alive (the slot
   // holds them), so the same address and size mean the same bytes. (A view's buffer may
   // hold other bytes by now: views always get a slot of their own.)
-  if (message.is_owning() && last_held_ != nullptr &&
+  if (message.is_owning() && last_held_ != nullptr && last_held_->message->is_owning() &&
       last_held_->message->bytes().data() == message.bytes().data() &&
       last_held_->message->bytes().size() == message.bytes().size()) {
     ++last_held_->records;
@@ -97,15 +97,18 @@ void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* 
     }
   }
   if (held == nullptr) return;  // send_raw(): librdkafka copied the bytes
-  if (self->options_.on_delivery) {
-    // librdkafka is done with these bytes: the slot's reference moves into the report, or,
-    // while other records still hold the slot, a copy of it.
-    DeliveryReport report{rd_kafka_topic_name(record->rkt),
-                          held->records == 1 ? std::move(*held->message) : *held->message,
-                          status_of(record->err)};
-    self->options_.on_delivery(report);
+  if (!self->options_.on_delivery) {
+    self->release(held);
+    return;
   }
+  // librdkafka is done with these bytes: the slot's reference moves into the report (a copy
+  // while other records still hold the slot), and the slot is released before the callback,
+  // which may send again and must find no half-emptied slot to share.
+  DeliveryReport report{rd_kafka_topic_name(record->rkt),
+                        held->records == 1 ? std::move(*held->message) : *held->message,
+                        status_of(record->err)};
   self->release(held);
+  self->options_.on_delivery(report);
 }
 
 void KafkaProducer::log_failure(const std::string& text) noexcept {

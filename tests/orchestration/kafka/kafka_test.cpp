@@ -364,6 +364,45 @@ TEST(KafkaMock, RepeatedSendsOfOneMessageGetAReportAndARecordEach) {
   }
 }
 
+// A delivery callback may send the reported message again (a retry, a chain of stages).
+// Here every report sends its message once more, 20 times over, and the sender dropped its
+// own copy at once: the reports alone keep the bytes alive.
+TEST(KafkaMock, SendingAgainFromTheDeliveryCallbackKeepsEveryRecordIntact) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 1);
+  auto orch = open(mock.uri());
+  constexpr int kAgain = 20;
+  int reports = 0;
+  int resent = 0;
+  int refused = 0;
+  Producer* self = nullptr;
+  auto pro = make_producer(orch, topic, {.on_delivery = [&](const DeliveryReport& report) {
+                                           ++reports;
+                                           if (report.status != Status::kOk || resent == kAgain) return;
+                                           ++resent;
+                                           if (self->send(report.message) != Status::kOk) ++refused;
+                                         }});
+  self = &pro;
+  ASSERT_EQ(pro.send(numbered(5)), Status::kOk);
+  // Each flush serves the report of the record before (which sends the next one).
+  const auto deadline = Clock::now() + 30s;
+  while (reports < kAgain + 1 && Clock::now() < deadline) ASSERT_EQ(pro.flush(30s), Status::kOk);
+  EXPECT_EQ(refused, 0);
+  EXPECT_EQ(resent, kAgain);
+  EXPECT_EQ(reports, kAgain + 1);
+
+  auto con = make_consumer(orch, topic);
+  int intact = 0;
+  const auto until = Clock::now() + 20s;
+  while (intact < kAgain + 1 && Clock::now() < until) {
+    for (const auto& m : con.receive({}, 100ms, 1000)) intact += number_of(m) == 5 ? 1 : 0;
+  }
+  EXPECT_EQ(intact, kAgain + 1);
+  EXPECT_EQ(con.stats().skipped_corrupt, 0u);
+}
+
 // Sends `count` numbered messages from `first`, calling `fault(i)` before message i.
 template <typename Fault>
 void send_with_faults(Producer& pro, std::int64_t first, std::int64_t count, Fault fault) {
