@@ -234,34 +234,27 @@ class LibraryProducer {
   orc::Producer producer_;
 };
 
+// A producer's passes as a benchmark; `make(pool)` builds the producer (RawProducer or
+// LibraryProducer).
+template <class Make>
+void produce_passes(benchmark::State& state, const Make& make) {
+  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
+  const auto batch = batch_for(pool.front().bytes().size());
+  const auto producer = make(pool);
+  for (auto _ : state) {
+    if (!producer->pass(batch)) state.SkipWithError("a send or the flush failed");
+  }
+  set_counters(state, batch, pool.front().bytes().size());
+}
+
 void BM_Raw_Produce(benchmark::State& state) {
-  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
-  const auto batch = batch_for(pool.front().bytes().size());
-  RawProducer producer(pool, false);
-  for (auto _ : state) {
-    if (!producer.pass(batch)) state.SkipWithError("flush");
-  }
-  set_counters(state, batch, pool.front().bytes().size());
+  produce_passes(state, [](const auto& pool) { return std::make_unique<RawProducer>(pool, false); });
 }
-
 void BM_RawHeader_Produce(benchmark::State& state) {
-  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
-  const auto batch = batch_for(pool.front().bytes().size());
-  RawProducer producer(pool, true);
-  for (auto _ : state) {
-    if (!producer.pass(batch)) state.SkipWithError("flush");
-  }
-  set_counters(state, batch, pool.front().bytes().size());
+  produce_passes(state, [](const auto& pool) { return std::make_unique<RawProducer>(pool, true); });
 }
-
 void BM_Mlops_Produce(benchmark::State& state) {
-  const auto pool = pool_of(static_cast<std::size_t>(state.range(0)));
-  const auto batch = batch_for(pool.front().bytes().size());
-  LibraryProducer producer(pool);
-  for (auto _ : state) {
-    if (!producer.pass(batch)) state.SkipWithError("send or flush");
-  }
-  set_counters(state, batch, pool.front().bytes().size());
+  produce_passes(state, [](const auto& pool) { return std::make_unique<LibraryProducer>(pool); });
 }
 
 /// A topic holding `batch` copies of a message of `bytes`, produced once per size.
@@ -361,34 +354,43 @@ bool add_pass(benchmark::State& state, const std::variant<Seconds, const char*>&
   return true;
 }
 
-void BM_Raw_Consume(benchmark::State& state) {
+// What a consume benchmark reads: a filled topic, through raw librdkafka or the library.
+struct ConsumeSubject {
   std::int64_t batch = 0;
   std::size_t message_bytes = 0;
-  const auto topic = filled_topic(static_cast<std::size_t>(state.range(0)), batch, message_bytes);
+  std::string topic;
+  orc::Orchestration orch;
   std::uint64_t checksum = 0;
+  std::vector<mes::MLOpsMessage> out;
+
+  explicit ConsumeSubject(std::size_t bytes)
+      : topic(filled_topic(bytes, batch, message_bytes)), orch(library_orchestration()) {}
+  std::variant<Seconds, const char*> raw_pass() { return raw_consume_pass(topic, batch, checksum); }
+  std::variant<Seconds, const char*> library_pass() {
+    return library_consume_pass(orch, topic, batch, checksum, out);
+  }
+};
+
+void BM_Raw_Consume(benchmark::State& state) {
+  ConsumeSubject subject(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     Seconds took{};
-    if (!add_pass(state, raw_consume_pass(topic, batch, checksum), took)) break;
+    if (!add_pass(state, subject.raw_pass(), took)) break;
     state.SetIterationTime(took.count());
   }
-  benchmark::DoNotOptimize(checksum);
-  set_counters(state, batch, message_bytes);
+  benchmark::DoNotOptimize(subject.checksum);
+  set_counters(state, subject.batch, subject.message_bytes);
 }
 
 void BM_Mlops_Consume(benchmark::State& state) {
-  std::int64_t batch = 0;
-  std::size_t message_bytes = 0;
-  const auto topic = filled_topic(static_cast<std::size_t>(state.range(0)), batch, message_bytes);
-  auto orch = library_orchestration();
-  std::uint64_t checksum = 0;
-  std::vector<mes::MLOpsMessage> out;
+  ConsumeSubject subject(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     Seconds took{};
-    if (!add_pass(state, library_consume_pass(orch, topic, batch, checksum, out), took)) break;
+    if (!add_pass(state, subject.library_pass(), took)) break;
     state.SetIterationTime(took.count());
   }
-  benchmark::DoNotOptimize(checksum);
-  set_counters(state, batch, message_bytes);
+  benchmark::DoNotOptimize(subject.checksum);
+  set_counters(state, subject.batch, subject.message_bytes);
 }
 
 // Paired: each iteration runs one raw pass and one library pass back to back (their order
@@ -438,12 +440,7 @@ void BM_Paired_Produce(benchmark::State& state) {
 }
 
 void BM_Paired_Consume(benchmark::State& state) {
-  std::int64_t batch = 0;
-  std::size_t message_bytes = 0;
-  const auto topic = filled_topic(static_cast<std::size_t>(state.range(0)), batch, message_bytes);
-  auto orch = library_orchestration();
-  std::uint64_t checksum = 0;
-  std::vector<mes::MLOpsMessage> out;
+  ConsumeSubject subject(static_cast<std::size_t>(state.range(0)));
   Seconds raw_total{};
   Seconds library_total{};
   std::int64_t pairs = 0;
@@ -451,12 +448,10 @@ void BM_Paired_Consume(benchmark::State& state) {
   for (auto _ : state) {
     Seconds raw_pass{};
     Seconds library_pass{};
-    const bool ok =
-        raw_first
-            ? add_pass(state, raw_consume_pass(topic, batch, checksum), raw_pass) &&
-                  add_pass(state, library_consume_pass(orch, topic, batch, checksum, out), library_pass)
-            : add_pass(state, library_consume_pass(orch, topic, batch, checksum, out), library_pass) &&
-                  add_pass(state, raw_consume_pass(topic, batch, checksum), raw_pass);
+    const bool ok = raw_first ? add_pass(state, subject.raw_pass(), raw_pass) &&
+                                    add_pass(state, subject.library_pass(), library_pass)
+                              : add_pass(state, subject.library_pass(), library_pass) &&
+                                    add_pass(state, subject.raw_pass(), raw_pass);
     if (!ok) break;
     raw_first = !raw_first;
     raw_total += raw_pass;
@@ -464,8 +459,8 @@ void BM_Paired_Consume(benchmark::State& state) {
     ++pairs;
     state.SetIterationTime((raw_pass + library_pass).count());
   }
-  benchmark::DoNotOptimize(checksum);
-  report_paired(state, batch, pairs, raw_total, library_total);
+  benchmark::DoNotOptimize(subject.checksum);
+  report_paired(state, subject.batch, pairs, raw_total, library_total);
 }
 
 // Fixed iteration counts: a consume iteration also sets up a consumer (not timed), so letting
