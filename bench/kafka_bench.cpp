@@ -371,27 +371,22 @@ struct ConsumeSubject {
   }
 };
 
-void BM_Raw_Consume(benchmark::State& state) {
+// One side's consume passes as a benchmark: `pass` is ConsumeSubject::raw_pass or
+// library_pass.
+void consume_passes(benchmark::State& state,
+                    std::variant<Seconds, const char*> (ConsumeSubject::*pass)()) {
   ConsumeSubject subject(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     Seconds took{};
-    if (!add_pass(state, subject.raw_pass(), took)) break;
+    if (!add_pass(state, (subject.*pass)(), took)) break;
     state.SetIterationTime(took.count());
   }
   benchmark::DoNotOptimize(subject.checksum);
   set_counters(state, subject.batch, subject.message_bytes);
 }
 
-void BM_Mlops_Consume(benchmark::State& state) {
-  ConsumeSubject subject(static_cast<std::size_t>(state.range(0)));
-  for (auto _ : state) {
-    Seconds took{};
-    if (!add_pass(state, subject.library_pass(), took)) break;
-    state.SetIterationTime(took.count());
-  }
-  benchmark::DoNotOptimize(subject.checksum);
-  set_counters(state, subject.batch, subject.message_bytes);
-}
+void BM_Raw_Consume(benchmark::State& state) { consume_passes(state, &ConsumeSubject::raw_pass); }
+void BM_Mlops_Consume(benchmark::State& state) { consume_passes(state, &ConsumeSubject::library_pass); }
 
 // Paired: each iteration runs one raw pass and one library pass back to back (their order
 // alternating), so whatever slows the shared machine for a while slows both alike. Counters:

@@ -33,7 +33,8 @@ Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage
     }
   }
   const auto& held = copy ? *copy : message;
-  const Status status = target->publish(held, options_.back_pressure, options_.send_timeout);
+  const Status status =
+      target->publish(held, /*verified=*/true, options_.back_pressure, options_.send_timeout);
   if (status == Status::kOk && options_.on_delivery) {
     options_.on_delivery(DeliveryReport{name, held, status});
   }
@@ -43,14 +44,15 @@ Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage
 Status InprocProducer::send_raw(std::string_view name, std::span<const std::uint8_t> bytes) noexcept {
   Topic* target = topic(name);
   if (target == nullptr) return Status::kError;
-  std::shared_ptr<const void> raw;  // aligned, so consumers verify it in place
+  std::optional<messaging::MLOpsMessage> raw;  // aligned, so consumers verify it in place
   try {
-    raw = messaging::detail::copy_to_owned_buffer(bytes).owner;
+    auto copy = messaging::detail::copy_to_owned_buffer(bytes);
+    // Message in form only: the topic marks it unverified, and consumers verify it first.
+    raw.emplace(messaging::MLOpsMessage::trusted(copy.data, copy.size, std::move(copy.owner)));
   } catch (...) {
     return Status::kError;
   }
-  return target->publish_raw(std::move(raw), bytes.size(), options_.back_pressure,
-                             options_.send_timeout);
+  return target->publish(*raw, /*verified=*/false, options_.back_pressure, options_.send_timeout);
 }
 
 }  // namespace mlops::orchestration::detail::inproc

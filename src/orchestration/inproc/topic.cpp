@@ -36,8 +36,9 @@ Topic::Topic(std::string name, Limits limits)
       limits_{limits.max_messages, std::min(limits.max_bytes, kMaxTopicBytes)},
       ring_(limits.max_messages) {}
 
-template <class Fill>
-Status Topic::try_publish(std::size_t bytes, const Fill& fill, bool locked) noexcept {
+Status Topic::try_publish(const messaging::MLOpsMessage& message, bool verified,
+                          bool locked) noexcept {
+  const std::size_t bytes = message.bytes().size();
   // Room first: with room taken, the offset claimed next lies within max_messages of the
   // oldest entry not freed, so its slot's previous entry is gone.
   auto room = held_.load(std::memory_order_relaxed);
@@ -69,7 +70,9 @@ Status Topic::try_publish(std::size_t bytes, const Fill& fill, bool locked) noex
   // The next slots were last written by a consumer freeing them: start fetching them now,
   // so the next publish does not wait for the line.
   if (const Slot* ahead = ring_.find(offset + kSlotsAhead)) prefetch_for_write(ahead);
-  fill(slot->entry);
+  // Copied straight into the slot: one reference-count increment, nothing else.
+  slot->entry.message.emplace(message);
+  slot->entry.verified = verified;
   slot->published.store(offset + 1, std::memory_order_release);
   return Status::kOk;
 }
@@ -97,36 +100,11 @@ void Topic::wake_sleepers() noexcept {
   wake_members();
 }
 
-Status Topic::publish(const messaging::MLOpsMessage& message, BackPressure policy,
-                      std::chrono::milliseconds timeout) noexcept {
-  // Copied straight into the slot: one reference-count increment, nothing else.
-  return publish_with(
-      message.bytes().size(),
-      [&](Entry& entry) {
-        entry.message.emplace(message);
-        entry.verified = true;
-      },
-      policy, timeout);
-}
-
-Status Topic::publish_raw(std::shared_ptr<const void> raw, std::size_t size,
-                          BackPressure policy, std::chrono::milliseconds timeout) noexcept {
-  const auto* data = static_cast<const std::uint8_t*>(raw.get());
-  return publish_with(
-      size,
-      [&](Entry& entry) {
-        // Held in message form to keep slots small; consumers verify before reading it.
-        entry.message.emplace(messaging::MLOpsMessage::trusted(data, size, std::move(raw)));
-        entry.verified = false;
-      },
-      policy, timeout);
-}
-
-template <class Fill>
-Status Topic::publish_with(std::size_t bytes, const Fill& fill, BackPressure policy,
-                           std::chrono::milliseconds timeout) noexcept {
+Status Topic::publish(const messaging::MLOpsMessage& message, bool verified,
+                      BackPressure policy, std::chrono::milliseconds timeout) noexcept {
+  const std::size_t bytes = message.bytes().size();
   if (bytes > limits_.max_bytes) return Status::kTooLarge;
-  Status status = try_publish(bytes, fill, false);
+  Status status = try_publish(message, verified, false);
   if (status == Status::kOk) wake_sleepers();
   if (status != Status::kBackPressured) return status;
 
@@ -136,11 +114,11 @@ Status Topic::publish_with(std::size_t bytes, const Fill& fill, BackPressure pol
   lock_spinning(mutex_);
   std::unique_lock lock(mutex_, std::adopt_lock);
   for (;;) {
-    status = try_publish(bytes, fill, true);
+    status = try_publish(message, verified, true);
     // Producers on the lock-free path may take the room just dropped: drop again.
     while (status == Status::kBackPressured && groups_.empty()) {
       drop_oldest(bytes);
-      status = try_publish(bytes, fill, true);
+      status = try_publish(message, verified, true);
       if (Clock::now() >= deadline) break;
     }
     if (status != Status::kBackPressured || policy == BackPressure::kReturn) break;
@@ -153,7 +131,7 @@ Status Topic::publish_with(std::size_t bytes, const Fill& fill, BackPressure pol
       const auto stop_polling = std::min(deadline, Clock::now() + kPollBeforeSleep);
       do {
         for (int i = 0; i < kPollsPerClockRead; ++i) cpu_relax();
-        status = try_publish(bytes, fill, false);
+        status = try_publish(message, verified, false);
         if (status != Status::kBackPressured) break;
         std::this_thread::yield();  // with more threads than cores, let the consumers run
       } while (Clock::now() < stop_polling);
@@ -166,7 +144,7 @@ Status Topic::publish_with(std::size_t bytes, const Fill& fill, BackPressure pol
     // Announce the wait, then look once more (give_back() pairs with this).
     blocked_producers_.fetch_add(1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    status = try_publish(bytes, fill, true);
+    status = try_publish(message, verified, true);
     if (status == Status::kBackPressured) room_.wait_until(lock, deadline);
     blocked_producers_.fetch_sub(1, std::memory_order_relaxed);
     if (status != Status::kBackPressured) break;

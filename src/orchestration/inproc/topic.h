@@ -89,13 +89,11 @@ class Topic {
   [[nodiscard]] Limits limits() const noexcept { return limits_; }
 
   /// Appends `message` (an owning one: the topic shares its bytes); when full, waits up to
-  /// `timeout` (kBlock) or returns at once (kReturn).
+  /// `timeout` (kBlock) or returns at once (kReturn). `verified` false: bytes from
+  /// send_raw(), 8-byte aligned, that consumers verify before anyone reads them.
   /// @return kOk, kBackPressured, kTimeout, kTooLarge, kError (out of memory).
-  Status publish(const messaging::MLOpsMessage& message, BackPressure policy,
+  Status publish(const messaging::MLOpsMessage& message, bool verified, BackPressure policy,
                  std::chrono::milliseconds timeout) noexcept;
-  /// The same for unverified bytes (send_raw): `raw` holds `size` bytes.
-  Status publish_raw(std::shared_ptr<const void> raw, std::size_t size,
-                     BackPressure policy, std::chrono::milliseconds timeout) noexcept;
 
   /// Makes `member` a member of `group` (created at earliest or latest if new).
   void join(Member& member, std::string_view group, bool ephemeral, OffsetReset reset,
@@ -123,15 +121,9 @@ class Topic {
   [[nodiscard]] int sleepers() const noexcept { return sleepers_.load(std::memory_order_acquire); }
 
  private:
-  /// Publishes an entry of `bytes` that `fill(Entry&)` writes into its slot, waiting for
-  /// room as `policy` says.
-  template <class Fill>
-  Status publish_with(std::size_t bytes, const Fill& fill, BackPressure policy,
-                      std::chrono::milliseconds timeout) noexcept;
-  /// Claims room and an offset, and publishes there; `locked`: mutex_ is held.
+  /// Claims room and an offset, and publishes `message` there; `locked`: mutex_ is held.
   /// @return kOk, kBackPressured when the topic is full, kError when out of memory.
-  template <class Fill>
-  Status try_publish(std::size_t bytes, const Fill& fill, bool locked) noexcept;
+  Status try_publish(const messaging::MLOpsMessage& message, bool verified, bool locked) noexcept;
   /// Returns room for `count` entries of `bytes` in all, waking producers waiting for it.
   void give_back(std::uint64_t count, std::size_t bytes, bool locked) noexcept;
   /// Wakes consumers that sleep on this topic (after a publish).

@@ -51,7 +51,7 @@ KafkaProducer::Held* KafkaProducer::acquire(const messaging::MLOpsMessage& messa
   // The same owning message as the latest send: its bytes are immutable and alive (the slot
   // holds them), so the same address and size mean the same bytes. (A view's buffer may
   // hold other bytes by now: views always get a slot of their own.)
-  if (message.is_owning() && last_held_ != nullptr && last_held_->message->is_owning() &&
+  if (message.is_owning() && last_held_ != nullptr &&
       last_held_->message->bytes().data() == message.bytes().data() &&
       last_held_->message->bytes().size() == message.bytes().size()) {
     ++last_held_->records;
