@@ -167,7 +167,6 @@ Result<bool> create_file_atomically(const Directory& dir, const std::string& nam
   }
   // On disk before its name is: after a power loss the name never shows a half-made file.
   if (::fsync(fd) != 0) return fail("cannot sync");
-  observe_sync(path, fd, 0, 0);
   int rc = 0;
   if (temporary.empty()) {
     const std::string self = "/proc/self/fd/" + std::to_string(fd);
@@ -178,6 +177,7 @@ Result<bool> create_file_atomically(const Directory& dir, const std::string& nam
   // link() fails if the name exists: exactly one creator wins, and the file appears whole.
   const int link_errno = errno;
   if (!temporary.empty()) ::unlinkat(dir.fd(), temporary.c_str(), 0);
+  if (rc == 0) observe_sync(path, fd, 0, 0);  // The synced file is the one under the name.
   ::close(fd);
   if (rc != 0 && link_errno != EEXIST) {
     errno = link_errno;
@@ -197,6 +197,8 @@ Result<MappedFile> MappedFile::open(const Directory& dir, const std::string& nam
     Error error = errno_error("cannot open", path);
     if (errno == ENOENT) error.code = ErrorCode::kNotFound;
     if (errno == ELOOP) error = Error{ErrorCode::kCorrupt, "'" + path + "' is a symbolic link; not followed"};
+    // A directory, socket or device under a file's name is damage, like a wrong size.
+    if (errno == EISDIR || errno == ENXIO || errno == ENODEV || errno == ETXTBSY) error.code = ErrorCode::kCorrupt;
     return error;
   }
   MappedFile file;

@@ -8,11 +8,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <pthread.h>
+#include <set>
 #include <utility>
 
 #include "mlops/log.h"
 #include "mlops/orchestration/topic_list.h"
 #include "orchestration/mmap/crc32c.h"
+#include "orchestration/mmap/fork_guard.h"
 #include "orchestration/mmap/process_registry.h"
 
 namespace mlops::orchestration::mmap {
@@ -46,14 +50,47 @@ std::optional<std::uint64_t> read_cursor(int fd, const std::string& path) {
   return record.position;
 }
 
+// Every open cursor of this process. A forked child closes its copies of their descriptors
+// at once: a flock belongs to the open file, so a child that kept one would hold its
+// parent's group, even after the parent let go. (Changed only under the fork guard, so the
+// mutex is never held across fork().)
+std::mutex g_cursors_mutex;
+std::set<int*>* g_cursor_fds = nullptr;
+
+void close_cursors_in_child() noexcept {
+  if (g_cursor_fds == nullptr) return;
+  for (int* fd : *g_cursor_fds) {
+    ::close(*fd);
+    *fd = -1;
+  }
+}
+
+void track(int* fd) {
+  const ForkGuard guard;
+  const std::lock_guard lock(g_cursors_mutex);
+  if (g_cursor_fds == nullptr) {
+    g_cursor_fds = new std::set<int*>();  // Leaked: cursors may outlive static destruction.
+    ::pthread_atfork(nullptr, nullptr, &close_cursors_in_child);
+  }
+  g_cursor_fds->insert(fd);
+}
+
+void untrack(int* fd) noexcept {
+  const ForkGuard guard;
+  const std::lock_guard lock(g_cursors_mutex);
+  if (g_cursor_fds != nullptr) g_cursor_fds->erase(fd);
+}
+
 }  // namespace
 
 bool valid_file_name(const std::string& name) noexcept {
   return is_valid_topic_name(name) && !name.starts_with(".");
 }
 
-GroupCursor::GroupCursor(int fd, std::string path) noexcept
-    : fd_(fd), path_(std::move(path)), owner_pid_(current_pid()) {}
+GroupCursor::GroupCursor(int fd, std::string path)
+    : fd_(fd), path_(std::move(path)), owner_pid_(current_pid()) {
+  track(&fd_);
+}
 
 Result<GroupCursor> GroupCursor::open(const Directory& groups, const std::string& group,
                                       const FileModes& modes, bool durable) {
@@ -93,8 +130,10 @@ Result<GroupCursor> GroupCursor::open(const Directory& groups, const std::string
   return cursor;
 }
 
-GroupCursor::GroupCursor(GroupCursor&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), owner_pid_(other.owner_pid_) {}
+GroupCursor::GroupCursor(GroupCursor&& other)
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), owner_pid_(other.owner_pid_) {
+  track(&fd_);
+}
 
 GroupCursor& GroupCursor::operator=(GroupCursor&& other) noexcept {
   if (this != &other) {
@@ -107,8 +146,8 @@ GroupCursor& GroupCursor::operator=(GroupCursor&& other) noexcept {
 }
 
 GroupCursor::~GroupCursor() {
-  // Also drops the flock, unless a forked process still shares the open file.
-  if (fd_ >= 0) ::close(fd_);
+  untrack(&fd_);
+  if (fd_ >= 0) ::close(fd_);  // Also drops the flock.
 }
 
 std::optional<std::uint64_t> GroupCursor::committed() const { return read_cursor(fd_, path_); }

@@ -1,7 +1,8 @@
 #pragma once
 // A consumer group's durable position in one topic: a small file under DIR/<topic>/groups/,
 // held with flock by the one consumer of the group that is active. The kernel drops the
-// lock when that process dies, so a crashed owner never blocks the group.
+// lock when that process dies, so a crashed owner never blocks the group; a forked child
+// closes its copy at once, so it never holds its parent's group.
 
 #include <cstdint>
 #include <optional>
@@ -21,7 +22,7 @@ class GroupCursor {
   static Result<GroupCursor> open(const Directory& groups, const std::string& group,
                                   const FileModes& modes, bool durable);
 
-  GroupCursor(GroupCursor&& other) noexcept;
+  GroupCursor(GroupCursor&& other);
   GroupCursor& operator=(GroupCursor&& other) noexcept;
   GroupCursor(const GroupCursor&) = delete;
   GroupCursor& operator=(const GroupCursor&) = delete;
@@ -38,7 +39,7 @@ class GroupCursor {
   Result<void> commit(std::uint64_t position, bool durable);
 
  private:
-  GroupCursor(int fd, std::string path) noexcept;
+  GroupCursor(int fd, std::string path);
   int fd_ = -1;
   std::string path_;
   std::uint32_t owner_pid_ = 0;

@@ -15,6 +15,8 @@ constexpr int kMaxSteps = 1 << 16;
 // asked only of a claim older than this, and then at most once per interval.
 constexpr auto kLivenessGrace = std::chrono::microseconds(50);
 constexpr auto kLivenessInterval = std::chrono::milliseconds(1);
+// Looking for where records start again after damage reads at most this many words.
+constexpr std::uint64_t kMaxResyncWork = std::uint64_t{1} << 22;
 }  // namespace
 
 LogReader::LogReader(std::shared_ptr<TopicLog> log, std::uint64_t position) noexcept
@@ -46,6 +48,28 @@ LogReader::Writer LogReader::pending_writer(std::uint64_t word) {
   return log_->registry().alive(word_writer(word)) ? Writer::kAlive : Writer::kDead;
 }
 
+std::uint64_t LogReader::resume_after_damage(std::uint64_t offset, std::uint64_t limit) const {
+  // The first position after `offset` from which header words chain, slot by slot, to the
+  // end of the records (`limit`: the tail, or the segment's end; or a zero word past it).
+  // Inside a payload, a word that fits a slot is rare and its chain soon breaks.
+  const std::uint64_t segment_bytes = log_->segment_bytes();
+  std::uint64_t work = 0;
+  for (std::uint64_t candidate = offset + kRecordAlignment; candidate < limit;
+       candidate += kRecordAlignment) {
+    std::uint64_t at = candidate;
+    while (at < segment_bytes && ++work < kMaxResyncWork) {
+      const std::uint64_t word = current_->header_at(at)->word.load(std::memory_order_acquire);
+      if (word == 0 || !word_fits(word, at, segment_bytes)) break;
+      at += word_size(word);
+    }
+    if (work >= kMaxResyncWork) break;
+    const bool chained = at == segment_bytes ||
+                         (at >= limit && current_->header_at(at)->word.load(std::memory_order_acquire) == 0);
+    if (chained && at >= limit) return candidate;
+  }
+  return limit;
+}
+
 bool LogReader::next(LogRecord& record) {
   stopped_at_bound_ = false;
   for (int steps = 0; steps < kMaxSteps; ++steps) {
@@ -59,9 +83,10 @@ bool LogReader::next(LogRecord& record) {
   return false;
 }
 
-LogReader::Step LogReader::missing_segment(const Error& error, std::uint64_t index) {
+LogReader::Step LogReader::missing_segment(const Error& error, std::uint64_t index,
+                                           std::uint64_t tail) {
   const std::uint64_t segment_bytes = log_->segment_bytes();
-  const std::uint64_t tail_index = log_->latest() / segment_bytes;
+  const std::uint64_t tail_index = tail / segment_bytes;
   if (error.code == ErrorCode::kNotFound &&
       index < log_->control().first_segment.load(std::memory_order_acquire)) {
     ++lost_to_retention_;
@@ -95,33 +120,33 @@ LogReader::Step LogReader::step(LogRecord& record) {
   }
 
   if (!current_ || current_->index != index) {
+    // The tail first: a segment it had passed already existed before this look for it (a
+    // writer creates a segment before the tail enters it).
+    const std::uint64_t tail = log_->latest();
     auto segment = log_->segment(index, MappedFile::Access::kReadOnly);
-    if (!segment) return missing_segment(segment.error(), index);
+    if (!segment) return missing_segment(segment.error(), index, tail);
     current_ = std::move(*segment);
   }
 
   const RecordHeader* header = current_->header_at(offset);
   // seq_cst, not just acquire: the reader's half of the Dekker pair in TopicLog::wake_readers.
   std::uint64_t word = header->word.load(std::memory_order_seq_cst);
-  if (word == 0) {
+  if (word == 0 || !word_fits(word, offset, segment_bytes)) {
     const std::uint64_t tail = log_->latest();
-    if (position_ >= tail) return Step::kEnd;
+    if (position_ >= tail) return Step::kEnd;  // The end (writers step past a damaged word).
     // The tail moves past a slot only after its word is set: look once more.
     word = header->word.load(std::memory_order_seq_cst);
-    if (word == 0) {
-      // A zero word the tail has passed: a hole (pages a power loss took, or damage).
-      const std::uint64_t resume = tail / segment_bytes == index ? tail : next_segment;
-      report("a hole at position " + std::to_string(position_) + " below the tail; resuming at " +
-             std::to_string(resume));
-      position_ = resume;
+    if (word == 0 || !word_fits(word, offset, segment_bytes)) {
+      // A zero word the tail has passed is a hole (pages a power loss took, or damage); a
+      // word that fits nothing is damage. Resume where the records after it start.
+      const std::uint64_t limit = tail / segment_bytes == index ? tail % segment_bytes : segment_bytes;
+      const std::uint64_t resume = resume_after_damage(offset, limit);
+      report(std::string(word == 0 ? "a hole" : "a damaged record header") + " at position " +
+             std::to_string(position_) + " below the tail; resuming at " +
+             std::to_string(index * segment_bytes + resume));
+      position_ = resume >= segment_bytes ? next_segment : index * segment_bytes + resume;
       return Step::kAdvanced;
     }
-  }
-  if (!word_fits(word, offset, segment_bytes)) {
-    report("damaged record header at position " + std::to_string(position_) +
-           "; the rest of segment " + std::to_string(index) + " is unreadable");
-    position_ = next_segment;
-    return Step::kAdvanced;
   }
   const std::uint64_t after = normalize(position_ + word_size(word), segment_bytes);
 

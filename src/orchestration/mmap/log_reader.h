@@ -55,7 +55,8 @@ class LogReader {
   enum class Step { kRecord, kAdvanced, kEnd };
   enum class Writer { kAlive, kDead, kStalled };
   Step step(LogRecord& record);
-  Step missing_segment(const Error& error, std::uint64_t index);
+  Step missing_segment(const Error& error, std::uint64_t index, std::uint64_t tail);
+  [[nodiscard]] std::uint64_t resume_after_damage(std::uint64_t offset, std::uint64_t limit) const;
   Writer pending_writer(std::uint64_t word);
   void report(const std::string& problem);
 

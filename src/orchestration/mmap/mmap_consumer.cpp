@@ -13,9 +13,6 @@ namespace {
 // A reader stopped at a record still being written re-checks this often: a writer's death
 // wakes nobody.
 constexpr std::chrono::milliseconds kPendingRecheck{1};
-// A sleeping reader announces how long it may sleep, in slices of at most this: a reader
-// killed asleep keeps writers paying for wake-ups for one slice at most.
-constexpr std::chrono::milliseconds kSleepSlice{100};
 
 std::int64_t monotonic_ns() noexcept {
   timespec now{};
@@ -139,8 +136,11 @@ void MmapConsumer::sleep(std::chrono::nanoseconds wait, std::vector<detail::Deli
   std::vector<std::uint32_t> expected;
   for (const auto& sub : subscriptions_) {
     auto& block = sub->reader.log()->control();
+    // A reader announces how long it may sleep, one slice at a time: one killed asleep
+    // keeps writers paying for wake-ups for a slice at most. A time further ahead than any
+    // reader announces is another boot's (or clock's), and is replaced.
     std::int64_t announced = block.sleep_until.load(std::memory_order_seq_cst);
-    while (announced < until &&
+    while ((announced < until || announced - until > kMaxSleepAnnounced.count()) &&
            !block.sleep_until.compare_exchange_weak(announced, until, std::memory_order_seq_cst)) {
     }
     block.waiters.fetch_add(1, std::memory_order_seq_cst);

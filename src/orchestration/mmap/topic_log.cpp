@@ -134,6 +134,12 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open(const Directory& root, const st
   const auto initial = initial_control_block(settings.segment_bytes);
   auto created = create_file_atomically(log->directory_, "control", initial, kControlFileBytes, modes.file);
   if (!created) return created.error();
+  if (*created) {
+    // A new topic's directory entries (its own in the root; control and groups in it)
+    // are durable before anything is written to it.
+    if (auto synced = log->directory_.sync(); !synced) return synced.error();
+    if (auto synced = root.sync(); !synced) return synced.error();
+  }
   auto control = MappedFile::open(log->directory_, "control", kControlFileBytes,
                                   MappedFile::Access::kReadWrite);
   if (!control) return control.error();
@@ -191,9 +197,12 @@ Result<void> TopicLog::repair_positions() {
   auto& block = control();
   const std::uint64_t bytes = segment_bytes_;
   const std::uint64_t last_index = kMaxPosition / bytes - 2;
-  const auto indexes = segment_indexes();
-  std::uint64_t first = block.first_segment.load(std::memory_order_acquire);
+  // The positions before the listing: writers running meanwhile create segments before the
+  // tail enters them, so every segment below the tail read here is in the listing.
+  const std::uint64_t raw_first = block.first_segment.load(std::memory_order_acquire);
   const std::uint64_t raw_tail = block.tail.load(std::memory_order_acquire);
+  const auto indexes = segment_indexes();
+  std::uint64_t first = raw_first;
   std::uint64_t tail = normalize(raw_tail, bytes);
   bool changed = false;
 
@@ -209,19 +218,28 @@ Result<void> TopicLog::repair_positions() {
   const std::uint64_t tail_index = tail / bytes;
   if (first > tail_index) {
     first = indexes.empty() ? tail_index : std::min(indexes.front(), tail_index);
-  } else if (!indexes.empty() && indexes.front() > first) {
-    // Retention (or someone) removed them: the first segment is the oldest one left.
+  } else if (!indexes.empty() && indexes.front() != first) {
+    // Files gone below it (removed by retention or by hand) move it up to the oldest one
+    // left; files still there below it (a flipped bit, or a crash between moving it and
+    // unlinking) move it down: a consumed segment read again beats unread ones skipped.
     first = std::min(indexes.front(), tail_index);
   }
-  if (first != block.first_segment.load(std::memory_order_acquire)) {
-    block.first_segment.store(first, std::memory_order_release);
-    changed = true;
+  if (first != raw_first) {
+    std::uint64_t expected = raw_first;
+    // Retention moving it meanwhile knows better than this look at the files.
+    if (block.first_segment.compare_exchange_strong(expected, first, std::memory_order_acq_rel)) {
+      changed = true;
+    }
   }
 
   // Walk the tail's segment: the tail must sit on a record boundary, with no hole below it.
   auto segment = map_segment(tail_index, MappedFile::Access::kReadWrite);
-  if (!segment && segment.error().code == ErrorCode::kCorrupt) {
-    tail = first_position(tail_index + 1, bytes);  // Writers start afresh past the damage.
+  const bool missing = !segment && segment.error().code == ErrorCode::kNotFound;
+  if ((!segment && segment.error().code == ErrorCode::kCorrupt) ||
+      (missing && tail != first_position(tail_index, bytes))) {
+    // Damaged, or gone while the tail says records were written in it (its directory entry
+    // lost to a power loss, a flipped bit): writers start afresh in the next segment.
+    tail = first_position(tail_index + 1, bytes);
     changed = true;
   } else if (segment) {
     const std::uint64_t base = tail_index * bytes;
@@ -410,7 +428,11 @@ void TopicLog::wake_readers() const noexcept {
   // `waiters` up, but its sleep_until passes: then no wake-up is paid for it.
   auto& block = control();
   if (block.waiters.load(std::memory_order_seq_cst) == 0) return;
-  if (monotonic_coarse_ns() >= block.sleep_until.load(std::memory_order_seq_cst)) return;
+  const std::int64_t now = monotonic_coarse_ns();
+  const std::int64_t until = block.sleep_until.load(std::memory_order_seq_cst);
+  // No reader announces more than kMaxSleepAnnounced ahead: a later time is from another
+  // boot (or clock) and no reader can be asleep on it.
+  if (now >= until || until - now > kMaxSleepAnnounced.count()) return;
   block.wake.fetch_add(1, std::memory_order_release);
   futex_wake_all(block.wake);
 }

@@ -152,6 +152,11 @@ class TopicLog {
   std::shared_ptr<PrepareGate> gate_;
 };
 
+/// The longest a reader sleeps before announcing its sleep again (ControlBlock::sleep_until);
+/// writers ignore an announcement further ahead than twice this.
+inline constexpr std::chrono::milliseconds kSleepSlice{100};
+inline constexpr std::chrono::nanoseconds kMaxSleepAnnounced = 2 * kSleepSlice;
+
 /// How far ahead of a writer the preparer faults pages in, in chunks of at most this.
 inline constexpr std::uint64_t kPrepareChunkBytes = std::uint64_t{4} << 20;
 
