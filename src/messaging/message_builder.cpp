@@ -161,7 +161,8 @@ MessageBuilder& MessageBuilder::with_key(std::string_view key) {
   auto& s = writable();
   s.check_room(key.size());
   if (s.key != 0) s.wipe_string(s.key);
-  s.key = s.fbb.CreateString(key.data(), key.size()).o;
+  // No key and an empty one are one thing: librdkafka's partitioner spreads both.
+  s.key = key.empty() ? 0 : s.fbb.CreateString(key.data(), key.size()).o;
   return *this;
 }
 

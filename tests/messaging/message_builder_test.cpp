@@ -178,6 +178,13 @@ TEST(MessageBuilder, OverwrittenValueLeavesNoTrace) {
   EXPECT_TRUE(mes::MLOpsMessage::from_bytes(msg.bytes()).has_value());
 }
 
+TEST(MessageBuilder, EmptyKeyMeansNoKey) {
+  EXPECT_FALSE(mes::MessageBuilder().with_key("").build().key().has_value());
+  const auto msg = mes::MessageBuilder().with_key("SECRET-key-c3c3").with_key("").build();
+  EXPECT_FALSE(msg.key().has_value());
+  EXPECT_FALSE(bytes_contain(msg, "SECRET-key-c3c3"));
+}
+
 TEST(MessageBuilder, OneValueAndListKeepTheirShape) {
   const std::vector<std::string> many = {"a", "b", "c"};
   const std::vector<std::string> one = {"only"};

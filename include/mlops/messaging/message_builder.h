@@ -160,7 +160,7 @@ class MessageBuilder {
 
   /// The message's key: messages with one key keep their order on backends that partition
   /// a topic (it becomes the Kafka record key; see Producer for each backend's order). An
-  /// empty key is a key like any other. Unset, the producer decides (ProducerOptions).
+  /// empty key removes the key. Without one the producer decides (Kafka: `ordering`).
   MessageBuilder& with_key(std::string_view key);
 
   /// An explicit id instead of a fresh one at build().
