@@ -14,7 +14,8 @@
 namespace mlops::orchestration::testing {
 
 /// Short group timings for tests (the mock delays a group's first join by 3 s regardless).
-inline constexpr const char* kTestSettings = "session.timeout.ms=5000&heartbeat.interval.ms=300&timeout_ms=5000";
+inline constexpr const char* kTestSettings =
+    "session.timeout.ms=5000&heartbeat.interval.ms=300&timeout_ms=5000";
 
 /// A mock cluster owned by the test, so the test can inject faults into it. Declared before
 /// anything that talks to it: it must outlive every client.
@@ -39,7 +40,9 @@ class MockCluster {
   /// The cluster, for librdkafka's rd_kafka_mock_* fault injection.
   [[nodiscard]] rd_kafka_mock_cluster_t* get() const { return cluster_; }
   /// Its brokers' addresses, HOST:PORT,HOST:PORT...
-  [[nodiscard]] std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+  [[nodiscard]] std::string bootstraps() const {
+    return rd_kafka_mock_cluster_bootstraps(cluster_);
+  }
   /// A kafka:// URI for it with the test settings, then `extra` ("&key=value...").
   [[nodiscard]] std::string uri(const std::string& extra = "") const {
     return "kafka://" + bootstraps() + "?" + kTestSettings + extra;

@@ -41,8 +41,8 @@ std::vector<mes::MLOpsMessage> receive_count(Consumer& consumer, std::size_t cou
 
 /// The keys of the first `count` records of partition 0 of `topic`, read with plain
 /// librdkafka (nullopt: a record without a key).
-std::vector<std::optional<std::string>> record_keys(const MockCluster& mock, const std::string& topic,
-                                                    std::size_t count) {
+std::vector<std::optional<std::string>> record_keys(const MockCluster& mock,
+                                                    const std::string& topic, std::size_t count) {
   std::vector<std::optional<std::string>> keys;
   std::array<char, 256> error{};
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -57,7 +57,8 @@ std::vector<std::optional<std::string>> record_keys(const MockCluster& mock, con
     return keys;
   }
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(assignment, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_topic_partition_list_add(assignment, topic.c_str(), 0)->offset =
+      RD_KAFKA_OFFSET_BEGINNING;
   EXPECT_EQ(rd_kafka_assign(raw, assignment), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_topic_partition_list_destroy(assignment);
   const auto deadline = Clock::now() + 15s;
@@ -229,10 +230,14 @@ TEST(KafkaOrdering, OrderingProducerGivesOneProducersStreamToOneMember) {
   while (to_a.size() + to_b.size() < sent.size() && Clock::now() < deadline + 30s) {
     members.poll();
     for (; a_done < members.from_a.size(); ++a_done) {
-      if (stream_of(members.from_a[a_done]).empty()) to_a.push_back(number_of(members.from_a[a_done]));
+      if (stream_of(members.from_a[a_done]).empty()) {
+        to_a.push_back(number_of(members.from_a[a_done]));
+      }
     }
     for (; b_done < members.from_b.size(); ++b_done) {
-      if (stream_of(members.from_b[b_done]).empty()) to_b.push_back(number_of(members.from_b[b_done]));
+      if (stream_of(members.from_b[b_done]).empty()) {
+        to_b.push_back(number_of(members.from_b[b_done]));
+      }
     }
   }
   EXPECT_GT(probes_seen, 0u);
