@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: build and pass the whole test suite.
-#   Release (g++, -Werror): every test, the examples, the install test, a quick benchmark run.
+#   Release (g++, -Werror): every test, the examples, the main job three times on every
+#   backend, the install test, a quick benchmark run.
 #   ASan+UBSan (clang++, -Werror): every test.
 #   TSan (clang++): every test labelled "concurrent".
 #   libFuzzer (clang++, ASan+UBSan): from_bytes for MLOPS_FUZZ_SECONDS (default 60).
@@ -50,6 +51,32 @@ for example in build/release/examples/example_*; do
   echo "--- $example"
   "$example" >/dev/null
 done
+
+step "The main job on every backend, three times each"
+# inproc (threads), mmap (processes), and librdkafka's mock cluster of 3 brokers with 4
+# partitions per topic (processes; the cluster runs in a process of its own). On Kafka,
+# key-less records are spread one by one (ordering=none, no sticky partitioning), so they
+# overtake one another: the pipeline must not depend on an order the backend does not keep.
+kafka_uri='kafka://mock?mock.brokers=3&mock.partitions=4&ordering=none&sticky.partitioning.linger.ms=0'
+main_job() {
+  local backend=$1 run log
+  shift
+  for run in 1 2 3; do
+    log=$(mktemp)
+    if timeout 120 build/release/examples/example_pipeline "$@" >"$log" 2>&1; then
+      echo "$backend, run $run: $(grep -E '^  report:' "$log" | sed 's/^  //')"
+      rm -f "$log"
+    else
+      cat "$log"
+      rm -f "$log"
+      echo "the main job failed on $backend (run $run)"
+      exit 1
+    fi
+  done
+}
+main_job inproc --threads
+main_job mmap
+main_job kafka "$kafka_uri"
 
 step "Install into a prefix and find_package"
 prefix="$PWD/build/install-root"
