@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/log_writer.h"
 #include "orchestration/mmap/mmap_test_support.h"
 
@@ -123,6 +124,42 @@ TEST(MmapBackendFaults, ChildForkedWhileThePreparerWorksDoesNotHang) {
   streaming.join();
   EXPECT_EQ(hung, 0) << "children blocked on a lock the parent's preparer held at fork";
   EXPECT_EQ(failed, 0);
+}
+
+TEST(MmapBackendFaults, ForkIsNotStarvedByReadersSwitchingSegments) {
+  TempDir dir;
+  auto queue = mq::Queue::open(dir.str(), mlops::testing::small_segments(4096)).value();
+  auto log = queue->topic("t").value();
+  {
+    mq::LogWriter writer(log);
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(writer.append(mlops::testing::as_bytes("r" + std::to_string(i))).has_value());
+  }
+  // Readers that keep opening segments take the fork guard over and over, overlapping.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 6; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        mq::LogReader reader(log, log->earliest());
+        mq::LogRecord record;
+        while (!stop.load() && reader.next(record)) {
+        }
+      }
+    });
+  }
+  std::chrono::steady_clock::duration slowest{};
+  ::alarm(60);  // A fork() that never returns fails the test as SIGALRM.
+  for (int i = 0; i < 20; ++i) {
+    const auto start = Clock::now();
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    slowest = std::max(slowest, Clock::now() - start);
+    ::waitpid(child, nullptr, 0);
+  }
+  ::alarm(0);
+  stop.store(true);
+  for (auto& reader : readers) reader.join();
+  EXPECT_LT(slowest, 5s) << "fork() waited behind a stream of readers";
 }
 
 TEST(MmapBackendFaults, ConsumerInheritedAcrossForkRefusesInTheChild) {

@@ -93,6 +93,7 @@ TEST(MmapLogFaults, HoleBelowTheTailIsSteppedOverAndNeverWrittenInto) {
   EXPECT_GE(*after, mq::first_position(1, 4096)) << "never written below a published record";
   const auto read = read_everything(log);
   EXPECT_EQ(read.texts, (std::vector<std::string>{"first", "after"}));
+  EXPECT_GE(read.damaged, 1U) << "what the repair gave up after the hole is reported";
 }
 
 TEST(MmapLogFaults, ZeroWordBelowTheTailIsReportedNotTakenForTheEnd) {
