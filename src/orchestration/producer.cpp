@@ -106,6 +106,15 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
   return result;
 }
 
+Status Producer::send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
+  if (!is_valid_topic_name(topic)) {
+    impl_->failed.add();
+    return Status::kInvalidTopic;
+  }
+  return impl_->send_to(topic, message);
+}
+
 Status Producer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
   if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
   if (!is_valid_topic_name(topic)) {
