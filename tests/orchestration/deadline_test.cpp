@@ -1,13 +1,14 @@
 // Timeouts that mean "no limit" (milliseconds::max()) must wait, not overflow the clock into
 // a deadline in the past that returns at once (UBSan in the asan build also catches the
 // overflow itself).
+#include "orchestration/deadline.h"
+
 #include <gtest/gtest.h>
 
 #include <limits>
 #include <thread>
 #include <vector>
 
-#include "orchestration/deadline.h"
 #include "test_support.h"
 
 namespace mlops::orchestration::testing {
@@ -54,10 +55,10 @@ TEST(Producer, MaxSendTimeoutWaitsForRoom) {
   const auto topic = unique_name();
   ASSERT_TRUE(Admin::create(orch).value().create_topic(topic, {.max_messages = 1}));
   auto con = Consumer::create(topic, orch, {.group = "slow"}).value();
-  auto pro = Producer::create(orch, topic,
-                              {.send_timeout = milliseconds::max(),
-                               .flush_timeout = milliseconds::max()})
-                 .value();
+  auto pro =
+      Producer::create(orch, topic,
+                       {.send_timeout = milliseconds::max(), .flush_timeout = milliseconds::max()})
+          .value();
   ASSERT_EQ(pro.send(numbered(1)), Status::kOk);  // the topic is full now
   std::vector<std::int64_t> got;
   std::thread making_room([&] {
@@ -70,6 +71,11 @@ TEST(Producer, MaxSendTimeoutWaitsForRoom) {
   EXPECT_EQ(pro.flush(milliseconds::max()), Status::kOk);
   EXPECT_EQ(pro.close(), Status::kOk);
   EXPECT_EQ(numbers_of(receive_n(con, 1)), std::vector<std::int64_t>{2});
+}
+
+TEST(Admin, MaxTimeoutValidatesTheConnection) {
+  const auto orch = Orchestration::from_uri("inproc://" + unique_name("broker")).value();
+  EXPECT_TRUE(Admin::create(orch).value().validate_connection(milliseconds::max()));
 }
 
 }  // namespace
