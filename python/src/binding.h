@@ -22,6 +22,10 @@ void bind_message(py::module_& m);
 void bind_builder(py::module_& m);
 /// Binds mlops::orchestration into `m` (the module mlops._mlops.orchestration).
 void bind_orchestration(py::module_& m);
+/// Binds Producer into `m` (called by bind_orchestration, after the exception classes).
+void bind_producer(py::module_& m);
+/// Binds Consumer into `m` (called by bind_orchestration, after the exception classes).
+void bind_consumer(py::module_& m);
 
 /// Routes the library's log lines to Python's `logging` (logger "mlops").
 void install_log_bridge(py::module_& m);
@@ -31,6 +35,10 @@ void drain_logs();
 void clear_last_log() noexcept;
 /// The last warning or error this thread logged since clear_last_log(), or "".
 std::string last_log();
+/// Holds the lock of the queue of log lines across fork() (the at-fork hooks), so that a
+/// child never inherits it locked by another thread.
+void lock_log_queue() noexcept;
+void unlock_log_queue() noexcept;
 
 /// A new Python exception class `module.name` with `bases` (a class or a tuple), stored in
 /// `m` and kept alive for the life of the process.
