@@ -194,6 +194,7 @@ void apply_recipient(PyBuilder& self, py::handle recipient) {
 void apply_additional_data(PyBuilder& self, py::handle data) {
   self.additional_data = py::reinterpret_borrow<py::object>(data);
 }
+void apply_key(PyBuilder& self, py::handle key) { self.builder.with_key(utf8(key, "key")); }
 void apply_id(PyBuilder& self, py::handle id) {
   auto parsed = messaging::MessageId::from_string(utf8(id, "id"));
   if (!parsed) throw py::value_error("not a message id: " + std::string(py::str(id)));
@@ -292,6 +293,9 @@ PyMethodDef builder_methods[] = {
         with_additional_data, "additional_data", apply_additional_data,
         "Any JSON-like value; reads back as given. A dict becomes one additional argument "
         "per key, anything else the argument \"additional_data\". Replaces an earlier call whole."),
+    MLOPS_WITH(with_key, "key", apply_key,
+               "The ordering key: messages with one key keep their order on partitioned "
+               "backends (the Kafka record key). \"\" removes it."),
     MLOPS_WITH(with_id, "id", apply_id,
                "An explicit id (canonical UUID text) instead of a fresh one."),
     MLOPS_WITH(with_timestamp, "unix_ns", apply_timestamp,

@@ -47,6 +47,8 @@ def test_messages_differing_in_one_field_are_not_equal():
     assert msg != mes.MLOpsMessage.from_json(msg.to_json().replace("Hello World", "Hello Moon"))
     assert msg != mes.MLOpsMessage.from_json(msg.to_json().replace(',"list_fields": "topic"', ""))
     assert msg != same_but.build()  # a new id and timestamp
+    keyed = mes.MessageBuilder().with_key("a").build()
+    assert keyed != mes.MLOpsMessage.from_json(keyed.to_json().replace('"key": "a"', '"key": "b"'))
     assert msg != "not a message"
 
 

@@ -19,7 +19,9 @@ namespace mlops::orchestration::kafka {
 /// on a cache line librdkafka's threads read, is touched once for all of them. Reports are served on the caller's thread, inside
 /// send(), flush() and close(), so ProducerOptions::on_delivery runs there, exactly once per
 /// record, and the slots need no lock. Every record carries one header, content-type
-/// (kContentType: the media type with the schema version as a parameter).
+/// (kContentType: the media type with the schema version as a parameter). The record key
+/// is the message's key(), else its creator under key=creator, else, under
+/// ordering=producer (the default), a key made for this producer; else there is none.
 /// flush() returns kOk once every record sent so far is acknowledged by the brokers
 /// (acks=all with idempotence by default), kError if any of them failed since the last flush.
 class KafkaProducer final : public detail::ProducerBackend {
@@ -69,6 +71,7 @@ class KafkaProducer final : public detail::ProducerBackend {
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;  // topics_'s entry for last_topic_name_
   std::string_view last_topic_name_;        // a key of topics_
+  std::string own_key_;  // ordering=producer: every key-less record's key
   std::uint64_t failed_since_flush_ = 0;
   std::uint64_t failures_logged_ = 0;
 };

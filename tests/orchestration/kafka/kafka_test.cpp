@@ -9,50 +9,13 @@
 #include <map>
 #include <set>
 
-#include "orchestration/test_support.h"
+#include "orchestration/kafka/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
 
 // Kafka protocol API key of Produce requests (rdkafka_protocol.h is not installed).
 constexpr std::int16_t kProduceApi = 0;
-// Short group timings for tests (the mock delays a group's first join by 3 s regardless).
-constexpr const char* kTestSettings = "session.timeout.ms=5000&heartbeat.interval.ms=300&timeout_ms=5000";
-
-/// A mock cluster owned by the test, so the test can inject faults into it. Declared before
-/// anything that talks to it: it must outlive every client.
-class MockCluster {
- public:
-  explicit MockCluster(int brokers) {
-    std::array<char, 256> error{};
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    (void)rd_kafka_conf_set(conf, "log_level", "0", error.data(), error.size());
-    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size());
-    if (handle_ != nullptr) cluster_ = rd_kafka_mock_cluster_new(handle_, brokers);
-  }
-  ~MockCluster() {
-    if (cluster_ != nullptr) rd_kafka_mock_cluster_destroy(cluster_);
-    if (handle_ != nullptr) rd_kafka_destroy(handle_);
-  }
-  MockCluster(const MockCluster&) = delete;
-  MockCluster& operator=(const MockCluster&) = delete;
-
-  [[nodiscard]] bool ok() const { return cluster_ != nullptr; }
-  [[nodiscard]] rd_kafka_mock_cluster_t* get() const { return cluster_; }
-  [[nodiscard]] std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  [[nodiscard]] std::string uri(const std::string& extra = "") const {
-    return "kafka://" + bootstraps() + "?" + kTestSettings + extra;
-  }
-  void create_topic(const std::string& topic, int partitions, int replication = 1) const {
-    ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, replication),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-
- private:
-  rd_kafka_t* handle_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
-
 /// A message numbered `n` from `creator` (the record key with key=creator).
 mes::MLOpsMessage from_creator(std::int64_t n, const std::string& creator) {
   return mes::MessageBuilder()
@@ -60,26 +23,6 @@ mes::MLOpsMessage from_creator(std::int64_t n, const std::string& creator) {
       .with_creator(creator)
       .with_additional_argument("n", n)
       .build();
-}
-
-Orchestration open(const std::string& uri) {
-  auto orch = Orchestration::from_uri(uri);
-  EXPECT_TRUE(orch) << orch.error().message;
-  return std::move(*orch);
-}
-
-Producer make_producer(const Orchestration& orch, const std::string& topic,
-                       ProducerOptions options = {}) {
-  auto made = Producer::create(orch, topic, std::move(options));
-  EXPECT_TRUE(made) << made.error().message;
-  return std::move(*made);
-}
-
-Consumer make_consumer(const Orchestration& orch, const std::string& topic,
-                       ConsumerOptions options = {}) {
-  auto made = Consumer::create(topic, orch, std::move(options));
-  EXPECT_TRUE(made) << made.error().message;
-  return std::move(*made);
 }
 
 /// Counts delivery reports per message number (reports arrive on the sending thread).
@@ -301,7 +244,7 @@ TEST(KafkaMock, RecordsCarryContentTypeSchemaVersionAndKey) {
   EXPECT_EQ(rd_kafka_header_cnt(headers), 1u);
   ASSERT_EQ(rd_kafka_header_get_last(headers, "content-type", &value, &size), RD_KAFKA_RESP_ERR_NO_ERROR);
   EXPECT_EQ(std::string_view(static_cast<const char*>(value), size),
-            "application/x-mlops-flatbuffer; schema=1");
+            "application/x-mlops-flatbuffer; schema=2");
   rd_kafka_message_destroy(record);
   rd_kafka_destroy_flags(raw, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
