@@ -12,7 +12,7 @@ import time
 import pytest
 
 import mlops.orchestration as orc
-from conftest import kafka_orchestration, seed_message
+from conftest import assert_clean_exit, kafka_orchestration, run_script, seed_message
 
 HUGE_TIMEOUTS = [float("inf"), 1e13, 2**62, 2**63, 2**100]
 STILL_WAITING_S = 0.5
@@ -142,6 +142,25 @@ def test_signal_during_receive_is_raised_within_a_slice(inproc, alarm):
     with pytest.raises(Interrupted):
         con.receive(timeout=5000)
     assert time.monotonic() - start < 1.5  # the whole 5 s before
+
+
+def test_ctrl_c_during_receive_raises_keyboard_interrupt_within_a_slice():
+    # Ctrl-C itself, in a fresh interpreter: SIGALRM with Python's SIGINT handler.
+    done = run_script("""
+        import os, signal, time
+        import mlops.orchestration as orc
+        con = orc.Consumer("Cool-New-Topic", orc.Orchestration(f"inproc://ctrl-c-{os.getpid()}"))
+        signal.signal(signal.SIGALRM, signal.default_int_handler)
+        start = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        try:
+            con.receive(timeout=5000)
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt after", round(time.monotonic() - start, 1))
+    """)
+    assert_clean_exit(done)
+    words = done.stdout.split()
+    assert words[:2] == ["KeyboardInterrupt", "after"] and float(words[2]) < 1.5, done.stdout
 
 
 def test_signal_during_send_waiting_for_room_is_raised_within_a_slice(full_topic, alarm):
