@@ -50,17 +50,21 @@ py::dict options_dict(const orchestration::BackendOptions& options) {
   return out;
 }
 
-// True when the backend answers within `timeout`; asked in slices (a slice that times out
-// is asked again) so that Ctrl-C is seen.
+// True when the backend answers within `timeout`. Asked in slices, so that Ctrl-C is seen: a
+// slice that failed after trying for its whole time is asked again until the timeout (a
+// client asked once keeps trying to reach its brokers until then); one that failed at once
+// is the answer.
 bool validate_connection(PyAdmin& self, py::handle timeout_ms) {
   const auto timeout = timeout_ms.is_none() ? milliseconds(5000) : to_ms(timeout_ms, "timeout_ms");
   SlicedWait wait(timeout);
   for (;;) {
     const auto next = wait.next();
+    const auto started = orchestration::detail::Clock::now();
     auto result = without_gil([&] { return self.admin->validate_connection(next); });
     drain_logs();
     if (result) return true;
-    if (result.error().code != ErrorCode::kTimeout || wait.expired()) {
+    const bool tried_its_slice = orchestration::detail::Clock::now() - started >= next / 2;
+    if (!tried_its_slice || wait.expired()) {
       log(LogLevel::kWarning, "validate_connection: " + result.error().message);
       return false;
     }

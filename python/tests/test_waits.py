@@ -184,6 +184,22 @@ def test_signal_during_flush_to_an_unreachable_broker_is_raised_within_a_slice(a
     prod.close()
 
 
+def test_validate_connection_keeps_trying_until_its_timeout_in_slices(alarm):
+    # Slices must not turn "no answer within 50 ms" into the answer: a broker that comes up
+    # within the timeout counts. An admin that refuses at once (closed) is the answer at once.
+    admin = orc.Admin(kafka_orchestration())
+    start = time.monotonic()
+    assert admin.validate_connection(1000) is False
+    assert 0.9 <= time.monotonic() - start < 3
+    alarm(0.2)
+    with pytest.raises(Interrupted):
+        admin.validate_connection(float("inf"))
+    admin.close()
+    start = time.monotonic()
+    assert admin.validate_connection(5000) is False
+    assert time.monotonic() - start < 1
+
+
 def test_dropping_an_unflushed_producer_lets_other_threads_run():
     # The destructor flushes up to flush_timeout_ms (a broker that never answers: all of it);
     # it held the GIL for that long, so no other Python thread ran.
