@@ -13,7 +13,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "blocking_call.h"
 #include "fast_call.h"
@@ -82,38 +81,43 @@ Status flush_for(PyProducer& self, milliseconds timeout, bool stop_on_close) {
   }
 }
 
-// One message to its own topics (or the producer's), waiting for room topic by topic in
-// slices. @return the first failure, after trying every topic, as Producer::send().
+// One message to its own topics (or the producer's), waiting for room in slices. With one
+// topic (the usual case) that is send() tried again while a slice runs out; with several,
+// each topic on its own (send_to), so that a retry never sends a topic's copy twice. An
+// invalid or missing topic goes to send(), which refuses without sending anything.
+// @return the first failure, after trying every topic, as Producer::send().
 Status send_in_slices(PyProducer& self, const MLOpsMessage& message) {
-  std::vector<std::string_view> topics;
-  for (const auto topic : message.topic()) topics.push_back(topic);
-  if (topics.empty()) {
-    for (const auto& topic : self.producer->topics()) topics.emplace_back(topic);
+  const auto own = message.topic();
+  const auto& defaults = self.producer->topics();
+  const std::size_t count = own.empty() ? defaults.size() : own.size();
+  const auto topic = [&](std::size_t i) {
+    return own.empty() ? std::string_view(defaults[i]) : own[i];
+  };
+  bool per_topic = count > 1;
+  for (std::size_t i = 0; per_topic && i < count; ++i) {
+    per_topic = orchestration::is_valid_topic_name(topic(i));
   }
-  // An invalid topic sends nothing at all, and no topic is an error: the core says so.
-  if (topics.empty() ||
-      !std::all_of(topics.begin(), topics.end(), orchestration::is_valid_topic_name)) {
-    return locked(self, [&] { return self.producer->send(message); });
-  }
-
   SlicedWait wait(self.send_timeout);
   Status result = Status::kOk;
-  std::size_t next = 0;
-  while (next < topics.size()) {
+  std::size_t next = 0;  // with per_topic: the topic to try next
+  for (;;) {
     const bool slice_ran_out = locked(self, [&] {
-      for (; next < topics.size(); ++next) {
-        const Status status = self.producer->send_to(topics[next], message);
+      if (!per_topic) {
+        result = self.producer->send(message);
+        return result == Status::kTimeout && !wait.expired();
+      }
+      for (; next < count; ++next) {
+        const Status status = self.producer->send_to(topic(next), message);
         if (status == Status::kTimeout && !wait.expired()) return true;  // try this one again
         if (result == Status::kOk) result = status;
       }
       return false;
     });
-    if (!slice_ran_out) break;
+    if (!slice_ran_out) return result;
     check_signals();  // Ctrl-C: the topics before `next` have the message, the rest do not
     if (self.closing.load()) return Status::kClosed;
     self.retried.fetch_add(1, std::memory_order_relaxed);
   }
-  return result;
 }
 
 Status send(PyProducer& self, const MLOpsMessage& message) {
