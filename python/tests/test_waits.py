@@ -82,6 +82,29 @@ def test_huge_send_timeout_waits_for_room_instead_of_raising_back_pressure(timeo
     assert prod.stats() == {"sent": 2, "back_pressured": 0, "failed": 0}
 
 
+def test_send_to_several_topics_waiting_for_one_gives_no_topic_a_second_copy():
+    # The wait runs in slices; a slice that runs out on one topic is retried for that topic
+    # alone, not for the topics that already took the message.
+    orch = orc.Orchestration(f"inproc://several-{os.getpid()}-{time.monotonic_ns()}")
+    admin = orc.Admin(orch)
+    admin.create_topic("Full-Topic", max_messages=1)
+    roomy = orc.Consumer("Roomy-Topic", orch, group_id="roomy")
+    full = orc.Consumer("Full-Topic", orch, group_id="slow")
+    prod = orc.Producer(orch, send_timeout_ms=float("inf"))
+    prod.send(seed_message("first", topic="Full-Topic"))
+    waiting = Call(prod.send, seed_message("both", topic=["Roomy-Topic", "Full-Topic"]))
+    waiting.start()
+    waiting.assert_still_waiting()  # ten slices and more have run out on Full-Topic
+    assert [m.user_message for m in full.receive(timeout=1000)] == ["first"]
+    full.commit()
+    waiting.finish()
+    assert waiting.error is None
+    assert [m.user_message for m in full.receive(timeout=1000)] == ["both"]
+    assert [m.user_message for m in roomy.receive(timeout=1000)] == ["both"]
+    assert roomy.receive(timeout=100) == []
+    assert prod.stats() == {"sent": 3, "back_pressured": 0, "failed": 0}
+
+
 def test_huge_flush_timeouts_and_none_are_accepted(inproc):
     prod = orc.Producer(inproc, "Cool-New-Topic", flush_timeout_ms=float("inf"))
     prod.send(seed_message(), flush=True)
