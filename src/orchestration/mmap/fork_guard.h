@@ -8,8 +8,8 @@
 
 namespace mlops::orchestration::mmap {
 
-/// Held (shared) around every mmap-queue critical section that takes a mutex. Taken at the
-/// outermost entry point only: sections must not nest.
+/// Held (shared) around every mmap-queue critical section that takes a mutex. Sections may
+/// nest within a thread (the guard is then taken once).
 class ForkGuard {
  public:
   ForkGuard();

@@ -32,6 +32,8 @@ inline constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 31;  // Si
 inline constexpr std::uint64_t kMaxPosition = std::uint64_t{1} << 62;
 /// Writer ids are 30 bits (the claim word's field); 0 is never a writer.
 inline constexpr std::uint32_t kMaxWriterId = (std::uint32_t{1} << 30) - 1;
+/// The writer id of padding that repair wrote over a hole: readers report what it hides.
+inline constexpr std::uint32_t kRepairWriter = kMaxWriterId;
 
 inline constexpr char kSegmentMagic[8] = {'M', 'L', 'O', 'P', 'S', 'E', 'G', '1'};
 inline constexpr char kControlMagic[8] = {'M', 'L', 'O', 'P', 'C', 'T', 'L', '1'};

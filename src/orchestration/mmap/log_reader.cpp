@@ -15,8 +15,6 @@ constexpr int kMaxSteps = 1 << 16;
 // asked only of a claim older than this, and then at most once per interval.
 constexpr auto kLivenessGrace = std::chrono::microseconds(50);
 constexpr auto kLivenessInterval = std::chrono::milliseconds(1);
-// Looking for where records start again after damage reads at most this many words.
-constexpr std::uint64_t kMaxResyncWork = std::uint64_t{1} << 22;
 }  // namespace
 
 LogReader::LogReader(std::shared_ptr<TopicLog> log, std::uint64_t position) noexcept
@@ -46,28 +44,6 @@ LogReader::Writer LogReader::pending_writer(std::uint64_t word) {
   }
   last_liveness_check_ = now;
   return log_->registry().alive(word_writer(word)) ? Writer::kAlive : Writer::kDead;
-}
-
-std::uint64_t LogReader::resume_after_damage(std::uint64_t offset, std::uint64_t limit) const {
-  // The first position after `offset` from which header words chain, slot by slot, to the
-  // end of the records (`limit`: the tail, or the segment's end; or a zero word past it).
-  // Inside a payload, a word that fits a slot is rare and its chain soon breaks.
-  const std::uint64_t segment_bytes = log_->segment_bytes();
-  std::uint64_t work = 0;
-  for (std::uint64_t candidate = offset + kRecordAlignment; candidate < limit;
-       candidate += kRecordAlignment) {
-    std::uint64_t at = candidate;
-    while (at < segment_bytes && ++work < kMaxResyncWork) {
-      const std::uint64_t word = current_->header_at(at)->word.load(std::memory_order_acquire);
-      if (word == 0 || !word_fits(word, at, segment_bytes)) break;
-      at += word_size(word);
-    }
-    if (work >= kMaxResyncWork) break;
-    const bool chained = at == segment_bytes ||
-                         (at >= limit && current_->header_at(at)->word.load(std::memory_order_acquire) == 0);
-    if (chained && at >= limit) return candidate;
-  }
-  return limit;
 }
 
 bool LogReader::next(LogRecord& record) {
@@ -138,13 +114,13 @@ LogReader::Step LogReader::step(LogRecord& record) {
     word = header->word.load(std::memory_order_seq_cst);
     if (word == 0 || !word_fits(word, offset, segment_bytes)) {
       // A zero word the tail has passed is a hole (pages a power loss took, or damage); a
-      // word that fits nothing is damage. Resume where the records after it start.
-      const std::uint64_t limit = tail / segment_bytes == index ? tail % segment_bytes : segment_bytes;
-      const std::uint64_t resume = resume_after_damage(offset, limit);
+      // word that fits nothing is damage. Where the next record starts cannot be known
+      // (a payload's bytes may look like headers): the rest of the segment is given up, or,
+      // in the tail's own segment, what lies before the tail as it is now.
+      const std::uint64_t resume = tail / segment_bytes == index ? tail : next_segment;
       report(std::string(word == 0 ? "a hole" : "a damaged record header") + " at position " +
-             std::to_string(position_) + " below the tail; resuming at " +
-             std::to_string(index * segment_bytes + resume));
-      position_ = resume >= segment_bytes ? next_segment : index * segment_bytes + resume;
+             std::to_string(position_) + " below the tail; resuming at " + std::to_string(resume));
+      position_ = resume;
       return Step::kAdvanced;
     }
   }
@@ -152,6 +128,10 @@ LogReader::Step LogReader::step(LogRecord& record) {
 
   switch (word_state(word)) {
     case RecordState::kSkipped:
+      if (word_writer(word) == kRepairWriter) {
+        report("records after a hole at position " + std::to_string(position_) +
+               " were given up when the topic was repaired");
+      }
       position_ = after;
       return Step::kAdvanced;
 

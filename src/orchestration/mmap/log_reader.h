@@ -56,7 +56,6 @@ class LogReader {
   enum class Writer { kAlive, kDead, kStalled };
   Step step(LogRecord& record);
   Step missing_segment(const Error& error, std::uint64_t index, std::uint64_t tail);
-  [[nodiscard]] std::uint64_t resume_after_damage(std::uint64_t offset, std::uint64_t limit) const;
   Writer pending_writer(std::uint64_t word);
   void report(const std::string& problem);
 

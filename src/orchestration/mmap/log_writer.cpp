@@ -156,6 +156,7 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     header->payload_bytes = static_cast<std::uint32_t>(payload.size());
     header->crc32c = crc32c(payload.data(), payload.size());
     maybe_crash(CrashPoint::kBeforePublish);
+    maybe_stall();
 
     // seq_cst: one half of the Dekker pair with a reader going to sleep (wake_readers).
     std::uint64_t pending = claim;

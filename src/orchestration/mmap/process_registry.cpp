@@ -41,7 +41,7 @@ std::uint32_t random_id() {
     static std::atomic<std::uint32_t> counter{0};
     bits = static_cast<std::uint32_t>(::getpid()) * 2654435761U + counter.fetch_add(1);
   }
-  return bits % kMaxWriterId + 1;
+  return bits % (kRepairWriter - 1) + 1;  // 1 .. kRepairWriter - 1
 }
 
 }  // namespace

@@ -261,7 +261,8 @@ Result<void> TopicLog::repair_positions() {
       // A zero word below the tail: pages lost to a power loss, or damage. Nothing may ever
       // be written below a published record, so the rest of this segment is given up.
       std::uint64_t empty = 0;
-      const auto padding = make_word(static_cast<std::uint32_t>(end - reached), 0, RecordState::kSkipped);
+      const auto padding = make_word(static_cast<std::uint32_t>(end - reached), kRepairWriter,
+                                     RecordState::kSkipped);
       (void)(*segment)->header_at(reached - base)->word.compare_exchange_strong(empty, padding);
       log(LogLevel::kWarning, "mmap queue, topic '" + name_ + "': a hole at position " +
                                   std::to_string(reached) + " below the tail " +

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -22,8 +23,21 @@
 #include <thread>
 #include <vector>
 
+#include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/log_writer.h"
 #include "orchestration/mmap/mmap_test_support.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MLOPS_SANITIZED_ALLOCATOR 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MLOPS_SANITIZED_ALLOCATOR 1
+#endif
+#ifndef MLOPS_SANITIZED_ALLOCATOR
+#define MLOPS_SANITIZED_ALLOCATOR 0
+#endif
 
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;
@@ -95,6 +109,10 @@ TEST(MmapBackendFaults, FailedSubscribeLeavesTheConsumerAsItWas) {
 }
 
 TEST(MmapBackendFaults, ChildForkedWhileThePreparerWorksDoesNotHang) {
+#if MLOPS_SANITIZED_ALLOCATOR
+  GTEST_SKIP() << "the sanitizers' allocators (clang 14) are not fork-safe while another thread "
+                  "allocates: a child blocks in the allocator's own lock; the Release build runs this";
+#endif
   TempDir dir;
   const std::string uri = "mmap://" + dir.str() + "?segment_bytes=1048576&populate=true";
   auto orch = orc::Orchestration::from_uri(uri).value();
@@ -123,6 +141,42 @@ TEST(MmapBackendFaults, ChildForkedWhileThePreparerWorksDoesNotHang) {
   streaming.join();
   EXPECT_EQ(hung, 0) << "children blocked on a lock the parent's preparer held at fork";
   EXPECT_EQ(failed, 0);
+}
+
+TEST(MmapBackendFaults, ForkIsNotStarvedByReadersSwitchingSegments) {
+  TempDir dir;
+  auto queue = mq::Queue::open(dir.str(), mlops::testing::small_segments(4096)).value();
+  auto log = queue->topic("t").value();
+  {
+    mq::LogWriter writer(log);
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(writer.append(mlops::testing::as_bytes("r" + std::to_string(i))).has_value());
+  }
+  // Readers that keep opening segments take the fork guard over and over, overlapping.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 6; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        mq::LogReader reader(log, log->earliest());
+        mq::LogRecord record;
+        while (!stop.load() && reader.next(record)) {
+        }
+      }
+    });
+  }
+  std::chrono::steady_clock::duration slowest{};
+  ::alarm(60);  // A fork() that never returns fails the test as SIGALRM.
+  for (int i = 0; i < 20; ++i) {
+    const auto start = Clock::now();
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    slowest = std::max(slowest, Clock::now() - start);
+    ::waitpid(child, nullptr, 0);
+  }
+  ::alarm(0);
+  stop.store(true);
+  for (auto& reader : readers) reader.join();
+  EXPECT_LT(slowest, 5s) << "fork() waited behind a stream of readers";
 }
 
 TEST(MmapBackendFaults, ConsumerInheritedAcrossForkRefusesInTheChild) {
@@ -220,12 +274,21 @@ TEST(MmapBackendFaults, ConsumersMapSegmentsReadOnly) {
   auto consumer = orc::Consumer::create("t", orch, {.group = "g"}).value();
   const auto got = consumer.receive({}, 5s, 1);
   ASSERT_EQ(got.size(), 1U);
-  const auto* bytes = got.front().bytes().data();
-  const int code = run_child([&] {
-    const_cast<std::uint8_t*>(bytes)[0] ^= 1;  // A stray write through a received view.
-    return 0;
-  });
-  EXPECT_EQ(code, 128 + SIGSEGV) << "the consumer's view of the log was writable";
+  // The mapping a received view points into, as /proc/self/maps describes it.
+  const auto address = reinterpret_cast<std::uintptr_t>(got.front().bytes().data());
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  std::string permissions;
+  while (std::getline(maps, line)) {
+    std::uintptr_t begin = 0;
+    std::uintptr_t end = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &begin, &end, perms) == 3 && address >= begin &&
+        address < end) {
+      permissions = perms;
+    }
+  }
+  EXPECT_EQ(permissions, "r--s") << "the consumer's view of the log is not a read-only shared mapping";
 }
 
 TEST(MmapBackendFaults, ConsumerKilledAsleepStopsCostingWakeUps) {

@@ -14,10 +14,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <thread>
+#include <atomic>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "orchestration/mmap/crash_points.h"
 #include "orchestration/mmap/file_util.h"
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/log_writer.h"
@@ -93,6 +96,7 @@ TEST(MmapLogFaults, HoleBelowTheTailIsSteppedOverAndNeverWrittenInto) {
   EXPECT_GE(*after, mq::first_position(1, 4096)) << "never written below a published record";
   const auto read = read_everything(log);
   EXPECT_EQ(read.texts, (std::vector<std::string>{"first", "after"}));
+  EXPECT_GE(read.damaged, 1U) << "what the repair gave up after the hole is reported";
 }
 
 TEST(MmapLogFaults, ZeroWordBelowTheTailIsReportedNotTakenForTheEnd) {
@@ -298,6 +302,31 @@ TEST(MmapLogFaults, LiveWriterOfAnotherPidNamespaceIsNotTakenForDead) {
   ::waitpid(child, nullptr, 0);
   ::close(claimed[0]);
   if (state != 'n') std::printf("(no PID namespace here: the same-namespace case ran)\n");
+}
+
+TEST(MmapLogFaults, WriterSkippedAgainAndAgainGivesUpWithAnError) {
+  TempDir dir;
+  auto settings = small_segments();
+  settings.log.pending_timeout = 1ms;
+  auto log = open_log(dir, settings);
+  std::atomic<bool> stop{false};
+  std::uint64_t abandoned = 0;
+  // A reader that skips every claim pending longer than a millisecond.
+  std::thread reader([&] {
+    mq::LogReader reader(log, log->earliest());
+    mq::LogRecord record;
+    while (!stop.load()) (void)reader.next(record);
+    abandoned = reader.abandoned();
+  });
+  mq::stall_before_publish(200ms);  // Every publish comes far too late.
+  mq::LogWriter writer(log);
+  const auto appended = writer.append(as_bytes("always late"));
+  mq::stall_before_publish(0ms);
+  stop.store(true);
+  reader.join();
+  ASSERT_FALSE(appended.has_value()) << "appended again and again without bound";
+  EXPECT_NE(appended.error().message.find("skipped"), std::string::npos) << appended.error().message;
+  EXPECT_EQ(abandoned, 9U) << "the first try and 8 appends again";
 }
 
 namespace {
