@@ -3,6 +3,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,8 +16,16 @@ namespace py = pybind11;
 
 /// Binds mlops::messaging into `m` (the module mlops._mlops.messaging).
 void bind_messaging(py::module_& m);
+/// Binds MLOpsMessage into `m` (called by bind_messaging, after the enums).
+void bind_message(py::module_& m);
+/// Binds MessageBuilder into `m` (called by bind_messaging, after MLOpsMessage).
+void bind_builder(py::module_& m);
 /// Binds mlops::orchestration into `m` (the module mlops._mlops.orchestration).
 void bind_orchestration(py::module_& m);
+/// Binds Producer into `m` (called by bind_orchestration, after the exception classes).
+void bind_producer(py::module_& m);
+/// Binds Consumer into `m` (called by bind_orchestration, after the exception classes).
+void bind_consumer(py::module_& m);
 
 /// Routes the library's log lines to Python's `logging` (logger "mlops").
 void install_log_bridge(py::module_& m);
@@ -25,6 +35,10 @@ void drain_logs();
 void clear_last_log() noexcept;
 /// The last warning or error this thread logged since clear_last_log(), or "".
 std::string last_log();
+/// Holds the lock of the queue of log lines across fork() (the at-fork hooks), so that a
+/// child never inherits it locked by another thread.
+void lock_log_queue() noexcept;
+void unlock_log_queue() noexcept;
 
 /// A new Python exception class `module.name` with `bases` (a class or a tuple), stored in
 /// `m` and kept alive for the life of the process.
@@ -53,5 +67,30 @@ inline std::string_view utf8(py::handle value, const char* what) {
   if (data == nullptr) throw py::error_already_set();
   return {data, static_cast<std::size_t>(size)};
 }
+
+/// The bytes of a bytes-like object, held (and valid) until this is destroyed. Only a
+/// C-contiguous buffer is taken: a strided view (memoryview(b)[::-1]) would be read past its
+/// end as plain bytes. Made and destroyed with the GIL held.
+class BytesView {
+ public:
+  /// TypeError naming `what` unless `object` is a contiguous bytes-like object.
+  BytesView(py::handle object, const char* what) {
+    if (PyObject_GetBuffer(object.ptr(), &view_, PyBUF_SIMPLE) != 0) {
+      PyErr_Clear();
+      throw py::type_error(std::string(what) + " must be a contiguous bytes-like object, not " +
+                           std::string(Py_TYPE(object.ptr())->tp_name));
+    }
+  }
+  ~BytesView() { PyBuffer_Release(&view_); }
+  BytesView(const BytesView&) = delete;
+  BytesView& operator=(const BytesView&) = delete;
+
+  [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept {
+    return {static_cast<const std::uint8_t*>(view_.buf), static_cast<std::size_t>(view_.len)};
+  }
+
+ private:
+  Py_buffer view_{};
+};
 
 }  // namespace mlops::python

@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <stdexcept>
 
+#if defined(__GLIBCXX__)
+#include <cxxabi.h>
+#endif
+
 #include "binding.h"
 
 namespace mlops::python {
@@ -16,16 +20,25 @@ template <typename T>
 T* cpp_self(PyObject* self) noexcept {
   auto* instance = reinterpret_cast<py::detail::instance*>(self);
   void* value = instance->get_value_and_holder().value_ptr();
-  if (value == nullptr)
-    PyErr_SetString(PyExc_TypeError, "object is not initialised (__init__ not run)");
+  if (value == nullptr) {
+    PyErr_Format(PyExc_TypeError,
+                 "%s object is not initialised (made with __new__ without __init__)",
+                 Py_TYPE(self)->tp_name);
+  }
   return static_cast<T*>(value);
 }
 
 /// Runs `body`, turning C++ exceptions into the Python error pybind11 would have raised.
+/// Not noexcept, and lets abi::__forced_unwind pass: a thread that Python ends at exit while
+/// it waits in a call unwinds through here (see blocking_call.h).
 template <typename F>
-PyObject* guarded(F&& body) noexcept {
+PyObject* guarded(F&& body) {
   try {
     return body();
+#if defined(__GLIBCXX__)
+  } catch (abi::__forced_unwind&) {
+    throw;
+#endif
   } catch (py::error_already_set& error) {
     error.restore();
   } catch (py::builtin_exception& error) {

@@ -83,6 +83,10 @@ void clear_last_log() noexcept { last_line.clear(); }
 
 std::string last_log() { return last_line; }
 
+void lock_log_queue() noexcept { queue_mutex.lock(); }
+
+void unlock_log_queue() noexcept { queue_mutex.unlock(); }
+
 void install_log_bridge(py::module_& m) {
   logger = py::module_::import("logging").attr("getLogger")("mlops").release().ptr();
   m.def("_drain_logs", &drain_logs, "Hands queued log lines of the C++ core to logging.");

@@ -1,6 +1,7 @@
 // The extension module mlops._mlops: one submodule per library area, re-exported by the
 // pure-Python packages mlops.messaging and mlops.orchestration.
 #include "binding.h"
+#include "blocking_call.h"
 
 namespace mlops::python {
 
@@ -36,6 +37,7 @@ PYBIND11_MODULE(_mlops, m) {
   auto orchestration =
       m.def_submodule("orchestration", "Producer, Consumer, Admin and Orchestration.");
   mlops::python::install_log_bridge(m);
+  mlops::python::install_call_guards(m);
   mlops::python::bind_messaging(messaging);
   mlops::python::bind_orchestration(orchestration);
 }

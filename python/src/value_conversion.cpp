@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "mlops/messaging/message_builder.h"
 
@@ -39,18 +40,20 @@ Value convert(PyObject* object, std::size_t depth) {
   if (PyUnicode_Check(object)) return Value(std::string(utf8(object, "text")));
   if (PyDict_Check(object)) {
     Value::Map map;
-    PyObject *key = nullptr, *item = nullptr;
-    Py_ssize_t position = 0;
-    while (PyDict_Next(object, &position, &key, &item)) {
-      if (!PyUnicode_Check(key)) {
+    for_each_entry(object, "an additional data dict", [&](py::handle key, py::handle item) {
+      if (!PyUnicode_Check(key.ptr())) {
         throw py::type_error("additional data keys must be str, not " +
-                             std::string(Py_TYPE(key)->tp_name));
+                             std::string(Py_TYPE(key.ptr())->tp_name));
       }
-      map.insert_or_assign(std::string(utf8(key, "key")), convert(item, depth + 1));
-    }
+      // The key is copied before the value is converted (which may run Python code).
+      std::string name(utf8(key, "key"));
+      Value converted = convert(item.ptr(), depth + 1);
+      map.insert_or_assign(std::move(name), std::move(converted));
+    });
     return Value(std::move(map));
   }
   if (PyList_Check(object) || PyTuple_Check(object)) {
+    // Each element is held while converted; a list that shrinks meanwhile raises IndexError.
     const py::sequence sequence = py::reinterpret_borrow<py::sequence>(object);
     Value::List list;
     list.reserve(sequence.size());
@@ -58,12 +61,10 @@ Value convert(PyObject* object, std::size_t depth) {
     return Value(std::move(list));
   }
   if (PyObject_CheckBuffer(object) != 0) {
-    const py::buffer_info info = py::reinterpret_borrow<py::buffer>(object).request();
-    if (info.ndim > 1 && info.strides.back() != info.itemsize) {
-      throw py::type_error("additional data bytes must be contiguous");
-    }
-    const auto* data = static_cast<const std::byte*>(info.ptr);
-    return Value(Value::Bytes(data, data + info.size * info.itemsize));
+    const BytesView view(object, "additional data bytes");
+    const auto bytes = view.bytes();
+    const auto* data = reinterpret_cast<const std::byte*>(bytes.data());
+    return Value(Value::Bytes(data, data + bytes.size()));
   }
   if (PyObject_HasAttrString(object, "__fspath__") != 0) {
     const py::object path = py::reinterpret_steal<py::object>(PyOS_FSPath(object));

@@ -3,6 +3,10 @@
 
 import itertools
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 import time
 
 import pytest
@@ -64,3 +68,40 @@ def seed_message(user_msg="Hello World", **fields):
     for name, value in fields.items():
         getattr(builder, f"with_{name}")(value)
     return builder.build()
+
+
+def run_script(code, *args, timeout_s=60):
+    """Runs `code` in a fresh interpreter (the crash and hang cases: a regression fails one test
+    instead of killing the run). The script gets a session of its own, so that on timeout it is
+    killed with every process it forked, and the test fails saying what it printed."""
+    process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, env=os.environ.copy())
+    try:
+        out, err = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"the script hung for {timeout_s} s\nstdout:\n{out}\nstderr:\n{err}")
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def assert_clean_exit(done):
+    """The script of run_script() exited with 0; a signal (a crash) is named."""
+    how = (f"killed by {signal.Signals(-done.returncode).name}" if done.returncode < 0
+           else f"exit code {done.returncode}")
+    assert done.returncode == 0, f"{how}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+
+
+def kafka_orchestration(**options):
+    """A kafka orchestration whose broker is unreachable (a port nothing listens on), or a
+    visible skip when the core was built without the kafka backend."""
+    import socket
+    with socket.socket() as probe:  # a free port, closed again: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    query = "&".join(f"{key}={value}" for key, value in options.items())
+    try:
+        return orc.Orchestration(f"kafka://127.0.0.1:{port}" + (f"?{query}" if query else ""))
+    except orc.InvalidArgumentError as error:
+        pytest.skip(f"kafka backend not built: {error}")

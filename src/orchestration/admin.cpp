@@ -5,6 +5,7 @@
 
 #include "mlops/orchestration/topic_list.h"
 #include "orchestration/backend.h"
+#include "orchestration/deadline.h"
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration {
@@ -43,7 +44,7 @@ Admin::~Admin() = default;
 Result<void> Admin::validate_connection(std::chrono::milliseconds timeout) {
   auto backend = impl_ ? impl_->get() : nullptr;
   if (backend == nullptr) return closed_error();
-  return backend->validate_connection(detail::Clock::now() + timeout);
+  return backend->validate_connection(detail::deadline_after(timeout));
 }
 
 Result<std::vector<std::string>> Admin::topics() {

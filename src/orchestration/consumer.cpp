@@ -6,6 +6,7 @@
 
 #include "mlops/log.h"
 #include "orchestration/backend.h"
+#include "orchestration/deadline.h"
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration {
@@ -164,7 +165,7 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
   if (max == 0) max = impl.options.max_batch;
   if (impl.options.auto_commit && impl.uncommitted) (void)commit();
 
-  const auto deadline = detail::Clock::now() + timeout;
+  const auto deadline = detail::deadline_after(timeout);
   for (;;) {
     impl.scratch.clear();
     const Status status = impl.backend->poll(impl.scratch, max, deadline);

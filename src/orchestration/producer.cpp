@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "orchestration/backend.h"
+#include "orchestration/deadline.h"
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration {
@@ -52,6 +53,8 @@ Result<Producer> Producer::create(const Orchestration& orchestration, TopicList 
   if (orchestration.backend_ == nullptr) {
     return Error{ErrorCode::kInvalidArgument, "the orchestration was moved from"};
   }
+  // Backends add send_timeout to the clock themselves: a huge one must not overflow there.
+  options.send_timeout = detail::clamp_timeout(options.send_timeout);
   auto backend = orchestration.backend_->make_producer(options);
   if (!backend) return backend.error();
   auto impl = std::make_unique<Impl>();
@@ -98,9 +101,18 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
     return Status::kNoTopic;
   }
   if (flush && result == Status::kOk) {
-    result = impl_->backend->flush(detail::Clock::now() + impl_->flush_timeout);
+    result = impl_->backend->flush(detail::deadline_after(impl_->flush_timeout));
   }
   return result;
+}
+
+Status Producer::send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
+  if (!is_valid_topic_name(topic)) {
+    impl_->failed.add();
+    return Status::kInvalidTopic;
+  }
+  return impl_->send_to(topic, message);
 }
 
 Status Producer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
@@ -116,12 +128,12 @@ Status Producer::send_raw(std::string_view topic, std::span<const std::uint8_t> 
 
 Status Producer::flush(std::chrono::milliseconds timeout) noexcept {
   if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
-  return impl_->backend->flush(detail::Clock::now() + timeout);
+  return impl_->backend->flush(detail::deadline_after(timeout));
 }
 
 Status Producer::close() noexcept {
   if (impl_ == nullptr || impl_->closed.exchange(true)) return Status::kClosed;
-  const Status status = impl_->backend->flush(detail::Clock::now() + impl_->flush_timeout);
+  const Status status = impl_->backend->flush(detail::deadline_after(impl_->flush_timeout));
   impl_->backend->close();
   return status;
 }

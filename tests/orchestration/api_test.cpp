@@ -94,6 +94,22 @@ TEST_P(OrchestrationApi, ProducerTopicListGoesOnceToEach) {
   EXPECT_TRUE(con.receive(50ms).empty());
 }
 
+TEST_P(OrchestrationApi, SendToGoesToThatTopicAlone) {
+  const auto a = unique_name("a");
+  const auto b = unique_name("b");
+  auto con_a = consumer(a);
+  auto con_b = consumer(b);
+  auto pro = producer(a);
+  ASSERT_EQ(pro.send_to(b, numbered(4, {a, b})), Status::kOk);
+  EXPECT_EQ(numbers_of(receive_n(con_b, 1)), std::vector<std::int64_t>{4});
+  EXPECT_TRUE(con_a.receive(50ms).empty()) << "the message's other topic got it too";
+  EXPECT_EQ(pro.send_to("bad topic", numbered(5)), Status::kInvalidTopic);
+  EXPECT_EQ(pro.stats().sent, 1u);
+  EXPECT_EQ(pro.stats().failed, 1u);
+  ASSERT_EQ(pro.close(), Status::kOk);
+  EXPECT_EQ(pro.send_to(b, numbered(6)), Status::kClosed);
+}
+
 TEST_P(OrchestrationApi, DeliveryCallbackReportsEachTopic) {
   const auto a = unique_name("a");
   const auto b = unique_name("b");

@@ -61,6 +61,12 @@ class Producer {
   ///         trying every topic.
   [[nodiscard]] Status send(const messaging::MLOpsMessage& message, bool flush = false) noexcept;
 
+  /// Sends `message` to `topic` alone, whatever topics it names: for callers that handle
+  /// each topic themselves (the Python binding waits for room in short steps per topic,
+  /// so that a retry never sends a topic's copy twice).
+  /// @return as send() for one topic; kInvalidTopic for an invalid `topic`.
+  [[nodiscard]] Status send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept;
+
   /// Sends bytes that may not be a message at all, unverified: for bridges from other
   /// systems and for tests of what consumers do with foreign payloads.
   /// @return as send(); kInvalidTopic for an invalid `topic`.

@@ -1,0 +1,219 @@
+// mlops.orchestration.Consumer. receive() waits with the GIL released in slices of kSlice,
+// between which Ctrl-C and close() from another thread are seen. A Python filter runs after
+// each slice, with the GIL and without the consumer's lock: the core's filter would have to
+// take the GIL inside a noexcept call, where a thread ended at interpreter exit cannot
+// unwind, and once per message instead of once per batch.
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "blocking_call.h"
+#include "fast_call.h"
+#include "mlops/orchestration/consumer.h"
+#include "orchestration_arguments.h"
+#include "orchestration_errors.h"
+
+namespace mlops::python {
+namespace {
+
+using messaging::MLOpsMessage;
+using orchestration::Consumer;
+using orchestration::Status;
+
+struct PyConsumer : Lockable {
+  std::optional<Consumer> consumer;
+  // Messages the Python filter rejected: the core counted them as received.
+  std::atomic<std::uint64_t> rejected{0};
+
+  PyConsumer() = default;
+  PyConsumer(const PyConsumer&) = delete;
+  PyConsumer& operator=(const PyConsumer&) = delete;
+  // Dropped without close(): closed with the GIL released (a broker may take its time).
+  ~PyConsumer() {
+    if (!consumer || closing.load()) return;
+    in_destructor_without_gil([this] {
+      const std::lock_guard lock(mutex);
+      consumer->close();
+    });
+  }
+};
+
+}  // namespace
+}  // namespace mlops::python
+
+MLOPS_CHECKED_CASTER(mlops::python::PyConsumer)
+
+namespace mlops::python {
+namespace {
+
+[[noreturn]] void raise_closed(const char* what) { raise_status(Status::kClosed, what, false); }
+
+// The messages of one batch that pass `filter` (all when None), as Python objects. The
+// filter's first exception rejects the whole batch (it counts as processed at the next
+// commit) and is raised.
+py::list filtered(PyConsumer& self, std::vector<MLOpsMessage>& batch, py::handle filter) {
+  py::list out;
+  std::size_t kept = 0;
+  try {
+    for (auto& message : batch) {
+      py::object object = py::cast(std::move(message));
+      if (!filter.is_none()) {
+        const int truth = PyObject_IsTrue(filter(object).ptr());
+        if (truth < 0) throw py::error_already_set();
+        if (truth == 0) continue;
+      }
+      out.append(std::move(object));
+      ++kept;
+    }
+  } catch (...) {
+    self.rejected.fetch_add(batch.size(), std::memory_order_relaxed);
+    batch.clear();
+    throw;
+  }
+  self.rejected.fetch_add(batch.size() - kept, std::memory_order_relaxed);
+  batch.clear();
+  return out;
+}
+
+py::list receive(PyConsumer& self, py::handle filter, py::handle timeout_ms,
+                 py::handle max_records) {
+  const auto timeout =
+      timeout_ms.is_none() ? orchestration::kDefaultReceiveTimeout : to_ms(timeout_ms, "timeout");
+  const std::size_t max =
+      max_records.is_none() ? 0 : to_count(max_records, "max_records", 1, kMaxBatch);
+  if (!filter.is_none() && PyCallable_Check(filter.ptr()) == 0) {
+    throw py::type_error("filter must be callable or None, not " +
+                         std::string(Py_TYPE(filter.ptr())->tp_name));
+  }
+  SlicedWait wait(timeout);
+  std::vector<MLOpsMessage> batch;
+  for (;;) {
+    const Status status = locked(self, [&] {
+      if (self.closing.load()) return Status::kClosed;
+      return self.consumer->receive(batch, {}, wait.next(), max);
+    });
+    if (status == Status::kClosed || status == Status::kError)
+      raise_status(status, "receive", false);
+    const bool got_any = !batch.empty();
+    if (got_any) {
+      py::list messages = filtered(self, batch, filter);
+      if (!messages.empty()) return messages;
+    }
+    // kOk with nothing: a backend that never waits (none); kNoTopic: nothing subscribed.
+    if (!got_any && status != Status::kTimeout) return py::list();
+    if (wait.expired()) return py::list();
+    check_signals();
+    if (self.closing.load()) raise_closed("receive");
+  }
+}
+
+// receive(filter=None, timeout=None, max_records=None) as a METH_FASTCALL descriptor.
+PyObject* consumer_receive(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                           PyObject* kwnames) {
+  return guarded([&]() -> PyObject* {
+    static const char* const names[] = {"filter", "timeout", "max_records"};
+    PyObject* values[] = {Py_None, Py_None, Py_None};
+    if (!parse_arguments(args, nargs, kwnames, names, values, "receive")) return nullptr;
+    auto* consumer = cpp_self<PyConsumer>(self);
+    if (consumer == nullptr) return nullptr;
+    return receive(*consumer, values[0], values[1], values[2]).release().ptr();
+  });
+}
+
+PyMethodDef consumer_receive_method{
+    "receive", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&consumer_receive)),
+    METH_FASTCALL | METH_KEYWORDS, R"doc(receive(filter=None, timeout=None, max_records=None)
+Waits up to `timeout` ms (None: 1000; float('inf'): no limit) for messages and returns a list
+(possibly empty) of those for which filter(msg) is true (all when filter is None), at most
+max_records. Raises ClosedError after close(), also when another thread closes the consumer
+while it waits; Ctrl-C ends the wait with KeyboardInterrupt. Alias: recieve.)doc"};
+
+std::unique_ptr<PyConsumer> make_consumer(py::handle subscription, py::handle orchestration,
+                                          const py::kwargs& kwargs) {
+  const auto orch = resolve_orchestration(orchestration, "orchestration");
+  auto topics = topic_list(subscription, "subscription");
+  auto options = consumer_options(kwargs);
+  auto self = std::make_unique<PyConsumer>();
+  self->consumer.emplace(
+      value_or_raise(Consumer::create(std::move(topics), orch, std::move(options))));
+  return self;
+}
+
+void subscribe(PyConsumer& self, py::handle topics, bool override) {
+  auto list = topic_list(topics, "topics");
+  if (self.closing.load()) raise_closed("subscribe");
+  check(locked(self, [&] { return self.consumer->subscribe(std::move(list), override); }));
+}
+
+void close_consumer(PyConsumer& self) {
+  if (self.closing.exchange(true)) return;  // a receive() waiting in another thread stops now
+  locked(self, [&] { self.consumer->close(); });
+}
+
+}  // namespace
+
+void bind_consumer(py::module_& m) {
+  py::class_<PyConsumer> cls(m, "Consumer", R"doc(
+Receives MLOpsMessages. Consumer(subscription, orchestration, **options): subscription is a
+topic, a list of topics or None. Options: group (alias group_id), auto_offset_reset
+("earliest", the default, or "latest"), max_poll_records (alias max_batch),
+enable_auto_commit (default True); anything else is passed through to the backend as text.
+Threads may share a consumer (calls take turns); close() from another thread ends a waiting
+receive() within one slice (50 ms).)doc");
+  cls.def(py::init(&make_consumer), py::arg("subscription") = py::none(),
+          py::arg("orchestration") = py::none())
+      .def("subscribe", &subscribe, py::arg("topics"), py::arg("override") = true,
+           "Subscribes instead of (override=True) or in addition to the current topics; "
+           "ClosedError after close().")
+      .def(
+          "unsubscribe",
+          [](PyConsumer& self) {
+            if (self.closing.load()) raise_closed("unsubscribe");
+            check(locked(self, [&] { return self.consumer->unsubscribe(); }));
+          },
+          "Leaves every topic; ClosedError after close().")
+      .def(
+          "get_subscriptions",
+          [](PyConsumer& self) {
+            return locked(self, [&] { return self.consumer->subscriptions(); });
+          },
+          "The topics subscribed to, in the order given.")
+      .def(
+          "commit",
+          [](PyConsumer& self) {
+            if (self.closing.load()) raise_closed("commit");
+            const Status status = locked(self, [&] { return self.consumer->commit(); });
+            if (status != Status::kOk) raise_status(status, "commit", false);
+          },
+          "Marks everything received so far as processed for the group.")
+      .def("close", &close_consumer, "Leaves the group without committing; idempotent.")
+      .def_property_readonly("closed", [](PyConsumer& self) { return self.closing.load(); })
+      .def(
+          "stats",
+          [](PyConsumer& self) {
+            const auto stats = self.consumer->stats();
+            const auto rejected = self.rejected.load(std::memory_order_relaxed);
+            py::dict out;
+            out["received"] = stats.received - std::min(rejected, stats.received);
+            out["filtered_out"] = stats.filtered_out + rejected;
+            out["skipped_corrupt"] = stats.skipped_corrupt;
+            out["commits"] = stats.commits;
+            return out;
+          },
+          "Counts so far: received, filtered_out, skipped_corrupt, commits.")
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](py::object self, py::args) { self.attr("close")(); });
+  install(cls, consumer_receive_method);
+  cls.attr("recieve") = cls.attr("receive");  // the original's spelling
+  cls.attr("__module__") = "mlops.orchestration";
+}
+
+}  // namespace mlops::python

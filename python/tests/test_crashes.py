@@ -1,0 +1,122 @@
+"""Issue 21's crashes (items 1-3), each in a fresh interpreter: a regression fails its test
+with the signal named instead of ending the test run."""
+
+import pytest
+
+from conftest import assert_clean_exit, run_script
+
+# Converting a value may run Python code (__fspath__ here) that empties the dict the key and
+# value came from; a 4 MiB key lives in its own allocation, so its freed text was read back.
+EMPTIED_WHILE_CONVERTING = """
+    import mlops.messaging as mes
+    d = {}
+    class P:
+        def __fspath__(self):
+            d.clear()
+            return "/p"
+    d["k" * (4 << 20) + ""] = [P()]
+    try:
+        %s
+    except RuntimeError as error:
+        print("refused:", error)
+"""
+
+
+@pytest.mark.parametrize("call", [
+    "mes.MessageBuilder().with_additional_data(d).build()",
+    "mes.MessageBuilder().with_additional_arguments(d).build()",
+    "mes.MessageBuilder().with_additional_data({'outer': d}).build()",
+    "mes.MessageBuilder().with_additional_argument('outer', d).build()",
+], ids=["additional_data", "additional_arguments", "nested_dict", "additional_argument"])
+def test_dict_emptied_while_converting_is_refused_not_read_after_free(call):
+    done = run_script(EMPTIED_WHILE_CONVERTING % call)
+    assert_clean_exit(done)
+    assert "refused:" in done.stdout and "changed size" in done.stdout
+
+
+def test_key_whose_dict_is_replaced_while_converting_keeps_its_text():
+    # Same size afterwards, so the conversion goes on: the key it holds must still be intact.
+    done = run_script("""
+        import mlops.messaging as mes
+        d = {}
+        class P:
+            def __fspath__(self):
+                d.clear()
+                d["other"] = 1
+                return "/p"
+        d["k" * (4 << 20) + ""] = [P()]
+        msg = mes.MessageBuilder().with_additional_data(d).build()
+        (key, value), = msg.additional_data.items()
+        print(key == "k" * (4 << 20), value)
+    """)
+    assert_clean_exit(done)
+    assert done.stdout.split() == ["True", "['/p']"]
+
+
+# Daemon threads blocked inside receive(), send() (a full topic, no time limit) and flush()
+# when the interpreter exits: Python ends them with pthread_exit, whose unwind through a
+# noexcept frame aborted ("terminate called without an active exception").
+DAEMONS_AT_EXIT = """
+    import os, threading
+    import mlops.messaging as mes
+    import mlops.orchestration as orc
+    orch = orc.Orchestration(f"inproc://exit-{os.getpid()}?max_messages=1")
+    msg = mes.MessageBuilder().with_topic("full").build()
+    ready = threading.Barrier(6)
+    def receiving():
+        con = orc.Consumer("quiet", orch)
+        ready.wait()
+        while True:
+            con.receive(timeout=float("inf"))
+    def sending():
+        orc.Consumer("full", orch, group_id="never-reads")
+        prod = orc.Producer(orch, send_timeout_ms=float("inf"))
+        prod.send(msg)
+        ready.wait()
+        while True:
+            prod.send(msg)
+    def flushing():
+        prod = orc.Producer(orch, "full")
+        ready.wait()
+        while True:
+            prod.flush(None)
+    for target in (receiving, receiving, sending, flushing, flushing):
+        threading.Thread(target=target, daemon=True).start()
+    ready.wait()
+    print("exiting")
+"""
+
+
+@pytest.mark.parametrize("run", range(5))
+def test_daemon_threads_waiting_in_calls_do_not_abort_interpreter_exit(run):
+    done = run_script(DAEMONS_AT_EXIT)
+    assert_clean_exit(done)
+    assert done.stdout == "exiting\n"
+    assert "terminate called" not in done.stderr
+
+
+@pytest.mark.parametrize("expression", [
+    "repr(mes.MLOpsMessage.__new__(mes.MLOpsMessage))",
+    "mes.MLOpsMessage()",
+    "orc.Consumer.__new__(orc.Consumer).closed",
+    "orc.Consumer.__new__(orc.Consumer).receive(timeout=10)",
+    "orc.Producer.__new__(orc.Producer).send(mes.MessageBuilder().build())",
+    "orc.Producer.__new__(orc.Producer).stats()",
+    "orc.Admin.__new__(orc.Admin).topics()",
+    "orc.Orchestration.__new__(orc.Orchestration).uri",
+    "orc.OrchestrationBuilder.__new__(orc.OrchestrationBuilder).build()",
+    "mes.MessageBuilder.__new__(mes.MessageBuilder).with_additional_argument('a', 1)",
+    "mes.MessageBuilder.__new__(mes.MessageBuilder).with_topic('a')",
+    "mes.MessageBuilder.from_message(mes.MLOpsMessage.__new__(mes.MLOpsMessage))",
+])
+def test_instance_made_without_init_raises_type_error_instead_of_reading_garbage(expression):
+    done = run_script(f"""
+        import mlops.messaging as mes
+        import mlops.orchestration as orc
+        try:
+            {expression}
+        except TypeError as error:
+            print("TypeError:", error)
+    """)
+    assert_clean_exit(done)
+    assert done.stdout.startswith("TypeError:"), done.stdout
