@@ -1,5 +1,6 @@
 #include "mlops/orchestration/producer.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "orchestration/backend.h"
@@ -56,7 +57,12 @@ Result<Producer> Producer::create(const Orchestration& orchestration, TopicList 
   if (!backend) return backend.error();
   auto impl = std::make_unique<Impl>();
   impl->backend = std::move(*backend);
-  impl->topics = topics.names();
+  // A name given twice is one topic: the message goes to it once.
+  for (const auto& name : topics.names()) {
+    if (std::find(impl->topics.begin(), impl->topics.end(), name) == impl->topics.end()) {
+      impl->topics.push_back(name);
+    }
+  }
   impl->flush_timeout = options.flush_timeout;
   return Producer(std::move(impl));
 }
@@ -84,8 +90,11 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
         return Status::kInvalidTopic;
       }
     }
-    for (const auto topic : own_topics) {
-      const Status status = impl_->send_to(topic, message);
+    // A name listed twice is one topic: send once to each distinct name. (A linear search
+    // of the names before: lists are short, and it needs no memory.)
+    for (auto it = own_topics.begin(); it != own_topics.end(); ++it) {
+      if (std::find(own_topics.begin(), it, *it) != it) continue;
+      const Status status = impl_->send_to(*it, message);
       if (result == Status::kOk) result = status;
     }
   } else if (!impl_->topics.empty()) {

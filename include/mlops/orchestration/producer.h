@@ -20,7 +20,8 @@ namespace mlops::orchestration {
 
 /// Sends messages to topics. send() is asynchronous: it returns a Status at once (or, under
 /// BackPressure::kBlock, once there is room). The message's own topics win over the
-/// producer's; a message with several topics goes once to each.
+/// producer's; a message with several topics goes once to each distinct name (a name
+/// listed twice is sent to once).
 ///
 ///   auto producer = Producer::create(orch, "etl-done").value();
 ///   if (producer.send(msg) != Status::kOk) { ... }
@@ -67,7 +68,7 @@ class Producer {
   /// @return the flush's outcome: kOk, kTimeout, kError; kClosed if already closed.
   Status close() noexcept;
 
-  /// The producer's default topics.
+  /// The producer's default topics, each name once, in the order first given.
   [[nodiscard]] const std::vector<std::string>& topics() const noexcept;
   /// True once close() ran.
   [[nodiscard]] bool is_closed() const noexcept;
