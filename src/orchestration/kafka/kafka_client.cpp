@@ -63,6 +63,10 @@ Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings
       auto number = read_number(key, text, 0, 3'600'000);
       if (!number) return number.error();
       (key == "timeout_ms" ? base.timeout : base.assign_wait) = std::chrono::milliseconds(*number);
+    } else if (key == "log_interval_ms") {
+      auto number = read_number(key, text, 1, 3'600'000);
+      if (!number) return number.error();
+      base.log_interval = std::chrono::milliseconds(*number);
     } else if (key == "mock.brokers" || key == "mock.partitions") {
       auto number = read_number(key, text, key == "mock.brokers" ? 0 : 1, 1000);
       if (!number) return number.error();

@@ -38,6 +38,9 @@ struct KafkaSettings {
   /// How long subscribe() waits for the group to assign partitions: `assign_wait_ms`
   /// (5000). The join goes on in the background after it (other members must poll).
   std::chrono::milliseconds assign_wait{5000};
+  /// After a burst of 10 problem log lines a client logs at most one per `log_interval_ms`
+  /// (10000), each saying how many were held back before it.
+  std::chrono::milliseconds log_interval{10'000};
   /// TEST ONLY: `mock.brokers=N` starts librdkafka's in-process mock cluster of N brokers
   /// for this backend (the connection is then ignored); `mock.partitions=P` (default 1)
   /// is the partition count of topics the backend creates on it.

@@ -9,12 +9,10 @@
 #include <random>
 #include <thread>
 
-#include "mlops/log.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
 
-constexpr std::uint64_t kMaxProblemLogs = 10;
 // Longest single rd_kafka_consumer_poll while subscribe() waits, so the wait stays bounded.
 constexpr int kAssignPollMs = 50;
 // Records a poll() reserves room for up front (more grow the vector).
@@ -109,14 +107,6 @@ void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions) noex
                                          &high, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       partition.offset = high;
     }
-  }
-}
-
-void KafkaConsumer::log_problem(const std::string& text) noexcept {
-  if (problems_logged_++ >= kMaxProblemLogs) return;
-  try {
-    mlops::log(LogLevel::kWarning, "kafka consumer: " + text);
-  } catch (...) {  // A failing log hook must not stop the consumer.
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "orchestration/backend.h"
 #include "orchestration/kafka/kafka_client.h"
+#include "orchestration/log_limiter.h"
 
 namespace mlops::orchestration::kafka {
 
@@ -42,7 +43,10 @@ class KafkaConsumer final : public detail::ConsumerBackend {
 
  private:
   KafkaConsumer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ConsumerOptions options)
-      : cluster_(std::move(cluster)), settings_(std::move(settings)), options_(std::move(options)) {}
+      : cluster_(std::move(cluster)),
+        settings_(std::move(settings)),
+        options_(std::move(options)),
+        problems_(LogLevel::kWarning, "kafka consumer", settings_.log_interval) {}
 
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
@@ -55,7 +59,7 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   /// A stable view of the topic's name (for Delivery::topic).
   std::string_view topic_name(const rd_kafka_topic_t* topic);
   void drop_pending() noexcept;
-  void log_problem(const std::string& text) noexcept;
+  void log_problem(const std::string& text) noexcept { problems_.log(text); }
 
   std::shared_ptr<Cluster> cluster_;
   KafkaSettings settings_;
@@ -67,7 +71,7 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   std::deque<rd_kafka_message_t*> pending_;         // polled while subscribe() waited
   std::vector<rd_kafka_message_t*> batch_;          // what one poll() hands out
   std::uint64_t assignments_ = 0;                   // rebalance callbacks that assigned
-  std::uint64_t problems_logged_ = 0;
+  detail::LogLimiter problems_;  // failed assignments, commits, polls
   bool own_group_ = false;
 };
 

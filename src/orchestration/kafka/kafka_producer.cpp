@@ -4,13 +4,10 @@
 #include <array>
 #include <optional>
 
-#include "mlops/log.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
 
-// Failures are logged this often per producer, then only counted.
-constexpr std::uint64_t kMaxFailureLogs = 10;
 // How long send() sleeps in rd_kafka_poll at most while waiting for queue room.
 constexpr int kRoomPollMs = 10;
 // Held slots allocated at once when the free list is empty.
@@ -90,8 +87,8 @@ void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* 
     if (record->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
         record->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
       try {
-        self->log_failure(std::string("delivery to ") + rd_kafka_topic_name(record->rkt) +
-                          " failed: " + rd_kafka_err2str(record->err));
+        self->problems_.log(std::string("delivery to ") + rd_kafka_topic_name(record->rkt) +
+                            " failed: " + rd_kafka_err2str(record->err));
       } catch (...) {  // Nothing may leave a librdkafka callback.
       }
     }
@@ -109,14 +106,6 @@ void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* 
                         status_of(record->err)};
   self->release(held);
   self->options_.on_delivery(report);
-}
-
-void KafkaProducer::log_failure(const std::string& text) noexcept {
-  if (failures_logged_++ >= kMaxFailureLogs) return;
-  try {
-    mlops::log(LogLevel::kError, "kafka producer: " + text);
-  } catch (...) {  // A failing log hook must not stop the producer.
-  }
 }
 
 rd_kafka_topic_t* KafkaProducer::topic_handle(std::string_view topic) {
@@ -194,7 +183,7 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
     }
     if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       try {
-        log_failure("send to " + std::string(topic) + " refused: " + rd_kafka_err2str(error));
+        problems_.log("send to " + std::string(topic) + " refused: " + rd_kafka_err2str(error));
       } catch (...) {
       }
       return error == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? Status::kTooLarge : Status::kError;

@@ -9,6 +9,7 @@
 
 #include "orchestration/backend.h"
 #include "orchestration/kafka/kafka_client.h"
+#include "orchestration/log_limiter.h"
 
 namespace mlops::orchestration::kafka {
 
@@ -37,7 +38,10 @@ class KafkaProducer final : public detail::ProducerBackend {
 
  private:
   KafkaProducer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ProducerOptions options)
-      : cluster_(std::move(cluster)), settings_(std::move(settings)), options_(std::move(options)) {}
+      : cluster_(std::move(cluster)),
+        settings_(std::move(settings)),
+        options_(std::move(options)),
+        problems_(LogLevel::kError, "kafka producer", settings_.log_interval) {}
 
   /// What a record's opaque points at until its delivery report: the message that keeps
   /// its bytes alive. Slots come in chunks and go back to a free list, so a steady stream
@@ -56,7 +60,6 @@ class KafkaProducer final : public detail::ProducerBackend {
   Status produce(std::string_view topic, std::span<const std::uint8_t> bytes,
                  std::string_view key, Held* held) noexcept;
   rd_kafka_topic_t* topic_handle(std::string_view topic);
-  void log_failure(const std::string& text) noexcept;
 
   std::shared_ptr<Cluster> cluster_;
   KafkaSettings settings_;
@@ -70,7 +73,7 @@ class KafkaProducer final : public detail::ProducerBackend {
   rd_kafka_topic_t* last_topic_ = nullptr;  // topics_'s entry for last_topic_name_
   std::string_view last_topic_name_;        // a key of topics_
   std::uint64_t failed_since_flush_ = 0;
-  std::uint64_t failures_logged_ = 0;
+  detail::LogLimiter problems_;  // failed sends and deliveries
 };
 
 }  // namespace mlops::orchestration::kafka
