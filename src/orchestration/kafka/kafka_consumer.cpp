@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "orchestration/kafka/kafka_version.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
@@ -35,6 +36,9 @@ Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
     std::shared_ptr<Cluster> cluster, const ConsumerOptions& options) {
   auto settings = read_settings(options.backend, cluster->settings());
   if (!settings) return settings.error();
+  if (auto allowed = check_consumer_properties(settings->properties, rd_kafka_version()); !allowed) {
+    return allowed.error();
+  }
   const BackendOptions defaults{
       {"group.id", options.group.empty() ? own_group_name() : options.group},
       {"auto.offset.reset", options.offset_reset == OffsetReset::kLatest ? "latest" : "earliest"},
