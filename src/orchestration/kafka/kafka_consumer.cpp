@@ -16,6 +16,9 @@ namespace {
 
 // Longest single rd_kafka_consumer_poll while subscribe() waits, so the wait stays bounded.
 constexpr int kAssignPollMs = 50;
+// How far past its caller's deadline a rebalance callback may wait to pin the end of new
+// partitions (so a short receive still pins on a healthy cluster).
+constexpr std::chrono::milliseconds kPinSlack{250};
 // Records a poll() reserves room for up front (more grow the vector).
 constexpr std::size_t kReserveRecords = 1024;
 // Payload bytes after which poll() stops taking records (see poll()).
@@ -69,7 +72,9 @@ void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
   auto* self = static_cast<KafkaConsumer*>(opaque);
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
   if (event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    if (self->options_.offset_reset == OffsetReset::kLatest) self->pin_latest(partitions);
+    if (self->options_.offset_reset == OffsetReset::kLatest) {
+      self->pin_latest(partitions, self->pin_deadline_);
+    }
     if (cooperative) {
       if (rd_kafka_error_t* error = rd_kafka_incremental_assign(handle, partitions)) {
         self->log_problem(std::string("assign failed: ") + rd_kafka_error_string(error));
@@ -95,21 +100,37 @@ void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
   }
 }
 
-void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions) noexcept {
-  // auto.offset.reset=latest resolves the end only when fetching starts, after subscribe()
-  // returned; a record sent in between would be skipped. Pin the end now for partitions
-  // the group has no committed offset for.
+void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions,
+                               detail::Deadline deadline) noexcept {
+  // auto.offset.reset=latest resolves the end only when fetching starts, after the call that
+  // assigned returned; a record sent in between would be skipped. Pin the end now for
+  // partitions the group has no committed offset for: one request for every committed
+  // offset, then one for every end (librdkafka asks each leader once, in parallel), both
+  // within `deadline`, so a rebalance never holds its caller much past the caller's own
+  // timeout. What is not pinned in time is left to auto.offset.reset.
   rd_kafka_t* handle = client_->get();
-  const int timeout = static_cast<int>(settings_.timeout.count());
-  if (rd_kafka_committed(handle, partitions, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  if (rd_kafka_committed(handle, partitions, remaining_ms(deadline)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  const std::unique_ptr<rd_kafka_topic_partition_list_t,
+                        decltype(&rd_kafka_topic_partition_list_destroy)>
+      ends(rd_kafka_topic_partition_list_new(partitions->cnt), &rd_kafka_topic_partition_list_destroy);
   for (int i = 0; i < partitions->cnt; ++i) {
-    auto& partition = partitions->elems[i];
-    if (partition.offset >= 0) continue;
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    if (rd_kafka_query_watermark_offsets(handle, partition.topic, partition.partition, &low,
-                                         &high, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      partition.offset = high;
+    const auto& partition = partitions->elems[i];
+    if (partition.offset >= 0) continue;  // committed: the group goes on from there
+    // As a ListOffsets timestamp, RD_KAFKA_OFFSET_END asks for the partition's end.
+    rd_kafka_topic_partition_list_add(ends.get(), partition.topic, partition.partition)->offset =
+        RD_KAFKA_OFFSET_END;
+  }
+  if (ends->cnt == 0 ||
+      rd_kafka_offsets_for_times(handle, ends.get(), remaining_ms(deadline)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  for (int i = 0; i < ends->cnt; ++i) {
+    const auto& end = ends->elems[i];
+    if (end.err != RD_KAFKA_RESP_ERR_NO_ERROR || end.offset < 0) continue;
+    if (auto* partition = rd_kafka_topic_partition_list_find(partitions, end.topic, end.partition)) {
+      partition->offset = end.offset;
     }
   }
 }
@@ -157,6 +178,7 @@ Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   // the bound the join goes on in the background and poll() completes it.
   const auto before = assignments_;
   const auto deadline = detail::Clock::now() + settings_.assign_wait;
+  pin_deadline_ = deadline + kPinSlack;
   while (assignments_ == before) {
     const int left = remaining_ms(deadline);
     if (left == 0) break;
@@ -213,7 +235,7 @@ Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics)
           RD_KAFKA_OFFSET_INVALID;
     }
   }
-  if (options_.offset_reset == OffsetReset::kLatest) pin_latest(list.get());
+  if (options_.offset_reset == OffsetReset::kLatest) pin_latest(list.get(), deadline);
   const rd_kafka_resp_err_t error = rd_kafka_assign(handle, list.get());
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{ErrorCode::kUnavailable, std::string("kafka assign: ") + rd_kafka_err2str(error)};
@@ -355,6 +377,7 @@ Status KafkaConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
   if (client_ == nullptr) return Status::kClosed;
   if (max == 0) return Status::kOk;
   rd_kafka_t* handle = client_->get();
+  pin_deadline_ = deadline + kPinSlack;  // for rebalances served below
   batch_.clear();
   try {
     batch_.reserve(std::min(max, kReserveRecords));

@@ -26,7 +26,9 @@ namespace mlops::orchestration::kafka {
 /// one owner, which holds those records (and the client) and the copies' one arena, so a
 /// batch costs one to three allocations however many records it has. Rebalances (eager or cooperative) are served
 /// inside poll(); a group that starts at "latest" pins the end of each new partition when it
-/// is assigned, so everything sent after subscribe() returned is seen.
+/// is assigned, so everything sent after subscribe() returned is seen. Pinning asks once for
+/// all committed offsets and once for all ends, within the deadline of the call that serves
+/// the rebalance plus 250 ms; past that, auto.offset.reset=latest resolves the end itself.
 class KafkaConsumer final : public detail::ConsumerBackend {
  public:
   static Result<std::unique_ptr<detail::ConsumerBackend>> create(std::shared_ptr<Cluster> cluster,
@@ -51,7 +53,9 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
   Result<void> assign_directly(std::span<const std::string> topics);
-  void pin_latest(rd_kafka_topic_partition_list_t* partitions) noexcept;
+  /// Sets the offset of each of `partitions` without a committed one to the partition's
+  /// end, if both are known by `deadline`.
+  void pin_latest(rd_kafka_topic_partition_list_t* partitions, detail::Deadline deadline) noexcept;
   /// Adds a record poll() got to batch_, or logs and destroys an error record.
   bool accept(rd_kafka_message_t* record) noexcept;
   /// Hands batch_ out to `out` and stores its offsets. @return false if nothing was.
@@ -71,6 +75,7 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   std::deque<rd_kafka_message_t*> pending_;         // polled while subscribe() waited
   std::vector<rd_kafka_message_t*> batch_;          // what one poll() hands out
   std::uint64_t assignments_ = 0;                   // rebalance callbacks that assigned
+  detail::Deadline pin_deadline_{};                 // pin_latest()'s bound in a rebalance
   detail::LogLimiter problems_;  // failed assignments, commits, polls
   bool own_group_ = false;
 };
