@@ -91,6 +91,9 @@ class Client {
   /// Consumers close themselves (bounded) before the last holder goes: the destructor must
   /// not close them again without a bound.
   void skip_consumer_close() noexcept { destroy_flags_ = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE; }
+  /// The consumer could not close in time, so destroying it would block (see
+  /// kafka_reaper.h): the last holder hands it to the reaper thread instead.
+  void defer_destroy() noexcept { deferred_ = true; }
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -100,6 +103,7 @@ class Client {
  private:
   rd_kafka_t* handle_;
   int destroy_flags_ = 0;
+  bool deferred_ = false;
   std::shared_ptr<Cluster> cluster_;  // after handle_: the mock outlives its clients
 };
 

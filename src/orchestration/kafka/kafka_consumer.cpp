@@ -407,8 +407,24 @@ Status KafkaConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
   return hand_out(out) ? Status::kOk : Status::kError;
 }
 
+bool KafkaConsumer::commit_still_pending() noexcept {
+  if (pending_commit_ == nullptr) return false;
+  rd_kafka_event_t* event = rd_kafka_queue_poll(pending_commit_, 0);
+  if (event == nullptr) return true;
+  rd_kafka_event_destroy(event);  // its outcome was reported (kError) when its wait ended
+  rd_kafka_queue_destroy(pending_commit_);
+  pending_commit_ = nullptr;
+  return false;
+}
+
 Status KafkaConsumer::commit() noexcept {
   if (client_ == nullptr) return Status::kClosed;
+  // One deferred commit at a time: each would hold the group (and the client) for another
+  // session.timeout.ms.
+  if (commit_still_pending()) {
+    log_problem("commit refused: the previous one still waits for the group coordinator");
+    return Status::kError;
+  }
   rd_kafka_t* handle = client_->get();
   // Asynchronous commit on a queue of its own, so the wait has a bound.
   rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
@@ -416,13 +432,17 @@ Status KafkaConsumer::commit() noexcept {
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(settings_.timeout.count()));
     if (event == nullptr) {
+      // librdkafka keeps it, deferred while the coordinator is unreachable: keep its queue
+      // to learn when it ends.
+      pending_commit_ = queue;
+      queue = nullptr;
       error = RD_KAFKA_RESP_ERR__TIMED_OUT;
     } else {
       error = rd_kafka_event_error(event);
       rd_kafka_event_destroy(event);
     }
   }
-  rd_kafka_queue_destroy(queue);
+  if (queue != nullptr) rd_kafka_queue_destroy(queue);
   // Nothing stored since the last commit: nothing to do.
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return Status::kOk;
   try {
@@ -461,6 +481,24 @@ void KafkaConsumer::close() noexcept {
     }
   }
   rd_kafka_queue_destroy(queue);
+  if (!rd_kafka_consumer_closed(handle)) {
+    // Still in the group, most likely held by a commit deferred for an unreachable
+    // coordinator: destroying the client would block until that commit expires
+    // (session.timeout.ms after it was made). Whoever lets go of the client last hands it to
+    // the reaper thread instead (kafka_reaper.h), so neither close() nor a message
+    // destructor waits past this bound.
+    client_->defer_destroy();
+    log_problem(commit_still_pending()
+                    ? "could not leave the group within timeout_ms (a commit waits for the group "
+                      "coordinator); the client is destroyed in the background once librdkafka "
+                      "lets go"
+                    : "could not leave the group within timeout_ms; the client is destroyed in "
+                      "the background once librdkafka lets go");
+  }
+  if (pending_commit_ != nullptr) {
+    rd_kafka_queue_destroy(pending_commit_);
+    pending_commit_ = nullptr;
+  }
   // Received messages may still view the client's memory; the last of them destroys it.
   client_.reset();
 }

@@ -63,7 +63,9 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   /// A stable view of the topic's name (for Delivery::topic).
   std::string_view topic_name(const rd_kafka_topic_t* topic);
   void drop_pending() noexcept;
-  void log_problem(const std::string& text) noexcept { problems_.log(text); }
+  /// Whether the commit whose wait timed out is still deferred by librdkafka.
+  bool commit_still_pending() noexcept;
+  void log_problem(std::string_view text) noexcept { problems_.log(text); }
 
   std::shared_ptr<Cluster> cluster_;
   KafkaSettings settings_;
@@ -73,6 +75,7 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   std::set<std::string, std::less<>> topic_names_;  // stable views for Delivery::topic
   std::string_view last_topic_name_;                // an element of topic_names_
   std::deque<rd_kafka_message_t*> pending_;         // polled while subscribe() waited
+  rd_kafka_queue_t* pending_commit_ = nullptr;      // reply queue of a commit that timed out
   std::vector<rd_kafka_message_t*> batch_;          // what one poll() hands out
   std::uint64_t assignments_ = 0;                   // rebalance callbacks that assigned
   detail::Deadline pin_deadline_{};                 // pin_latest()'s bound in a rebalance
