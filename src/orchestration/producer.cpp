@@ -107,7 +107,11 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
     return Status::kNoTopic;
   }
   if (flush && result == Status::kOk) {
-    result = impl_->backend->flush(detail::Clock::now() + impl_->flush_timeout);
+    // Sent: if the flush cannot confirm it, it may still arrive. Not "timeout", which
+    // means "not sent" to a sender.
+    if (impl_->backend->flush(detail::Clock::now() + impl_->flush_timeout) != Status::kOk) {
+      result = Status::kDeliveryUnknown;
+    }
   }
   return result;
 }

@@ -47,11 +47,14 @@ class Producer {
 
   /// Sends `message` to its own topics or, if it has none, to the producer's. A message
   /// that does not own its bytes (MessageBuilder::build_view()) is copied if the backend
-  /// keeps it. With `flush`, also waits as flush() does.
-  /// @return kOk; kInvalidTopic (nothing sent); kNoTopic (nothing sent); kClosed;
-  ///         kBackPressured (kReturn policy) or kTimeout (kBlock policy) when a topic is
-  ///         full; kTooLarge; kError. With several topics: the first failure, after
-  ///         trying every topic.
+  /// keeps it. With `flush`, also waits as flush() does, up to ProducerOptions::flush_timeout.
+  /// @return kOk (with `flush`: held as the backend promises); kInvalidTopic (nothing
+  ///         sent); kNoTopic (nothing sent); kClosed (not sent); kBackPressured (kReturn
+  ///         policy) or kTimeout (kBlock policy) when a topic stayed full: not sent, safe to
+  ///         send again; kTooLarge (not sent); kError (not sent); with `flush` only,
+  ///         kDeliveryUnknown: sent, but the flush did not confirm it in time (or failed), so
+  ///         it may still arrive: do not resend blindly, its delivery report tells. With
+  ///         several topics: the first failure, after trying every topic.
   [[nodiscard]] Status send(const messaging::MLOpsMessage& message, bool flush = false) noexcept;
 
   /// Sends bytes that may not be a message at all, unverified: for bridges from other
@@ -60,11 +63,14 @@ class Producer {
   [[nodiscard]] Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept;
 
   /// Waits until the backend holds everything sent so far, up to `timeout`.
-  /// @return kOk; kTimeout; kClosed; kError.
+  /// @return kOk; kTimeout (some messages are not confirmed yet: they may still arrive, and
+  ///         their delivery reports tell); kClosed; kError (some message since the last flush
+  ///         failed, or the backend could not flush; the delivery reports say which).
   [[nodiscard]] Status flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) noexcept;
 
   /// Flushes (up to ProducerOptions::flush_timeout) and closes; later calls return kClosed.
-  /// Idempotent.
+  /// What is still unconfirmed then is given up: a message never sent is reported kClosed,
+  /// one already sent (in flight) kDeliveryUnknown. Idempotent.
   /// @return the flush's outcome: kOk, kTimeout, kError; kClosed if already closed.
   Status close() noexcept;
 

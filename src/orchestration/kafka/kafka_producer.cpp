@@ -13,8 +13,15 @@ constexpr int kRoomPollMs = 10;
 // Held slots allocated at once when the free list is empty.
 constexpr std::size_t kHeldChunk = 256;
 
-Status status_of(rd_kafka_resp_err_t error) noexcept {
-  switch (error) {
+// A record's outcome as librdkafka knows it: persisted, not persisted (and why), or possibly
+// persisted (sent, no answer: purged in flight at close, or its acknowledgement timed out).
+Status status_of(const rd_kafka_message_t* record) noexcept {
+  switch (rd_kafka_message_status(record)) {
+    case RD_KAFKA_MSG_STATUS_PERSISTED: return Status::kOk;
+    case RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED: return Status::kDeliveryUnknown;
+    case RD_KAFKA_MSG_STATUS_NOT_PERSISTED: break;
+  }
+  switch (record->err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR: return Status::kOk;
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT: return Status::kTimeout;
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: return Status::kTooLarge;
@@ -103,7 +110,7 @@ void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* 
   // which may send again and must find no half-emptied slot to share.
   DeliveryReport report{rd_kafka_topic_name(record->rkt),
                         held->records == 1 ? std::move(*held->message) : *held->message,
-                        status_of(record->err)};
+                        status_of(record)};
   self->release(held);
   self->options_.on_delivery(report);
 }
@@ -234,8 +241,9 @@ Status KafkaProducer::flush(detail::Deadline deadline) noexcept {
 void KafkaProducer::close() noexcept {
   if (client_ == nullptr) return;
   rd_kafka_t* handle = client_->get();
-  // What flush() could not deliver is given up: purged records get their report now
-  // (status kClosed), so every held message is released and reported exactly once.
+  // What flush() could not deliver is given up: purged records get their report now, so
+  // every held message is released and reported exactly once: kClosed for records never
+  // sent, kDeliveryUnknown for records in flight (the brokers may have written them).
   (void)rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   const auto deadline = detail::Clock::now() + settings_.timeout;
   while (rd_kafka_outq_len(handle) > 0 && remaining_ms(deadline) > 0) {

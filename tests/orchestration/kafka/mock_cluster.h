@@ -84,16 +84,27 @@ inline Consumer make_consumer(const Orchestration& orch, const std::string& topi
   return std::move(*made);
 }
 
-/// Counts delivery reports per message number (reports arrive on the sending thread).
+/// Counts delivery reports per message number, and keeps each one's last status (reports
+/// arrive on the sending thread).
 struct ReportLog {
   std::map<std::int64_t, int> reports;
+  std::map<std::int64_t, Status> status;
   std::set<std::int64_t> acknowledged;
   DeliveryCallback callback() {
     return [this](const DeliveryReport& report) {
       const auto n = number_of(report.message);
       ++reports[n];
+      status[n] = report.status;
       if (report.status == Status::kOk) acknowledged.insert(n);
     };
+  }
+  /// The numbers last reported with `wanted`.
+  [[nodiscard]] std::set<std::int64_t> with(Status wanted) const {
+    std::set<std::int64_t> numbers;
+    for (const auto& [n, got] : status) {
+      if (got == wanted) numbers.insert(n);
+    }
+    return numbers;
   }
 };
 
