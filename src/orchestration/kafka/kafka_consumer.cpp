@@ -143,7 +143,10 @@ void KafkaConsumer::drop_pending() noexcept {
 
 Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   if (client_ == nullptr) return Error{ErrorCode::kUnavailable, "the kafka consumer is closed"};
-  if (std::ranges::equal(topics, subscribed_)) return {};
+  // A group follows its topics' partitions by itself (librdkafka refreshes the metadata and
+  // the group rebalances). A consumer without a group reads them on every subscribe(), the
+  // same list again included, so partitions added since are picked up.
+  if (!own_group_ && std::ranges::equal(topics, subscribed_)) return {};
   rd_kafka_t* handle = client_->get();
   drop_pending();
   if (topics.empty()) {
@@ -189,12 +192,11 @@ Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   return {};
 }
 
-Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics) {
+Result<KafkaConsumer::PartitionList> KafkaConsumer::read_partitions(
+    std::span<const std::string> topics, detail::Deadline deadline) {
   rd_kafka_t* handle = client_->get();
-  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>
-      list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())),
-           &rd_kafka_topic_partition_list_destroy);
-  const auto deadline = detail::Clock::now() + settings_.timeout;
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())),
+                     &rd_kafka_topic_partition_list_destroy);
   for (const auto& topic : topics) {
     cluster_->ensure_mock_topic(topic);
     rd_kafka_topic_t* handle_of_topic = rd_kafka_topic_new(handle, topic.c_str(), nullptr);
@@ -235,10 +237,54 @@ Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics)
           RD_KAFKA_OFFSET_INVALID;
     }
   }
-  if (options_.offset_reset == OffsetReset::kLatest) pin_latest(list.get(), deadline);
-  const rd_kafka_resp_err_t error = rd_kafka_assign(handle, list.get());
-  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{ErrorCode::kUnavailable, std::string("kafka assign: ") + rd_kafka_err2str(error)};
+  return list;
+}
+
+Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics) {
+  rd_kafka_t* handle = client_->get();
+  const auto deadline = detail::Clock::now() + settings_.timeout;
+  auto wanted = read_partitions(topics, deadline);
+  if (!wanted) return wanted.error();
+  // Partitions kept go on from where they are (no rewind to the committed offset, so no
+  // message comes twice); new ones (a new topic, or partitions added to a topic since)
+  // start from the committed offset, else offset_reset; those of topics left are dropped.
+  rd_kafka_topic_partition_list_t* current_list = nullptr;
+  if (const auto error = rd_kafka_assignment(handle, &current_list); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kUnavailable, std::string("kafka assignment: ") + rd_kafka_err2str(error)};
+  }
+  const PartitionList current(current_list, &rd_kafka_topic_partition_list_destroy);
+  const PartitionList added(rd_kafka_topic_partition_list_new(wanted->get()->cnt),
+                            &rd_kafka_topic_partition_list_destroy);
+  const PartitionList removed(rd_kafka_topic_partition_list_new(current->cnt),
+                              &rd_kafka_topic_partition_list_destroy);
+  for (int i = 0; i < wanted->get()->cnt; ++i) {
+    const auto& partition = wanted->get()->elems[i];
+    if (rd_kafka_topic_partition_list_find(current.get(), partition.topic, partition.partition) == nullptr) {
+      rd_kafka_topic_partition_list_add(added.get(), partition.topic, partition.partition)->offset =
+          partition.offset;
+    }
+  }
+  for (int i = 0; i < current->cnt; ++i) {
+    const auto& partition = current->elems[i];
+    if (rd_kafka_topic_partition_list_find(wanted->get(), partition.topic, partition.partition) == nullptr) {
+      rd_kafka_topic_partition_list_add(removed.get(), partition.topic, partition.partition);
+    }
+  }
+  // Incremental: a consumer without a group subscription may change its assignment piece
+  // by piece, leaving the kept partitions' fetch positions alone.
+  if (removed->cnt > 0) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle, removed.get())) {
+      std::string text = std::string("kafka unassign: ") + rd_kafka_error_string(error);
+      rd_kafka_error_destroy(error);
+      return Error{ErrorCode::kUnavailable, std::move(text)};
+    }
+  }
+  if (added->cnt == 0) return {};
+  if (options_.offset_reset == OffsetReset::kLatest) pin_latest(added.get(), deadline);
+  if (rd_kafka_error_t* error = rd_kafka_incremental_assign(handle, added.get())) {
+    std::string text = std::string("kafka assign: ") + rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    return Error{ErrorCode::kUnavailable, std::move(text)};
   }
   return {};
 }

@@ -16,8 +16,9 @@ namespace mlops::orchestration::kafka {
 
 /// A consumer without a group (ConsumerOptions::group empty) is a group of its own: like
 /// kafka-python's group_id=None it reads every partition of its topics directly, with no
-/// group join (it starts at once), committing under a generated group id. Partitions
-/// added to a topic later are picked up by the next subscribe().
+/// group join (it starts at once), committing under a generated group id. Every
+/// subscribe() (with the same topics too) reads the topics' partitions again: partitions
+/// added to a topic since are picked up, and those it reads already keep their place.
 /// Offsets are stored only for records poll() hands out and committed only by commit()
 /// (enable.auto.commit and enable.auto.offset.store are off), so a consumer that stops
 /// between receive and commit leaves its records to the group. poll() hands out views of
@@ -52,6 +53,13 @@ class KafkaConsumer final : public detail::ConsumerBackend {
 
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t,
+                                        decltype(&rd_kafka_topic_partition_list_destroy)>;
+  /// Every partition of `topics`, from the brokers' metadata (asked again while a topic has
+  /// none yet, until `deadline`), each at RD_KAFKA_OFFSET_INVALID.
+  Result<PartitionList> read_partitions(std::span<const std::string> topics,
+                                        detail::Deadline deadline);
+  /// Assigns every partition of `topics` to a consumer without a group.
   Result<void> assign_directly(std::span<const std::string> topics);
   /// Sets the offset of each of `partitions` without a committed one to the partition's
   /// end, if both are known by `deadline`.

@@ -1,5 +1,8 @@
-// The kafka consumer on the mock cluster: rebalances on slow brokers.
+// The kafka consumer on the mock cluster: rebalances on slow brokers, and a consumer
+// without a group subscribing again.
+#include <set>
 #include <string>
+#include <vector>
 
 #include "orchestration/kafka/mock_cluster.h"
 
@@ -72,6 +75,75 @@ TEST(KafkaConsumerRebalance, GroupAtLatestOnSlowBrokersSeesEverythingSentAfterSu
   }
   const auto got = receive_all(con, sent, 30s);
   EXPECT_EQ(got, sent) << "seen " << got.size() << " of " << sent.size();
+}
+
+/// Sends `numbers` to `topic`, flushed.
+void send_numbers(Producer& pro, const std::string& topic, std::int64_t first, std::int64_t count) {
+  for (std::int64_t i = first; i < first + count; ++i) ASSERT_EQ(pro.send(numbered(i, topic)), Status::kOk);
+  ASSERT_EQ(pro.flush(5s), Status::kOk);
+}
+
+// Regression: a consumer without a group never picked up new partitions on a new
+// subscribe(): it returned early when the topic list was unchanged, and a changed list
+// replaced the whole assignment, rewinding the topics it kept to their committed offsets.
+// The mock cannot add partitions to a topic, so the "grown" topic is one with more
+// partitions under a new name: subscribing to it adds all of its partitions, and the topic
+// kept goes on from where it was.
+TEST(KafkaConsumerResubscribe, WithoutAGroupPicksUpNewPartitionsAndKeepsItsPlace) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto kept = unique_name("kept");
+  const auto grown = unique_name("grown");
+  mock.create_topic(kept, 1);
+  mock.create_topic(grown, 8);
+  auto orch = open(mock.uri());
+  auto pro = make_producer(orch, kept);
+  send_numbers(pro, kept, 0, 10);
+  auto con = make_consumer(orch, kept, {.auto_commit = false});
+  ASSERT_EQ(numbers_of(receive_n(con, 5, 10s)), (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+
+  ASSERT_TRUE(con.subscribe({kept, grown}));
+  send_numbers(pro, grown, 100, 40);  // over all 8 partitions
+  std::set<std::int64_t> wanted{5, 6, 7, 8, 9};
+  for (std::int64_t i = 100; i < 140; ++i) wanted.insert(i);
+  std::multiset<std::int64_t> seen;
+  const auto deadline = Clock::now() + 20s;
+  while (!std::includes(seen.begin(), seen.end(), wanted.begin(), wanted.end()) && Clock::now() < deadline) {
+    for (const auto& m : con.receive({}, 100ms, 1000)) seen.insert(number_of(m));
+  }
+  for (const auto n : wanted) EXPECT_EQ(seen.count(n), 1u) << "message " << n;
+  for (std::int64_t n = 0; n < 5; ++n) EXPECT_EQ(seen.count(n), 0u) << "message " << n << " came again";
+}
+
+// The same topic list again is read again too: here the mock reports the topic gone, and
+// subscribe() says so (it used to return at once, asking nothing); once it is back, the
+// subscription goes on from where it was.
+TEST(KafkaConsumerResubscribe, WithoutAGroupTheSameTopicsAreReadAgain) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 2);
+  auto orch = open(mock.uri());
+  auto pro = make_producer(orch, topic);
+  send_numbers(pro, topic, 0, 4);
+  auto con = make_consumer(orch, topic, {.auto_commit = false, .backend = {{"timeout_ms", "500"}}});
+  EXPECT_EQ(receive_n(con, 4, 10s).size(), 4u);
+
+  rd_kafka_mock_topic_set_error(mock.get(), topic.c_str(), RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  const auto gone = con.subscribe(topic);
+  ASSERT_FALSE(gone) << "subscribe() did not read the topic again";
+  EXPECT_NE(gone.error().message.find(topic), std::string::npos) << gone.error().message;
+  EXPECT_EQ(con.subscriptions(), std::vector<std::string>{topic}) << "a failed subscribe changes nothing";
+
+  rd_kafka_mock_topic_set_error(mock.get(), topic.c_str(), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(con.subscribe(topic));
+  send_numbers(pro, topic, 4, 4);
+  std::multiset<std::int64_t> seen;
+  const auto deadline = Clock::now() + 20s;
+  while (seen.size() < 4 && Clock::now() < deadline) {
+    for (const auto& m : con.receive({}, 100ms, 1000)) seen.insert(number_of(m));
+  }
+  EXPECT_EQ(seen, (std::multiset<std::int64_t>{4, 5, 6, 7})) << "nothing again, nothing missed";
 }
 
 }  // namespace
