@@ -28,7 +28,14 @@ namespace mlops::orchestration {
 ///
 /// What "held" means per backend: inproc holds a message once send() returns kOk (in
 /// memory, shared by reference with every consumer; nothing survives the process).
-/// Thread-safety: one thread at a time; give each thread its own Producer.
+/// Thread-safety: on the none, inproc and kafka backends one Producer may be shared by any
+/// number of threads: send(), send_raw(), flush() and close() may run at once (after
+/// close(), calls return kClosed); ProducerOptions::on_delivery then runs on whichever
+/// thread sends (kafka: one report at a time). mmap producers are one thread at a time, as
+/// each owns a log writer: hand one from thread to thread freely, but a call made while
+/// another thread is inside one is refused (kError, logged); give each thread its own (they
+/// share the mapped log). On every backend stats() may be read from any thread, and the
+/// Producer must outlive every call on it.
 class Producer {
  public:
   /// A producer on `orchestration` whose messages without topics go to `topics`.

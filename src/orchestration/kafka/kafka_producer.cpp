@@ -4,12 +4,16 @@
 #include <array>
 #include <optional>
 
+#include "orchestration/producer_sharing.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
 
 // How long send() sleeps in rd_kafka_poll at most while waiting for queue room.
 constexpr int kRoomPollMs = 10;
+// flush() waits in slices of this, taking the producer's lock for each, so threads that
+// share the producer send meanwhile.
+constexpr int kFlushSliceMs = 10;
 // Held slots allocated at once when the free list is empty.
 constexpr std::size_t kHeldChunk = 256;
 
@@ -43,6 +47,7 @@ Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
   auto conf = make_conf(*cluster, defaults, settings->properties);
   if (!conf) return conf.error();
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer(cluster, *settings, options));
+  producer->locking_ = detail::producer_sharing();
   rd_kafka_conf_set_opaque(conf->get(), producer.get());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaProducer::on_report);
   auto client = make_client(RD_KAFKA_PRODUCER, *conf, std::move(cluster));
@@ -208,6 +213,7 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
 }
 
 Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  const auto locked = lock();
   if (client_ == nullptr) return Status::kClosed;
   Held* held = nullptr;
   try {
@@ -222,14 +228,22 @@ Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage
 }
 
 Status KafkaProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+  const auto locked = lock();
   if (client_ == nullptr) return Status::kClosed;
   return produce(topic, bytes, {}, nullptr);
 }
 
 Status KafkaProducer::flush(detail::Deadline deadline) noexcept {
-  if (client_ == nullptr) return Status::kClosed;
-  // rd_kafka_flush serves delivery reports while it waits.
-  const rd_kafka_resp_err_t error = rd_kafka_flush(client_->get(), remaining_ms(deadline));
+  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  auto locked = lock();
+  for (;;) {
+    if (client_ == nullptr) return Status::kClosed;
+    // rd_kafka_flush serves delivery reports while it waits.
+    const int left = remaining_ms(deadline);
+    error = rd_kafka_flush(client_->get(), std::min(left, kFlushSliceMs));
+    if (error != RD_KAFKA_RESP_ERR__TIMED_OUT || left <= kFlushSliceMs) break;
+    locked = lock_after(std::move(locked));
+  }
   if (error == RD_KAFKA_RESP_ERR__TIMED_OUT) return Status::kTimeout;
   if (failed_since_flush_ != 0) {
     failed_since_flush_ = 0;
@@ -239,6 +253,7 @@ Status KafkaProducer::flush(detail::Deadline deadline) noexcept {
 }
 
 void KafkaProducer::close() noexcept {
+  const auto locked = lock();
   if (client_ == nullptr) return;
   rd_kafka_t* handle = client_->get();
   // What flush() could not deliver is given up: purged records get their report now, so

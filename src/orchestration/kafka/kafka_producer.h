@@ -3,7 +3,9 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,9 @@ namespace mlops::orchestration::kafka {
 /// (to several topics, or again) share a slot that counts them, so the message's own count,
 /// on a cache line librdkafka's threads read, is touched once for all of them. Reports are served on the caller's thread, inside
 /// send(), flush() and close(), so ProducerOptions::on_delivery runs there, exactly once per
-/// record, and the slots need no lock. Every record carries one header, content-type
+/// record. Shareable: every call holds the producer's lock (recursive, as a delivery callback
+/// may send again), reports are served under it (one at a time), and flush() waits in
+/// slices so other threads send meanwhile. Every record carries one header, content-type
 /// (kContentType: the media type with the schema version as a parameter).
 /// flush() returns kOk once every record sent so far is acknowledged by the brokers
 /// (acks=all with idempotence by default), kError if any of them failed since the last flush.
@@ -35,6 +39,7 @@ class KafkaProducer final : public detail::ProducerBackend {
   Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
   Status flush(detail::Deadline deadline) noexcept override;
   void close() noexcept override;
+  bool shareable() const noexcept override { return true; }
 
  private:
   KafkaProducer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ProducerOptions options)
@@ -74,6 +79,20 @@ class KafkaProducer final : public detail::ProducerBackend {
   std::string_view last_topic_name_;        // a key of topics_
   std::uint64_t failed_since_flush_ = 0;
   detail::LogLimiter problems_;  // failed sends and deliveries
+  // Held by every call: what is above is one thread's at a time. Not taken with producer
+  // sharing off (benchmarks only).
+  std::recursive_mutex mutex_;
+  bool locking_ = true;
+
+  using Lock = std::unique_lock<std::recursive_mutex>;
+  Lock lock() noexcept { return locking_ ? Lock(mutex_) : Lock(); }
+  /// Lets go of `held` for a moment, so another thread waiting for it gets it, then takes
+  /// it again.
+  Lock lock_after(Lock held) noexcept {
+    held = Lock();
+    std::this_thread::yield();
+    return lock();
+  }
 };
 
 }  // namespace mlops::orchestration::kafka
