@@ -7,6 +7,8 @@
 //   inproc: the counters' owner check (topics take concurrent sends already; the topic
 //           cache is an atomic pointer either way, a plain load on x86)
 //   mmap:   the check that refuses calls overlapping from two threads (one thread at a time)
+//   *IfLocked (context, no target): a lock around every send instead, as sharing an mmap
+//           producer would need; how much that costs depends on how fast a send is
 //   kafka:  the producer's lock around each call, on librdkafka's mock cluster; a pass sends
 //           and flushes (acks=all)
 // Report medians: --benchmark_repetitions=9 --benchmark_report_aggregates_only=true
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -74,6 +77,17 @@ Seconds send_pass(orc::Producer& producer, const std::vector<mes::MLOpsMessage>&
   return Clock::now() - start;
 }
 
+/// Times `count` sends through `producer`, each under an uncontended `mutex`.
+Seconds locked_send_pass(orc::Producer& producer, const std::vector<mes::MLOpsMessage>& pool,
+                         std::size_t& next, std::int64_t count, std::mutex& mutex) {
+  const auto start = Clock::now();
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::lock_guard lock(mutex);
+    if (producer.send(pool[next++ % pool.size()]) != orc::Status::kOk) std::abort();
+  }
+  return Clock::now() - start;
+}
+
 /// Runs `pass(shared)` both ways per iteration, alternating which goes first, and reports
 /// per-send times and their ratio.
 template <typename Pass>
@@ -97,29 +111,59 @@ void paired(benchmark::State& state, std::int64_t per_pass, Pass pass) {
   state.SetItemsProcessed(rounds * per_pass * 2);
 }
 
-void BM_Sharing_Inproc(benchmark::State& state) {
-  static int broker = 0;
-  const auto orch =
-      orc::Orchestration::from_uri("inproc://sharing-" + std::to_string(broker++) + "?max_messages=16384")
-          .value();
-  auto consumer = orc::Consumer::create("bench", orch).value();
-  auto shared = make_producer(orch, "bench", true);
-  auto unshared = make_producer(orch, "bench", false);
-  const auto pool = message_pool();
-  std::size_t next = 0;
+/// An inproc topic with a consumer that empties it between passes (untimed).
+struct InprocTopic {
+  orc::Orchestration orch;
+  orc::Consumer consumer;
   std::vector<mes::MLOpsMessage> out;
-  paired(state, kLocalPass, [&](bool is_shared) {
-    const auto took = send_pass(is_shared ? shared : unshared, pool, next, kLocalPass);
-    // Untimed: drain and commit, so the topic has room for the next pass.
+
+  static orc::Orchestration fresh() {
+    static int broker = 0;
+    return orc::Orchestration::from_uri("inproc://sharing-" + std::to_string(broker++) +
+                                        "?max_messages=16384")
+        .value();
+  }
+  InprocTopic() : orch(fresh()), consumer(orc::Consumer::create("bench", orch).value()) {}
+
+  void drain() {
     for (std::int64_t got = 0; got < kLocalPass;) {
       if (consumer.receive(out, {}, std::chrono::seconds(5), 16384) != orc::Status::kOk) std::abort();
       got += static_cast<std::int64_t>(out.size());
     }
     if (consumer.commit() != orc::Status::kOk) std::abort();
+  }
+};
+
+void BM_Sharing_Inproc(benchmark::State& state) {
+  InprocTopic topic;
+  auto shared = make_producer(topic.orch, "bench", true);
+  auto unshared = make_producer(topic.orch, "bench", false);
+  const auto pool = message_pool();
+  std::size_t next = 0;
+  paired(state, kLocalPass, [&](bool is_shared) {
+    const auto took = send_pass(is_shared ? shared : unshared, pool, next, kLocalPass);
+    topic.drain();
     return took;
   });
 }
 BENCHMARK(BM_Sharing_Inproc)->UseRealTime();
+
+// Context, no target: what a lock around every send would cost a fast path (the "shared"
+// pass takes an uncontended std::mutex around each send of the same producer).
+void BM_Sharing_InprocIfLocked(benchmark::State& state) {
+  InprocTopic topic;
+  auto producer = make_producer(topic.orch, "bench", false);
+  const auto pool = message_pool();
+  std::size_t next = 0;
+  std::mutex mutex;
+  paired(state, kLocalPass, [&](bool locked) {
+    const auto took = locked ? locked_send_pass(producer, pool, next, kLocalPass, mutex)
+                             : send_pass(producer, pool, next, kLocalPass);
+    topic.drain();
+    return took;
+  });
+}
+BENCHMARK(BM_Sharing_InprocIfLocked)->UseRealTime();
 
 void BM_Sharing_Mmap(benchmark::State& state) {
   const auto dir = std::filesystem::temp_directory_path() /
@@ -141,6 +185,30 @@ void BM_Sharing_Mmap(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_Sharing_Mmap)->UseRealTime();
+
+// Context for the choice above, no target: what a lock around every mmap send would cost
+// (the "shared" pass takes an uncontended std::mutex around each send of the same producer).
+void BM_Sharing_MmapIfLocked(benchmark::State& state) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mlops-sharing-bench-locked-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    const auto orch =
+        orc::Orchestration::from_uri("mmap://" + dir.string() + "?segment_bytes=" +
+                                     std::to_string(std::uint64_t{64} << 20))
+            .value();
+    auto producer = make_producer(orch, "bench", false);
+    const auto pool = message_pool();
+    std::size_t next = 0;
+    std::mutex mutex;
+    paired(state, kLocalPass, [&](bool locked) {
+      return locked ? locked_send_pass(producer, pool, next, kLocalPass, mutex)
+                    : send_pass(producer, pool, next, kLocalPass);
+    });
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_Sharing_MmapIfLocked)->UseRealTime();
 
 #if MLOPS_BENCH_KAFKA
 /// One librdkafka mock cluster for the run.
