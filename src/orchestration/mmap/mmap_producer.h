@@ -19,9 +19,9 @@ class MmapProducer final : public detail::ProducerBackend {
       : queue_(std::move(queue)), settings_(settings), options_(std::move(options)) {}
 
   /// One thread at a time: each LogWriter is one thread's and flush() must sync every
-  /// writer, so sharing would take a lock on every append; an uncontended one adds 9-18%
-  /// to an inproc send of ~35 ns (bench/producer_sharing_bench.cpp), and an append on a
-  /// quiet machine takes ~80 ns (bench/RESULTS.md).
+  /// writer, so sharing would take a lock on every append: 5-7 ns uncontended, measured
+  /// beside an inproc send (bench/producer_sharing_bench.cpp), over 5% of the ~80 ns an
+  /// append takes on a quiet machine (bench/RESULTS.md).
   bool shareable() const noexcept override { return false; }
   Status send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept override;
   Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
