@@ -4,9 +4,10 @@
 //
 // Produce: one iteration sends kBatch messages and flushes (acks=all, idempotent: the
 // library's defaults, set on the raw producer too; delivery reports on both). The library's
-// records carry one header (content-type); there are two raw baselines: BM_Raw_Produce
-// sends the bare payload, BM_RawHeader_Produce the same records the library sends (payload
-// and that header), which is what the library's own overhead is measured against.
+// records carry one header (content-type) and, by default (ordering=producer), the producer's
+// key; there are two raw baselines: BM_Raw_Produce sends the bare payload,
+// BM_RawHeader_Produce the same records the library sends (payload, that header and a key of
+// the same length), which is what the library's own overhead is measured against.
 // Consume: one iteration makes a consumer (no group: direct assignment from the start) and
 // reads the kBatch messages the topic holds (written by the library, so with the header);
 // the clock runs from the first record to the last (connection set-up excluded, manual
@@ -104,7 +105,9 @@ std::vector<mes::MLOpsMessage> pool_of(std::size_t bytes) {
 // The header the library puts on every record (src/orchestration/kafka/kafka_client.h);
 // BM_Raw_Consume checks that the library's records carry exactly this.
 constexpr std::string_view kHeaderName = "content-type";
-constexpr std::string_view kHeaderValue = "application/x-mlops-flatbuffer; schema=1";
+constexpr std::string_view kHeaderValue = "application/x-mlops-flatbuffer; schema=2";
+// A key as long as the one the library gives each producer's records (a message id's text).
+constexpr std::string_view kProducerKey = "0190b1c2-d3e4-7f00-8a1b-2c3d4e5f6a7b";
 
 // The settings both sides use (the library's producer defaults, written out for raw).
 const std::vector<std::pair<std::string, std::string>> kProducerSettings{
@@ -152,13 +155,13 @@ using Seconds = std::chrono::duration<double>;
 using SteadyClock = std::chrono::steady_clock;
 
 // Raw librdkafka producing the bare payloads of `pool`, or (`with_header`) the records the
-// library produces: the payload and its header. One pass sends `batch` records (cycling
-// through the pool) and flushes.
+// library produces: the payload, its header and a producer key. One pass sends `batch`
+// records (cycling through the pool) and flushes.
 class RawProducer {
  public:
   RawProducer(const std::vector<mes::MLOpsMessage>& pool, bool with_header)
       : pool_(pool),
-        field_count_(with_header ? 3 : 2),
+        field_count_(with_header ? 4 : 2),
         producer_(raw_client(RD_KAFKA_PRODUCER, kProducerSettings)) {
     const auto topic =
         fresh_topic(with_header ? "rawheader-produce" : "raw-produce", pool.front().bytes().size());
@@ -169,6 +172,9 @@ class RawProducer {
     fields_[2].vtype = RD_KAFKA_VTYPE_HEADER;
     fields_[2].u.header = {kHeaderName.data(), kHeaderValue.data(),
                            static_cast<ssize_t>(kHeaderValue.size())};
+    fields_[3].vtype = RD_KAFKA_VTYPE_KEY;
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): librdkafka copies the key.
+    fields_[3].u.mem = {const_cast<char*>(kProducerKey.data()), kProducerKey.size()};
   }
   RawProducer(const RawProducer&) = delete;
   RawProducer& operator=(const RawProducer&) = delete;
@@ -203,7 +209,7 @@ class RawProducer {
   std::size_t field_count_;
   rd_kafka_t* producer_;
   rd_kafka_topic_t* handle_ = nullptr;
-  std::array<rd_kafka_vu_t, 3> fields_{};
+  std::array<rd_kafka_vu_t, 4> fields_{};
 };
 
 // The library sending the messages of `pool`; one pass sends `batch` (cycling through the

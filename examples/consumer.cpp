@@ -7,12 +7,21 @@
 #include <chrono>
 #include <iostream>
 
+#include "example_cli.h"
+
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;
 using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
-  auto orch = argc > 1 ? orc::Orchestration::from_uri(argv[1]) : orc::Orchestration::detect();
+  const auto command_line = mlops::examples::parse_command_line(
+      argc, argv, "usage: example_consumer [URI]",
+      "Receives from the topic Cool-New-Topic (group \"example\") for up to 5 s and prints each\n"
+      "message. URI: as example_producer's; over inproc it sends two messages first.\n",
+      {}, 1);
+  if (command_line.exit_code) return *command_line.exit_code;
+  const auto& args = command_line.positional;
+  auto orch = !args.empty() ? orc::Orchestration::from_uri(args[0]) : orc::Orchestration::detect();
   if (!orch) {
     std::cerr << "orchestration: " << orch.error().message << '\n';
     return 1;

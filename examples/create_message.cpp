@@ -3,9 +3,16 @@
 
 #include <iostream>
 
+#include "example_cli.h"
+
 namespace mes = mlops::messaging;
 
-int main() {
+int main(int argc, char** argv) {
+  const auto command_line = mlops::examples::parse_command_line(
+      argc, argv, "usage: example_create_message",
+      "Builds the seed README's message with the MessageBuilder and prints its fields.\n");
+  if (command_line.exit_code) return *command_line.exit_code;
+
   const std::string user_msg = "Hello World";
   const auto new_msg = mes::MessageBuilder()
                            .with_msg_type(mes::MessageType::START)

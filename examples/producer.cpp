@@ -5,11 +5,21 @@
 
 #include <iostream>
 
+#include "example_cli.h"
+
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;
 
 int main(int argc, char** argv) {
-  auto orch = argc > 1 ? orc::Orchestration::from_uri(argv[1]) : orc::Orchestration::detect();
+  const auto command_line = mlops::examples::parse_command_line(
+      argc, argv, "usage: example_producer [URI]",
+      "Sends the seed message to the topic Cool-New-Topic and waits until the backend holds it.\n"
+      "URI: where (inproc://NAME, mmap:///DIR, kafka://HOST:PORT, ...); default:\n"
+      "$MLOPS_ORCHESTRATION, else mmap://./.mlops.\n",
+      {}, 1);
+  if (command_line.exit_code) return *command_line.exit_code;
+  const auto& args = command_line.positional;
+  auto orch = !args.empty() ? orc::Orchestration::from_uri(args[0]) : orc::Orchestration::detect();
   if (!orch) {
     std::cerr << "orchestration: " << orch.error().message << '\n';
     return 1;

@@ -5,9 +5,16 @@
 #include <iostream>
 #include <vector>
 
+#include "example_cli.h"
+
 namespace mes = mlops::messaging;
 
-int main() {
+int main(int argc, char** argv) {
+  const auto command_line = mlops::examples::parse_command_line(
+      argc, argv, "usage: example_read_message",
+      "Checks two messages' wire bytes with from_bytes and prints their fields and JSON.\n");
+  if (command_line.exit_code) return *command_line.exit_code;
+
   // Stand-ins for what a consumer's receive() returns: bytes off the wire.
   std::vector<std::vector<std::uint8_t>> wire;
   for (const char* topic : {"Cool-New-Topic", "Sick-Topic"}) {

@@ -316,6 +316,7 @@ void apply_recipient(PyBuilder& self, py::handle recipient) {
 void apply_additional_data(PyBuilder& self, py::handle data) {
   self.additional_data = py::reinterpret_borrow<py::object>(data);
 }
+void apply_key(PyBuilder& self, py::handle key) { self.builder.with_key(utf8(key, "key")); }
 void apply_id(PyBuilder& self, py::handle id) {
   auto parsed = messaging::MessageId::from_string(utf8(id, "id"));
   if (!parsed) throw py::value_error("not a message id: " + std::string(py::str(id)));
@@ -405,6 +406,9 @@ PyMethodDef builder_methods[] = {
         with_additional_data, "additional_data", apply_additional_data,
         "Any JSON-like value; reads back as given. A dict becomes one additional argument "
         "per key, anything else the argument \"additional_data\". Replaces an earlier call whole."),
+    MLOPS_WITH(with_key, "key", apply_key,
+               "The ordering key: messages with one key keep their order on partitioned "
+               "backends (the Kafka record key). \"\" removes it."),
     MLOPS_WITH(with_id, "id", apply_id,
                "An explicit id (canonical UUID text) instead of a fresh one."),
     MLOPS_WITH(with_timestamp, "unix_ns", apply_timestamp,
@@ -472,6 +476,7 @@ py::object read_user_message(const MLOpsMessage& msg) { return optional_text(msg
 py::object read_retries(const MLOpsMessage& msg) { return py::int_(msg.retries()); }
 py::object read_output(const MLOpsMessage& msg) { return read_text_field(msg.output()); }
 py::object read_recipient(const MLOpsMessage& msg) { return read_text_field(msg.recipient()); }
+py::object read_key(const MLOpsMessage& msg) { return optional_text(msg.key()); }
 py::object read_id(const MLOpsMessage& msg) {
   const auto id = msg.id();
   return id ? py::object(py::str(id->to_string())) : py::object(py::none());
@@ -512,6 +517,7 @@ PyGetSetDef message_properties[] = {
      nullptr},
     {"additional_arguments", getter<arguments_dict>, nullptr,
      "Every additional argument as a dict, or None when there are none.", nullptr},
+    {"key", getter<read_key>, nullptr, "The ordering key (with_key), or None.", nullptr},
     {"id", getter<read_id>, nullptr,
      "The unique, time-ordered id as UUID text, or None (foreign writers).", nullptr},
     {"timestamp", getter<read_timestamp>, nullptr,

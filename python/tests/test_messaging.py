@@ -246,6 +246,17 @@ def test_from_message_makes_a_changed_copy():
     assert changed.retries == 4 and changed.user_message == "done" and changed.id != msg.id
 
 
+def test_key_reads_back_survives_json_and_copies_and_empty_removes_it():
+    msg = mes.MessageBuilder().with_key("dataset-7").build()
+    assert msg.key == "dataset-7"
+    assert mes.MLOpsMessage.from_json(msg.to_json()).key == "dataset-7"
+    assert mes.MessageBuilder.from_message(msg).build().key == "dataset-7"
+    assert mes.MessageBuilder().build().key is None
+    assert mes.MessageBuilder().with_key("k").with_key("").build().key is None
+    with pytest.raises(TypeError):
+        mes.MessageBuilder().with_key(7)
+
+
 def test_explicit_id_and_timestamp():
     msg = mes.MessageBuilder().with_id("0190b1c2-d3e4-7f00-8a1b-2c3d4e5f6a7b").with_timestamp(123).build()
     assert msg.id == "0190b1c2-d3e4-7f00-8a1b-2c3d4e5f6a7b"

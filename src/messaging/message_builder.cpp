@@ -45,6 +45,7 @@ struct MessageBuilder::State {
 
   uoffset_t creator = 0;
   uoffset_t user_message = 0;
+  uoffset_t key = 0;
   std::array<uoffset_t, 4> lists{};
   std::uint8_t list_flags = 0;
 
@@ -115,6 +116,7 @@ void MessageBuilder::reset() noexcept {
   s.finished = false;
   s.creator = 0;
   s.user_message = 0;
+  s.key = 0;
   s.lists = {};
   s.list_flags = 0;
   s.msg_type = MessageType::OTHER;
@@ -152,6 +154,15 @@ MessageBuilder& MessageBuilder::with_user_msg(std::string_view message) {
   s.check_room(message.size());
   if (s.user_message != 0) s.wipe_string(s.user_message);
   s.user_message = s.fbb.CreateString(message.data(), message.size()).o;
+  return *this;
+}
+
+MessageBuilder& MessageBuilder::with_key(std::string_view key) {
+  auto& s = writable();
+  s.check_room(key.size());
+  if (s.key != 0) s.wipe_string(s.key);
+  // No key and an empty one are one thing: librdkafka's partitioner spreads both.
+  s.key = key.empty() ? 0 : s.fbb.CreateString(key.data(), key.size()).o;
   return *this;
 }
 
@@ -377,6 +388,7 @@ void MessageBuilder::finish() {
   if (s.user_message != 0) {
     table.add_user_message(flatbuffers::Offset<flatbuffers::String>(s.user_message));
   }
+  if (s.key != 0) table.add_key(flatbuffers::Offset<flatbuffers::String>(s.key));
   table.add_retries(s.retries);
   table.add_msg_type(static_cast<wire::MessageType>(s.msg_type));
   table.add_creator_type(static_cast<wire::CreatorType>(s.creator_type));
@@ -408,6 +420,7 @@ MessageBuilder MessageBuilder::from_message(const MLOpsMessage& message) {
   builder.with_retries(message.retries());
   if (const auto creator = message.creator()) builder.with_creator(*creator);
   if (const auto text = message.user_message()) builder.with_user_msg(*text);
+  if (const auto key = message.key()) builder.with_key(*key);
   if (const auto stage = message.stage()) builder.with_stage(*stage);
   const auto copy_list = [&](ListField field, const StringList& values) {
     if (values.empty() && !values.is_list()) return;

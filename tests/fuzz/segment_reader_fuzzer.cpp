@@ -1,6 +1,7 @@
 // libFuzzer target: the mmap queue reader over a segment file whose contents (after a valid
-// file header) are the input, sometimes truncated. Reading must never crash, hang or read
-// outside the mapping, whatever the bytes; damage is skipped and counted.
+// file header) are the input, sometimes truncated, with the tail inside it or past it.
+// Reading must never crash, hang or read outside the mapping, whatever the bytes; damage is
+// skipped and counted.
 #include <unistd.h>
 
 #include <cstdint>
@@ -54,6 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::ofstream(dir + "/t/00000000000000000000.seg", std::ios::binary).write(segment.data(),
                                                                               static_cast<std::streamsize>(segment.size()));
 
+  // Bytes 1-2 place the tail inside the segment, bit 1 of byte 0 past it: the reader then
+  // meets holes and damage below the tail (a power loss's shapes) and must step over them.
+  if (size > 2) {
+    const std::uint64_t offset = 64 + (static_cast<std::uint64_t>(data[1] | (data[2] << 8)) % (kSegmentBytes - 64)) / 8 * 8;
+    (*log)->control().tail.store((data[0] & 2) != 0 ? mq::first_position(1, kSegmentBytes) : offset);
+  }
   mq::LogReader reader(*log, (*log)->earliest());
   mq::LogRecord record;
   std::uint64_t sum = 0;

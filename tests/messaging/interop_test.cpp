@@ -63,7 +63,28 @@ TEST_F(Interop, StockFlatcDecodesOurBytes) {
   ASSERT_EQ(result.status, 0) << result.output;
   const auto json = slurp(dir_ / "message.json");
   for (const char* expected : {"\"user_message\": \"epoch 12 done\"", "\"creator_type\": \"MLOPS\"",
-                               "\"stage\": \"FINE_TUNE\"", "\"Sick-Topic\"", "\"learning_rate\""}) {
+                               "\"stage\": \"FINE_TUNE\"", "\"Sick-Topic\"", "\"learning_rate\"",
+                               "\"key\": \"resnet-run-7\""}) {
+    EXPECT_NE(json.find(expected), std::string::npos) << expected << " not in\n" << json;
+  }
+}
+
+// Schema evolution, old reader and new writer: a reader built from the schema as it was
+// before `key` was appended reads a message that has one, every older field intact.
+TEST_F(Interop, ReaderOfTheSchemaBeforeKeyReadsMessagesWithAKey) {
+  std::string schema = slurp(MLOPS_SCHEMA);
+  const auto key_field = schema.find("  key: string;");
+  ASSERT_NE(key_field, std::string::npos) << "the schema has no key field to leave out";
+  schema.erase(key_field, schema.find('\n', key_field) + 1 - key_field);
+  std::ofstream(dir_ / "before_key.fbs") << schema;
+  const auto result = run(std::string(MLOPS_FLATC) + " --json --strict-json --raw-binary -o " +
+                          dir_.string() + " " + (dir_ / "before_key.fbs").string() + " -- " +
+                          (dir_ / "message.mlop").string());
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto json = slurp(dir_ / "message.json");
+  EXPECT_EQ(json.find("resnet-run-7"), std::string::npos) << "the old reader knows no key";
+  for (const char* expected : {"\"user_message\": \"epoch 12 done\"", "\"list_fields\"",
+                               "\"timestamp_ns\"", "\"learning_rate\""}) {
     EXPECT_NE(json.find(expected), std::string::npos) << expected << " not in\n" << json;
   }
 }

@@ -19,7 +19,8 @@ TEST(Json, TextNamesEveryField) {
   for (const char* expected :
        {"\"msg_type\": \"COMPLETE\"", "\"creator_type\": \"MLOPS\"", "\"stage\": \"FINE_TUNE\"",
         "\"user_message\": \"epoch 12 done\"", "\"retries\": 3", "\"Sick-Topic\"", "\"evaluator\"",
-        "\"learning_rate\"", "\"resnet50\"", "\"timestamp_ns\"", "\"list_fields\""}) {
+        "\"learning_rate\"", "\"resnet50\"", "\"timestamp_ns\"", "\"list_fields\"",
+        "\"key\": \"resnet-run-7\""}) {
     EXPECT_NE(json->find(expected), std::string::npos) << expected << " not in " << *json;
   }
   EXPECT_EQ(json->find('\n'), std::string::npos) << "one line, for logs";
@@ -40,6 +41,7 @@ TEST(Json, RoundTripKeepsEveryField) {
     EXPECT_EQ(parsed->creator_type(), original.creator_type());
     EXPECT_EQ(parsed->stage(), original.stage());
     EXPECT_EQ(parsed->user_message(), original.user_message());
+    EXPECT_EQ(parsed->key(), original.key());
     EXPECT_EQ(parsed->retries(), original.retries());
     EXPECT_EQ(parsed->output().to_vector(), original.output().to_vector());
     EXPECT_EQ(parsed->recipient().to_vector(), original.recipient().to_vector());

@@ -50,6 +50,7 @@ TEST(MessageBuilder, DefaultsAreTheOriginals) {
   EXPECT_EQ(msg.retries(), 0);
   EXPECT_FALSE(msg.creator().has_value());
   EXPECT_FALSE(msg.user_message().has_value());
+  EXPECT_FALSE(msg.key().has_value());
   EXPECT_FALSE(msg.stage().has_value());
   for (const auto& list : {msg.topic(), msg.next_task(), msg.output(), msg.recipient()}) {
     EXPECT_TRUE(list.empty());
@@ -76,6 +77,7 @@ TEST(MessageBuilder, EveryGetterReadsWhatWasSet) {
   EXPECT_EQ(strings(msg.output()),
             (std::vector<std::string>{"s3://models/resnet/12.pt", "/tmp/metrics.json"}));
   EXPECT_EQ(strings(msg.recipient()), (std::vector<std::string>{"evaluator", "dashboard"}));
+  EXPECT_EQ(msg.key(), "resnet-run-7");
   EXPECT_EQ(msg.additional_argument_count(), 8U);
   EXPECT_EQ(msg.additional_argument("epochs")->as_int(), 12);
 }
@@ -118,6 +120,8 @@ TEST(MessageBuilder, LaterCallWinsForEveryField) {
                        .with_output("o2")
                        .with_recipient({"r1", "r2"})
                        .with_recipient({"r3"})
+                       .with_key("first")
+                       .with_key("second")
                        .with_additional_argument("k", 1)
                        .with_additional_argument("k", "two")
                        .build();
@@ -133,6 +137,7 @@ TEST(MessageBuilder, LaterCallWinsForEveryField) {
   EXPECT_TRUE(msg.next_task().is_list());
   EXPECT_EQ(strings(msg.output()), std::vector<std::string>{"o2"});
   EXPECT_EQ(strings(msg.recipient()), std::vector<std::string>{"r3"});
+  EXPECT_EQ(msg.key(), "second");
   EXPECT_EQ(msg.additional_argument_count(), 1U);
   EXPECT_EQ(msg.additional_argument("k")->as_string(), "two");
 }
@@ -140,7 +145,7 @@ TEST(MessageBuilder, LaterCallWinsForEveryField) {
 TEST(MessageBuilder, OverwrittenValueLeavesNoTrace) {
   const std::string secrets[] = {"SECRET-creator-4f1c", "SECRET-user-msg-9a2b", "SECRET-topic-77aa",
                                  "SECRET-task-13ee",    "SECRET-output-0c0c",  "SECRET-recipient-5d",
-                                 "SECRET-arg-value-e1", "SECRET-arg-nested-f2"};
+                                 "SECRET-arg-value-e1", "SECRET-arg-nested-f2", "SECRET-key-8b8b"};
   const auto msg = mes::MessageBuilder()
                        .with_creator(secrets[0])
                        .with_user_msg(secrets[1])
@@ -150,6 +155,7 @@ TEST(MessageBuilder, OverwrittenValueLeavesNoTrace) {
                        .with_recipient(secrets[5])
                        .with_additional_argument("password", secrets[6])
                        .with_additional_argument("nested", mes::Value::Map{{"token", secrets[7]}})
+                       .with_key(secrets[8])
                        // Now overwrite every one of them.
                        .with_creator("public-creator")
                        .with_user_msg("public message")
@@ -159,6 +165,7 @@ TEST(MessageBuilder, OverwrittenValueLeavesNoTrace) {
                        .with_recipient({"public-recipient"})
                        .with_additional_argument("password", "********")
                        .with_additional_argument("nested", mes::Value::Map{{"token", "none"}})
+                       .with_key("public-key")
                        .build();
   for (const auto& secret : secrets) {
     EXPECT_FALSE(bytes_contain(msg, secret)) << secret << " is still in the built bytes";
@@ -169,6 +176,13 @@ TEST(MessageBuilder, OverwrittenValueLeavesNoTrace) {
   EXPECT_EQ(msg.additional_argument("nested")->find("token")->as_string(), "none");
   // The wiped bytes stay a valid message for any reader.
   EXPECT_TRUE(mes::MLOpsMessage::from_bytes(msg.bytes()).has_value());
+}
+
+TEST(MessageBuilder, EmptyKeyMeansNoKey) {
+  EXPECT_FALSE(mes::MessageBuilder().with_key("").build().key().has_value());
+  const auto msg = mes::MessageBuilder().with_key("SECRET-key-c3c3").with_key("").build();
+  EXPECT_FALSE(msg.key().has_value());
+  EXPECT_FALSE(bytes_contain(msg, "SECRET-key-c3c3"));
 }
 
 TEST(MessageBuilder, OneValueAndListKeepTheirShape) {
@@ -358,6 +372,7 @@ TEST(MessageBuilder, FromMessageCopiesEveryFieldButIdentity) {
   EXPECT_EQ(copy.stage(), original.stage());
   EXPECT_EQ(strings(copy.next_task()), strings(original.next_task()));
   EXPECT_EQ(copy.user_message(), original.user_message());
+  EXPECT_EQ(copy.key(), original.key());
   EXPECT_EQ(strings(copy.output()), strings(original.output()));
   EXPECT_EQ(strings(copy.recipient()), strings(original.recipient()));
   EXPECT_EQ(copy.additional_arguments(), original.additional_arguments());

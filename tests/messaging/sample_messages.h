@@ -38,6 +38,7 @@ inline mes::MLOpsMessage make_full_message() {
       .with_retries(3)
       .with_output({"s3://models/resnet/12.pt", "/tmp/metrics.json"})
       .with_recipient({"evaluator", "dashboard"})
+      .with_key("resnet-run-7")
       .with_additional_argument("epochs", 12)
       .with_additional_argument("learning_rate", 0.001)
       .with_additional_argument("early_stop", true)
@@ -81,6 +82,7 @@ inline std::uint64_t read_everything(const mes::MLOpsMessage& msg) {
     for (const auto text : list) sum += text.size();
   }
   sum += msg.creator().value_or("").size() + msg.user_message().value_or("").size();
+  sum += msg.key().value_or("").size();
   if (const auto id = msg.id()) sum += id->hi ^ id->lo;
   sum += static_cast<std::uint64_t>(msg.timestamp().value_or(0));
   for (std::size_t i = 0; i < msg.additional_argument_count(); ++i) {

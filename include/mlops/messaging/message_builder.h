@@ -158,6 +158,11 @@ class MessageBuilder {
   /// under the key "additional_data".
   MessageBuilder& with_additional_data(const Value& data);
 
+  /// The message's key: messages with one key keep their order on backends that partition
+  /// a topic (it becomes the Kafka record key; see Producer for each backend's order). An
+  /// empty key removes the key. Without one the producer decides (Kafka: `ordering`).
+  MessageBuilder& with_key(std::string_view key);
+
   /// An explicit id instead of a fresh one at build().
   MessageBuilder& with_id(MessageId id);
   /// An explicit creation time (ns since the Unix epoch) instead of the time of build().

@@ -143,6 +143,12 @@ class MLOpsMessage {
   /// All additional arguments as an owned map (allocates; for convenience, not hot paths).
   [[nodiscard]] Value::Map additional_arguments() const;
 
+  /// The key that orders it among messages of the same key (MessageBuilder::with_key);
+  /// nullopt if unset.
+  [[nodiscard]] std::optional<std::string_view> key() const noexcept {
+    return text(root()->key());
+  }
+
   /// The message's unique, time-ordered id; nullopt only for messages from foreign writers.
   [[nodiscard]] std::optional<MessageId> id() const noexcept {
     const auto* id = root()->id();

@@ -26,6 +26,11 @@ inline constexpr std::chrono::milliseconds kDefaultReceiveTimeout{1000};
 /// this consumer closes (or unsubscribes). Every payload is verified; a foreign or corrupt
 /// one is skipped, counted in stats() and reported through the log hook.
 ///
+/// Order: see Producer. A member of a group gets its share in the order its backend keeps
+/// (inproc and mmap: the topic's; kafka: each partition's); what comes again after a
+/// redelivery comes before anything newer to its group, but after what other members
+/// already received.
+///
 ///   auto consumer = Consumer::create("etl-done", orch, {.group = "train"}).value();
 ///   for (const auto& msg : consumer.receive()) {
 ///     std::cout << to_string(msg.creator_type()) << ' ' << msg.user_message().value_or("") << '\n';

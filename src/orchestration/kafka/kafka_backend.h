@@ -2,8 +2,13 @@
 // kafka: Apache Kafka through librdkafka. kafka://HOST:PORT[,HOST:PORT...]
 //
 // Options (URI query, or a role's backend options, which win):
-//   key=none|creator   the record key: creator keeps each creator's messages in order
-//                      (default none: librdkafka's sticky partitioner)
+//   ordering=producer|none  the record key of a message without a key (with_key):
+//                      producer (default) gives each producer a key of its own, so its
+//                      messages keep their order (and go to one partition, so to one member
+//                      of each group); none gives them no key, so librdkafka's partitioner
+//                      spreads them over the partitions (and members) in no order
+//   key=none|creator   creator: a message without a key is keyed by its creator instead
+//                      (default none)
 //   timeout_ms         bound on admin requests, commit and close (default 5000)
 //   assign_wait_ms     how long subscribe() waits for the group's assignment (default 5000)
 //   log_interval_ms    after a burst of 10 problem lines (failed sends, deliveries, commits),
@@ -16,9 +21,12 @@
 //                      blob/master/CONFIGURATION.md); an unknown one fails at create().
 //
 // Producer: enable.idempotence=true and acks=all unless overridden; every record carries one
-// header, content-type=application/x-mlops-flatbuffer; schema=1 (the wire schema's version as
+// header, content-type=application/x-mlops-flatbuffer; schema=2 (the wire schema's version as
 // a media-type parameter). Durability: send(msg, true) and flush() return kOk once all
 // in-sync replicas hold the record.
+// Order: Kafka keeps order within a partition only. Records of one key go to one partition
+// in the order one producer sent them (idempotence keeps that order through retries);
+// records of different keys, or of different producers, have no order between them.
 // Consumer: group.id is ConsumerOptions::group, or a fresh group of its own; at-least-once
 // (offsets of handed-out records, committed by commit()).
 

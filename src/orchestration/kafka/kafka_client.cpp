@@ -62,6 +62,15 @@ Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings
         return Error{ErrorCode::kInvalidArgument,
                      "kafka option key='" + text + "' is not none or creator"};
       }
+    } else if (key == "ordering") {
+      if (text == "producer") {
+        base.ordering = Ordering::kProducer;
+      } else if (text == "none") {
+        base.ordering = Ordering::kNone;
+      } else {
+        return Error{ErrorCode::kInvalidArgument,
+                     "kafka option ordering='" + text + "' is not producer or none"};
+      }
     } else if (key == "timeout_ms" || key == "assign_wait_ms") {
       auto number = read_number(key, text, 0, 3'600'000);
       if (!number) return number.error();

@@ -24,15 +24,25 @@ namespace mlops::orchestration::kafka {
 /// tells foreign consumers which version they look at. (One header, not two: librdkafka
 /// allocates per header of every record, and the bytes travel with each record.)
 inline constexpr std::string_view kContentTypeHeader = "content-type";
-inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer; schema=1";
+/// Schema 2 appended the message key.
+inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer; schema=2";
 
 /// Which part of a message becomes the record key (records of one key keep their order).
 enum class KeySource : std::uint8_t { kNone, kCreator };
 
+/// The record key of a message without a key of its own (MessageBuilder::with_key).
+enum class Ordering : std::uint8_t {
+  kProducer,  ///< The producer's own key: its messages keep their order, in one partition.
+  kNone,      ///< No key: the partitioner spreads them over the partitions, in no order.
+};
+
 /// The backend's own settings; every other option is a librdkafka property.
 struct KafkaSettings {
-  /// Record key: `key=none|creator` (default none: the sticky partitioner).
+  /// Record key: `key=none|creator` (default none: see `ordering`).
   KeySource key = KeySource::kNone;
+  /// Record key of messages without one (no message key, no creator key):
+  /// `ordering=producer|none` (default producer).
+  Ordering ordering = Ordering::kProducer;
   /// Bound on admin requests and on waits without a caller deadline: `timeout_ms` (5000).
   std::chrono::milliseconds timeout{5000};
   /// How long subscribe() waits for the group to assign partitions: `assign_wait_ms`

@@ -48,6 +48,10 @@ Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
   if (!conf) return conf.error();
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer(cluster, *settings, options));
   producer->locking_ = detail::producer_sharing();
+  if (settings->ordering == Ordering::kProducer) {
+    // Unique per producer, so that producers spread over the partitions between them.
+    producer->own_key_ = messaging::MessageId::generate(messaging::unix_now_ns()).to_string();
+  }
   rd_kafka_conf_set_opaque(conf->get(), producer.get());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaProducer::on_report);
   auto client = make_client(RD_KAFKA_PRODUCER, *conf, std::move(cluster));
@@ -222,8 +226,11 @@ Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage
     return Status::kError;  // acquire() takes no slot when it throws
   }
   const messaging::MLOpsMessage& kept = *held->message;
-  std::string_view key;
-  if (settings_.key == KeySource::kCreator) key = kept.creator().value_or(std::string_view());
+  std::string_view key = kept.key().value_or(std::string_view());
+  if (key.empty() && settings_.key == KeySource::kCreator) {
+    key = kept.creator().value_or(std::string_view());
+  }
+  if (key.empty()) key = own_key_;  // empty under ordering=none: the partitioner spreads
   return produce(topic, kept.bytes(), key, held);
 }
 

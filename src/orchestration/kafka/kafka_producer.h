@@ -24,7 +24,9 @@ namespace mlops::orchestration::kafka {
 /// record. Shareable: every call holds the producer's lock (recursive, as a delivery callback
 /// may send again), reports are served under it (one at a time), and flush() waits in
 /// slices so other threads send meanwhile. Every record carries one header, content-type
-/// (kContentType: the media type with the schema version as a parameter).
+/// (kContentType: the media type with the schema version as a parameter). The record key
+/// is the message's key(), else its creator under key=creator, else, under
+/// ordering=producer (the default), a key made for this producer; else there is none.
 /// flush() returns kOk once every record sent so far is acknowledged by the brokers
 /// (acks=all with idempotence by default), kError if any of them failed since the last flush.
 class KafkaProducer final : public detail::ProducerBackend {
@@ -77,6 +79,7 @@ class KafkaProducer final : public detail::ProducerBackend {
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;  // topics_'s entry for last_topic_name_
   std::string_view last_topic_name_;        // a key of topics_
+  std::string own_key_;  // ordering=producer: every key-less record's key
   std::uint64_t failed_since_flush_ = 0;
   detail::LogLimiter problems_;  // failed sends and deliveries
   // Held by every call: what is above is one thread's at a time. Not taken with producer

@@ -2,108 +2,239 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
 namespace mlops::orchestration::mmap {
+namespace {
+
+std::atomic<testing::SyncObserver> g_sync_observer{nullptr};
+
+// The rule for every directory of a queue: only its owner (or root) may add entries, so
+// nobody else can plant a file or a link in it; a group-shared queue trusts its group.
+Result<void> check_directory(int fd, const std::string& path, const FileModes& modes) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) return errno_error("cannot stat", path);
+  if (!S_ISDIR(info.st_mode)) {
+    return Error{ErrorCode::kUnavailable, "'" + path + "' is not a directory"};
+  }
+  if ((info.st_mode & S_IWOTH) != 0) {
+    return Error{ErrorCode::kUnavailable,
+                 "'" + path + "' is writable by every user; refusing to keep a queue there"};
+  }
+  const uid_t me = ::geteuid();
+  const bool owner_trusted = info.st_uid == me || info.st_uid == 0;
+  if (!owner_trusted && !modes.group_shared()) {
+    return Error{ErrorCode::kUnavailable,
+                 "'" + path + "' belongs to uid " + std::to_string(info.st_uid) +
+                     ", not to this user (uid " + std::to_string(me) +
+                     "); refusing to use it (?mode=0660 shares a queue within a group)"};
+  }
+  return {};
+}
+
+bool proc_fd_links_work() {
+  static const bool works = ::access("/proc/self/fd", F_OK) == 0;
+  return works;
+}
+
+std::string random_suffix() {
+  std::uint64_t bits = 0;
+  if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof bits)) {
+    static std::atomic<std::uint64_t> counter{0};
+    bits = (static_cast<std::uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1);
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
+  return text;
+}
+
+}  // namespace
 
 Error errno_error(const std::string& what, const std::string& path) {
   return Error{ErrorCode::kUnavailable, what + " '" + path + "': " + std::strerror(errno)};
 }
 
-Result<void> make_directories(const std::string& path) {
-  std::string prefix;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const auto slash = path.find('/', start);
-    const auto end = slash == std::string::npos ? path.size() : slash;
-    prefix = path.substr(0, end);
-    if (!prefix.empty() && ::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+void testing::set_sync_observer(SyncObserver observer) noexcept {
+  g_sync_observer.store(observer, std::memory_order_release);
+}
+
+void observe_sync(const std::string& path, int fd, std::uint64_t offset,
+                  std::uint64_t length) noexcept {
+  if (auto* observer = g_sync_observer.load(std::memory_order_acquire)) {
+    observer(path, fd, offset, length);
+  }
+}
+
+Result<Directory> Directory::open_root(const std::string& path, const FileModes& modes) {
+  if (path.empty()) return Error{ErrorCode::kInvalidArgument, "the queue directory is empty"};
+  // mkdir -p; the components may be links (only the queue's insides are protected).
+  for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    const std::string prefix = path.substr(0, slash);
+    if (::mkdir(prefix.c_str(), modes.directory) != 0 && errno != EEXIST) {
       return errno_error("cannot create directory", prefix);
     }
     if (slash == std::string::npos) break;
-    start = slash + 1;
   }
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-    return Error{ErrorCode::kUnavailable, "'" + path + "' is not a directory"};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_error("cannot open directory", path);
+  Directory dir(fd, path);
+  if (auto checked = check_directory(fd, path, modes); !checked) return checked.error();
+  return dir;
+}
+
+Directory::Directory(Directory&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+
+Directory& Directory::operator=(Directory&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
   }
+  return *this;
+}
+
+Directory::~Directory() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<Directory> Directory::subdirectory(const std::string& name, const FileModes& modes) const {
+  const std::string path = path_of(name);
+  const bool created = ::mkdirat(fd_, name.c_str(), modes.directory) == 0;
+  if (!created && errno != EEXIST) return errno_error("cannot create directory", path);
+  const int fd = ::openat(fd_, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP || errno == ENOTDIR) {
+      return Error{ErrorCode::kUnavailable,
+                   "'" + path + "' is a link or not a directory; refusing to follow it"};
+    }
+    return errno_error("cannot open directory", path);
+  }
+  Directory dir(fd, path);
+  // mkdir's mode passes through the umask; a group-shared queue needs exactly its mode.
+  if (created) (void)::fchmod(fd, modes.directory);
+  if (auto checked = check_directory(fd, path, modes); !checked) return checked.error();
+  return dir;
+}
+
+Result<void> Directory::sync() const {
+  if (::fsync(fd_) != 0) return errno_error("cannot sync directory", path_);
+  observe_sync(path_, fd_, 0, 0);
   return {};
 }
 
-Result<bool> create_file_atomically(const std::string& path, std::span<const std::uint8_t> header,
-                                    std::uint64_t size) {
-  if (::access(path.c_str(), F_OK) == 0) return false;
-  static std::atomic<std::uint64_t> counter{0};
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid()) + "." +
-                                std::to_string(counter.fetch_add(1));
-  const int fd = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_error("cannot create", temporary);
+bool is_temporary_name(const std::string& name) noexcept {
+  return name.starts_with(".") && name.find(".tmp.") != std::string::npos;
+}
+
+Result<bool> create_file_atomically(const Directory& dir, const std::string& name,
+                                    std::span<const std::uint8_t> header, std::uint64_t size,
+                                    mode_t mode) {
+  const std::string path = dir.path_of(name);
+  if (::faccessat(dir.fd(), name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return false;
+  // An unnamed file leaves nothing behind if this process dies before linking it.
+  std::string temporary;
+  int fd = proc_fd_links_work() ? ::openat(dir.fd(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode) : -1;
+  if (fd < 0) {
+    temporary = "." + name + ".tmp." + random_suffix();
+    fd = ::openat(dir.fd(), temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  mode);
+    if (fd < 0) return errno_error("cannot create", dir.path_of(temporary));
+  }
   auto fail = [&](const char* what) -> Result<bool> {
-    auto error = errno_error(what, temporary);
+    auto error = errno_error(what, path);
     ::close(fd);
-    ::unlink(temporary.c_str());
+    if (!temporary.empty()) ::unlinkat(dir.fd(), temporary.c_str(), 0);
     return error;
   };
+  (void)::fchmod(fd, mode);  // Exactly `mode`, whatever the umask.
   // Allocated up front: a full disk shows up here, not as a SIGBUS in a writer later.
   if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); rc != 0) {
     errno = rc;
     return fail("cannot allocate");
   }
-  if (::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
+  if (!header.empty() &&
+      ::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
     return fail("cannot write header of");
   }
-  ::close(fd);
+  // On disk before its name is: after a power loss the name never shows a half-made file.
+  if (::fsync(fd) != 0) return fail("cannot sync");
+  int rc = 0;
+  if (temporary.empty()) {
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    rc = ::linkat(AT_FDCWD, self.c_str(), dir.fd(), name.c_str(), AT_SYMLINK_FOLLOW);
+  } else {
+    rc = ::linkat(dir.fd(), temporary.c_str(), dir.fd(), name.c_str(), 0);
+  }
   // link() fails if the name exists: exactly one creator wins, and the file appears whole.
-  const bool created = ::link(temporary.c_str(), path.c_str()) == 0;
   const int link_errno = errno;
-  ::unlink(temporary.c_str());
-  if (!created && link_errno != EEXIST) {
+  if (!temporary.empty()) ::unlinkat(dir.fd(), temporary.c_str(), 0);
+  if (rc == 0) observe_sync(path, fd, 0, 0);  // The synced file is the one under the name.
+  ::close(fd);
+  if (rc != 0 && link_errno != EEXIST) {
     errno = link_errno;
     return errno_error("cannot link into place", path);
   }
-  return created;
+  return rc == 0;
 }
 
-Result<MappedFile> MappedFile::open(const std::string& path, std::uint64_t expected_size,
-                                    bool populate) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+Result<MappedFile> MappedFile::open(const Directory& dir, const std::string& name,
+                                    std::uint64_t expected_size, Access access) {
+  const std::string path = dir.path_of(name);
+  const bool writable = access == Access::kReadWrite;
+  // O_NONBLOCK: a FIFO planted under the name must not block the open.
+  const int fd = ::openat(dir.fd(), name.c_str(),
+                          (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     Error error = errno_error("cannot open", path);
     if (errno == ENOENT) error.code = ErrorCode::kNotFound;
+    if (errno == ELOOP) error = Error{ErrorCode::kCorrupt, "'" + path + "' is a symbolic link; not followed"};
+    // A directory, socket or device under a file's name is damage, like a wrong size.
+    if (errno == EISDIR || errno == ENXIO || errno == ENODEV || errno == ETXTBSY) error.code = ErrorCode::kCorrupt;
     return error;
   }
+  MappedFile file;
+  file.fd_ = fd;
+  file.path_ = path;
+  file.writable_ = writable;
   struct stat info {};
-  if (::fstat(fd, &info) != 0) {
-    auto error = errno_error("cannot stat", path);
-    ::close(fd);
-    return error;
+  if (::fstat(fd, &info) != 0) return errno_error("cannot stat", path);
+  if (!S_ISREG(info.st_mode)) {
+    return Error{ErrorCode::kCorrupt, "'" + path + "' is not a regular file"};
   }
   const auto size = static_cast<std::uint64_t>(info.st_size);
   if ((expected_size != 0 && size != expected_size) || size == 0) {
-    ::close(fd);
     return Error{ErrorCode::kCorrupt, "'" + path + "' is " + std::to_string(size) +
                                           " bytes; expected " + std::to_string(expected_size)};
   }
-  const int flags = MAP_SHARED | (populate ? MAP_POPULATE : 0);
-  void* data = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, fd, 0);
-  if (data == MAP_FAILED) {
-    auto error = errno_error("cannot map", path);
-    ::close(fd);
-    return error;
+  // Every block allocated before anything is written through the mapping: a file copied
+  // sparse onto a disk that then fills would otherwise kill the writer with SIGBUS.
+  // (fallocate, not posix_fallocate: glibc's emulation writes into the file.)
+  if (writable && ::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP &&
+      errno != ENOSYS) {
+    return errno_error("cannot allocate the blocks of", path);
   }
-  return MappedFile(fd, static_cast<std::uint8_t*>(data), size);
+  void* data = ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED) return errno_error("cannot map", path);
+  file.data_ = static_cast<std::uint8_t*>(data);
+  file.size_ = size;
+  return file;
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)) {}
+      size_(std::exchange(other.size_, 0)),
+      writable_(other.writable_),
+      path_(std::move(other.path_)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
@@ -111,6 +242,8 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    writable_ = other.writable_;
+    path_ = std::move(other.path_);
   }
   return *this;
 }
@@ -125,13 +258,14 @@ void MappedFile::release() noexcept {
 }
 
 Result<void> MappedFile::sync(std::uint64_t offset, std::uint64_t length) const {
-  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   const std::uint64_t start = offset / page * page;
   const std::uint64_t end = std::min(size_, offset + length);
   if (end <= start) return {};
   if (::msync(data_ + start, end - start, MS_SYNC) != 0) {
-    return Error{ErrorCode::kUnavailable, std::string("msync failed: ") + std::strerror(errno)};
+    return errno_error("cannot write to disk (msync)", path_);
   }
+  observe_sync(path_, fd_, start, end - start);
   return {};
 }
 

@@ -1,5 +1,10 @@
 #pragma once
-// Small POSIX file helpers for the mmap queue: errors become Error values with errno text.
+// Small POSIX file helpers for the mmap queue. Everything inside a queue is opened relative
+// to a directory descriptor and never through a symbolic link (O_NOFOLLOW), so a link
+// planted in a queue directory cannot redirect a write; errors become Error values with
+// errno's text.
+
+#include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -13,25 +18,73 @@ namespace mlops::orchestration::mmap {
 /// An Error naming `what` failed on `path`, with errno's text.
 Error errno_error(const std::string& what, const std::string& path);
 
-/// mkdir -p.
-Result<void> make_directories(const std::string& path);
+/// The permissions the queue creates things with: owner only unless the URI asks for more
+/// (`?mode=0660` gives group members read and write, directories 0770).
+struct FileModes {
+  mode_t file = 0600;
+  mode_t directory = 0700;
+  /// Whether directories owned by another user of the group are accepted.
+  [[nodiscard]] bool group_shared() const noexcept { return (file & 0060) != 0; }
+};
 
-/// Creates `path` holding `header` and `size` bytes in all (zero after the header), fully
-/// written and allocated before it appears under its name: it is built under a temporary
-/// name and linked into place, so no process ever sees it half made. Another process
-/// creating it at the same moment is fine: one wins, both see the same file.
-/// @return true if this call created it, false if it existed already.
-Result<bool> create_file_atomically(const std::string& path, std::span<const std::uint8_t> header,
-                                    std::uint64_t size);
+/// An open directory of a queue. Movable; closes its descriptor on destruction.
+class Directory {
+ public:
+  /// Opens the queue's root `path`, creating it and its parents with `modes.directory` when
+  /// missing. The root itself may be a symbolic link (to another disk, say); it must belong
+  /// to this user (or root) and not be writable by others, unless group sharing is asked
+  /// for. kUnavailable otherwise, with the reason.
+  static Result<Directory> open_root(const std::string& path, const FileModes& modes);
 
-/// A mapping of a whole file, read-write and shared; unmapped and closed on destruction.
+  Directory() noexcept = default;
+  Directory(Directory&& other) noexcept;
+  Directory& operator=(Directory&& other) noexcept;
+  Directory(const Directory&) = delete;
+  Directory& operator=(const Directory&) = delete;
+  ~Directory();
+
+  /// Opens (creating when missing) the subdirectory `name`. Refused when it is a link, not a
+  /// directory, owned by another user or writable by others (the same rule as the root).
+  [[nodiscard]] Result<Directory> subdirectory(const std::string& name, const FileModes& modes) const;
+
+  /// Makes the directory's entries durable (fsync).
+  [[nodiscard]] Result<void> sync() const;
+
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] std::string path_of(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  Directory(int fd, std::string path) noexcept : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
+/// Creates `name` in `dir` holding `header` and `size` bytes in all (zero after the header),
+/// fully written, allocated and on disk before it appears under its name (an unnamed
+/// O_TMPFILE, or a temporary name, linked into place), so no process ever sees it half made.
+/// Another process creating it at the same moment is fine: one wins, both see the same file.
+/// @return true if this call created it, false if it existed already; kUnavailable (with
+///         "No space left on device" and the like) if it could not be made.
+Result<bool> create_file_atomically(const Directory& dir, const std::string& name,
+                                    std::span<const std::uint8_t> header, std::uint64_t size,
+                                    mode_t mode);
+
+/// Whether a directory entry is a temporary file of create_file_atomically.
+bool is_temporary_name(const std::string& name) noexcept;
+
+/// A mapping of a whole file, shared; unmapped and closed on destruction.
 class MappedFile {
  public:
-  /// Maps `path`, which must be exactly `expected_size` bytes (0: any size). A file of
-  /// another size is refused, never mapped: touching past its end would be a SIGBUS.
-  /// `populate` faults every page in now rather than on first touch.
-  static Result<MappedFile> open(const std::string& path, std::uint64_t expected_size,
-                                 bool populate);
+  enum class Access { kReadOnly, kReadWrite };
+
+  /// Maps `name` in `dir`, which must be a regular file (not a link) of exactly
+  /// `expected_size` bytes (0: any size). A file of another size is refused, never mapped:
+  /// touching past its end would be a SIGBUS. A read-write mapping also has every block of
+  /// the file allocated first (a sparse copy would otherwise SIGBUS on a full disk): a full
+  /// disk is then an error here. kNotFound when there is no such file.
+  static Result<MappedFile> open(const Directory& dir, const std::string& name,
+                                 std::uint64_t expected_size, Access access);
 
   /// Nothing mapped.
   MappedFile() noexcept = default;
@@ -44,17 +97,31 @@ class MappedFile {
   [[nodiscard]] std::uint8_t* data() const noexcept { return data_; }
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
   [[nodiscard]] int fd() const noexcept { return fd_; }
+  [[nodiscard]] bool writable() const noexcept { return writable_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
   /// Writes [offset, offset + length) to disk and waits (msync MS_SYNC).
-  Result<void> sync(std::uint64_t offset, std::uint64_t length) const;
+  [[nodiscard]] Result<void> sync(std::uint64_t offset, std::uint64_t length) const;
 
  private:
-  MappedFile(int fd, std::uint8_t* data, std::uint64_t size) noexcept
-      : fd_(fd), data_(data), size_(size) {}
   void release() noexcept;
 
   int fd_ = -1;
   std::uint8_t* data_ = nullptr;
   std::uint64_t size_ = 0;
+  bool writable_ = false;
+  std::string path_;
 };
+
+namespace testing {
+/// Tests only: called after every msync and fsync the queue completes, with the file's path,
+/// a descriptor to read it through, and the range made durable (length 0: the whole file,
+/// or for a directory its entries). The power-loss simulation keeps exactly these bytes.
+using SyncObserver = void (*)(const std::string& path, int fd, std::uint64_t offset,
+                              std::uint64_t length);
+void set_sync_observer(SyncObserver observer) noexcept;
+}  // namespace testing
+
+/// Calls the sync observer, if a test set one.
+void observe_sync(const std::string& path, int fd, std::uint64_t offset, std::uint64_t length) noexcept;
 
 }  // namespace mlops::orchestration::mmap

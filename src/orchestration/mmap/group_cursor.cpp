@@ -3,22 +3,26 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <pthread.h>
+#include <set>
 #include <utility>
 
 #include "mlops/log.h"
 #include "mlops/orchestration/topic_list.h"
 #include "orchestration/mmap/crc32c.h"
-#include "orchestration/mmap/file_util.h"
+#include "orchestration/mmap/fork_guard.h"
+#include "orchestration/mmap/process_registry.h"
 
 namespace mlops::orchestration::mmap {
 namespace {
 
 constexpr char kCursorMagic[8] = {'M', 'L', 'O', 'P', 'C', 'U', 'R', '1'};
-constexpr char kCursorSuffix[] = ".cursor";
 
 // Written whole with one pwrite; the CRC tells a torn or damaged one from a good one.
 struct CursorRecord {
@@ -46,54 +50,114 @@ std::optional<std::uint64_t> read_cursor(int fd, const std::string& path) {
   return record.position;
 }
 
+// Every open cursor of this process. A forked child closes its copies of their descriptors
+// at once: a flock belongs to the open file, so a child that kept one would hold its
+// parent's group, even after the parent let go. (Changed only under the fork guard, so the
+// mutex is never held across fork().)
+std::mutex g_cursors_mutex;
+std::set<int*>* g_cursor_fds = nullptr;
+
+void close_cursors_in_child() noexcept {
+  if (g_cursor_fds == nullptr) return;
+  for (int* fd : *g_cursor_fds) {
+    ::close(*fd);
+    *fd = -1;
+  }
+}
+
+void track(int* fd) {
+  const ForkGuard guard;
+  const std::lock_guard lock(g_cursors_mutex);
+  if (g_cursor_fds == nullptr) {
+    g_cursor_fds = new std::set<int*>();  // Leaked: cursors may outlive static destruction.
+    ::pthread_atfork(nullptr, nullptr, &close_cursors_in_child);
+  }
+  g_cursor_fds->insert(fd);
+}
+
+void untrack(int* fd) noexcept {
+  const ForkGuard guard;
+  const std::lock_guard lock(g_cursors_mutex);
+  if (g_cursor_fds != nullptr) g_cursor_fds->erase(fd);
+}
+
 }  // namespace
 
 bool valid_file_name(const std::string& name) noexcept {
-  // The topic-name rule, and not a name the directory itself has.
-  return is_valid_topic_name(name) && name != "." && name != "..";
+  return is_valid_topic_name(name) && !name.starts_with(".");
 }
 
-Result<GroupCursor> GroupCursor::open(const std::string& topic_dir, const std::string& group) {
+GroupCursor::GroupCursor(int fd, std::string path)
+    : fd_(fd), path_(std::move(path)), owner_pid_(current_pid()) {
+  track(&fd_);
+}
+
+Result<GroupCursor> GroupCursor::open(const Directory& groups, const std::string& group,
+                                      const FileModes& modes, bool durable) {
   if (!valid_file_name(group)) {
     return Error{ErrorCode::kInvalidArgument,
-                 "group name '" + group + "' must match [A-Za-z0-9._-]{1,249}"};
+                 "group name '" + group + "' must match [A-Za-z0-9._-]{1,249} and not start with '.'"};
   }
-  const std::string path = topic_dir + "/groups/" + group + kCursorSuffix;
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_error("cannot open cursor", path);
+  const std::string path = groups.path_of(group);
+  const bool existed = ::faccessat(groups.fd(), group.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  const int fd = ::openat(groups.fd(), group.c_str(),
+                          O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, modes.file);
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      return Error{ErrorCode::kUnavailable, "cursor '" + path + "' is a symbolic link; not followed"};
+    }
+    return errno_error("cannot open cursor", path);
+  }
+  GroupCursor cursor(fd, path);
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    return Error{ErrorCode::kUnavailable, "cursor '" + path + "' is not a regular file"};
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    ::close(fd);
-    if (error == EWOULDBLOCK) {
+    if (errno == EWOULDBLOCK) {
       return Error{ErrorCode::kUnavailable, "consumer group '" + group +
                                                 "' is in use by another consumer of '" +
-                                                topic_dir + "' (one active consumer per group)"};
+                                                groups.path() + "' (one active consumer per group)"};
     }
-    errno = error;
     return errno_error("cannot lock cursor", path);
   }
-  return GroupCursor(fd, path);
+  if (!existed) {
+    (void)::fchmod(fd, modes.file);
+    if (durable) {
+      if (auto synced = groups.sync(); !synced) return synced.error();
+    }
+  }
+  return cursor;
 }
 
-GroupCursor::GroupCursor(GroupCursor&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+GroupCursor::GroupCursor(GroupCursor&& other)
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), owner_pid_(other.owner_pid_) {
+  track(&fd_);
+}
 
 GroupCursor& GroupCursor::operator=(GroupCursor&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
+    owner_pid_ = other.owner_pid_;
   }
   return *this;
 }
 
 GroupCursor::~GroupCursor() {
+  untrack(&fd_);
   if (fd_ >= 0) ::close(fd_);  // Also drops the flock.
 }
 
 std::optional<std::uint64_t> GroupCursor::committed() const { return read_cursor(fd_, path_); }
 
 Result<void> GroupCursor::commit(std::uint64_t position, bool durable) {
+  if (owner_pid_ != current_pid()) {
+    return Error{ErrorCode::kUnavailable,
+                 "cursor '" + path_ + "' belongs to the process that opened it, not to this forked "
+                 "child: open a new consumer in the child"};
+  }
   CursorRecord record{};
   std::memcpy(record.magic, kCursorMagic, sizeof record.magic);
   record.position = position;
@@ -101,25 +165,27 @@ Result<void> GroupCursor::commit(std::uint64_t position, bool durable) {
   if (::pwrite(fd_, &record, sizeof record, 0) != static_cast<ssize_t>(sizeof record)) {
     return errno_error("cannot write cursor", path_);
   }
-  if (durable && ::fdatasync(fd_) != 0) return errno_error("cannot sync cursor", path_);
+  if (durable) {
+    if (::fdatasync(fd_) != 0) return errno_error("cannot sync cursor", path_);
+    observe_sync(path_, fd_, 0, 0);
+  }
   return {};
 }
 
-std::optional<std::uint64_t> lowest_committed(const std::string& topic_dir) {
-  const std::string groups = topic_dir + "/groups";
-  DIR* dir = ::opendir(groups.c_str());
+std::optional<std::uint64_t> lowest_committed(const Directory& groups) {
+  DIR* dir = ::fdopendir(::dup(groups.fd()));
   if (dir == nullptr) return std::nullopt;
+  ::rewinddir(dir);  // A dup shares the offset of an earlier listing.
   std::optional<std::uint64_t> lowest;
   bool any_group = false;
   while (const dirent* entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
-    if (!name.ends_with(kCursorSuffix)) continue;
-    any_group = true;
-    const std::string path = groups + "/" + name;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (!valid_file_name(name)) continue;
+    const int fd = ::openat(groups.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) continue;
+    any_group = true;
     // A group that has not committed yet needs everything: it pins the floor at 0.
-    const auto position = read_cursor(fd, path).value_or(0);
+    const auto position = read_cursor(fd, groups.path_of(name)).value_or(0);
     ::close(fd);
     lowest = lowest ? std::min(*lowest, position) : position;
   }

@@ -1,23 +1,28 @@
 #pragma once
 // A consumer group's durable position in one topic: a small file under DIR/<topic>/groups/,
 // held with flock by the one consumer of the group that is active. The kernel drops the
-// lock when that process dies, so a crashed owner never blocks the group.
+// lock when that process dies, so a crashed owner never blocks the group; a forked child
+// closes its copy at once, so it never holds its parent's group.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "mlops/result.h"
+#include "orchestration/mmap/file_util.h"
 
 namespace mlops::orchestration::mmap {
 
 class GroupCursor {
  public:
-  /// Opens and locks the cursor of `group` in the topic directory `topic_dir`.
-  /// kUnavailable if another consumer holds the group; kInvalidArgument for a bad name.
-  static Result<GroupCursor> open(const std::string& topic_dir, const std::string& group);
+  /// Opens and locks the cursor of `group` in the topic's `groups` directory. With `durable`
+  /// a new cursor file's directory entry is synced too.
+  /// @return the cursor; kUnavailable if another consumer holds the group (or the file
+  ///         cannot be made); kInvalidArgument for a bad name.
+  static Result<GroupCursor> open(const Directory& groups, const std::string& group,
+                                  const FileModes& modes, bool durable);
 
-  GroupCursor(GroupCursor&& other) noexcept;
+  GroupCursor(GroupCursor&& other);
   GroupCursor& operator=(GroupCursor&& other) noexcept;
   GroupCursor(const GroupCursor&) = delete;
   GroupCursor& operator=(const GroupCursor&) = delete;
@@ -29,20 +34,23 @@ class GroupCursor {
 
   /// Stores `position`. It survives a crash of any process at once; with `durable` it is
   /// also on disk (fdatasync) when this returns.
+  /// @return kUnavailable if it cannot be written, or when called in a process forked
+  ///         from the one that opened it (the lock is that process's, not the child's).
   Result<void> commit(std::uint64_t position, bool durable);
 
  private:
-  GroupCursor(int fd, std::string path) noexcept : fd_(fd), path_(std::move(path)) {}
+  GroupCursor(int fd, std::string path);
   int fd_ = -1;
   std::string path_;
+  std::uint32_t owner_pid_ = 0;
 };
 
-/// The lowest committed position of every group of the topic in `topic_dir`, or nullopt
-/// when it has no groups (then nothing counts as consumed).
-std::optional<std::uint64_t> lowest_committed(const std::string& topic_dir);
+/// The lowest committed position of every group in a topic's `groups` directory, or
+/// nullopt when it has no groups (then nothing counts as consumed).
+std::optional<std::uint64_t> lowest_committed(const Directory& groups);
 
 /// Whether `name` can be a group (or topic) name in the queue directory: a valid topic name
-/// (is_valid_topic_name) other than "." and "..".
+/// (is_valid_topic_name) that does not start with '.' (those names are the queue's own).
 bool valid_file_name(const std::string& name) noexcept;
 
 }  // namespace mlops::orchestration::mmap

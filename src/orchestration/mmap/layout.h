@@ -2,10 +2,12 @@
 // The on-disk layout of an mmap queue, in one place: the writer, the reader and recovery
 // all read it through these offsets and checks, and nothing else knows them.
 //
-//   DIR/.notify                       one futex word all writers bump, readers wait on
-//   DIR/<topic>/control               ControlBlock: segment size, tail hint, first segment
+//   DIR/.procs/<id>                   one file per process using the queue, write-locked
+//                                     (fcntl) while it lives: the writer id in claims
+//   DIR/<topic>/control               ControlBlock: segment size, tail, first segment,
+//                                     durable watermark, the topic's wake-up word
 //   DIR/<topic>/<index:020>.seg       segment files of segment_bytes each
-//   DIR/<topic>/groups/<group>.cursor a consumer group's committed position
+//   DIR/<topic>/groups/<group>        a consumer group's committed position
 //
 // A position is a 64-bit byte offset in the topic's log: segment index * segment_bytes +
 // offset in that segment. Records start after the segment's FileHeader, are 8-byte
@@ -19,12 +21,19 @@
 
 namespace mlops::orchestration::mmap {
 
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kRecordAlignment = 8;
 inline constexpr std::size_t kFileHeaderBytes = 64;
 inline constexpr std::size_t kRecordHeaderBytes = 16;
 inline constexpr std::uint64_t kMinSegmentBytes = 4096;
 inline constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 31;  // Sizes fit 32 bits.
+/// Positions stay below this, so no sum of a position and a size can overflow (a topic
+/// would need 2^62 bytes written to reach it).
+inline constexpr std::uint64_t kMaxPosition = std::uint64_t{1} << 62;
+/// Writer ids are 30 bits (the claim word's field); 0 is never a writer.
+inline constexpr std::uint32_t kMaxWriterId = (std::uint32_t{1} << 30) - 1;
+/// The writer id of padding that repair wrote over a hole: readers report what it hides.
+inline constexpr std::uint32_t kRepairWriter = kMaxWriterId;
 
 inline constexpr char kSegmentMagic[8] = {'M', 'L', 'O', 'P', 'S', 'E', 'G', '1'};
 inline constexpr char kControlMagic[8] = {'M', 'L', 'O', 'P', 'C', 'T', 'L', '1'};
@@ -40,26 +49,34 @@ struct FileHeader {
 };
 static_assert(sizeof(FileHeader) == kFileHeaderBytes);
 
-/// The control file of a topic, mapped shared by every process using it.
+/// The control file of a topic, mapped shared by every process using it. Everything in it
+/// is checked on open (TopicLog::open) and repaired from the segments when it disagrees.
 struct ControlBlock {
   char magic[8];
   std::uint32_t version;
-  std::uint32_t reserved0;
+  /// CRC32C of magic, version and segment_bytes: a flipped bit in them is seen, not trusted.
+  std::uint32_t header_crc;
   std::uint64_t segment_bytes;
   std::uint8_t pad0[40];
-  /// Where the next record probably goes; may lag (writers help it along), never leads.
+  /// Where the next record goes; may lag (writers help it along), never leads, and every
+  /// record boundary below it holds a non-zero header word.
   alignas(64) std::atomic<std::uint64_t> tail;
   /// The lowest segment index retention has not deleted.
   alignas(64) std::atomic<std::uint64_t> first_segment;
+  /// Every byte of the log below this position is on disk (a flush msyncs from here up), so
+  /// after a power loss no flushed record has a hole before it.
+  alignas(64) std::atomic<std::uint64_t> synced;
+  /// The topic's wake-up: a futex word bumped after a publish when a reader may sleep.
+  alignas(64) std::atomic<std::uint32_t> wake;
+  /// Readers asleep or about to be. A reader killed asleep leaves its count behind, so a
+  /// writer also checks `sleep_until` (CLOCK_MONOTONIC ns): no reader sleeps past it.
+  std::atomic<std::uint32_t> waiters;
+  std::atomic<std::int64_t> sleep_until;
 };
+static_assert(sizeof(ControlBlock) <= 4096);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
-
-/// The queue-wide wake-up word (DIR/.notify).
-struct NotifyBlock {
-  alignas(64) std::atomic<std::uint32_t> sequence;  // Futex word, bumped after publishes.
-  alignas(64) std::atomic<std::uint32_t> waiters;   // Readers asleep (or about to be).
-};
+static_assert(std::atomic<std::int64_t>::is_always_lock_free);
 
 /// What a record slot holds. Stored in the top two bits of the header word.
 enum class RecordState : std::uint8_t {
@@ -72,19 +89,19 @@ enum class RecordState : std::uint8_t {
 /// and last by the publish (release), so a reader that loads it with acquire sees either
 /// nothing, a claim whose size is already known, or a complete record.
 struct RecordHeader {
-  std::atomic<std::uint64_t> word;  // size:32 | pid:30 | state:2; 0 = never claimed.
+  std::atomic<std::uint64_t> word;  // size:32 | writer id:30 | state:2; 0 = never claimed.
   std::uint32_t payload_bytes;
   std::uint32_t crc32c;
 };
 static_assert(sizeof(RecordHeader) == kRecordHeaderBytes);
 
-constexpr std::uint64_t make_word(std::uint32_t size, std::uint32_t pid, RecordState state) {
-  return std::uint64_t{size} | (std::uint64_t{pid & 0x3FFFFFFFU} << 32) |
+constexpr std::uint64_t make_word(std::uint32_t size, std::uint32_t writer, RecordState state) {
+  return std::uint64_t{size} | (std::uint64_t{writer & kMaxWriterId} << 32) |
          (std::uint64_t{static_cast<std::uint8_t>(state)} << 62);
 }
 constexpr std::uint32_t word_size(std::uint64_t word) { return static_cast<std::uint32_t>(word); }
-constexpr std::uint32_t word_pid(std::uint64_t word) {
-  return static_cast<std::uint32_t>(word >> 32) & 0x3FFFFFFFU;
+constexpr std::uint32_t word_writer(std::uint64_t word) {
+  return static_cast<std::uint32_t>(word >> 32) & kMaxWriterId;
 }
 constexpr RecordState word_state(std::uint64_t word) {
   return static_cast<RecordState>(word >> 62);
@@ -111,6 +128,13 @@ constexpr std::uint64_t normalize(std::uint64_t position, std::uint64_t segment_
 
 constexpr std::uint64_t first_position(std::uint64_t segment_index, std::uint64_t segment_bytes) {
   return segment_index * segment_bytes + kFileHeaderBytes;
+}
+
+/// Whether `position` can be where a record starts: inside a segment's record area,
+/// aligned, and below kMaxPosition.
+constexpr bool is_record_boundary(std::uint64_t position, std::uint64_t segment_bytes) {
+  const std::uint64_t offset = position % segment_bytes;
+  return position < kMaxPosition && offset >= kFileHeaderBytes && offset % kRecordAlignment == 0;
 }
 
 /// Whether the header word at `offset` of a segment describes a slot that fits the

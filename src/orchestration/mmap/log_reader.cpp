@@ -1,18 +1,20 @@
 #include "orchestration/mmap/log_reader.h"
 
-#include <signal.h>
-
-#include <cerrno>
 #include <string>
 
 #include "mlops/log.h"
 #include "orchestration/mmap/crc32c.h"
-#include "orchestration/mmap/log_writer.h"
 
 namespace mlops::orchestration::mmap {
 namespace {
 // Damage is reported through the log hook this many times per reader, then only counted.
 constexpr std::uint64_t kMaxReports = 10;
+// One next() call takes at most this many steps (padding, skipped claims, damage).
+constexpr int kMaxSteps = 1 << 16;
+// A live writer publishes within microseconds of its claim: whether its process lives is
+// asked only of a claim older than this, and then at most once per interval.
+constexpr auto kLivenessGrace = std::chrono::microseconds(50);
+constexpr auto kLivenessInterval = std::chrono::milliseconds(1);
 }  // namespace
 
 LogReader::LogReader(std::shared_ptr<TopicLog> log, std::uint64_t position) noexcept
@@ -29,27 +31,56 @@ void LogReader::report(const std::string& problem) {
   }
 }
 
-bool LogReader::writer_gone(std::uint64_t word) {
-  const auto pid = word_pid(word);
-  if (pid != current_pid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-    return true;
-  }
+LogReader::Writer LogReader::pending_writer(std::uint64_t word) {
   const auto now = std::chrono::steady_clock::now();
   if (pending_position_ != position_) {
     pending_position_ = position_;
     pending_since_ = now;
+    last_liveness_check_ = {};
   }
-  return now - pending_since_ >= log_->settings().pending_timeout;
+  if (now - pending_since_ >= log_->settings().pending_timeout) return Writer::kStalled;
+  if (now - pending_since_ < kLivenessGrace || now - last_liveness_check_ < kLivenessInterval) {
+    return Writer::kAlive;
+  }
+  last_liveness_check_ = now;
+  return log_->registry().alive(word_writer(word)) ? Writer::kAlive : Writer::kDead;
 }
 
 bool LogReader::next(LogRecord& record) {
-  for (;;) {
+  stopped_at_bound_ = false;
+  for (int steps = 0; steps < kMaxSteps; ++steps) {
     switch (step(record)) {
       case Step::kRecord: return true;
       case Step::kEnd: return false;
       case Step::kAdvanced: break;
     }
   }
+  stopped_at_bound_ = true;
+  return false;
+}
+
+LogReader::Step LogReader::missing_segment(const Error& error, std::uint64_t index,
+                                           std::uint64_t tail) {
+  const std::uint64_t segment_bytes = log_->segment_bytes();
+  const std::uint64_t tail_index = tail / segment_bytes;
+  if (error.code == ErrorCode::kNotFound &&
+      index < log_->control().first_segment.load(std::memory_order_acquire)) {
+    ++lost_to_retention_;
+    position_ = log_->earliest();
+    return Step::kAdvanced;
+  }
+  // At or past the tail's segment a file may simply not be made yet, and writers step past
+  // a damaged one first: only below the tail is a missing or damaged segment known lost.
+  if (index >= tail_index) return Step::kEnd;
+  if (error.code == ErrorCode::kUnavailable) {
+    report(error.message);  // Could be passing (no descriptors left): look again later.
+    return Step::kEnd;
+  }
+  report(error.code == ErrorCode::kNotFound
+             ? "segment " + std::to_string(index) + " is missing below the tail"
+             : error.message);
+  position_ = first_position(index + 1, segment_bytes);
+  return Step::kAdvanced;
 }
 
 LogReader::Step LogReader::step(LogRecord& record) {
@@ -57,71 +88,83 @@ LogReader::Step LogReader::step(LogRecord& record) {
   const std::uint64_t index = position_ / segment_bytes;
   const std::uint64_t offset = position_ % segment_bytes;
   const std::uint64_t next_segment = first_position(index + 1, segment_bytes);
-  if (offset < kFileHeaderBytes || offset % kRecordAlignment != 0) {
+  if (!is_record_boundary(position_, segment_bytes)) {
+    if (position_ >= kMaxPosition) return Step::kEnd;
     report("position " + std::to_string(position_) + " is not a record boundary");
     position_ = next_segment;
     return Step::kAdvanced;
   }
 
   if (!current_ || current_->index != index) {
-    auto segment = log_->segment(index, /*create=*/false);
-    if (!segment) {
-      if (segment.error().code == ErrorCode::kNotFound) {
-        const auto first = log_->control().first_segment.load(std::memory_order_acquire);
-        if (index >= first) return Step::kEnd;  // Not written yet.
-        ++lost_to_retention_;
-        position_ = first_position(first, segment_bytes);
-        return Step::kAdvanced;
-      }
-      // Truncated or a garbage header: the whole segment is unreadable. Step over it only
-      // once a later segment exists, so a reader never runs ahead of the writers.
-      auto later = log_->segment(index + 1, false);
-      if (!later && later.error().code == ErrorCode::kNotFound) return Step::kEnd;
-      report(segment.error().message);
-      position_ = next_segment;
-      return Step::kAdvanced;
-    }
+    // The tail first: a segment it had passed already existed before this look for it (a
+    // writer creates a segment before the tail enters it).
+    const std::uint64_t tail = log_->latest();
+    auto segment = log_->segment(index, MappedFile::Access::kReadOnly);
+    if (!segment) return missing_segment(segment.error(), index, tail);
     current_ = std::move(*segment);
   }
 
-  RecordHeader* header = current_->header_at(offset);
-  // seq_cst, not just acquire: the reader's half of the Dekker pair in LogWriter::wake_readers.
-  const std::uint64_t word = header->word.load(std::memory_order_seq_cst);
-  if (word == 0) return Step::kEnd;
-  if (!word_fits(word, offset, segment_bytes)) {
-    report("damaged record header at position " + std::to_string(position_) +
-           "; the rest of segment " + std::to_string(index) + " is unreadable");
-    position_ = next_segment;
-    return Step::kAdvanced;
+  const RecordHeader* header = current_->header_at(offset);
+  // seq_cst, not just acquire: the reader's half of the Dekker pair in TopicLog::wake_readers.
+  std::uint64_t word = header->word.load(std::memory_order_seq_cst);
+  if (word == 0 || !word_fits(word, offset, segment_bytes)) {
+    const std::uint64_t tail = log_->latest();
+    if (position_ >= tail) return Step::kEnd;  // The end (writers step past a damaged word).
+    // The tail moves past a slot only after its word is set: look once more.
+    word = header->word.load(std::memory_order_seq_cst);
+    if (word == 0 || !word_fits(word, offset, segment_bytes)) {
+      // A zero word the tail has passed is a hole (pages a power loss took, or damage); a
+      // word that fits nothing is damage. Where the next record starts cannot be known
+      // (a payload's bytes may look like headers): the rest of the segment is given up, or,
+      // in the tail's own segment, what lies before the tail as it is now.
+      const std::uint64_t resume = tail / segment_bytes == index ? tail : next_segment;
+      report(std::string(word == 0 ? "a hole" : "a damaged record header") + " at position " +
+             std::to_string(position_) + " below the tail; resuming at " + std::to_string(resume));
+      position_ = resume;
+      return Step::kAdvanced;
+    }
   }
   const std::uint64_t after = normalize(position_ + word_size(word), segment_bytes);
 
   switch (word_state(word)) {
     case RecordState::kSkipped:
+      if (word_writer(word) == kRepairWriter) {
+        report("records after a hole at position " + std::to_string(position_) +
+               " were given up when the topic was repaired");
+      }
       position_ = after;
       return Step::kAdvanced;
 
     case RecordState::kPending: {
-      if (!writer_gone(word)) return Step::kEnd;
+      const Writer writer = pending_writer(word);
+      if (writer == Writer::kAlive) return Step::kEnd;
       // Its writer died between claim and publish (or stalled past the timeout): the slot
-      // becomes padding for every reader. If the writer publishes after all, the CAS
-      // fails for it and it appends the record again elsewhere, so nothing is lost.
-      std::uint64_t expected = word;
-      const auto skipped = make_word(word_size(word), word_pid(word), RecordState::kSkipped);
-      if (header->word.compare_exchange_strong(expected, skipped, std::memory_order_acq_rel)) {
+      // becomes padding for every reader. If the writer publishes after all, its CAS
+      // fails and it appends the record again elsewhere, so nothing is lost.
+      const auto skipped = make_word(word_size(word), word_writer(word), RecordState::kSkipped);
+      if (log_->swap_word(*current_, offset, word, skipped)) {
         ++abandoned_;
+      } else if (header->word.load(std::memory_order_acquire) == word) {
+        // This process may not write the queue. A dead writer never publishes, so its slot
+        // can be stepped over here alone; a stalled one must be waited for.
+        if (writer == Writer::kStalled) return Step::kEnd;
+        ++abandoned_;
+        position_ = after;
       }
       return Step::kAdvanced;  // Re-read the slot: skipped now, or published after all.
     }
 
     case RecordState::kPublished: {
       const auto* body = reinterpret_cast<const std::uint8_t*>(header) + kRecordHeaderBytes;
-      if (!payload_fits(header->payload_bytes, word_size(word))) {
+      // Each field read once: what was checked is what is handed out.
+      const std::uint32_t payload_bytes = __atomic_load_n(&header->payload_bytes, __ATOMIC_RELAXED);
+      const std::uint32_t crc = __atomic_load_n(&header->crc32c, __ATOMIC_RELAXED);
+      if (!payload_fits(payload_bytes, word_size(word))) {
         report("record at position " + std::to_string(position_) + " has a bad length");
-      } else if (crc32c(body, header->payload_bytes) != header->crc32c) {
+      } else if (crc32c(body, payload_bytes) != crc) {
         report("record at position " + std::to_string(position_) + " fails its CRC32C");
       } else {
-        record.payload = {body, header->payload_bytes};
+        record.payload = {body, payload_bytes};
         record.owner = current_;
         record.position = position_;
         record.next = after;

@@ -1,48 +1,61 @@
 #include "orchestration/mmap/log_writer.h"
 
-#include <pthread.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstring>
 
+#include "mlops/log.h"
 #include "orchestration/mmap/crash_points.h"
 #include "orchestration/mmap/crc32c.h"
-#include "orchestration/mmap/futex.h"
 #include "orchestration/mmap/group_cursor.h"
 #include "orchestration/mmap/segment_preparer.h"
 
 namespace mlops::orchestration::mmap {
 namespace {
 
-std::atomic<std::uint32_t> g_pid{0};
-constexpr std::size_t kMaxDirtySegments = 4;
-
-void refresh_pid() noexcept { g_pid.store(static_cast<std::uint32_t>(::getpid())); }
+// Every try either claims a slot or moves the tail past one; a topic that offers no slot in
+// this many tries is damaged beyond what a writer can step over, or absurdly contended.
+constexpr int kMaxTries = 1 << 20;
+// A writer whose claim readers skipped (it stalled past pending_timeout) appends again, at
+// most this many times: a writer that keeps stalling that long gets an error instead.
+constexpr int kMaxReappends = 8;
 
 }  // namespace
 
-std::uint32_t current_pid() noexcept {
-  // getpid() is a system call; a claim needs the pid on every append.
-  static const bool registered = [] {
-    refresh_pid();
-    ::pthread_atfork(nullptr, nullptr, &refresh_pid);
-    return true;
-  }();
-  (void)registered;
-  return g_pid.load(std::memory_order_relaxed);
+Result<std::uint32_t> LogWriter::writer_id() {
+  const std::uint32_t pid = current_pid();
+  if (writer_id_ != 0 && writer_pid_ == pid) return writer_id_;
+  auto id = log_->registry().id();  // Registers this process (again, in a forked child).
+  if (!id) return id.error();
+  writer_id_ = *id;
+  writer_pid_ = pid;
+  return writer_id_;
 }
 
 Result<Segment*> LogWriter::segment_for(std::uint64_t index) {
   if (current_ && current_->index == index) return current_.get();
-  auto segment = log_->segment(index, /*create=*/true);
+  auto segment = log_->writable_segment(index);
   if (!segment) return segment.error();
   current_ = std::move(*segment);
   current_base_ = index * log_->segment_bytes();
-  // Fault this segment in (if nobody has) and make the next one ready, in the background.
-  prepare_segment_ahead(log_, index);
-  prepare_segment_ahead(log_, index + 1);
+  prepare_mark_ = current_base_;  // The next append asks for this segment's first chunks.
   return current_.get();
+}
+
+void LogWriter::prepare_ahead(std::uint64_t end) {
+  // The chunk `end` lies in and the two after it (in this segment or the next) are faulted
+  // in by the preparer; once past this chunk, the writer asks again.
+  const std::uint64_t bytes = log_->segment_bytes();
+  const std::uint64_t chunk = std::min(kPrepareChunkBytes, bytes);
+  const std::uint64_t chunks_per_segment = (bytes + chunk - 1) / chunk;
+  const std::uint64_t index = current_base_ / bytes;
+  const std::uint64_t here = (end - current_base_ - 1) / chunk;
+  for (std::uint64_t ahead = 0; ahead < 3; ++ahead) {
+    const std::uint64_t number = here + ahead;
+    const std::uint64_t begin = number % chunks_per_segment * chunk;
+    prepare_segment_ahead(log_, index + number / chunks_per_segment, begin,
+                          std::min(begin + chunk, bytes));
+  }
+  prepare_mark_ = current_base_ + std::min((here + 1) * chunk, bytes);
 }
 
 Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
@@ -53,28 +66,50 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
                                            std::to_string(max_payload(segment_bytes))};
   }
   const auto need = static_cast<std::uint32_t>(record_bytes(payload.size()));
-  const std::uint32_t pid = current_pid();
+  const auto writer = writer_id();
+  if (!writer) return writer.error();
   auto& tail = log_->control().tail;
+  // Moves the tail from what this try read to `next`; it is only ever helped forward.
+  auto move_tail = [&tail](std::uint64_t read, std::uint64_t next) {
+    tail.compare_exchange_strong(read, next, std::memory_order_acq_rel);
+  };
+  int reappends = 0;
 
-  for (;;) {
-    std::uint64_t position = tail.load(std::memory_order_acquire);
+  for (int tries = 0; tries < kMaxTries; ++tries) {
+    const std::uint64_t raw = tail.load(std::memory_order_acquire);
+    std::uint64_t position = raw;
     std::uint64_t index = 0;
     std::uint64_t offset = 0;
-    if (current_ && position >= current_base_ + kFileHeaderBytes &&
-        position - current_base_ < segment_bytes && position % kRecordAlignment == 0) {
+    if (current_ && raw >= current_base_ + kFileHeaderBytes && raw - current_base_ < segment_bytes &&
+        raw % kRecordAlignment == 0) {
       index = current_->index;  // The common case: still in the current segment.
-      offset = position - current_base_;
+      offset = raw - current_base_;
     } else {
-      position = normalize(position, segment_bytes);
+      position = normalize(raw, segment_bytes);
       index = position / segment_bytes;
       offset = position % segment_bytes;
-      if (offset < kFileHeaderBytes || offset % kRecordAlignment != 0) {
-        // A damaged tail (it lives in a file): start afresh in the next segment.
-        tail.compare_exchange_strong(position, first_position(index + 1, segment_bytes),
-                                     std::memory_order_acq_rel);
+      if (position >= kMaxPosition) {
+        return Error{ErrorCode::kUnavailable, "topic '" + log_->name() + "' has no positions left"};
+      }
+      if (!is_record_boundary(position, segment_bytes)) {
+        move_tail(raw, first_position(index + 1, segment_bytes));  // A damaged tail.
         continue;
       }
-      if (auto segment = segment_for(index); !segment) return segment.error();
+      if (auto segment = segment_for(index); !segment) {
+        if (segment.error().code == ErrorCode::kCorrupt) {
+          // A damaged segment at the tail: appends go on in the next one, and readers step
+          // over this one once the tail has left it.
+          mlops::log(LogLevel::kWarning, "mmap queue: " + segment.error().message +
+                                      "; appending in the next segment");
+          move_tail(raw, first_position(index + 1, segment_bytes));
+          continue;
+        }
+        if (segment.error().code == ErrorCode::kNotFound) {
+          move_tail(raw, log_->earliest());  // The tail fell below the first segment.
+          continue;
+        }
+        return segment.error();
+      }
     }
     RecordHeader* header = current_->header_at(offset);
 
@@ -82,35 +117,34 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     if (word != 0) {
       // Claimed already (its claimer may have died before moving the tail): help the
       // tail past it. A damaged word gives up the rest of its segment.
-      const std::uint64_t next = word_fits(word, offset, segment_bytes)
-                                     ? normalize(position + word_size(word), segment_bytes)
-                                     : first_position(index + 1, segment_bytes);
-      tail.compare_exchange_strong(position, next, std::memory_order_acq_rel);
+      move_tail(raw, word_fits(word, offset, segment_bytes)
+                         ? normalize(position + word_size(word), segment_bytes)
+                         : first_position(index + 1, segment_bytes));
       continue;
     }
+    // Every slot the tail has passed holds a non-zero word. A zero one behind a tail that
+    // moved on is a hole (damage): never this writer's to fill.
+    if (tail.load(std::memory_order_acquire) != raw) continue;
 
     const std::uint64_t room = segment_bytes - offset;
     if (need > room) {
       // The record does not fit: pad out the segment and roll to the next.
       std::uint64_t empty = 0;
-      const auto padding = make_word(static_cast<std::uint32_t>(room), pid, RecordState::kSkipped);
+      const auto padding = make_word(static_cast<std::uint32_t>(room), *writer, RecordState::kSkipped);
       if (header->word.compare_exchange_strong(empty, padding, std::memory_order_acq_rel)) {
-        tail.compare_exchange_strong(position, first_position(index + 1, segment_bytes),
-                                     std::memory_order_acq_rel);
-        mark_dirty(offset, sizeof(std::uint64_t));
+        move_tail(raw, first_position(index + 1, segment_bytes));
+        note_written(position, position + room);
         apply_retention();
       }
       continue;
     }
 
     std::uint64_t empty = 0;
-    const std::uint64_t claim = make_word(need, pid, RecordState::kPending);
+    const std::uint64_t claim = make_word(need, *writer, RecordState::kPending);
     if (!header->word.compare_exchange_strong(empty, claim, std::memory_order_acq_rel)) continue;
     // The tail never rests on a segment's first byte (its file header): normalise.
-    const std::uint64_t end = offset + need == segment_bytes
-                                  ? first_position(index + 1, segment_bytes)
-                                  : position + need;
-    tail.compare_exchange_strong(position, end, std::memory_order_acq_rel);
+    move_tail(raw, offset + need == segment_bytes ? first_position(index + 1, segment_bytes)
+                                                  : position + need);
     maybe_crash(CrashPoint::kAfterClaim);
 
     auto* body = reinterpret_cast<std::uint8_t*>(header) + kRecordHeaderBytes;
@@ -122,66 +156,70 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     header->payload_bytes = static_cast<std::uint32_t>(payload.size());
     header->crc32c = crc32c(payload.data(), payload.size());
     maybe_crash(CrashPoint::kBeforePublish);
+    maybe_stall();
 
     // seq_cst: one half of the Dekker pair with a reader going to sleep (wake_readers).
     std::uint64_t pending = claim;
-    if (!header->word.compare_exchange_strong(pending,
-                                              make_word(need, pid, RecordState::kPublished),
+    if (!header->word.compare_exchange_strong(pending, make_word(need, *writer, RecordState::kPublished),
                                               std::memory_order_seq_cst,
                                               std::memory_order_relaxed)) {
       // A reader gave up on this slot (we stalled past pending_timeout): append again.
+      note_written(position, position + need);
+      if (++reappends > kMaxReappends) {
+        return Error{ErrorCode::kUnavailable,
+                     "topic '" + log_->name() + "': readers skipped this writer's record " +
+                         std::to_string(reappends) + " times (it stalled past pending_timeout_ms)"};
+      }
       continue;
     }
-    mark_dirty(offset, need);
-    wake_readers();
+    note_written(position, position + need);
+    if (position + need > prepare_mark_) prepare_ahead(position + need);
+    log_->wake_readers();
     return position;
   }
-}
-
-void LogWriter::wake_readers() const noexcept {
-  // Dekker with a reader going to sleep: we publish (seq_cst) then load `waiters`
-  // (seq_cst); it increments `waiters` (seq_cst) then looks at the record (seq_cst).
-  // Either it sees our record, or we see it waiting. On x86 the load is a plain move.
-  auto& notify = log_->notify();
-  if (notify.waiters.load(std::memory_order_seq_cst) != 0) {
-    notify.sequence.fetch_add(1, std::memory_order_release);
-    futex_wake_all(notify.sequence);
-  }
-}
-
-void LogWriter::mark_dirty(std::uint64_t offset, std::uint64_t length) {
-  if (!dirty_.empty() && dirty_.back().segment == current_) {
-    auto& range = dirty_.back();
-    range.begin = std::min(range.begin, offset);
-    range.end = std::max(range.end, offset + length);
-    return;
-  }
-  // A producer that never flushes must not keep every old segment mapped: past a few,
-  // the oldest range is written out now (once per segment, off the per-record path).
-  if (dirty_.size() >= kMaxDirtySegments) {
-    (void)dirty_.front().segment->file.sync(dirty_.front().begin,
-                                            dirty_.front().end - dirty_.front().begin);
-    dirty_.erase(dirty_.begin());
-  }
-  dirty_.push_back({current_, offset, offset + length});
+  return Error{ErrorCode::kUnavailable, "topic '" + log_->name() + "': no slot could be claimed in " +
+                                            std::to_string(kMaxTries) + " tries"};
 }
 
 void LogWriter::apply_retention() {
   // Rolling is rare (once per segment): the moment to let retention delete what every
   // group has consumed.
-  if (const auto committed = lowest_committed(log_->directory())) {
+  if (const auto committed = lowest_committed(log_->groups())) {
     log_->apply_retention(*committed);
   }
 }
 
 Result<void> LogWriter::sync() {
-  for (const auto& range : dirty_) {
-    if (auto synced = range.segment->file.sync(range.begin, range.end - range.begin); !synced) {
-      return synced;
+  if (unsynced_end_ == 0) return {};  // Nothing written since the last sync.
+  const std::uint64_t bytes = log_->segment_bytes();
+  auto& synced = log_->control().synced;
+  // From the durable watermark, not just this writer's records: every claim below them is
+  // then on disk too, so a power loss leaves no hole in front of a flushed record.
+  const std::uint64_t from =
+      std::max(std::min(synced.load(std::memory_order_acquire), unsynced_from_), log_->earliest());
+  const std::uint64_t end = unsynced_end_;
+  for (std::uint64_t index = from / bytes; index * bytes < end; ++index) {
+    std::shared_ptr<Segment> segment = current_;
+    if (!segment || segment->index != index) {
+      auto found = log_->segment(index, MappedFile::Access::kReadWrite);
+      if (!found && found.error().code == ErrorCode::kNotFound) continue;  // Retention took it.
+      if (!found) return found.error();
+      segment = std::move(*found);
     }
+    const std::uint64_t base = index * bytes;
+    const std::uint64_t begin = std::max(from, base) - base;
+    const std::uint64_t stop = std::min(end, base + bytes) - base;
+    if (auto written = segment->file.sync(begin, stop - begin); !written) return written;
   }
-  dirty_.clear();
-  return log_->sync_directory();
+  std::uint64_t watermark = synced.load(std::memory_order_acquire);
+  while (watermark < end &&
+         !synced.compare_exchange_weak(watermark, end, std::memory_order_acq_rel)) {
+  }
+  if (auto entries = log_->sync_directory((end - 1) / bytes); !entries) return entries;
+  if (auto control = log_->sync_control(); !control) return control;
+  unsynced_from_ = UINT64_MAX;
+  unsynced_end_ = 0;
+  return {};
 }
 
 }  // namespace mlops::orchestration::mmap

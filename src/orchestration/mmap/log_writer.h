@@ -7,7 +7,6 @@
 #include <memory>
 #include <span>
 #include <utility>
-#include <vector>
 
 #include "mlops/result.h"
 #include "orchestration/mmap/topic_log.h"
@@ -21,11 +20,15 @@ class LogWriter {
 
   /// Appends `payload` as one record. When this returns the record is published: any
   /// process that reads the topic sees it, and a crash of any process cannot lose it.
-  /// @return its position; kTooLarge if it can never fit a segment; kUnavailable or
-  ///         kCorrupt if a segment cannot be created or mapped.
+  /// @return its position; kTooLarge if it can never fit a segment; kUnavailable if a
+  ///         segment cannot be created or mapped (a full disk says so), the writer cannot
+  ///         register, or no slot could be claimed within a bounded number of tries.
   Result<std::uint64_t> append(std::span<const std::uint8_t> payload);
 
-  /// Writes every record appended since the last sync to disk and waits (msync).
+  /// Puts every record appended since the last sync on disk and waits (msync), together
+  /// with everything below it in the log (so a power loss leaves no hole before them), the
+  /// directory entries of their segments and the control block.
+  /// @return kUnavailable with the system's reason if anything could not be written.
   Result<void> sync();
 
   /// The largest payload append() takes.
@@ -36,23 +39,23 @@ class LogWriter {
 
  private:
   Result<Segment*> segment_for(std::uint64_t index);
-  void mark_dirty(std::uint64_t offset, std::uint64_t length);
-  void wake_readers() const noexcept;
+  Result<std::uint32_t> writer_id();
+  void prepare_ahead(std::uint64_t end);
   void apply_retention();
-
-  struct DirtyRange {
-    std::shared_ptr<Segment> segment;
-    std::uint64_t begin;
-    std::uint64_t end;
-  };
+  void note_written(std::uint64_t position, std::uint64_t end) noexcept {
+    unsynced_from_ = std::min(unsynced_from_, position);
+    unsynced_end_ = std::max(unsynced_end_, end);
+  }
 
   std::shared_ptr<TopicLog> log_;
   std::shared_ptr<Segment> current_;
   std::uint64_t current_base_ = 0;  // Position of current_'s first byte: no division per append.
-  std::vector<DirtyRange> dirty_;
+  std::uint64_t prepare_mark_ = 0;  // Past this position, ask for the next chunk to be made ready.
+  std::uint32_t writer_id_ = 0;
+  std::uint32_t writer_pid_ = 0;    // The process writer_id_ was registered by.
+  // What this writer wrote since its last sync: [unsynced_from_, unsynced_end_).
+  std::uint64_t unsynced_from_ = UINT64_MAX;
+  std::uint64_t unsynced_end_ = 0;
 };
-
-/// This process's id, cached (and refreshed in a forked child).
-std::uint32_t current_pid() noexcept;
 
 }  // namespace mlops::orchestration::mmap

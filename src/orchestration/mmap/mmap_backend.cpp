@@ -37,13 +37,13 @@ class MmapBackend final : public Backend {
   explicit MmapBackend(std::shared_ptr<Queue> queue) : queue_(std::move(queue)) {}
 
   Result<std::unique_ptr<ProducerBackend>> make_producer(const ProducerOptions& options) override {
-    auto settings = mmap::read_settings(options.backend, queue_->settings(), "producer");
+    auto settings = mmap::read_settings(options.backend, queue_->settings(), mmap::SettingsRole::kProducer);
     if (!settings) return settings.error();
     return std::unique_ptr<ProducerBackend>(
         std::make_unique<mmap::MmapProducer>(queue_, *settings, options));
   }
   Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) override {
-    auto settings = mmap::read_settings(options.backend, queue_->settings(), "consumer");
+    auto settings = mmap::read_settings(options.backend, queue_->settings(), mmap::SettingsRole::kConsumer);
     if (!settings) return settings.error();
     return std::unique_ptr<ConsumerBackend>(
         std::make_unique<mmap::MmapConsumer>(queue_, *settings, options));
@@ -59,7 +59,7 @@ class MmapBackend final : public Backend {
 }  // namespace
 
 Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint) {
-  auto settings = mmap::read_settings(endpoint.options, QueueSettings{}, "queue");
+  auto settings = mmap::read_settings(endpoint.options, QueueSettings{}, mmap::SettingsRole::kQueue);
   if (!settings) return settings.error();
   auto queue = Queue::open(endpoint.connection, *settings);
   if (!queue) return queue.error();

@@ -1,16 +1,42 @@
 #include "orchestration/mmap/mmap_consumer.h"
 
 #include <algorithm>
+#include <ctime>
+#include <thread>
 
 #include "mlops/log.h"
 #include "orchestration/mmap/futex.h"
+#include "orchestration/mmap/process_registry.h"
 
 namespace mlops::orchestration::mmap {
 namespace {
-// A reader stopped at a record still being written re-checks its writer this often: a
-// writer's death wakes nobody.
-constexpr std::chrono::milliseconds kPendingRecheck{20};
+// A reader stopped at a record still being written re-checks this often: a writer's death
+// wakes nobody.
+constexpr std::chrono::milliseconds kPendingRecheck{1};
+
+std::int64_t monotonic_ns() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
 }  // namespace
+
+MmapConsumer::MmapConsumer(std::shared_ptr<Queue> queue, QueueSettings settings,
+                           ConsumerOptions options)
+    : queue_(std::move(queue)),
+      settings_(settings),
+      options_(std::move(options)),
+      owner_pid_(current_pid()) {}
+
+bool MmapConsumer::forked_away() noexcept {
+  if (owner_pid_ == current_pid()) return false;
+  if (!fork_reported_) {
+    fork_reported_ = true;
+    log(LogLevel::kError, "mmap consumer: used in a process forked from the one that made it; "
+                          "make a new Consumer in the child (the group stays the parent's)");
+  }
+  return true;
+}
 
 Result<MmapConsumer::Subscription> MmapConsumer::subscribe(const std::string& topic) {
   auto log = queue_->topic(topic);
@@ -18,10 +44,17 @@ Result<MmapConsumer::Subscription> MmapConsumer::subscribe(const std::string& to
   std::optional<GroupCursor> cursor;
   std::optional<std::uint64_t> start;
   if (!options_.group.empty()) {
-    auto opened = GroupCursor::open((*log)->directory(), options_.group);
+    auto opened = GroupCursor::open((*log)->groups(), options_.group, (*log)->modes(),
+                                    settings_.sync_commits);
     if (!opened) return opened.error();
     cursor = std::move(*opened);
     start = cursor->committed();
+    if (start && *start > (*log)->latest()) {
+      // Past the tail: a damaged cursor. Resuming at the tail skips nothing written yet.
+      mlops::log(LogLevel::kWarning, "mmap consumer: group '" + options_.group + "' of topic '" +
+                                         topic + "' was past the end; it resumes at the end");
+      start = (*log)->latest();
+    }
   }
   if (!start) {
     start = options_.offset_reset == OffsetReset::kEarliest ? (*log)->earliest() : (*log)->latest();
@@ -37,17 +70,30 @@ Result<MmapConsumer::Subscription> MmapConsumer::subscribe(const std::string& to
 }
 
 Result<void> MmapConsumer::assign(std::span<const std::string> topics) {
+  if (forked_away()) return Error{ErrorCode::kUnavailable, "consumer inherited across fork()"};
+  auto current = [&](const std::string& topic) {
+    return std::find_if(subscriptions_.begin(), subscriptions_.end(),
+                        [&](const auto& sub) { return sub->topic == topic; });
+  };
+  // New topics first, touching nothing of the current subscription: if one fails (its
+  // group is held elsewhere, say), the consumer stays exactly as it was.
+  std::vector<std::unique_ptr<Subscription>> added;
+  for (const auto& topic : topics) {
+    if (current(topic) != subscriptions_.end()) continue;
+    auto subscription = subscribe(topic);
+    if (!subscription) return subscription.error();
+    added.push_back(std::make_unique<Subscription>(std::move(*subscription)));
+  }
   std::vector<std::unique_ptr<Subscription>> next;
   for (const auto& topic : topics) {
-    auto kept = std::find_if(subscriptions_.begin(), subscriptions_.end(),
-                             [&](const auto& sub) { return sub && sub->topic == topic; });
-    if (kept != subscriptions_.end()) {
+    if (auto kept = current(topic); kept != subscriptions_.end()) {
       next.push_back(std::move(*kept));
-      continue;
+      subscriptions_.erase(kept);
+    } else {
+      auto fresh = std::find_if(added.begin(), added.end(),
+                                [&](const auto& sub) { return sub && sub->topic == topic; });
+      next.push_back(std::move(*fresh));
     }
-    auto added = subscribe(topic);
-    if (!added) return added.error();  // The old subscription stays as it was.
-    next.push_back(std::make_unique<Subscription>(std::move(*added)));
   }
   // Topics left behind unlock their cursors uncommitted: what they handed out since the
   // last commit comes again to the group.
@@ -74,31 +120,54 @@ std::size_t MmapConsumer::collect(std::vector<detail::Delivery>& out, std::size_
   return added;
 }
 
-bool MmapConsumer::any_at_pending_record() const noexcept {
+bool MmapConsumer::any_stopped_early() const noexcept {
   return std::any_of(subscriptions_.begin(), subscriptions_.end(),
-                     [](const auto& sub) { return sub->reader.at_pending_record(); });
+                     [](const auto& sub) { return sub->reader.stopped_early(); });
+}
+
+void MmapConsumer::sleep(std::chrono::nanoseconds wait, std::vector<detail::Delivery>& out,
+                         std::size_t max) {
+  wait = std::min<std::chrono::nanoseconds>(wait, kSleepSlice);
+  if (any_stopped_early()) wait = std::min<std::chrono::nanoseconds>(wait, kPendingRecheck);
+  // Announce the wait on every topic, then look once more (Dekker with the writers'
+  // publish in TopicLog::wake_readers): a record published after this look wakes us.
+  const std::int64_t until = monotonic_ns() + wait.count();
+  std::vector<std::atomic<std::uint32_t>*> words;
+  std::vector<std::uint32_t> expected;
+  for (const auto& sub : subscriptions_) {
+    auto& block = sub->reader.log()->control();
+    // A reader announces how long it may sleep, one slice at a time: one killed asleep
+    // keeps writers paying for wake-ups for a slice at most. A time further ahead than any
+    // reader announces is another boot's (or clock's), and is replaced.
+    std::int64_t announced = block.sleep_until.load(std::memory_order_seq_cst);
+    while ((announced < until || announced - until > kMaxSleepAnnounced.count()) &&
+           !block.sleep_until.compare_exchange_weak(announced, until, std::memory_order_seq_cst)) {
+    }
+    block.waiters.fetch_add(1, std::memory_order_seq_cst);
+    words.push_back(&block.wake);
+    expected.push_back(block.wake.load(std::memory_order_acquire));
+  }
+  if (collect(out, max) == 0) futex_wait_any(words, expected, wait);
+  for (const auto& sub : subscriptions_) {
+    sub->reader.log()->control().waiters.fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 Status MmapConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
                           detail::Deadline deadline) noexcept {
   try {
-    auto& notify = queue_->notify();
+    if (forked_away()) return Status::kError;
+    const std::size_t before = out.size();
     for (;;) {
       if (collect(out, max) > 0) return Status::kOk;
       const auto now = detail::Clock::now();
       if (now >= deadline) return Status::kTimeout;
-      // Announce the wait, then look once more (Dekker with the writer's fence): a record
-      // published after this look bumps the sequence, so the futex does not sleep on it.
-      notify.waiters.fetch_add(1, std::memory_order_seq_cst);
-      const std::uint32_t sequence = notify.sequence.load(std::memory_order_acquire);
-      if (collect(out, max) > 0) {
-        notify.waiters.fetch_sub(1, std::memory_order_relaxed);
-        return Status::kOk;
+      if (subscriptions_.empty()) {
+        std::this_thread::sleep_until(std::min(deadline, now + kSleepSlice));
+        continue;
       }
-      auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
-      if (any_at_pending_record()) wait = std::min<std::chrono::nanoseconds>(wait, kPendingRecheck);
-      futex_wait(notify.sequence, sequence, wait);
-      notify.waiters.fetch_sub(1, std::memory_order_relaxed);
+      sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now), out, max);
+      if (out.size() > before) return Status::kOk;
     }
   } catch (...) {
     return Status::kError;
@@ -107,6 +176,7 @@ Status MmapConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
 
 Status MmapConsumer::commit() noexcept {
   try {
+    if (forked_away()) return Status::kError;
     for (auto& sub : subscriptions_) {
       if (!sub->cursor) continue;
       if (auto committed = sub->cursor->commit(sub->reader.position(), settings_.sync_commits);

@@ -14,10 +14,12 @@
 
 namespace mlops::orchestration::mmap {
 
+/// Used from one thread at a time, and only by the process that made it: in a forked
+/// child it refuses every call (kError, logged once), since the group's lock stays the
+/// parent's.
 class MmapConsumer final : public detail::ConsumerBackend {
  public:
-  MmapConsumer(std::shared_ptr<Queue> queue, QueueSettings settings, ConsumerOptions options)
-      : queue_(std::move(queue)), settings_(settings), options_(std::move(options)) {}
+  MmapConsumer(std::shared_ptr<Queue> queue, QueueSettings settings, ConsumerOptions options);
 
   Result<void> assign(std::span<const std::string> topics) override;
   Status poll(std::vector<detail::Delivery>& out, std::size_t max,
@@ -34,13 +36,17 @@ class MmapConsumer final : public detail::ConsumerBackend {
 
   Result<Subscription> subscribe(const std::string& topic);
   std::size_t collect(std::vector<detail::Delivery>& out, std::size_t max);
-  bool any_at_pending_record() const noexcept;
+  bool any_stopped_early() const noexcept;
+  bool forked_away() noexcept;
+  void sleep(std::chrono::nanoseconds wait, std::vector<detail::Delivery>& out, std::size_t max);
 
   std::shared_ptr<Queue> queue_;
   QueueSettings settings_;
   ConsumerOptions options_;
   std::vector<std::unique_ptr<Subscription>> subscriptions_;
   std::size_t next_topic_ = 0;  // Round robin, so one busy topic cannot starve the rest.
+  std::uint32_t owner_pid_;
+  bool fork_reported_ = false;
 };
 
 }  // namespace mlops::orchestration::mmap

@@ -6,6 +6,7 @@
 
 #include "mlops/orchestration/backend_options.h"
 #include "mlops/result.h"
+#include "orchestration/mmap/file_util.h"
 #include "orchestration/mmap/topic_log.h"
 
 namespace mlops::orchestration::mmap {
@@ -15,11 +16,19 @@ struct QueueSettings {
   /// 0: whatever a segment can hold.
   std::uint64_t max_message_bytes = 0;
   bool sync_commits = false;
+  /// Permissions of what the queue creates (`mode`, default 0600: owner only).
+  FileModes modes;
 };
 
-/// Reads `options` over `base`. Unknown keys are logged and ignored (code
-/// written for another backend still runs); malformed values are an error.
+/// Which options a role reads: the queue (URI) reads every one; a producer only
+/// max_message_bytes; a consumer only sync_commits. The rest are the queue's and are
+/// fixed by the URI.
+enum class SettingsRole { kQueue, kProducer, kConsumer };
+
+/// Reads `options` over `base`. Unknown keys, and queue options given to a producer or a
+/// consumer, are logged and ignored (code written for another backend still runs);
+/// malformed or out-of-range values are a kInvalidArgument error that says which.
 Result<QueueSettings> read_settings(const BackendOptions& options, QueueSettings base,
-                                    std::string_view role);
+                                    SettingsRole role);
 
 }  // namespace mlops::orchestration::mmap

@@ -1,5 +1,6 @@
 #pragma once
-// One opened queue directory: the wake-up word and the topics this process has opened.
+// One opened queue directory: its root, the registry of the processes using it, and the
+// topics this process has opened.
 
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "mlops/result.h"
 #include "orchestration/mmap/file_util.h"
 #include "orchestration/mmap/mmap_settings.h"
+#include "orchestration/mmap/process_registry.h"
 #include "orchestration/mmap/topic_log.h"
 
 namespace mlops::orchestration::mmap {
@@ -18,12 +20,13 @@ namespace mlops::orchestration::mmap {
 class Queue {
  public:
   /// Opens (creating if needed) the queue in `directory`.
+  /// @return the queue; kInvalidArgument for an empty path; kUnavailable if it cannot be
+  ///         made or is not safe to use (another user's, writable by everyone: the reason).
   static Result<std::shared_ptr<Queue>> open(const std::string& directory,
                                              const QueueSettings& settings);
 
-  [[nodiscard]] const std::string& directory() const noexcept { return directory_; }
+  [[nodiscard]] const std::string& directory() const noexcept { return root_.path(); }
   [[nodiscard]] const QueueSettings& settings() const noexcept { return settings_; }
-  [[nodiscard]] NotifyBlock& notify() const noexcept { return *notify_; }
 
   /// The log of `topic`, created on first use.
   Result<std::shared_ptr<TopicLog>> topic(std::string_view name);
@@ -32,10 +35,9 @@ class Queue {
   Result<std::vector<std::string>> topic_names() const;
 
  private:
-  std::string directory_;
+  Directory root_;
   QueueSettings settings_;
-  // Points into the mapping of DIR/.notify, which it keeps alive (topic logs share it).
-  std::shared_ptr<NotifyBlock> notify_;
+  std::shared_ptr<ProcessRegistry> registry_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<TopicLog>, std::less<>> topics_;
 };

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "orchestration/mmap/fork_guard.h"
 #include "orchestration/mmap/topic_log.h"
 
 namespace mlops::orchestration::mmap {
@@ -20,6 +21,8 @@ constexpr std::size_t kMaxPending = 64;
 struct Request {
   std::shared_ptr<PrepareGate> gate;  // never the log itself: see PrepareGate
   std::uint64_t index;
+  std::uint64_t begin;
+  std::uint64_t end;
 };
 
 // Deliberately leaked: the thread is detached and may still wait on it while the process
@@ -39,8 +42,12 @@ void run(PreparerState* state) {
       request = std::move(state->pending.front());
       state->pending.pop_front();
     }
+    // The guard first: a fork() waits for this preparation instead of copying its locks.
+    const ForkGuard guard;
     const std::lock_guard lock(request.gate->mutex);
-    if (request.gate->log != nullptr) request.gate->log->prepare(request.index);
+    if (request.gate->log != nullptr) {
+      request.gate->log->prepare(request.index, request.begin, request.end);
+    }
   }
 }
 
@@ -68,13 +75,14 @@ PreparerState* state_for_this_process() {
 
 }  // namespace
 
-void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index) noexcept {
+void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
+                           std::uint64_t begin, std::uint64_t end) noexcept {
   try {
     auto* state = state_for_this_process();
     {
       std::lock_guard lock(state->mutex);
       if (state->pending.size() >= kMaxPending) return;
-      state->pending.push_back({log->prepare_gate(), index});
+      state->pending.push_back({log->prepare_gate(), index, begin, end});
     }
     state->wake.notify_one();
   } catch (...) {

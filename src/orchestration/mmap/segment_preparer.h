@@ -1,5 +1,5 @@
 #pragma once
-// Creates and faults in segments ahead of the writers, on a background thread, so a writer
+// Creates and faults in segments, a few MiB at a time, ahead of the writers, on a background thread, so a writer
 // never waits for fallocate or for a page fault per page (Chronicle Queue's pre-toucher).
 // Pages are faulted in writable (MADV_POPULATE_WRITE): MAP_POPULATE maps file pages
 // read-only, and the first write to each would still fault.
@@ -11,9 +11,11 @@ namespace mlops::orchestration::mmap {
 
 class TopicLog;
 
-/// Asks the background thread to make segment `index` of `log` ready: created, mapped and
-/// faulted in. Never blocks on that work; a request for a log that is gone is dropped.
-/// Safe after fork(): a child gets a thread of its own on its first request.
-void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index) noexcept;
+/// Asks the background thread to make bytes [begin, end) of segment `index` of `log` ready:
+/// the file created, mapped and those pages faulted in. Never blocks on that work; a request
+/// for a log that is gone is dropped. Safe after fork(): a child gets a thread of its own on
+/// its first request, and fork() waits for a preparation under way (fork_guard.h).
+void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
+                           std::uint64_t begin, std::uint64_t end) noexcept;
 
 }  // namespace mlops::orchestration::mmap

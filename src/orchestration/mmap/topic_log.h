@@ -3,13 +3,13 @@
 // that opens the same directory. LogWriter appends, LogReader reads; both are cheap views
 // over a TopicLog, which owns the control block and the segment mappings.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <atomic>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +17,7 @@
 #include "mlops/result.h"
 #include "orchestration/mmap/file_util.h"
 #include "orchestration/mmap/layout.h"
+#include "orchestration/mmap/process_registry.h"
 
 namespace mlops::orchestration::mmap {
 
@@ -38,8 +39,8 @@ struct LogSettings {
   /// How long a claimed record may stay unpublished, with its writer alive, before
   /// readers skip it.
   std::chrono::milliseconds pending_timeout{2000};
-  /// Fault segments in (writable) in the background ahead of the writer, instead of one
-  /// page fault at a time on the writer's path.
+  /// Fault segments in (writable) in the background a few MiB ahead of the writer, instead
+  /// of one page fault at a time on the writer's path.
   bool populate = true;
   /// Segments wholly behind every consumer group are deleted once older than this (0: never
   /// by age) ...
@@ -65,57 +66,98 @@ class TopicLog {
   TopicLog& operator=(const TopicLog&) = delete;
   ~TopicLog();
 
-  /// Opens (creating if needed) topic `topic` under `queue_dir`.
-  static Result<std::shared_ptr<TopicLog>> open(const std::string& queue_dir,
-                                                const std::string& topic, const LogSettings& settings,
-                                                std::shared_ptr<NotifyBlock> notify);
+  /// Opens (creating if needed) topic `topic` in the queue whose root is `root`. The control
+  /// block is checked against the segments and repaired where they disagree (a damaged tail
+  /// or first segment, a hole at the tail after a power loss).
+  /// @return the log; kCorrupt if `control` is not a control file; kUnavailable if the
+  ///         files cannot be made or opened (permissions, a full disk, a link).
+  static Result<std::shared_ptr<TopicLog>> open(const Directory& root, const std::string& topic,
+                                                const LogSettings& settings, const FileModes& modes,
+                                                std::shared_ptr<ProcessRegistry> registry);
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] const std::string& directory() const noexcept { return directory_; }
+  [[nodiscard]] const std::string& directory() const noexcept { return directory_.path(); }
+  [[nodiscard]] const Directory& groups() const noexcept { return groups_; }
+  [[nodiscard]] const FileModes& modes() const noexcept { return modes_; }
   [[nodiscard]] std::uint64_t segment_bytes() const noexcept { return segment_bytes_; }
   [[nodiscard]] const LogSettings& settings() const noexcept { return settings_; }
   [[nodiscard]] ControlBlock& control() const noexcept {
     return *reinterpret_cast<ControlBlock*>(control_.data());
   }
-  [[nodiscard]] NotifyBlock& notify() const noexcept { return *notify_; }
+  [[nodiscard]] ProcessRegistry& registry() const noexcept { return *registry_; }
 
-  /// The mapping of segment `index`; creates the file first when `create` is set.
-  /// kNotFound if it does not exist (and create is not set); kCorrupt if the file is damaged.
-  Result<std::shared_ptr<Segment>> segment(std::uint64_t index, bool create);
+  /// The mapping of existing segment `index`, read-only or writable.
+  /// @return the segment; kNotFound if there is no such file; kCorrupt if it is damaged
+  ///         (wrong size or header, a link); kUnavailable if it cannot be opened.
+  Result<std::shared_ptr<Segment>> segment(std::uint64_t index, MappedFile::Access access);
 
-  /// Creates segment `index` if needed and faults it in writable; keeps it mapped for the
-  /// writer that will need it. Run by the segment preparer's thread, off the writer's path,
-  /// holding the gate's mutex.
-  void prepare(std::uint64_t index);
+  /// The writable mapping of segment `index`, creating the file first if needed.
+  /// @return as segment(); also kNotFound for an index retention has already passed (it is
+  ///         never created again below the first segment).
+  Result<std::shared_ptr<Segment>> writable_segment(std::uint64_t index);
+
+  /// Creates segment `index` if needed and faults [begin, end) of it in writable; keeps it
+  /// mapped for the writer that will need it. Run by the segment preparer's thread, off the
+  /// writer's path, holding the gate's mutex.
+  void prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t end);
   [[nodiscard]] const std::shared_ptr<PrepareGate>& prepare_gate() const noexcept { return gate_; }
 
-  /// Makes the directory entries of segments created since the last call durable (fsync
-  /// of the topic directory): part of a flush, so power loss cannot forget a segment.
-  Result<void> sync_directory();
+  /// Makes the directory entries of segments up to `index` durable (fsync of the topic
+  /// directory, once per segment and process): part of a flush, so power loss cannot forget
+  /// a segment that holds flushed records, whoever created it.
+  [[nodiscard]] Result<void> sync_directory(std::uint64_t index);
+  /// Writes the control block to disk (tail, first segment, durable watermark).
+  [[nodiscard]] Result<void> sync_control() const;
 
   /// The position of the oldest record still held, and of the next one to be written.
   [[nodiscard]] std::uint64_t earliest() const noexcept;
   [[nodiscard]] std::uint64_t latest() const noexcept;
 
+  /// Wakes the readers asleep on this topic, if any can be (after a publish).
+  void wake_readers() const noexcept;
+
+  /// Writes a claim-word change through a writable view of `segment` when the mapping is
+  /// read-only (a consumer's): the compare-and-swap of an abandoned claim to skipped.
+  /// @return whether the word went from `expected` to `desired`.
+  bool swap_word(const Segment& segment, std::uint64_t offset, std::uint64_t expected,
+                 std::uint64_t desired) const;
+
   /// Deletes segments wholly behind `committed` (the lowest committed position of every
-  /// consumer group) that the retention settings let go. Returns how many were deleted.
+  /// consumer group) that the retention settings let go, and any file retention left
+  /// below the first segment. Returns how many were deleted.
   std::size_t apply_retention(std::uint64_t committed);
+
+  /// The indexes of the segment files present, sorted (stale temporary files are removed).
+  [[nodiscard]] std::vector<std::uint64_t> segment_indexes() const;
 
  private:
   TopicLog() = default;
+  Result<void> check_control(std::uint64_t requested_segment_bytes);
+  Result<void> repair_positions();
+  Result<std::shared_ptr<Segment>> map_segment(std::uint64_t index, MappedFile::Access access);
 
   std::string name_;
-  std::string directory_;
+  Directory directory_;
+  Directory groups_;
+  FileModes modes_;
   LogSettings settings_;
   std::uint64_t segment_bytes_ = 0;
   MappedFile control_;
-  std::shared_ptr<NotifyBlock> notify_;  // Shares the queue's mapping of DIR/.notify.
-  std::atomic<bool> directory_dirty_{false};
+  std::shared_ptr<ProcessRegistry> registry_;
+  std::atomic<std::uint64_t> directory_synced_{0};  // index + 1 of the last segment fsync'd
   std::mutex mutex_;
-  std::map<std::uint64_t, std::weak_ptr<Segment>> segments_;
+  std::map<std::uint64_t, std::weak_ptr<Segment>> segments_;  // key: index * 2 + writable
   std::shared_ptr<Segment> prepared_;  // The latest segment made ready ahead of the writers.
-  std::set<std::uint64_t> prepared_indexes_;  // Recent segments already faulted in.
+  std::set<std::uint64_t> prepared_chunks_;  // Recent chunks already faulted in.
   std::shared_ptr<PrepareGate> gate_;
 };
+
+/// The longest a reader sleeps before announcing its sleep again (ControlBlock::sleep_until);
+/// writers ignore an announcement further ahead than twice this.
+inline constexpr std::chrono::milliseconds kSleepSlice{100};
+inline constexpr std::chrono::nanoseconds kMaxSleepAnnounced = 2 * kSleepSlice;
+
+/// How far ahead of a writer the preparer faults pages in, in chunks of at most this.
+inline constexpr std::uint64_t kPrepareChunkBytes = std::uint64_t{4} << 20;
 
 }  // namespace mlops::orchestration::mmap

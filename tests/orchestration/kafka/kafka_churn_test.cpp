@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "orchestration/kafka/mock_cluster.h"
+#include "orchestration/kafka/kafka_test_support.h"
 
 extern char** environ;
 
@@ -177,11 +177,15 @@ TEST(KafkaChurn, MembersJoinLeaveAndDieWhileSendingAndNoAcknowledgedMessageIsMis
   auto orch = open(uri);
   Seen seen(total);
   std::vector<std::atomic<bool>> acknowledged(static_cast<std::size_t>(total));
-  auto pro = make_producer(orch, topic, {.on_delivery = [&](const DeliveryReport& report) {
-                                           if (report.status != Status::kOk) return;
-                                           const auto n = number_of(report.message);
-                                           if (n >= 0 && n < total) acknowledged[static_cast<std::size_t>(n)].store(true);
-                                         }});
+  // ordering=none: the messages spread over all 8 partitions (and so over the members).
+  auto pro = make_producer(orch, topic,
+                           {.on_delivery =
+                                [&](const DeliveryReport& report) {
+                                  if (report.status != Status::kOk) return;
+                                  const auto n = number_of(report.message);
+                                  if (n >= 0 && n < total) acknowledged[static_cast<std::size_t>(n)].store(true);
+                                },
+                            .backend = {{"ordering", "none"}}});
 
   // The churn, one step per tenth of the messages: members join, leave and die.
   std::vector<std::unique_ptr<ThreadMember>> threads;

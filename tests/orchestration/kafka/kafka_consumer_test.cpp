@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "orchestration/kafka/mock_cluster.h"
+#include "orchestration/kafka/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
@@ -20,7 +20,8 @@ TEST(KafkaConsumerRebalance, PinningLatestOnSlowBrokersDoesNotHoldReceivePastIts
   const auto topic = unique_name();
   mock.create_topic(topic, 8);
   auto orch = open(mock.uri());
-  auto pro = make_producer(orch, topic);
+  // ordering=none: spread over the 8 partitions, as any of them may be the group's.
+  auto pro = make_producer(orch, topic, {.backend = {{"ordering", "none"}}});
   ASSERT_EQ(pro.send(numbered(-1), true), Status::kOk);  // before the group: never seen
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 300), RD_KAFKA_RESP_ERR_NO_ERROR);
   // assign_wait_ms=0: subscribe() returns at once, so the rebalance is served in receive().
@@ -61,7 +62,7 @@ TEST(KafkaConsumerRebalance, GroupAtLatestOnSlowBrokersSeesEverythingSentAfterSu
   const auto topic = unique_name();
   mock.create_topic(topic, 8);
   auto orch = open(mock.uri());
-  auto pro = make_producer(orch, topic);
+  auto pro = make_producer(orch, topic, {.backend = {{"ordering", "none"}}});  // every partition
   for (int i = 0; i < 16; ++i) ASSERT_EQ(pro.send(numbered(-1 - i)), Status::kOk);
   ASSERT_EQ(pro.flush(5s), Status::kOk);
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 300), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -97,7 +98,7 @@ TEST(KafkaConsumerResubscribe, WithoutAGroupPicksUpNewPartitionsAndKeepsItsPlace
   mock.create_topic(kept, 1);
   mock.create_topic(grown, 8);
   auto orch = open(mock.uri());
-  auto pro = make_producer(orch, kept);
+  auto pro = make_producer(orch, kept, {.backend = {{"ordering", "none"}}});  // every partition
   send_numbers(pro, kept, 0, 10);
   auto con = make_consumer(orch, kept, {.auto_commit = false});
   ASSERT_EQ(numbers_of(receive_n(con, 5, 10s)), (std::vector<std::int64_t>{0, 1, 2, 3, 4}));

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "orchestration/kafka/kafka_reaper.h"
-#include "orchestration/kafka/mock_cluster.h"
+#include "orchestration/kafka/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

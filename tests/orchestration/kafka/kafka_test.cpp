@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "orchestration/kafka/mock_cluster.h"
+#include "orchestration/kafka/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
@@ -204,7 +204,7 @@ TEST(KafkaMock, RecordsCarryContentTypeSchemaVersionAndKey) {
   EXPECT_EQ(rd_kafka_header_cnt(headers), 1u);
   ASSERT_EQ(rd_kafka_header_get_last(headers, "content-type", &value, &size), RD_KAFKA_RESP_ERR_NO_ERROR);
   EXPECT_EQ(std::string_view(static_cast<const char*>(value), size),
-            "application/x-mlops-flatbuffer; schema=1");
+            "application/x-mlops-flatbuffer; schema=2");
   rd_kafka_message_destroy(record);
   rd_kafka_destroy_flags(raw, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }

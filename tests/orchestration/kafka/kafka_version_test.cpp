@@ -2,7 +2,7 @@
 #include <string>
 
 #include "orchestration/kafka/kafka_version.h"
-#include "orchestration/kafka/mock_cluster.h"
+#include "orchestration/kafka/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -101,19 +101,19 @@ TEST(MmapCrash, KillNineLoopLosesNothingAcknowledged) {
     ASSERT_TRUE(queue.has_value()) << queue.error().message;
     auto log = (*queue)->topic("crash");
     ASSERT_TRUE(log.has_value()) << log.error().message;
-    auto cursor = mq::GroupCursor::open((*log)->directory(), "checker");
+    auto cursor = mlops::testing::open_cursor(**log, "checker");
     ASSERT_TRUE(cursor.has_value()) << cursor.error().message;
     mq::LogReader reader(*log, cursor->committed().value_or((*log)->earliest()));
-    mq::LogRecord record;
     std::uint64_t highest = next_sequence;
-    while (reader.next(record)) {
+    mlops::testing::read_available(reader, [&](const mq::LogRecord& record) {
       const std::string text = mlops::testing::as_text(record.payload);
       ASSERT_TRUE(text.starts_with("seq:")) << "torn record delivered: " << text.substr(0, 40);
       const std::uint64_t seq = std::stoull(text.substr(4));
       ASSERT_EQ(text, payload_for(seq)) << "record content differs from what was written";
       ASSERT_TRUE(delivered.insert(seq).second) << "sequence " << seq << " delivered twice";
       highest = std::max(highest, seq + 1);
-    }
+    });
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
     slowest_reopen = std::max(slowest_reopen, std::chrono::steady_clock::now() - reopen_start);
     ASSERT_EQ(reader.damaged(), 0U) << "cycle " << cycle << ": corrupt records found";
     abandoned_claims += reader.abandoned();

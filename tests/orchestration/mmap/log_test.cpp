@@ -42,8 +42,9 @@ std::vector<std::string> read_all(const std::shared_ptr<mq::TopicLog>& log,
                                   std::unique_ptr<mq::LogReader>* keep = nullptr) {
   auto reader = std::make_unique<mq::LogReader>(log, from == 0 ? log->earliest() : from);
   std::vector<std::string> out;
-  mq::LogRecord record;
-  while (reader->next(record)) out.push_back(as_text(record.payload));
+  mlops::testing::read_available(*reader, [&](const mq::LogRecord& record) {
+    out.push_back(as_text(record.payload));
+  });
   if (keep) *keep = std::move(reader);
   return out;
 }
@@ -233,9 +234,9 @@ TEST(MmapLog, StalledClaimIsSkippedAfterTheTimeoutAndItsWriterAppendsAgain) {
   auto log = open_topic(open_queue(dir));
   // A writer that claimed a slot and then stalled: its claim sits pending at the tail.
   const std::uint64_t position = log->latest();
-  auto segment = *log->segment(position / log->segment_bytes(), true);
+  auto segment = *log->writable_segment(position / log->segment_bytes());
   auto* header = segment->header_at(position % log->segment_bytes());
-  const auto claim = mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)), mq::current_pid(),
+  const auto claim = mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)), *log->registry().id(),
                                    mq::RecordState::kPending);
   header->word.store(claim);
   mq::LogWriter writer(log);
@@ -245,7 +246,7 @@ TEST(MmapLog, StalledClaimIsSkippedAfterTheTimeoutAndItsWriterAppendsAgain) {
   mq::LogRecord record;
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(reader.next(record)) << "waits while the claim is young";
-  EXPECT_TRUE(reader.at_pending_record());
+  EXPECT_TRUE(reader.stopped_early());
   const auto deadline = start + std::chrono::seconds(5);
   bool got = false;
   while (!got && std::chrono::steady_clock::now() < deadline) got = reader.next(record);
@@ -256,7 +257,7 @@ TEST(MmapLog, StalledClaimIsSkippedAfterTheTimeoutAndItsWriterAppendsAgain) {
   // The stalled writer's publish now fails, which tells it to append again.
   std::uint64_t expected = claim;
   EXPECT_FALSE(header->word.compare_exchange_strong(
-      expected, mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)), mq::current_pid(),
+      expected, mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)), *log->registry().id(),
                               mq::RecordState::kPublished)));
 }
 
@@ -322,20 +323,20 @@ TEST(MmapGroupCursor, CommitSurvivesReopenAndOneConsumerHoldsAGroup) {
   TempDir dir;
   auto log = open_topic(open_queue(dir));
   {
-    auto cursor = mq::GroupCursor::open(log->directory(), "train");
+    auto cursor = mlops::testing::open_cursor(*log, "train");
     ASSERT_TRUE(cursor.has_value()) << cursor.error().message;
     EXPECT_FALSE(cursor->committed().has_value());
-    auto second = mq::GroupCursor::open(log->directory(), "train");
+    auto second = mlops::testing::open_cursor(*log, "train");
     ASSERT_FALSE(second.has_value());
     EXPECT_EQ(second.error().code, mlops::ErrorCode::kUnavailable);
-    EXPECT_TRUE(mq::GroupCursor::open(log->directory(), "evaluate").has_value()) << "other groups are free";
+    EXPECT_TRUE(mlops::testing::open_cursor(*log, "evaluate").has_value()) << "other groups are free";
     ASSERT_TRUE(cursor->commit(12345, true).has_value());
   }
-  auto reopened = mq::GroupCursor::open(log->directory(), "train");
+  auto reopened = mlops::testing::open_cursor(*log, "train");
   ASSERT_TRUE(reopened.has_value());
   EXPECT_EQ(reopened->committed(), 12345U);
-  EXPECT_EQ(mq::lowest_committed(log->directory()), 0U) << "'evaluate' never committed";
-  EXPECT_FALSE(mq::GroupCursor::open(log->directory(), "../escape").has_value());
+  EXPECT_EQ(mq::lowest_committed(log->groups()), 0U) << "'evaluate' never committed";
+  EXPECT_FALSE(mlops::testing::open_cursor(*log, "../escape").has_value());
 }
 
 TEST(MmapGroupCursor, DeadOwnersLockIsTakenOver) {
@@ -346,7 +347,7 @@ TEST(MmapGroupCursor, DeadOwnersLockIsTakenOver) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto cursor = mq::GroupCursor::open(log->directory(), "g");
+    auto cursor = mlops::testing::open_cursor(*log, "g");
     const char byte = cursor ? 'y' : 'n';
     (void)!::write(ready[1], &byte, 1);
     ::pause();  // Holds the group until killed.
@@ -355,10 +356,10 @@ TEST(MmapGroupCursor, DeadOwnersLockIsTakenOver) {
   char byte = 0;
   ASSERT_EQ(::read(ready[0], &byte, 1), 1);
   ASSERT_EQ(byte, 'y');
-  EXPECT_FALSE(mq::GroupCursor::open(log->directory(), "g").has_value()) << "held by the child";
+  EXPECT_FALSE(mlops::testing::open_cursor(*log, "g").has_value()) << "held by the child";
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  EXPECT_TRUE(mq::GroupCursor::open(log->directory(), "g").has_value()) << "taken over";
+  EXPECT_TRUE(mlops::testing::open_cursor(*log, "g").has_value()) << "taken over";
   ::close(ready[0]);
   ::close(ready[1]);
 }
@@ -367,7 +368,7 @@ TEST(MmapGroupCursor, DamagedCursorFallsBackToTheStartNotPastIt) {
   TempDir dir;
   auto log = open_topic(open_queue(dir));
   std::ofstream(log->directory() + "/groups/g.cursor") << "this is not a cursor record at all";
-  auto cursor = mq::GroupCursor::open(log->directory(), "g");
+  auto cursor = mlops::testing::open_cursor(*log, "g");
   ASSERT_TRUE(cursor.has_value());
   EXPECT_FALSE(cursor->committed().has_value());
 }
@@ -377,8 +378,8 @@ TEST(MmapRetention, DeletesOnlyWhatEveryGroupHasConsumed) {
   auto settings = small_segments();
   settings.log.retention_bytes = 4096 * 2;  // Keep about two segments.
   auto log = open_topic(open_queue(dir, settings));
-  auto fast = mq::GroupCursor::open(log->directory(), "fast");
-  auto slow = mq::GroupCursor::open(log->directory(), "slow");
+  auto fast = mlops::testing::open_cursor(*log, "fast");
+  auto slow = mlops::testing::open_cursor(*log, "slow");
   ASSERT_TRUE(fast && slow);
   ASSERT_TRUE(slow->commit(log->earliest(), false));
   mq::LogWriter writer(log);

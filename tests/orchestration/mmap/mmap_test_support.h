@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "orchestration/mmap/group_cursor.h"
+#include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/queue.h"
 
 namespace mlops::testing {
@@ -39,6 +41,25 @@ inline mq::QueueSettings small_segments(std::uint64_t segment_bytes = 4096) {
   settings.log.populate = false;
   settings.log.pending_timeout = std::chrono::milliseconds(200);
   return settings;
+}
+
+/// Opens and locks `group`'s cursor in `log`'s topic.
+inline Result<mq::GroupCursor> open_cursor(const mq::TopicLog& log, const std::string& group) {
+  return mq::GroupCursor::open(log.groups(), group, log.modes(), false);
+}
+
+/// Reads every record `reader` can reach now. A read that stops early (a claim whose
+/// writer's fate is not known yet) is tried again until `deadline`, so a dead writer's
+/// claim is stepped over rather than taken for the end.
+template <typename Visit>
+void read_available(mq::LogReader& reader, Visit visit,
+                    std::chrono::steady_clock::duration deadline = std::chrono::seconds(10)) {
+  const auto give_up = std::chrono::steady_clock::now() + deadline;
+  mq::LogRecord record;
+  for (;;) {
+    while (reader.next(record)) visit(record);
+    if (!reader.stopped_early() || std::chrono::steady_clock::now() >= give_up) return;
+  }
 }
 
 inline std::span<const std::uint8_t> as_bytes(const std::string& text) {

@@ -1,6 +1,6 @@
 #pragma once
-// What the kafka suites share: a mock cluster the test owns (to inject faults into it), and
-// helpers that open orchestrations, make producers and consumers and collect reports.
+// What the kafka tests share: a mock cluster the test owns (to inject faults into it and
+// to make topics of several partitions), clients opened on it, and what they collect.
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -16,10 +16,12 @@
 
 namespace mlops::orchestration::testing {
 
-// Kafka protocol API key of Produce requests (rdkafka_protocol.h is not installed).
+/// Kafka protocol API key of Produce requests (rdkafka_protocol.h is not installed).
 inline constexpr std::int16_t kProduceApi = 0;
-// Short group timings for tests (the mock delays a group's first join by 3 s regardless).
-inline constexpr const char* kTestSettings = "session.timeout.ms=5000&heartbeat.interval.ms=300&timeout_ms=5000";
+
+/// Short group timings for tests (the mock delays a group's first join by 3 s regardless).
+inline constexpr const char* kTestSettings =
+    "session.timeout.ms=5000&heartbeat.interval.ms=300&timeout_ms=5000";
 
 /// A mock cluster owned by the test, so the test can inject faults into it. Declared before
 /// anything that talks to it: it must outlive every client.
@@ -39,12 +41,19 @@ class MockCluster {
   MockCluster(const MockCluster&) = delete;
   MockCluster& operator=(const MockCluster&) = delete;
 
+  /// Whether the cluster started.
   [[nodiscard]] bool ok() const { return cluster_ != nullptr; }
+  /// The cluster, for librdkafka's rd_kafka_mock_* fault injection.
   [[nodiscard]] rd_kafka_mock_cluster_t* get() const { return cluster_; }
-  [[nodiscard]] std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+  /// Its brokers' addresses, HOST:PORT,HOST:PORT...
+  [[nodiscard]] std::string bootstraps() const {
+    return rd_kafka_mock_cluster_bootstraps(cluster_);
+  }
+  /// A kafka:// URI for it with the test settings, then `extra` ("&key=value...").
   [[nodiscard]] std::string uri(const std::string& extra = "") const {
     return "kafka://" + bootstraps() + "?" + kTestSettings + extra;
   }
+  /// Makes `topic` with `partitions`, each on `replication` brokers.
   void create_topic(const std::string& topic, int partitions, int replication = 1) const {
     ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, replication),
               RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -55,21 +64,14 @@ class MockCluster {
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
 };
 
-/// A message numbered `n` from `creator` (the record key with key=creator).
-inline mes::MLOpsMessage from_creator(std::int64_t n, const std::string& creator) {
-  return mes::MessageBuilder()
-      .with_msg_type(mes::MessageType::START)
-      .with_creator(creator)
-      .with_additional_argument("n", n)
-      .build();
-}
-
+/// The orchestration `uri` opens (a test failure if it does not).
 inline Orchestration open(const std::string& uri) {
   auto orch = Orchestration::from_uri(uri);
   EXPECT_TRUE(orch) << orch.error().message;
   return std::move(*orch);
 }
 
+/// A producer on `topic` (a test failure if it cannot be made).
 inline Producer make_producer(const Orchestration& orch, const std::string& topic,
                               ProducerOptions options = {}) {
   auto made = Producer::create(orch, topic, std::move(options));
@@ -77,11 +79,21 @@ inline Producer make_producer(const Orchestration& orch, const std::string& topi
   return std::move(*made);
 }
 
+/// A consumer of `topic` (a test failure if it cannot be made).
 inline Consumer make_consumer(const Orchestration& orch, const std::string& topic,
                               ConsumerOptions options = {}) {
   auto made = Consumer::create(topic, orch, std::move(options));
   EXPECT_TRUE(made) << made.error().message;
   return std::move(*made);
+}
+
+/// A message numbered `n` from `creator` (the record key with key=creator).
+inline mes::MLOpsMessage from_creator(std::int64_t n, const std::string& creator) {
+  return mes::MessageBuilder()
+      .with_msg_type(mes::MessageType::START)
+      .with_creator(creator)
+      .with_additional_argument("n", n)
+      .build();
 }
 
 /// Counts delivery reports per message number, and keeps each one's last status (reports

@@ -1,0 +1,447 @@
+// Regression tests for the faults an adversarial review found in the mmap log (issue 12),
+// each named after the fault: holes, missing and damaged segments, a damaged control block,
+// writer liveness across PID namespaces, durability of a flush, and the smaller ones.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <atomic>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "orchestration/mmap/crash_points.h"
+#include "orchestration/mmap/file_util.h"
+#include "orchestration/mmap/log_reader.h"
+#include "orchestration/mmap/log_writer.h"
+#include "orchestration/mmap/mmap_test_support.h"
+
+namespace mq = mlops::orchestration::mmap;
+namespace fs = std::filesystem;
+using mlops::testing::as_bytes;
+using mlops::testing::as_text;
+using mlops::testing::small_segments;
+using mlops::testing::TempDir;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::shared_ptr<mq::TopicLog> open_log(const TempDir& dir, mq::QueueSettings settings = small_segments()) {
+  auto queue = mq::Queue::open(dir.str(), settings);
+  EXPECT_TRUE(queue.has_value()) << queue.error().message;
+  auto log = (*queue)->topic("t");
+  EXPECT_TRUE(log.has_value()) << log.error().message;
+  return *log;
+}
+
+struct Read {
+  std::vector<std::string> texts;
+  std::uint64_t damaged = 0;
+};
+
+Read read_everything(const std::shared_ptr<mq::TopicLog>& log) {
+  mq::LogReader reader(log, log->earliest());
+  Read read;
+  mlops::testing::read_available(reader, [&](const mq::LogRecord& record) {
+    read.texts.push_back(as_text(record.payload));
+  });
+  read.damaged = reader.damaged();
+  return read;
+}
+
+std::string segment_path(const TempDir& dir, int index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%020d.seg", index);
+  return dir.str() + "/t/" + name;
+}
+
+// Writes `bytes` zero bytes at `offset` of `path`, as a lost page would read back.
+void zero_range(const std::string& path, std::uint64_t offset, std::size_t bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  const std::vector<char> zeros(bytes, 0);
+  ASSERT_EQ(::pwrite(fd, zeros.data(), bytes, static_cast<off_t>(offset)), static_cast<ssize_t>(bytes));
+  ::close(fd);
+}
+
+}  // namespace
+
+TEST(MmapLogFaults, HoleBelowTheTailIsSteppedOverAndNeverWrittenInto) {
+  TempDir dir;
+  std::uint64_t hole = 0;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    ASSERT_TRUE(writer.append(as_bytes("first")).has_value());
+    hole = *writer.append(as_bytes("lost"));
+    ASSERT_TRUE(writer.append(as_bytes("third")).has_value());
+  }
+  // After a power loss the page of "lost" came back as zeros, the tail beyond it.
+  zero_range(segment_path(dir, 0), hole % 4096, 32);
+  auto log = open_log(dir);
+  EXPECT_GE(log->latest(), mq::first_position(1, 4096)) << "writing resumes past the hole";
+  mq::LogWriter writer(log);
+  const auto after = writer.append(as_bytes("after"));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_GE(*after, mq::first_position(1, 4096)) << "never written below a published record";
+  const auto read = read_everything(log);
+  EXPECT_EQ(read.texts, (std::vector<std::string>{"first", "after"}));
+  EXPECT_GE(read.damaged, 1U) << "what the repair gave up after the hole is reported";
+}
+
+TEST(MmapLogFaults, ZeroWordBelowTheTailIsReportedNotTakenForTheEnd) {
+  TempDir dir;
+  auto log = open_log(dir);
+  mq::LogWriter writer(log);
+  ASSERT_TRUE(writer.append(as_bytes("a")).has_value());
+  const auto hole = *writer.append(as_bytes("b"));
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer.append(as_bytes("record " + std::to_string(i))).has_value());
+  // Damage while open: the hole is in segment 0, the tail several segments on.
+  auto segment = *log->writable_segment(0);
+  segment->header_at(hole % 4096)->word.store(0);
+  const auto read = read_everything(log);
+  ASSERT_FALSE(read.texts.empty());
+  EXPECT_EQ(read.texts.front(), "a");
+  EXPECT_EQ(read.texts.back(), "record 199") << "the reader went on past the hole";
+  EXPECT_GE(read.damaged, 1U);
+}
+
+TEST(MmapLogFaults, MissingSegmentBelowTheTailIsSkippedWithAReport) {
+  TempDir dir;
+  auto log = open_log(dir);
+  mq::LogWriter writer(log);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+  ASSERT_GE(log->latest() / 4096, 3U);
+  fs::remove(segment_path(dir, 1));
+  const auto read = read_everything(log);
+  EXPECT_EQ(read.texts.front(), "r0");
+  EXPECT_EQ(read.texts.back(), "r999") << "a missing segment stalled the reader";
+  EXPECT_LT(read.texts.size(), 1000U);
+  EXPECT_GE(read.damaged, 1U);
+}
+
+TEST(MmapLogFaults, MissingFirstSegmentIsRepairedOnOpen) {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+  }
+  // A crash between unlinking and advancing the first segment (the old order) left this.
+  fs::remove(segment_path(dir, 0));
+  auto log = open_log(dir);
+  EXPECT_EQ(log->control().first_segment.load(), 1U);
+  const auto read = read_everything(log);
+  EXPECT_EQ(read.damaged, 0U) << "a segment gone below the first is retention, not damage";
+  EXPECT_EQ(read.texts.back(), "r999");
+}
+
+TEST(MmapLogFaults, RetentionRemovesFilesLeftBelowTheFirstSegment) {
+  TempDir dir;
+  auto log = open_log(dir);  // Retention by age (a week) and size (none) keeps everything.
+  mq::LogWriter writer(log);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+  // No group: nothing counts as consumed, so only a stray below the first may go.
+  log->control().first_segment.store(2);
+  log->apply_retention(log->latest());
+  EXPECT_FALSE(fs::exists(segment_path(dir, 0)));
+  EXPECT_FALSE(fs::exists(segment_path(dir, 1)));
+  EXPECT_TRUE(fs::exists(segment_path(dir, 2)));
+}
+
+TEST(MmapLogFaults, SegmentIsNeverCreatedAgainBelowTheFirst) {
+  TempDir dir;
+  auto log = open_log(dir);
+  log->control().first_segment.store(5);
+  auto segment = log->writable_segment(3);
+  ASSERT_FALSE(segment.has_value());
+  EXPECT_EQ(segment.error().code, mlops::ErrorCode::kNotFound);
+  EXPECT_FALSE(fs::exists(segment_path(dir, 3)));
+}
+
+TEST(MmapLogFaults, DamagedSegmentAtTheTailMovesWritersToTheNext) {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    ASSERT_TRUE(writer.append(as_bytes("before")).has_value());
+  }
+  zero_range(segment_path(dir, 0), 0, 8);  // The segment's magic.
+  auto log = open_log(dir);
+  mq::LogWriter writer(log);
+  const auto position = writer.append(as_bytes("after"));
+  ASSERT_TRUE(position.has_value()) << position.error().message;
+  EXPECT_GE(*position, mq::first_position(1, 4096));
+  // An operator removing the damaged file does not bring it back behind the readers.
+  fs::remove(segment_path(dir, 0));
+  ASSERT_TRUE(writer.append(as_bytes("later")).has_value());
+  EXPECT_FALSE(fs::exists(segment_path(dir, 0)));
+  const auto read = read_everything(log);
+  EXPECT_EQ(read.texts, (std::vector<std::string>{"after", "later"}));
+}
+
+TEST(MmapLogFaults, TailOneBitFromASegmentStartDoesNotHangWriters) {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+    ASSERT_GE(log->latest() / 4096, 1U);
+    // tail = k*S + 64 with bit 6 flipped is k*S: the raw, unnormalised segment start.
+    const std::uint64_t k = log->latest() / 4096 + 1;
+    log->control().tail.store(k * 4096);
+  }
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(10);  // A hang fails the test as SIGALRM instead of stalling the suite.
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    ::_exit(writer.append(as_bytes("after")).has_value() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "writer killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(read_everything(open_log(dir)).texts.back(), "after");
+}
+
+TEST(MmapLogFaults, GarbageFirstSegmentAndTailAreRepairedOnOpen) {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+    log->control().first_segment.store(UINT64_MAX / 3);
+    log->control().tail.store(UINT64_MAX - 5);
+  }
+  auto log = open_log(dir);
+  EXPECT_EQ(log->control().first_segment.load(), 0U);
+  EXPECT_LT(log->latest(), 64U * 4096);
+  mq::LogWriter writer(log);
+  ASSERT_TRUE(writer.append(as_bytes("after")).has_value());
+  const auto read = read_everything(log);
+  EXPECT_EQ(read.texts.front(), "r0");
+  EXPECT_EQ(read.texts.back(), "after");
+  EXPECT_EQ(read.texts.size(), 101U);
+}
+
+TEST(MmapLogFaults, FlippedSegmentSizeInTheControlBlockIsRepairedFromTheSegments) {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    ASSERT_TRUE(writer.append(as_bytes("kept")).has_value());
+    log->control().segment_bytes ^= 1U << 13;  // 4096 -> 12288, still a valid size.
+  }
+  auto log = open_log(dir);
+  EXPECT_EQ(log->segment_bytes(), 4096U);
+  EXPECT_EQ(read_everything(log).texts, (std::vector<std::string>{"kept"}));
+}
+
+TEST(MmapLogFaults, LiveWriterOfAnotherPidNamespaceIsNotTakenForDead) {
+  TempDir dir;
+  auto settings = small_segments();
+  settings.log.pending_timeout = 60s;  // Only liveness may end the wait here.
+  auto log = open_log(dir, settings);
+  int claimed[2];
+  int release[2];
+  ASSERT_EQ(::pipe(claimed), 0);
+  ASSERT_EQ(::pipe(release), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(claimed[0]);
+    ::close(release[1]);  // Else the writer never sees the parent let go.
+    // In a PID namespace of its own (where permitted) the writer is pid 1, as in a container.
+    const bool own_namespace = ::unshare(CLONE_NEWPID) == 0;
+    const pid_t writer = own_namespace ? ::fork() : 0;
+    if (writer != 0) ::_exit(0);
+    auto child_log = open_log(dir, settings);
+    const auto id = child_log->registry().id();
+    const auto position = child_log->latest();
+    auto segment = child_log->writable_segment(position / 4096);
+    if (!id || !segment) ::_exit(2);
+    (*segment)->header_at(position % 4096)->word.store(
+        mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(4)), *id, mq::RecordState::kPending));
+    child_log->control().tail.store(position + mq::record_bytes(4));
+    const char state = own_namespace ? 'n' : 'p';
+    (void)!::write(claimed[1], &state, 1);
+    char byte = 0;
+    (void)!::read(release[0], &byte, 1);  // Alive until the parent lets go.
+    ::_exit(0);
+  }
+  ::close(claimed[1]);
+  ::close(release[0]);
+  char state = 0;
+  ASSERT_EQ(::read(claimed[0], &state, 1), 1);
+  mq::LogWriter writer(log);
+  ASSERT_TRUE(writer.append(as_bytes("behind the claim")).has_value());
+  mq::LogReader reader(log, log->earliest());
+  mq::LogRecord record;
+  const auto until = std::chrono::steady_clock::now() + 200ms;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_FALSE(reader.next(record)) << "a live writer's claim was skipped ("
+                                      << (state == 'n' ? "own PID namespace" : "same namespace") << ")";
+  }
+  ::close(release[1]);  // The writer exits: its lock goes with it.
+  bool got = false;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!got && std::chrono::steady_clock::now() < deadline) got = reader.next(record);
+  ASSERT_TRUE(got) << "a dead writer's claim was waited on past its death";
+  EXPECT_EQ(as_text(record.payload), "behind the claim");
+  EXPECT_EQ(reader.abandoned(), 1U);
+  ::waitpid(child, nullptr, 0);
+  ::close(claimed[0]);
+  if (state != 'n') std::printf("(no PID namespace here: the same-namespace case ran)\n");
+}
+
+TEST(MmapLogFaults, WriterSkippedAgainAndAgainGivesUpWithAnError) {
+  TempDir dir;
+  auto settings = small_segments();
+  settings.log.pending_timeout = 1ms;
+  auto log = open_log(dir, settings);
+  std::atomic<bool> stop{false};
+  std::uint64_t abandoned = 0;
+  // A reader that skips every claim pending longer than a millisecond.
+  std::thread reader([&] {
+    mq::LogReader reader(log, log->earliest());
+    mq::LogRecord record;
+    while (!stop.load()) (void)reader.next(record);
+    abandoned = reader.abandoned();
+  });
+  mq::stall_before_publish(200ms);  // Every publish comes far too late.
+  mq::LogWriter writer(log);
+  const auto appended = writer.append(as_bytes("always late"));
+  mq::stall_before_publish(0ms);
+  stop.store(true);
+  reader.join();
+  ASSERT_FALSE(appended.has_value()) << "appended again and again without bound";
+  EXPECT_NE(appended.error().message.find("skipped"), std::string::npos) << appended.error().message;
+  EXPECT_EQ(abandoned, 9U) << "the first try and 8 appends again";
+}
+
+namespace {
+std::mutex g_synced_mutex;
+std::vector<std::string> g_synced;
+void remember_sync(const std::string& path, int, std::uint64_t, std::uint64_t) {
+  const std::lock_guard lock(g_synced_mutex);
+  g_synced.push_back(path);
+}
+}  // namespace
+
+TEST(MmapLogFaults, FlushSyncsTheControlBlockAndTheDirectoryToo) {
+  TempDir dir;
+  auto log = open_log(dir);
+  mq::LogWriter writer(log);
+  mq::testing::set_sync_observer(&remember_sync);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+  ASSERT_TRUE(writer.sync().has_value());
+  mq::testing::set_sync_observer(nullptr);
+  const std::set<std::string> synced(g_synced.begin(), g_synced.end());
+  EXPECT_TRUE(synced.count(dir.str() + "/t/control")) << "the control block (tail) was not synced";
+  EXPECT_TRUE(synced.count(dir.str() + "/t")) << "the directory entries were not synced";
+  EXPECT_TRUE(synced.count(segment_path(dir, 0)));
+}
+
+TEST(MmapLogFaults, SparseSegmentIsAllocatedBeforeItIsWritten) {
+  TempDir dir;
+  const auto settings = small_segments(65536);
+  {
+    auto log = open_log(dir, settings);
+    mq::LogWriter writer(log);
+    ASSERT_TRUE(writer.append(as_bytes("x")).has_value());
+  }
+  // As `cp --sparse=always` leaves it: the unwritten part of the segment has no blocks.
+  const int fd = ::open(segment_path(dir, 0).c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 8192, 65536 - 8192), 0);
+  struct stat before {};
+  ASSERT_EQ(::fstat(fd, &before), 0);
+  auto log = open_log(dir, settings);
+  mq::LogWriter writer(log);
+  ASSERT_TRUE(writer.append(as_bytes("y")).has_value());
+  struct stat after {};
+  ASSERT_EQ(::fstat(fd, &after), 0);
+  ::close(fd);
+  EXPECT_LT(before.st_blocks * 512, 65536);
+  EXPECT_GE(after.st_blocks * 512, 65536) << "written through a mapping without its blocks";
+}
+
+TEST(MmapLogFaults, FullDiskIsAnErrorNotASigbus) {
+  TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(20);
+    // A small filesystem of our own, where permitted (a private mount namespace).
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=256k") != 0) {
+      ::_exit(77);
+    }
+    auto settings = small_segments(65536);
+    auto queue = mq::Queue::open(dir.str() + "/q", settings);
+    if (!queue) ::_exit(2);
+    mq::LogWriter writer(*(*queue)->topic("t"));
+    const std::string payload(1000, 'p');
+    for (int i = 0; i < 1000; ++i) {
+      auto appended = writer.append(as_bytes(payload));
+      if (!appended) {
+        ::_exit(appended.error().message.find("No space left") != std::string::npos ? 0 : 3);
+      }
+    }
+    ::_exit(4);  // 1 MB into a 256 KiB filesystem never failed.
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no private mount namespace here (needs root)";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(MmapLogFaults, StaleTemporaryFilesOfKilledCreatorsAreRemoved) {
+  TempDir dir;
+  { open_log(dir); }
+  const std::string stale = dir.str() + "/t/.00000000000000000007.seg.tmp.dead";
+  const std::string young = dir.str() + "/t/.00000000000000000008.seg.tmp.busy";
+  std::fclose(std::fopen(stale.c_str(), "w"));
+  std::fclose(std::fopen(young.c_str(), "w"));
+  const timespec old_times[2] = {{0, UTIME_OMIT}, {std::time(nullptr) - 3600, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), old_times, 0), 0);
+  auto log = open_log(dir);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(young)) << "a creator may still be writing it";
+}
+
+TEST(MmapLogFaults, GroupNameOf249CharactersFits) {
+  TempDir dir;
+  auto log = open_log(dir);
+  const std::string group(249, 'g');
+  auto cursor = mlops::testing::open_cursor(*log, group);
+  ASSERT_TRUE(cursor.has_value()) << cursor.error().message;
+  ASSERT_TRUE(cursor->commit(4096 + 64, false).has_value());
+  EXPECT_EQ(cursor->committed(), 4096U + 64);
+}
+
+TEST(MmapLogFaults, FilesAreCreatedForTheOwnerOnly) {
+  TempDir dir;
+  auto log = open_log(dir);
+  mq::LogWriter writer(log);
+  ASSERT_TRUE(writer.append(as_bytes("x")).has_value());
+  auto mode_of = [](const std::string& path) {
+    struct stat info {};
+    EXPECT_EQ(::lstat(path.c_str(), &info), 0) << path;
+    return info.st_mode & 07777;
+  };
+  EXPECT_EQ(mode_of(dir.str() + "/t"), 0700U);
+  EXPECT_EQ(mode_of(dir.str() + "/t/groups"), 0700U);
+  EXPECT_EQ(mode_of(dir.str() + "/t/control"), 0600U);
+  EXPECT_EQ(mode_of(segment_path(dir, 0)), 0600U);
+}
