@@ -63,6 +63,10 @@ void raise_status(Status status, const std::string& what, bool sending) {
   }
   if (status == Status::kNoTopic)
     message += " (neither the message nor the producer names a topic)";
+  if (status == Status::kDeliveryUnknown) {
+    message += " (sent, but not confirmed within flush_timeout: it may still arrive, so sending "
+               "it again may duplicate it)";
+  }
   if (const auto detail = last_log(); !detail.empty()) message += ": " + detail;
   raise_error(type, message, "", to_string(status));
 }

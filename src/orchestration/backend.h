@@ -55,10 +55,15 @@ struct Delivery {
 };
 
 /// A producer's connection to its backend. Topic names are valid when they get here.
-/// Called from one thread at a time.
+/// A shareable() backend takes send(), send_raw() and flush() from several threads at once;
+/// any other is called from one thread at a time (Producer refuses overlapping calls).
+/// close() never overlaps another call.
 class ProducerBackend {
  public:
   virtual ~ProducerBackend() = default;
+  /// Whether send(), send_raw() and flush() may run on several threads at once. A backend
+  /// says so only if that costs its single-thread path at most 5% (bench/producer_sharing_bench.cpp).
+  [[nodiscard]] virtual bool shareable() const noexcept = 0;
   /// Hands `message` to `topic`. The backend must not keep a non-owning message past the
   /// call (copy its bytes). Calls ProducerOptions::on_delivery for what it accepts.
   /// @return kOk, kBackPressured, kTimeout, kTooLarge, kClosed, kError.

@@ -1,46 +1,78 @@
 #include "mlops/orchestration/producer.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "orchestration/backend.h"
 #include "orchestration/deadline.h"
+#include "orchestration/log_limiter.h"
+#include "orchestration/producer_counts.h"
+#include "orchestration/producer_sharing.h"
+#include "orchestration/thread_token.h"
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration {
-namespace {
-
-// Written by the producer's thread, read by any (stats()).
-struct Counter {
-  std::atomic<std::uint64_t> value{0};
-  void add() noexcept { value.store(value.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
-  [[nodiscard]] std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
-};
-
-}  // namespace
 
 struct Producer::Impl {
   std::unique_ptr<detail::ProducerBackend> backend;
   std::vector<std::string> topics;
   std::chrono::milliseconds flush_timeout;
   std::atomic<bool> closed{false};
-  Counter sent;
-  Counter back_pressured;
-  Counter failed;
+  detail::SendCounts counts;
+  // For a backend that is not shareable: the thread inside a call (0: none), so a call from
+  // another thread meanwhile is refused. A diagnostic without a locked instruction: two
+  // calls that start at the same instant may both pass; any overlap seen is refused.
+  const bool check_overlap;
+  std::atomic<std::uintptr_t> inside{0};
+  detail::LogLimiter problems{LogLevel::kError, "producer"};
+
+  Impl(std::unique_ptr<detail::ProducerBackend> made, bool sharing)
+      : backend(std::move(made)),
+        counts(sharing && backend->shareable()),
+        check_overlap(sharing && !backend->shareable()) {}
 
   Status send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
     const Status status = backend->send(topic, message);
-    count(status);
+    counts.count(status);
     return status;
   }
-  void count(Status status) noexcept {
-    if (status == Status::kOk) {
-      sent.add();
-    } else if (status == Status::kBackPressured || status == Status::kTimeout) {
-      back_pressured.add();
-    } else {
-      failed.add();
+
+  /// One call (send, send_raw, flush) on this producer, for as long as it lives.
+  class Call {
+   public:
+    explicit Call(Impl& impl) noexcept : impl_(impl) {
+      if (!impl_.check_overlap) return;
+      const auto me = detail::this_thread_token();
+      previous_ = impl_.inside.load(std::memory_order_relaxed);
+      // The same thread again is a call from a delivery callback inside a call.
+      if (previous_ != 0 && previous_ != me) {
+        admitted_ = false;
+        return;
+      }
+      impl_.inside.store(me, std::memory_order_relaxed);
     }
-  }
+    ~Call() {
+      if (impl_.check_overlap && admitted_) impl_.inside.store(previous_, std::memory_order_relaxed);
+    }
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+
+    /// False when another thread is inside a call: this one must do nothing.
+    [[nodiscard]] bool admitted() const noexcept { return admitted_; }
+    /// What a call that was not admitted returns.
+    [[nodiscard]] Status refuse() noexcept {
+      impl_.counts.count_failed();
+      impl_.problems.log(
+          "called from two threads at once, which this backend's producers do not allow (one "
+          "thread at a time: give each thread a Producer of its own); the call was refused");
+      return Status::kError;
+    }
+
+   private:
+    Impl& impl_;
+    std::uintptr_t previous_ = 0;
+    bool admitted_ = true;
+  };
 };
 
 Result<Producer> Producer::create(const Orchestration& orchestration, TopicList topics,
@@ -57,9 +89,13 @@ Result<Producer> Producer::create(const Orchestration& orchestration, TopicList 
   options.send_timeout = detail::clamp_timeout(options.send_timeout);
   auto backend = orchestration.backend_->make_producer(options);
   if (!backend) return backend.error();
-  auto impl = std::make_unique<Impl>();
-  impl->backend = std::move(*backend);
-  impl->topics = topics.names();
+  auto impl = std::make_unique<Impl>(std::move(*backend), detail::producer_sharing());
+  // A name given twice is one topic: the message goes to it once.
+  for (const auto& name : topics.names()) {
+    if (std::find(impl->topics.begin(), impl->topics.end(), name) == impl->topics.end()) {
+      impl->topics.push_back(name);
+    }
+  }
   impl->flush_timeout = options.flush_timeout;
   return Producer(std::move(impl));
 }
@@ -77,18 +113,23 @@ Producer::~Producer() { (void)close(); }
 
 Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexcept {
   if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
+  Impl::Call call(*impl_);
+  if (!call.admitted()) return call.refuse();
   Status result = Status::kOk;
   const auto own_topics = message.topic();
   if (!own_topics.empty()) {
     // Check every name first, so an invalid one sends nothing.
     for (const auto topic : own_topics) {
       if (!is_valid_topic_name(topic)) {
-        impl_->failed.add();
+        impl_->counts.count_failed();
         return Status::kInvalidTopic;
       }
     }
-    for (const auto topic : own_topics) {
-      const Status status = impl_->send_to(topic, message);
+    // A name listed twice is one topic: send once to each distinct name. (A linear search
+    // of the names before: lists are short, and it needs no memory.)
+    for (auto it = own_topics.begin(); it != own_topics.end(); ++it) {
+      if (std::find(own_topics.begin(), it, *it) != it) continue;
+      const Status status = impl_->send_to(*it, message);
       if (result == Status::kOk) result = status;
     }
   } else if (!impl_->topics.empty()) {
@@ -97,19 +138,25 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
       if (result == Status::kOk) result = status;
     }
   } else {
-    impl_->failed.add();
+    impl_->counts.count_failed();
     return Status::kNoTopic;
   }
   if (flush && result == Status::kOk) {
-    result = impl_->backend->flush(detail::deadline_after(impl_->flush_timeout));
+    // Sent: if the flush cannot confirm it, it may still arrive. Not "timeout", which
+    // means "not sent" to a sender.
+    if (impl_->backend->flush(detail::deadline_after(impl_->flush_timeout)) != Status::kOk) {
+      result = Status::kDeliveryUnknown;
+    }
   }
   return result;
 }
 
 Status Producer::send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
   if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
+  Impl::Call call(*impl_);
+  if (!call.admitted()) return call.refuse();
   if (!is_valid_topic_name(topic)) {
-    impl_->failed.add();
+    impl_->counts.count_failed();
     return Status::kInvalidTopic;
   }
   return impl_->send_to(topic, message);
@@ -117,17 +164,21 @@ Status Producer::send_to(std::string_view topic, const messaging::MLOpsMessage& 
 
 Status Producer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
   if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
+  Impl::Call call(*impl_);
+  if (!call.admitted()) return call.refuse();
   if (!is_valid_topic_name(topic)) {
-    impl_->failed.add();
+    impl_->counts.count_failed();
     return Status::kInvalidTopic;
   }
   const Status status = impl_->backend->send_raw(topic, bytes);
-  impl_->count(status);
+  impl_->counts.count(status);
   return status;
 }
 
 Status Producer::flush(std::chrono::milliseconds timeout) noexcept {
   if (impl_ == nullptr || impl_->closed.load(std::memory_order_relaxed)) return Status::kClosed;
+  Impl::Call call(*impl_);
+  if (!call.admitted()) return call.refuse();
   return impl_->backend->flush(detail::deadline_after(timeout));
 }
 
@@ -149,7 +200,7 @@ bool Producer::is_closed() const noexcept {
 
 ProducerStats Producer::stats() const noexcept {
   if (impl_ == nullptr) return {};
-  return {impl_->sent.get(), impl_->back_pressured.get(), impl_->failed.get()};
+  return impl_->counts.get();
 }
 
 }  // namespace mlops::orchestration

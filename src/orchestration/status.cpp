@@ -12,6 +12,7 @@ std::string_view to_string(Status status) noexcept {
     case Status::kInvalidTopic: return "invalid_topic";
     case Status::kNoTopic: return "no_topic";
     case Status::kError: return "error";
+    case Status::kDeliveryUnknown: return "delivery_unknown";
   }
   return "unrecognized";
 }

@@ -5,34 +5,12 @@
 #include <numeric>
 #include <set>
 
-#include "backend_cases.h"
-#include "test_support.h"
+#include "api_fixture.h"
 
 namespace mlops::orchestration::testing {
 namespace {
 
-class OrchestrationApi : public ::testing::TestWithParam<BackendCase> {
- protected:
-  void SetUp() override {
-    if (!GetParam().skip_reason.empty()) GTEST_SKIP() << GetParam().skip_reason;
-    auto orch = Orchestration::from_uri(GetParam().make_uri(unique_name("b")));
-    ASSERT_TRUE(orch) << orch.error().message;
-    orch_ = std::move(*orch);
-  }
-
-  Producer producer(TopicList topics = {}, ProducerOptions options = {}) {
-    auto made = Producer::create(*orch_, std::move(topics), std::move(options));
-    EXPECT_TRUE(made) << made.error().message;
-    return std::move(*made);
-  }
-  Consumer consumer(TopicList topics, ConsumerOptions options = {}) {
-    auto made = Consumer::create(std::move(topics), *orch_, std::move(options));
-    EXPECT_TRUE(made) << made.error().message;
-    return std::move(*made);
-  }
-
-  std::optional<Orchestration> orch_;
-};
+class OrchestrationApi : public BackendFixture {};
 
 TEST_P(OrchestrationApi, SentMessageArrivesWithItsBytes) {
   const auto topic = unique_name();
@@ -479,7 +457,7 @@ TEST_P(OrchestrationApi, AdminCreatesAndListsTopics) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, OrchestrationApi, ::testing::ValuesIn(backend_cases()),
-                         [](const auto& info) { return info.param.name; });
+                         backend_name);
 
 }  // namespace
 }  // namespace mlops::orchestration::testing

@@ -206,6 +206,7 @@ TEST(Status, HasReadableNames) {
   EXPECT_EQ(to_string(Status::kInvalidTopic), "invalid_topic");
   EXPECT_EQ(to_string(Status::kNoTopic), "no_topic");
   EXPECT_EQ(to_string(Status::kError), "error");
+  EXPECT_EQ(to_string(Status::kDeliveryUnknown), "delivery_unknown");
 }
 
 TEST(MessageFilter, DefaultAcceptsAndCallablesDecide) {

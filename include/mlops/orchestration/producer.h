@@ -20,7 +20,8 @@ namespace mlops::orchestration {
 
 /// Sends messages to topics. send() is asynchronous: it returns a Status at once (or, under
 /// BackPressure::kBlock, once there is room). The message's own topics win over the
-/// producer's; a message with several topics goes once to each.
+/// producer's; a message with several topics goes once to each distinct name (a name
+/// listed twice is sent to once).
 ///
 ///   auto producer = Producer::create(orch, "etl-done").value();
 ///   if (producer.send(msg) != Status::kOk) { ... }
@@ -34,8 +35,16 @@ namespace mlops::orchestration {
 /// a key-less message takes this producer's own key under the option `ordering=producer`
 /// (the default: its messages stay in order, in one partition) or none under
 /// `ordering=none` (spread over the partitions, in no order). Messages of different keys or
-/// different producers have no order between them on Kafka.
-/// Thread-safety: one thread at a time; give each thread its own Producer.
+/// different producers have no order between them on Kafka; on every backend, neither have
+/// messages sent by several threads at once through one Producer.
+/// Thread-safety: on the none, inproc and kafka backends one Producer may be shared by any
+/// number of threads: send(), send_raw(), flush() and close() may run at once (after
+/// close(), calls return kClosed); ProducerOptions::on_delivery then runs on whichever
+/// thread sends (kafka: one report at a time). mmap producers are one thread at a time, as
+/// each owns a log writer: hand one from thread to thread freely, but a call made while
+/// another thread is inside one is refused (kError, logged); give each thread its own (they
+/// share the mapped log). On every backend stats() may be read from any thread, and the
+/// Producer must outlive every call on it.
 class Producer {
  public:
   /// A producer on `orchestration` whose messages without topics go to `topics`.
@@ -54,11 +63,14 @@ class Producer {
 
   /// Sends `message` to its own topics or, if it has none, to the producer's. A message
   /// that does not own its bytes (MessageBuilder::build_view()) is copied if the backend
-  /// keeps it. With `flush`, also waits as flush() does.
-  /// @return kOk; kInvalidTopic (nothing sent); kNoTopic (nothing sent); kClosed;
-  ///         kBackPressured (kReturn policy) or kTimeout (kBlock policy) when a topic is
-  ///         full; kTooLarge; kError. With several topics: the first failure, after
-  ///         trying every topic.
+  /// keeps it. With `flush`, also waits as flush() does, up to ProducerOptions::flush_timeout.
+  /// @return kOk (with `flush`: held as the backend promises); kInvalidTopic (nothing
+  ///         sent); kNoTopic (nothing sent); kClosed (not sent); kBackPressured (kReturn
+  ///         policy) or kTimeout (kBlock policy) when a topic stayed full: not sent, safe to
+  ///         send again; kTooLarge (not sent); kError (not sent); with `flush` only,
+  ///         kDeliveryUnknown: sent, but the flush did not confirm it in time (or failed), so
+  ///         it may still arrive: do not resend blindly, its delivery report tells. With
+  ///         several topics: the first failure, after trying every topic.
   [[nodiscard]] Status send(const messaging::MLOpsMessage& message, bool flush = false) noexcept;
 
   /// Sends `message` to `topic` alone, whatever topics it names: for callers that handle
@@ -73,15 +85,18 @@ class Producer {
   [[nodiscard]] Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept;
 
   /// Waits until the backend holds everything sent so far, up to `timeout`.
-  /// @return kOk; kTimeout; kClosed; kError.
+  /// @return kOk; kTimeout (some messages are not confirmed yet: they may still arrive, and
+  ///         their delivery reports tell); kClosed; kError (some message since the last flush
+  ///         failed, or the backend could not flush; the delivery reports say which).
   [[nodiscard]] Status flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) noexcept;
 
   /// Flushes (up to ProducerOptions::flush_timeout) and closes; later calls return kClosed.
-  /// Idempotent.
+  /// What is still unconfirmed then is given up: a message never sent is reported kClosed,
+  /// one already sent (in flight) kDeliveryUnknown. Idempotent.
   /// @return the flush's outcome: kOk, kTimeout, kError; kClosed if already closed.
   Status close() noexcept;
 
-  /// The producer's default topics.
+  /// The producer's default topics, each name once, in the order first given.
   [[nodiscard]] const std::vector<std::string>& topics() const noexcept;
   /// True once close() ran.
   [[nodiscard]] bool is_closed() const noexcept;

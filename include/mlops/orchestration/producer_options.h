@@ -24,13 +24,19 @@ struct DeliveryReport {
   std::string_view topic;
   /// The message (a shared reference to its bytes).
   messaging::MLOpsMessage message;
-  /// kOk once the backend holds it as its contract says; otherwise why it was lost.
+  /// kOk: the backend holds it as its contract says. kDeliveryUnknown: it was sent but its
+  /// outcome is not known (e.g. in flight when close() gave up on it, or its acknowledgement
+  /// timed out): it may be in the topic, so resending may duplicate it. Any other value: it
+  /// was not delivered, and why (kClosed: given up unsent at close(); kTimeout: unsent
+  /// within the backend's message timeout; kTooLarge; kError).
   Status status;
 };
 
 /// Called once per message and topic that send() accepted, with its final outcome.
-/// inproc calls it inside send(); networked backends from send(), flush() or close().
-/// It must not throw (it runs inside noexcept calls).
+/// inproc and mmap call it inside send(); kafka from send(), flush() or close(), one
+/// report at a time. With a Producer shared between threads it runs on whichever of them
+/// sends (inproc, mmap: possibly at once on several). It must not throw (it runs inside
+/// noexcept calls).
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
 
 /// How a Producer behaves. Aggregate: `ProducerOptions{.back_pressure = BackPressure::kReturn}`.

@@ -7,16 +7,21 @@
 namespace mlops::orchestration::detail::inproc {
 
 Topic* InprocProducer::topic(std::string_view name) noexcept {
-  if (last_topic_ == nullptr || name != last_name_) {
-    try {
-      last_topic_ = &broker_.topic(name);
-      last_name_ = name;
-    } catch (...) {  // Out of memory creating the topic.
-      last_topic_ = nullptr;
-      return nullptr;
-    }
+  if (const Found* last = last_.load(std::memory_order_acquire); last != nullptr && last->name == name) {
+    return last->topic;
   }
-  return last_topic_;
+  try {
+    const std::lock_guard lock(found_mutex_);
+    auto entry = found_.find(name);
+    if (entry == found_.end()) {
+      auto made = std::make_unique<const Found>(Found{std::string(name), &broker_.topic(name)});
+      entry = found_.emplace(made->name, std::move(made)).first;
+    }
+    last_.store(entry->second.get(), std::memory_order_release);
+    return entry->second->topic;
+  } catch (...) {  // Out of memory creating the topic.
+    return nullptr;
+  }
 }
 
 Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage& message) noexcept {

@@ -11,6 +11,9 @@
 //                      (default none)
 //   timeout_ms         bound on admin requests, commit and close (default 5000)
 //   assign_wait_ms     how long subscribe() waits for the group's assignment (default 5000)
+//   log_interval_ms    after a burst of 10 problem lines (failed sends, deliveries, commits),
+//                      a producer or consumer logs at most one per interval, saying how many
+//                      it held back (default 10000)
 //   mock.brokers=N     TEST ONLY: run librdkafka's in-process mock cluster of N brokers for
 //                      this backend (the connection is ignored: kafka://mock?mock.brokers=1)
 //   mock.partitions=P  TEST ONLY: partitions of the topics made on the mock (default 1)

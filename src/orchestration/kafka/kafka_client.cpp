@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "mlops/log.h"
+#include "orchestration/kafka/kafka_reaper.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
@@ -23,6 +24,7 @@ Result<std::int64_t> read_number(std::string_view key, std::string_view text, st
 
 // librdkafka's log lines (from its own threads) go to the library's log hook.
 void log_line(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
+  if (process_exiting()) return;  // the hook's state may be gone; see kafka_reaper.h
   // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
   const LogLevel mapped = level <= 3   ? LogLevel::kError
                           : level == 4 ? LogLevel::kWarning
@@ -35,6 +37,7 @@ void log_line(const rd_kafka_t* handle, int level, const char* facility, const c
 }
 
 void error_line(rd_kafka_t* handle, int error, const char* reason, void* /*opaque*/) {
+  if (process_exiting()) return;
   const auto code = static_cast<rd_kafka_resp_err_t>(error);
   // Transport errors come and go with brokers; librdkafka retries them itself.
   const bool fatal = code == RD_KAFKA_RESP_ERR__FATAL;
@@ -72,6 +75,10 @@ Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings
       auto number = read_number(key, text, 0, 3'600'000);
       if (!number) return number.error();
       (key == "timeout_ms" ? base.timeout : base.assign_wait) = std::chrono::milliseconds(*number);
+    } else if (key == "log_interval_ms") {
+      auto number = read_number(key, text, 1, 3'600'000);
+      if (!number) return number.error();
+      base.log_interval = std::chrono::milliseconds(*number);
     } else if (key == "mock.brokers" || key == "mock.partitions") {
       auto number = read_number(key, text, key == "mock.brokers" ? 0 : 1, 1000);
       if (!number) return number.error();
@@ -128,7 +135,12 @@ void Cluster::ensure_mock_topic(std::string_view topic, int partitions) {
 }
 
 Client::~Client() {
-  if (handle_ != nullptr) rd_kafka_destroy_flags(handle_, destroy_flags_);
+  if (handle_ == nullptr) return;
+  if (deferred_) {
+    destroy_in_background(handle_, destroy_flags_, cluster_);
+  } else {
+    rd_kafka_destroy_flags(handle_, destroy_flags_);
+  }
 }
 
 Result<ConfPtr> make_conf(const Cluster& cluster, const BackendOptions& defaults,

@@ -48,6 +48,9 @@ struct KafkaSettings {
   /// How long subscribe() waits for the group to assign partitions: `assign_wait_ms`
   /// (5000). The join goes on in the background after it (other members must poll).
   std::chrono::milliseconds assign_wait{5000};
+  /// After a burst of 10 problem log lines a client logs at most one per `log_interval_ms`
+  /// (10000), each saying how many were held back before it.
+  std::chrono::milliseconds log_interval{10'000};
   /// TEST ONLY: `mock.brokers=N` starts librdkafka's in-process mock cluster of N brokers
   /// for this backend (the connection is then ignored); `mock.partitions=P` (default 1)
   /// is the partition count of topics the backend creates on it.
@@ -98,6 +101,9 @@ class Client {
   /// Consumers close themselves (bounded) before the last holder goes: the destructor must
   /// not close them again without a bound.
   void skip_consumer_close() noexcept { destroy_flags_ = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE; }
+  /// The consumer could not close in time, so destroying it would block (see
+  /// kafka_reaper.h): the last holder hands it to the reaper thread instead.
+  void defer_destroy() noexcept { deferred_ = true; }
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -107,6 +113,7 @@ class Client {
  private:
   rd_kafka_t* handle_;
   int destroy_flags_ = 0;
+  bool deferred_ = false;
   std::shared_ptr<Cluster> cluster_;  // after handle_: the mock outlives its clients
 };
 

@@ -9,14 +9,16 @@
 #include <random>
 #include <thread>
 
-#include "mlops/log.h"
+#include "orchestration/kafka/kafka_version.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
 
-constexpr std::uint64_t kMaxProblemLogs = 10;
 // Longest single rd_kafka_consumer_poll while subscribe() waits, so the wait stays bounded.
 constexpr int kAssignPollMs = 50;
+// How far past its caller's deadline a rebalance callback may wait to pin the end of new
+// partitions (so a short receive still pins on a healthy cluster).
+constexpr std::chrono::milliseconds kPinSlack{250};
 // Records a poll() reserves room for up front (more grow the vector).
 constexpr std::size_t kReserveRecords = 1024;
 // Payload bytes after which poll() stops taking records (see poll()).
@@ -37,6 +39,9 @@ Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
     std::shared_ptr<Cluster> cluster, const ConsumerOptions& options) {
   auto settings = read_settings(options.backend, cluster->settings());
   if (!settings) return settings.error();
+  if (auto allowed = check_consumer_properties(settings->properties, rd_kafka_version()); !allowed) {
+    return allowed.error();
+  }
   const BackendOptions defaults{
       {"group.id", options.group.empty() ? own_group_name() : options.group},
       {"auto.offset.reset", options.offset_reset == OffsetReset::kLatest ? "latest" : "earliest"},
@@ -67,7 +72,9 @@ void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
   auto* self = static_cast<KafkaConsumer*>(opaque);
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
   if (event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    if (self->options_.offset_reset == OffsetReset::kLatest) self->pin_latest(partitions);
+    if (self->options_.offset_reset == OffsetReset::kLatest) {
+      self->pin_latest(partitions, self->pin_deadline_);
+    }
     if (cooperative) {
       if (rd_kafka_error_t* error = rd_kafka_incremental_assign(handle, partitions)) {
         self->log_problem(std::string("assign failed: ") + rd_kafka_error_string(error));
@@ -93,30 +100,38 @@ void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
   }
 }
 
-void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions) noexcept {
-  // auto.offset.reset=latest resolves the end only when fetching starts, after subscribe()
-  // returned; a record sent in between would be skipped. Pin the end now for partitions
-  // the group has no committed offset for.
+void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions,
+                               detail::Deadline deadline) noexcept {
+  // auto.offset.reset=latest resolves the end only when fetching starts, after the call that
+  // assigned returned; a record sent in between would be skipped. Pin the end now for
+  // partitions the group has no committed offset for: one request for every committed
+  // offset, then one for every end (librdkafka asks each leader once, in parallel), both
+  // within `deadline`, so a rebalance never holds its caller much past the caller's own
+  // timeout. What is not pinned in time is left to auto.offset.reset.
   rd_kafka_t* handle = client_->get();
-  const int timeout = static_cast<int>(settings_.timeout.count());
-  if (rd_kafka_committed(handle, partitions, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  for (int i = 0; i < partitions->cnt; ++i) {
-    auto& partition = partitions->elems[i];
-    if (partition.offset >= 0) continue;
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    if (rd_kafka_query_watermark_offsets(handle, partition.topic, partition.partition, &low,
-                                         &high, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      partition.offset = high;
-    }
+  if (rd_kafka_committed(handle, partitions, remaining_ms(deadline)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
   }
-}
-
-void KafkaConsumer::log_problem(const std::string& text) noexcept {
-  if (problems_logged_++ >= kMaxProblemLogs) return;
-  try {
-    mlops::log(LogLevel::kWarning, "kafka consumer: " + text);
-  } catch (...) {  // A failing log hook must not stop the consumer.
+  const std::unique_ptr<rd_kafka_topic_partition_list_t,
+                        decltype(&rd_kafka_topic_partition_list_destroy)>
+      ends(rd_kafka_topic_partition_list_new(partitions->cnt), &rd_kafka_topic_partition_list_destroy);
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const auto& partition = partitions->elems[i];
+    if (partition.offset >= 0) continue;  // committed: the group goes on from there
+    // As a ListOffsets timestamp, RD_KAFKA_OFFSET_END asks for the partition's end.
+    rd_kafka_topic_partition_list_add(ends.get(), partition.topic, partition.partition)->offset =
+        RD_KAFKA_OFFSET_END;
+  }
+  if (ends->cnt == 0 ||
+      rd_kafka_offsets_for_times(handle, ends.get(), remaining_ms(deadline)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  for (int i = 0; i < ends->cnt; ++i) {
+    const auto& end = ends->elems[i];
+    if (end.err != RD_KAFKA_RESP_ERR_NO_ERROR || end.offset < 0) continue;
+    if (auto* partition = rd_kafka_topic_partition_list_find(partitions, end.topic, end.partition)) {
+      partition->offset = end.offset;
+    }
   }
 }
 
@@ -128,7 +143,10 @@ void KafkaConsumer::drop_pending() noexcept {
 
 Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   if (client_ == nullptr) return Error{ErrorCode::kUnavailable, "the kafka consumer is closed"};
-  if (std::ranges::equal(topics, subscribed_)) return {};
+  // A group follows its topics' partitions by itself (librdkafka refreshes the metadata and
+  // the group rebalances). A consumer without a group reads them on every subscribe(), the
+  // same list again included, so partitions added since are picked up.
+  if (!own_group_ && std::ranges::equal(topics, subscribed_)) return {};
   rd_kafka_t* handle = client_->get();
   drop_pending();
   if (topics.empty()) {
@@ -163,6 +181,7 @@ Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   // the bound the join goes on in the background and poll() completes it.
   const auto before = assignments_;
   const auto deadline = detail::Clock::now() + settings_.assign_wait;
+  pin_deadline_ = deadline + kPinSlack;
   while (assignments_ == before) {
     const int left = remaining_ms(deadline);
     if (left == 0) break;
@@ -173,12 +192,11 @@ Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   return {};
 }
 
-Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics) {
+Result<KafkaConsumer::PartitionList> KafkaConsumer::read_partitions(
+    std::span<const std::string> topics, detail::Deadline deadline) {
   rd_kafka_t* handle = client_->get();
-  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>
-      list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())),
-           &rd_kafka_topic_partition_list_destroy);
-  const auto deadline = detail::Clock::now() + settings_.timeout;
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())),
+                     &rd_kafka_topic_partition_list_destroy);
   for (const auto& topic : topics) {
     cluster_->ensure_mock_topic(topic);
     rd_kafka_topic_t* handle_of_topic = rd_kafka_topic_new(handle, topic.c_str(), nullptr);
@@ -219,10 +237,54 @@ Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics)
           RD_KAFKA_OFFSET_INVALID;
     }
   }
-  if (options_.offset_reset == OffsetReset::kLatest) pin_latest(list.get());
-  const rd_kafka_resp_err_t error = rd_kafka_assign(handle, list.get());
-  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{ErrorCode::kUnavailable, std::string("kafka assign: ") + rd_kafka_err2str(error)};
+  return list;
+}
+
+Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics) {
+  rd_kafka_t* handle = client_->get();
+  const auto deadline = detail::Clock::now() + settings_.timeout;
+  auto wanted = read_partitions(topics, deadline);
+  if (!wanted) return wanted.error();
+  // Partitions kept go on from where they are (no rewind to the committed offset, so no
+  // message comes twice); new ones (a new topic, or partitions added to a topic since)
+  // start from the committed offset, else offset_reset; those of topics left are dropped.
+  rd_kafka_topic_partition_list_t* current_list = nullptr;
+  if (const auto error = rd_kafka_assignment(handle, &current_list); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kUnavailable, std::string("kafka assignment: ") + rd_kafka_err2str(error)};
+  }
+  const PartitionList current(current_list, &rd_kafka_topic_partition_list_destroy);
+  const PartitionList added(rd_kafka_topic_partition_list_new(wanted->get()->cnt),
+                            &rd_kafka_topic_partition_list_destroy);
+  const PartitionList removed(rd_kafka_topic_partition_list_new(current->cnt),
+                              &rd_kafka_topic_partition_list_destroy);
+  for (int i = 0; i < wanted->get()->cnt; ++i) {
+    const auto& partition = wanted->get()->elems[i];
+    if (rd_kafka_topic_partition_list_find(current.get(), partition.topic, partition.partition) == nullptr) {
+      rd_kafka_topic_partition_list_add(added.get(), partition.topic, partition.partition)->offset =
+          partition.offset;
+    }
+  }
+  for (int i = 0; i < current->cnt; ++i) {
+    const auto& partition = current->elems[i];
+    if (rd_kafka_topic_partition_list_find(wanted->get(), partition.topic, partition.partition) == nullptr) {
+      rd_kafka_topic_partition_list_add(removed.get(), partition.topic, partition.partition);
+    }
+  }
+  // Incremental: a consumer without a group subscription may change its assignment piece
+  // by piece, leaving the kept partitions' fetch positions alone.
+  if (removed->cnt > 0) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle, removed.get())) {
+      std::string text = std::string("kafka unassign: ") + rd_kafka_error_string(error);
+      rd_kafka_error_destroy(error);
+      return Error{ErrorCode::kUnavailable, std::move(text)};
+    }
+  }
+  if (added->cnt == 0) return {};
+  if (options_.offset_reset == OffsetReset::kLatest) pin_latest(added.get(), deadline);
+  if (rd_kafka_error_t* error = rd_kafka_incremental_assign(handle, added.get())) {
+    std::string text = std::string("kafka assign: ") + rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    return Error{ErrorCode::kUnavailable, std::move(text)};
   }
   return {};
 }
@@ -361,6 +423,7 @@ Status KafkaConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
   if (client_ == nullptr) return Status::kClosed;
   if (max == 0) return Status::kOk;
   rd_kafka_t* handle = client_->get();
+  pin_deadline_ = deadline + kPinSlack;  // for rebalances served below
   batch_.clear();
   try {
     batch_.reserve(std::min(max, kReserveRecords));
@@ -390,8 +453,24 @@ Status KafkaConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
   return hand_out(out) ? Status::kOk : Status::kError;
 }
 
+bool KafkaConsumer::commit_still_pending() noexcept {
+  if (pending_commit_ == nullptr) return false;
+  rd_kafka_event_t* event = rd_kafka_queue_poll(pending_commit_, 0);
+  if (event == nullptr) return true;
+  rd_kafka_event_destroy(event);  // its outcome was reported (kError) when its wait ended
+  rd_kafka_queue_destroy(pending_commit_);
+  pending_commit_ = nullptr;
+  return false;
+}
+
 Status KafkaConsumer::commit() noexcept {
   if (client_ == nullptr) return Status::kClosed;
+  // One deferred commit at a time: each would hold the group (and the client) for another
+  // session.timeout.ms.
+  if (commit_still_pending()) {
+    log_problem("commit refused: the previous one still waits for the group coordinator");
+    return Status::kError;
+  }
   rd_kafka_t* handle = client_->get();
   // Asynchronous commit on a queue of its own, so the wait has a bound.
   rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
@@ -399,13 +478,17 @@ Status KafkaConsumer::commit() noexcept {
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(settings_.timeout.count()));
     if (event == nullptr) {
+      // librdkafka keeps it, deferred while the coordinator is unreachable: keep its queue
+      // to learn when it ends.
+      pending_commit_ = queue;
+      queue = nullptr;
       error = RD_KAFKA_RESP_ERR__TIMED_OUT;
     } else {
       error = rd_kafka_event_error(event);
       rd_kafka_event_destroy(event);
     }
   }
-  rd_kafka_queue_destroy(queue);
+  if (queue != nullptr) rd_kafka_queue_destroy(queue);
   // Nothing stored since the last commit: nothing to do.
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return Status::kOk;
   try {
@@ -444,6 +527,24 @@ void KafkaConsumer::close() noexcept {
     }
   }
   rd_kafka_queue_destroy(queue);
+  if (!rd_kafka_consumer_closed(handle)) {
+    // Still in the group, most likely held by a commit deferred for an unreachable
+    // coordinator: destroying the client would block until that commit expires
+    // (session.timeout.ms after it was made). Whoever lets go of the client last hands it to
+    // the reaper thread instead (kafka_reaper.h), so neither close() nor a message
+    // destructor waits past this bound.
+    client_->defer_destroy();
+    log_problem(commit_still_pending()
+                    ? "could not leave the group within timeout_ms (a commit waits for the group "
+                      "coordinator); the client is destroyed in the background once librdkafka "
+                      "lets go"
+                    : "could not leave the group within timeout_ms; the client is destroyed in "
+                      "the background once librdkafka lets go");
+  }
+  if (pending_commit_ != nullptr) {
+    rd_kafka_queue_destroy(pending_commit_);
+    pending_commit_ = nullptr;
+  }
   // Received messages may still view the client's memory; the last of them destroys it.
   client_.reset();
 }

@@ -10,13 +10,15 @@
 
 #include "orchestration/backend.h"
 #include "orchestration/kafka/kafka_client.h"
+#include "orchestration/log_limiter.h"
 
 namespace mlops::orchestration::kafka {
 
 /// A consumer without a group (ConsumerOptions::group empty) is a group of its own: like
 /// kafka-python's group_id=None it reads every partition of its topics directly, with no
-/// group join (it starts at once), committing under a generated group id. Partitions
-/// added to a topic later are picked up by the next subscribe().
+/// group join (it starts at once), committing under a generated group id. Every
+/// subscribe() (with the same topics too) reads the topics' partitions again: partitions
+/// added to a topic since are picked up, and those it reads already keep their place.
 /// Offsets are stored only for records poll() hands out and committed only by commit()
 /// (enable.auto.commit and enable.auto.offset.store are off), so a consumer that stops
 /// between receive and commit leaves its records to the group. poll() hands out views of
@@ -25,7 +27,9 @@ namespace mlops::orchestration::kafka {
 /// one owner, which holds those records (and the client) and the copies' one arena, so a
 /// batch costs one to three allocations however many records it has. Rebalances (eager or cooperative) are served
 /// inside poll(); a group that starts at "latest" pins the end of each new partition when it
-/// is assigned, so everything sent after subscribe() returned is seen.
+/// is assigned, so everything sent after subscribe() returned is seen. Pinning asks once for
+/// all committed offsets and once for all ends, within the deadline of the call that serves
+/// the rebalance plus 250 ms; past that, auto.offset.reset=latest resolves the end itself.
 class KafkaConsumer final : public detail::ConsumerBackend {
  public:
   static Result<std::unique_ptr<detail::ConsumerBackend>> create(std::shared_ptr<Cluster> cluster,
@@ -42,12 +46,24 @@ class KafkaConsumer final : public detail::ConsumerBackend {
 
  private:
   KafkaConsumer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ConsumerOptions options)
-      : cluster_(std::move(cluster)), settings_(std::move(settings)), options_(std::move(options)) {}
+      : cluster_(std::move(cluster)),
+        settings_(std::move(settings)),
+        options_(std::move(options)),
+        problems_(LogLevel::kWarning, "kafka consumer", settings_.log_interval) {}
 
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t,
+                                        decltype(&rd_kafka_topic_partition_list_destroy)>;
+  /// Every partition of `topics`, from the brokers' metadata (asked again while a topic has
+  /// none yet, until `deadline`), each at RD_KAFKA_OFFSET_INVALID.
+  Result<PartitionList> read_partitions(std::span<const std::string> topics,
+                                        detail::Deadline deadline);
+  /// Assigns every partition of `topics` to a consumer without a group.
   Result<void> assign_directly(std::span<const std::string> topics);
-  void pin_latest(rd_kafka_topic_partition_list_t* partitions) noexcept;
+  /// Sets the offset of each of `partitions` without a committed one to the partition's
+  /// end, if both are known by `deadline`.
+  void pin_latest(rd_kafka_topic_partition_list_t* partitions, detail::Deadline deadline) noexcept;
   /// Adds a record poll() got to batch_, or logs and destroys an error record.
   bool accept(rd_kafka_message_t* record) noexcept;
   /// Hands batch_ out to `out` and stores its offsets. @return false if nothing was.
@@ -55,7 +71,9 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   /// A stable view of the topic's name (for Delivery::topic).
   std::string_view topic_name(const rd_kafka_topic_t* topic);
   void drop_pending() noexcept;
-  void log_problem(const std::string& text) noexcept;
+  /// Whether the commit whose wait timed out is still deferred by librdkafka.
+  bool commit_still_pending() noexcept;
+  void log_problem(std::string_view text) noexcept { problems_.log(text); }
 
   std::shared_ptr<Cluster> cluster_;
   KafkaSettings settings_;
@@ -65,9 +83,11 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   std::set<std::string, std::less<>> topic_names_;  // stable views for Delivery::topic
   std::string_view last_topic_name_;                // an element of topic_names_
   std::deque<rd_kafka_message_t*> pending_;         // polled while subscribe() waited
+  rd_kafka_queue_t* pending_commit_ = nullptr;      // reply queue of a commit that timed out
   std::vector<rd_kafka_message_t*> batch_;          // what one poll() hands out
   std::uint64_t assignments_ = 0;                   // rebalance callbacks that assigned
-  std::uint64_t problems_logged_ = 0;
+  detail::Deadline pin_deadline_{};                 // pin_latest()'s bound in a rebalance
+  detail::LogLimiter problems_;  // failed assignments, commits, polls
   bool own_group_ = false;
 };
 

@@ -4,20 +4,28 @@
 #include <array>
 #include <optional>
 
-#include "mlops/log.h"
+#include "orchestration/producer_sharing.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
 
-// Failures are logged this often per producer, then only counted.
-constexpr std::uint64_t kMaxFailureLogs = 10;
 // How long send() sleeps in rd_kafka_poll at most while waiting for queue room.
 constexpr int kRoomPollMs = 10;
+// flush() waits in slices of this, taking the producer's lock for each, so threads that
+// share the producer send meanwhile.
+constexpr int kFlushSliceMs = 10;
 // Held slots allocated at once when the free list is empty.
 constexpr std::size_t kHeldChunk = 256;
 
-Status status_of(rd_kafka_resp_err_t error) noexcept {
-  switch (error) {
+// A record's outcome as librdkafka knows it: persisted, not persisted (and why), or possibly
+// persisted (sent, no answer: purged in flight at close, or its acknowledgement timed out).
+Status status_of(const rd_kafka_message_t* record) noexcept {
+  switch (rd_kafka_message_status(record)) {
+    case RD_KAFKA_MSG_STATUS_PERSISTED: return Status::kOk;
+    case RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED: return Status::kDeliveryUnknown;
+    case RD_KAFKA_MSG_STATUS_NOT_PERSISTED: break;
+  }
+  switch (record->err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR: return Status::kOk;
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT: return Status::kTimeout;
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: return Status::kTooLarge;
@@ -39,6 +47,7 @@ Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
   auto conf = make_conf(*cluster, defaults, settings->properties);
   if (!conf) return conf.error();
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer(cluster, *settings, options));
+  producer->locking_ = detail::producer_sharing();
   if (settings->ordering == Ordering::kProducer) {
     // Unique per producer, so that producers spread over the partitions between them.
     producer->own_key_ = messaging::MessageId::generate(messaging::unix_now_ns()).to_string();
@@ -94,8 +103,8 @@ void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* 
     if (record->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
         record->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
       try {
-        self->log_failure(std::string("delivery to ") + rd_kafka_topic_name(record->rkt) +
-                          " failed: " + rd_kafka_err2str(record->err));
+        self->problems_.log(std::string("delivery to ") + rd_kafka_topic_name(record->rkt) +
+                            " failed: " + rd_kafka_err2str(record->err));
       } catch (...) {  // Nothing may leave a librdkafka callback.
       }
     }
@@ -110,17 +119,9 @@ void KafkaProducer::on_report(rd_kafka_t* /*handle*/, const rd_kafka_message_t* 
   // which may send again and must find no half-emptied slot to share.
   DeliveryReport report{rd_kafka_topic_name(record->rkt),
                         held->records == 1 ? std::move(*held->message) : *held->message,
-                        status_of(record->err)};
+                        status_of(record)};
   self->release(held);
   self->options_.on_delivery(report);
-}
-
-void KafkaProducer::log_failure(const std::string& text) noexcept {
-  if (failures_logged_++ >= kMaxFailureLogs) return;
-  try {
-    mlops::log(LogLevel::kError, "kafka producer: " + text);
-  } catch (...) {  // A failing log hook must not stop the producer.
-  }
 }
 
 rd_kafka_topic_t* KafkaProducer::topic_handle(std::string_view topic) {
@@ -198,7 +199,7 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
     }
     if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       try {
-        log_failure("send to " + std::string(topic) + " refused: " + rd_kafka_err2str(error));
+        problems_.log("send to " + std::string(topic) + " refused: " + rd_kafka_err2str(error));
       } catch (...) {
       }
       return error == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? Status::kTooLarge : Status::kError;
@@ -216,6 +217,7 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
 }
 
 Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  const auto locked = lock();
   if (client_ == nullptr) return Status::kClosed;
   Held* held = nullptr;
   try {
@@ -233,14 +235,22 @@ Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage
 }
 
 Status KafkaProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+  const auto locked = lock();
   if (client_ == nullptr) return Status::kClosed;
   return produce(topic, bytes, {}, nullptr);
 }
 
 Status KafkaProducer::flush(detail::Deadline deadline) noexcept {
-  if (client_ == nullptr) return Status::kClosed;
-  // rd_kafka_flush serves delivery reports while it waits.
-  const rd_kafka_resp_err_t error = rd_kafka_flush(client_->get(), remaining_ms(deadline));
+  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  auto locked = lock();
+  for (;;) {
+    if (client_ == nullptr) return Status::kClosed;
+    // rd_kafka_flush serves delivery reports while it waits.
+    const int left = remaining_ms(deadline);
+    error = rd_kafka_flush(client_->get(), std::min(left, kFlushSliceMs));
+    if (error != RD_KAFKA_RESP_ERR__TIMED_OUT || left <= kFlushSliceMs) break;
+    locked = lock_after(std::move(locked));
+  }
   if (error == RD_KAFKA_RESP_ERR__TIMED_OUT) return Status::kTimeout;
   if (failed_since_flush_ != 0) {
     failed_since_flush_ = 0;
@@ -250,10 +260,12 @@ Status KafkaProducer::flush(detail::Deadline deadline) noexcept {
 }
 
 void KafkaProducer::close() noexcept {
+  const auto locked = lock();
   if (client_ == nullptr) return;
   rd_kafka_t* handle = client_->get();
-  // What flush() could not deliver is given up: purged records get their report now
-  // (status kClosed), so every held message is released and reported exactly once.
+  // What flush() could not deliver is given up: purged records get their report now, so
+  // every held message is released and reported exactly once: kClosed for records never
+  // sent, kDeliveryUnknown for records in flight (the brokers may have written them).
   (void)rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   const auto deadline = detail::Clock::now() + settings_.timeout;
   while (rd_kafka_outq_len(handle) > 0 && remaining_ms(deadline) > 0) {

@@ -3,12 +3,15 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "orchestration/backend.h"
 #include "orchestration/kafka/kafka_client.h"
+#include "orchestration/log_limiter.h"
 
 namespace mlops::orchestration::kafka {
 
@@ -18,7 +21,9 @@ namespace mlops::orchestration::kafka {
 /// (to several topics, or again) share a slot that counts them, so the message's own count,
 /// on a cache line librdkafka's threads read, is touched once for all of them. Reports are served on the caller's thread, inside
 /// send(), flush() and close(), so ProducerOptions::on_delivery runs there, exactly once per
-/// record, and the slots need no lock. Every record carries one header, content-type
+/// record. Shareable: every call holds the producer's lock (recursive, as a delivery callback
+/// may send again), reports are served under it (one at a time), and flush() waits in
+/// slices so other threads send meanwhile. Every record carries one header, content-type
 /// (kContentType: the media type with the schema version as a parameter). The record key
 /// is the message's key(), else its creator under key=creator, else, under
 /// ordering=producer (the default), a key made for this producer; else there is none.
@@ -36,10 +41,14 @@ class KafkaProducer final : public detail::ProducerBackend {
   Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
   Status flush(detail::Deadline deadline) noexcept override;
   void close() noexcept override;
+  bool shareable() const noexcept override { return true; }
 
  private:
   KafkaProducer(std::shared_ptr<Cluster> cluster, KafkaSettings settings, ProducerOptions options)
-      : cluster_(std::move(cluster)), settings_(std::move(settings)), options_(std::move(options)) {}
+      : cluster_(std::move(cluster)),
+        settings_(std::move(settings)),
+        options_(std::move(options)),
+        problems_(LogLevel::kError, "kafka producer", settings_.log_interval) {}
 
   /// What a record's opaque points at until its delivery report: the message that keeps
   /// its bytes alive. Slots come in chunks and go back to a free list, so a steady stream
@@ -58,7 +67,6 @@ class KafkaProducer final : public detail::ProducerBackend {
   Status produce(std::string_view topic, std::span<const std::uint8_t> bytes,
                  std::string_view key, Held* held) noexcept;
   rd_kafka_topic_t* topic_handle(std::string_view topic);
-  void log_failure(const std::string& text) noexcept;
 
   std::shared_ptr<Cluster> cluster_;
   KafkaSettings settings_;
@@ -73,7 +81,21 @@ class KafkaProducer final : public detail::ProducerBackend {
   std::string_view last_topic_name_;        // a key of topics_
   std::string own_key_;  // ordering=producer: every key-less record's key
   std::uint64_t failed_since_flush_ = 0;
-  std::uint64_t failures_logged_ = 0;
+  detail::LogLimiter problems_;  // failed sends and deliveries
+  // Held by every call: what is above is one thread's at a time. Not taken with producer
+  // sharing off (benchmarks only).
+  std::recursive_mutex mutex_;
+  bool locking_ = true;
+
+  using Lock = std::unique_lock<std::recursive_mutex>;
+  Lock lock() noexcept { return locking_ ? Lock(mutex_) : Lock(); }
+  /// Lets go of `held` for a moment, so another thread waiting for it gets it, then takes
+  /// it again.
+  Lock lock_after(Lock held) noexcept {
+    held = Lock();
+    std::this_thread::yield();
+    return lock();
+  }
 };
 
 }  // namespace mlops::orchestration::kafka

@@ -18,6 +18,11 @@ class MmapProducer final : public detail::ProducerBackend {
   MmapProducer(std::shared_ptr<Queue> queue, QueueSettings settings, ProducerOptions options)
       : queue_(std::move(queue)), settings_(settings), options_(std::move(options)) {}
 
+  /// One thread at a time: each LogWriter is one thread's and flush() must sync every
+  /// writer, so sharing would take a lock on every append: 5-7 ns uncontended, measured
+  /// beside an inproc send (bench/producer_sharing_bench.cpp), over 5% of the ~80 ns an
+  /// append takes on a quiet machine (bench/RESULTS.md).
+  bool shareable() const noexcept override { return false; }
   Status send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept override;
   Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
   Status flush(detail::Deadline deadline) noexcept override;

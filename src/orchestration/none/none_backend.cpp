@@ -10,6 +10,7 @@ namespace {
 
 class NoneProducer final : public ProducerBackend {
  public:
+  bool shareable() const noexcept override { return true; }  // it keeps nothing
   Status send(std::string_view, const messaging::MLOpsMessage&) noexcept override { return Status::kOk; }
   Status send_raw(std::string_view, std::span<const std::uint8_t>) noexcept override { return Status::kOk; }
   Status flush(Deadline) noexcept override { return Status::kOk; }

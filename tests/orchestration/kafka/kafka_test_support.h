@@ -1,17 +1,23 @@
 #pragma once
 // What the kafka tests share: a mock cluster the test owns (to inject faults into it and
-// to make topics of several partitions), and clients opened on it.
+// to make topics of several partitions), clients opened on it, and what they collect.
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
+#include <set>
 #include <string>
 
 #include "orchestration/test_support.h"
 
 namespace mlops::orchestration::testing {
+
+/// Kafka protocol API key of Produce requests (rdkafka_protocol.h is not installed).
+inline constexpr std::int16_t kProduceApi = 0;
 
 /// Short group timings for tests (the mock delays a group's first join by 3 s regardless).
 inline constexpr const char* kTestSettings =
@@ -79,6 +85,52 @@ inline Consumer make_consumer(const Orchestration& orch, const std::string& topi
   auto made = Consumer::create(topic, orch, std::move(options));
   EXPECT_TRUE(made) << made.error().message;
   return std::move(*made);
+}
+
+/// A message numbered `n` from `creator` (the record key with key=creator).
+inline mes::MLOpsMessage from_creator(std::int64_t n, const std::string& creator) {
+  return mes::MessageBuilder()
+      .with_msg_type(mes::MessageType::START)
+      .with_creator(creator)
+      .with_additional_argument("n", n)
+      .build();
+}
+
+/// Counts delivery reports per message number, and keeps each one's last status (reports
+/// arrive on the sending thread).
+struct ReportLog {
+  std::map<std::int64_t, int> reports;
+  std::map<std::int64_t, Status> status;
+  std::set<std::int64_t> acknowledged;
+  DeliveryCallback callback() {
+    return [this](const DeliveryReport& report) {
+      const auto n = number_of(report.message);
+      ++reports[n];
+      status[n] = report.status;
+      if (report.status == Status::kOk) acknowledged.insert(n);
+    };
+  }
+  /// The numbers last reported with `wanted`.
+  [[nodiscard]] std::set<std::int64_t> with(Status wanted) const {
+    std::set<std::int64_t> numbers;
+    for (const auto& [n, got] : status) {
+      if (got == wanted) numbers.insert(n);
+    }
+    return numbers;
+  }
+};
+
+/// Receives until every number of `wanted` has been seen or `within` passes.
+inline std::set<std::int64_t> receive_all(Consumer& consumer,
+                                          const std::set<std::int64_t>& wanted,
+                                          std::chrono::milliseconds within) {
+  std::set<std::int64_t> seen;
+  const auto deadline = Clock::now() + within;
+  while (!std::includes(seen.begin(), seen.end(), wanted.begin(), wanted.end()) &&
+         Clock::now() < deadline) {
+    for (const auto& m : consumer.receive({}, 100ms, 1000)) seen.insert(number_of(m));
+  }
+  return seen;
 }
 
 }  // namespace mlops::orchestration::testing

@@ -1,0 +1,64 @@
+// Settings the librdkafka of this process cannot be trusted with are refused at create().
+#include <string>
+
+#include "orchestration/kafka/kafka_version.h"
+#include "orchestration/kafka/kafka_test_support.h"
+
+namespace mlops::orchestration::testing {
+namespace {
+
+using kafka::check_consumer_properties;
+using kafka::kCooperativeCloseFixedVersion;
+
+constexpr int kDebian12 = 0x020002ff;  // librdkafka 2.0.2, what Debian 12 ships
+
+TEST(KafkaVersion, CooperativeStickyIsRefusedBeforeTheReleaseThatFixedItsCloseAbort) {
+  const BackendOptions cooperative{{"partition.assignment.strategy", "range, Cooperative-Sticky "}};
+  const auto refused = check_consumer_properties(cooperative, kDebian12);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("2.3.0"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("2.0.2"), std::string::npos) << refused.error().message;
+  EXPECT_TRUE(check_consumer_properties(cooperative, 0x020300ff));
+  EXPECT_TRUE(check_consumer_properties({{"partition.assignment.strategy", "range,roundrobin"}}, kDebian12));
+  EXPECT_TRUE(check_consumer_properties({}, kDebian12));
+}
+
+// Regression: a cooperative-sticky consumer closed between its JoinGroup and SyncGroup
+// responses aborts the process in librdkafka before 2.3.0. With the librdkafka this process
+// runs: refused at create() where it is older, and closes survive where it is newer.
+TEST(KafkaVersion, CooperativeStickyConsumerClosedBeforeItsFirstAssignmentDoesNotAbort) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 4);
+  if (rd_kafka_version() < kCooperativeCloseFixedVersion) {
+    // Set on the endpoint or on the consumer: refused either way, with the reason.
+    auto orch = open(mock.uri("&partition.assignment.strategy=cooperative-sticky"));
+    const auto from_uri = Consumer::create(topic, orch, {.group = "g"});
+    ASSERT_FALSE(from_uri);
+    EXPECT_EQ(from_uri.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(from_uri.error().message.find("cooperative-sticky"), std::string::npos);
+    const auto from_options = Consumer::create(
+        topic, open(mock.uri()),
+        {.group = "g", .backend = {{"partition.assignment.strategy", "cooperative-sticky"}}});
+    ASSERT_FALSE(from_options);
+    EXPECT_EQ(from_options.error().code, ErrorCode::kInvalidArgument);
+    return;
+  }
+  // A newer librdkafka: close members at moments spread over their first join (each round
+  // trip takes 400 ms, so some closes land between JoinGroup and SyncGroup). An abort ends
+  // the test binary, which fails it.
+  ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 400), RD_KAFKA_RESP_ERR_NO_ERROR);
+  auto orch = open(mock.uri("&partition.assignment.strategy=cooperative-sticky&assign_wait_ms=0"));
+  for (int round = 0; round < 12; ++round) {
+    auto member = make_consumer(orch, topic, {.group = "g" + std::to_string(round)});
+    const auto until = Clock::now() + 3000ms + round * 250ms;
+    while (Clock::now() < until) (void)member.receive(10ms);
+    member.close();
+  }
+  SUCCEED() << "12 cooperative-sticky consumers closed before their first assignment";
+}
+
+}  // namespace
+}  // namespace mlops::orchestration::testing
