@@ -1,7 +1,7 @@
 // mlops.orchestration: Orchestration(Builder), Producer, Consumer, Admin and their errors.
 // Every call that can wait (send, flush, receive, commit, close, validate_connection)
-// releases the GIL. Producer and Consumer are one-thread-at-a-time in C++, so each Python
-// object has a mutex; it is only ever locked with the GIL released, so a thread waiting
+// releases the GIL. Consumers (and mmap Producers) are one-thread-at-a-time in C++, so each
+// Python object has a mutex; it is only ever locked with the GIL released, so a thread waiting
 // for it never holds the GIL that the holder may need (a receive filter runs Python).
 #include <pybind11/stl.h>
 
