@@ -82,12 +82,15 @@ class Consumer {
                  std::size_t max = 0) noexcept;
 
   /// Marks everything receive() handed out so far (and everything it filtered out or
-  /// skipped) as processed, so the group never gets it again.
-  /// @return kOk; kClosed; kError.
+  /// skipped) as processed, so the group never gets it again. Waits at most the backend's
+  /// bound (kafka: timeout_ms).
+  /// @return kOk; kClosed; kError (not committed, or not confirmed in time; kafka: also at
+  ///         once while an earlier commit still waits for an unreachable group coordinator).
   Status commit() noexcept;
 
   /// Leaves the group without committing: uncommitted messages come again to the group.
-  /// Later calls return kClosed or empty. Idempotent.
+  /// Returns within the backend's bound (kafka: timeout_ms, brokers down or not; see the
+  /// README). Later calls return kClosed or empty. Idempotent.
   void close() noexcept;
 
   /// True once close() ran.

@@ -28,7 +28,10 @@
 // in the order one producer sent them (idempotence keeps that order through retries);
 // records of different keys, or of different producers, have no order between them.
 // Consumer: group.id is ConsumerOptions::group, or a fresh group of its own; at-least-once
-// (offsets of handed-out records, committed by commit()).
+// (offsets of handed-out records, committed by commit()). partition.assignment.strategy
+// naming cooperative-sticky is refused where librdkafka is older than 2.3.0
+// (kafka_version.h); commit() and close() wait at most timeout_ms, brokers down or not
+// (kafka_reaper.h).
 
 #include <memory>
 
