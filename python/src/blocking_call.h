@@ -29,7 +29,8 @@ namespace mlops::python {
 /// How long one wait lasts before the binding looks for Ctrl-C and close() again.
 inline constexpr std::chrono::milliseconds kSlice{50};
 
-/// What serialises the calls on one Producer or Consumer (one thread at a time in C++).
+/// What serialises the calls on one Producer or Consumer (Consumers and mmap Producers are one
+/// thread at a time in C++).
 /// Its mutex is only locked with the GIL released, and the GIL is never taken while it is
 /// held, so neither waits for the other. Registered for the at-fork hooks while alive.
 class Lockable {

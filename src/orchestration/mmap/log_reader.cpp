@@ -7,8 +7,6 @@
 
 namespace mlops::orchestration::mmap {
 namespace {
-// Damage is reported through the log hook this many times per reader, then only counted.
-constexpr std::uint64_t kMaxReports = 10;
 // One next() call takes at most this many steps (padding, skipped claims, damage).
 constexpr int kMaxSteps = 1 << 16;
 // A live writer publishes within microseconds of its claim: whether its process lives is
@@ -26,9 +24,11 @@ void LogReader::seek(std::uint64_t position) noexcept {
 
 void LogReader::report(const std::string& problem) {
   ++damaged_;
-  if (reports_++ < kMaxReports) {
-    mlops::log(LogLevel::kWarning, "mmap queue, topic '" + log_->name() + "': " + problem + " (skipped)");
+  if (!reports_) {
+    reports_ = std::make_unique<orchestration::detail::LogLimiter>(
+        LogLevel::kWarning, "mmap queue, topic '" + log_->name() + "'");
   }
+  reports_->log(problem + " (skipped)");
 }
 
 LogReader::Writer LogReader::pending_writer(std::uint64_t word) {

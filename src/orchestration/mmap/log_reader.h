@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 
+#include "orchestration/log_limiter.h"
 #include "orchestration/mmap/topic_log.h"
 
 namespace mlops::orchestration::mmap {
@@ -70,7 +71,8 @@ class LogReader {
   std::uint64_t damaged_ = 0;
   std::uint64_t lost_to_retention_ = 0;
   std::uint64_t abandoned_ = 0;
-  std::uint64_t reports_ = 0;
+  // Damage reports: a burst, then one line per interval (made on the first report).
+  std::unique_ptr<orchestration::detail::LogLimiter> reports_;
   bool stopped_at_bound_ = false;
 };
 

@@ -3,11 +3,6 @@
 #include "mlops/log.h"
 
 namespace mlops::orchestration::mmap {
-namespace {
-// Backend failures (disk full, damaged files) are logged this often per producer, then counted.
-constexpr std::uint64_t kMaxErrorLogs = 10;
-}  // namespace
-
 LogWriter* MmapProducer::writer_for(std::string_view topic) {
   if (last_writer_ != nullptr && topic == last_topic_) return last_writer_;
   if (auto found = writers_.find(topic); found != writers_.end()) {
@@ -17,7 +12,7 @@ LogWriter* MmapProducer::writer_for(std::string_view topic) {
   }
   auto log = queue_->topic(topic);
   if (!log) {
-    if (errors_logged_++ < kMaxErrorLogs) mlops::log(LogLevel::kError, "mmap producer: " + log.error().message);
+    problems_.log(log.error().message);
     return nullptr;
   }
   const auto inserted = writers_.emplace(std::string(topic), LogWriter(*log)).first;
@@ -36,9 +31,7 @@ Status MmapProducer::append(std::string_view topic, std::span<const std::uint8_t
     auto appended = writer->append(bytes);
     if (appended) return Status::kOk;
     if (appended.error().code == ErrorCode::kTooLarge) return Status::kTooLarge;
-    if (errors_logged_++ < kMaxErrorLogs) {
-      mlops::log(LogLevel::kError, "mmap producer: " + appended.error().message);
-    }
+    problems_.log(appended.error().message);
     return Status::kError;
   } catch (...) {
     return Status::kError;  // Out of memory building an error message or a topic entry.
@@ -62,7 +55,7 @@ Status MmapProducer::flush(detail::Deadline /*deadline*/) noexcept {
   try {
     for (auto& [topic, writer] : writers_) {
       if (auto synced = writer.sync(); !synced) {
-        mlops::log(LogLevel::kError, "mmap producer: " + synced.error().message);
+        problems_.log(synced.error().message);
         return Status::kError;
       }
     }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "orchestration/backend.h"
+#include "orchestration/log_limiter.h"
 #include "orchestration/mmap/log_writer.h"
 #include "orchestration/mmap/queue.h"
 
@@ -39,7 +40,8 @@ class MmapProducer final : public detail::ProducerBackend {
   // The last topic sent to: most producers send to one topic, so most sends skip the map.
   std::string_view last_topic_;
   LogWriter* last_writer_ = nullptr;
-  std::uint64_t errors_logged_ = 0;
+  // Backend failures (disk full, damaged files): a burst, then one line per interval.
+  orchestration::detail::LogLimiter problems_{LogLevel::kError, "mmap producer"};
 };
 
 }  // namespace mlops::orchestration::mmap
