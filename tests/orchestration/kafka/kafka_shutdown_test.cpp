@@ -141,12 +141,12 @@ TEST(KafkaShutdown, CloseReportsInFlightMessagesAsDeliveryUnknownNotAsLost) {
   EXPECT_EQ(pro.close(), Status::kTimeout);
   EXPECT_EQ(log.reports.size(), 152u);
   for (const auto& [n, count] : log.reports) EXPECT_EQ(count, 1) << "message " << n;
-  EXPECT_EQ(log.with(Status::kClosed), unsent) << "only what was never sent is reported not delivered";
-  for (const auto n : in_flight) {
-    EXPECT_TRUE(log.status[n] == Status::kDeliveryUnknown || log.status[n] == Status::kOk)
-        << "message " << n << " reported " << to_string(log.status[n]);
-  }
-  EXPECT_FALSE(log.with(Status::kDeliveryUnknown).empty());
+  // Everything for the dead leader was never sent. For the slow one, how many messages left
+  // the client before close() gave up depends on the machine (a sanitizer's slowness keeps
+  // more in the local queue): what is checked is that each report tells the truth.
+  const auto closed = log.with(Status::kClosed);
+  for (const auto n : unsent) EXPECT_TRUE(closed.contains(n)) << "message " << n;
+  EXPECT_FALSE(log.with(Status::kDeliveryUnknown).empty()) << "nothing was in flight at close()";
 
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
   ASSERT_EQ(rd_kafka_mock_broker_set_up(mock.get(), 2), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -154,7 +154,19 @@ TEST(KafkaShutdown, CloseReportsInFlightMessagesAsDeliveryUnknownNotAsLost) {
   ASSERT_EQ(sentinel.send(numbered(3000, slow), true), Status::kOk);
   ASSERT_EQ(sentinel.send(numbered(3000, dead), true), Status::kOk);
   const auto in_slow = read_until(orch, slow, 3000);
-  for (const auto n : in_flight) EXPECT_EQ(in_slow.count(n), 1u) << "message " << n << " in " << slow;
+  for (const auto n : in_flight) {
+    // Reported not delivered: absent. Reported delivered: there. Unknown: either.
+    if (log.status[n] == Status::kClosed) {
+      EXPECT_EQ(in_slow.count(n), 0u) << "message " << n << " reported unsent";
+    }
+    if (log.status[n] == Status::kOk) {
+      EXPECT_EQ(in_slow.count(n), 1u) << "message " << n << " reported delivered";
+    }
+    EXPECT_LE(in_slow.count(n), 1u) << "message " << n << " twice in " << slow;
+  }
+  std::size_t unknown_arrived = 0;
+  for (const auto n : log.with(Status::kDeliveryUnknown)) unknown_arrived += in_slow.count(n);
+  EXPECT_GT(unknown_arrived, 0u) << "messages in flight at close() were not delivered after all";
   const auto in_dead = read_until(orch, dead, 3000);
   for (const auto n : unsent) EXPECT_EQ(in_dead.count(n), 0u) << "message " << n << " reported unsent is in " << dead;
 }
