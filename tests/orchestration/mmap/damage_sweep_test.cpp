@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "orchestration/mmap/layout.h"
+#include "orchestration/mmap/mmap_test_support.h"
 
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;
@@ -31,11 +32,6 @@ namespace {
 constexpr int kRecords = 60;
 constexpr auto kCallBound = 3s;  // A receive that does not wait, or an open, is back by then.
 
-fs::path scratch_root() {
-  const fs::path shm = "/dev/shm";
-  const fs::path base = fs::exists(shm) && ::access(shm.c_str(), W_OK) == 0 ? shm : fs::temp_directory_path();
-  return base / ("mlops-damage-" + std::to_string(::getpid()));
-}
 
 std::string uri_of(const fs::path& dir) {
   return "mmap://" + dir.string() + "?segment_bytes=4096&populate=false&pending_timeout_ms=50";
@@ -144,7 +140,7 @@ class DamageSweep : public ::testing::Test {
     std::sort(found.begin(), found.end());
     return found;
   }
-  fs::path root_ = scratch_root();
+  fs::path root_ = mlops::testing::scratch_root("mlops-damage");
 };
 
 }  // namespace

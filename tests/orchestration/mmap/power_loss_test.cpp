@@ -101,12 +101,6 @@ std::uint64_t sequence_of(const std::string& text) {
   return std::stoull(text.substr(4));
 }
 
-fs::path scratch_root() {
-  // On tmpfs the real msyncs cost nothing; what counts as durable is the observer's record.
-  const fs::path shm = "/dev/shm";
-  const fs::path base = fs::exists(shm) && ::access(shm.c_str(), W_OK) == 0 ? shm : fs::temp_directory_path();
-  return base / ("mlops-power-" + std::to_string(::getpid()));
-}
 
 // Builds the disk image of `live` under `image`: durable entries with their durable bytes,
 // plus each of `extra` (pages written back on their own, captured at the loss).
@@ -237,7 +231,7 @@ Round run_writers(const fs::path& live, std::uint64_t first_sequence, std::mt199
 TEST(MmapPowerLoss, FlushedRecordsSurviveEverySimulatedPowerLoss) {
   const char* text = std::getenv("MLOPS_POWER_LOSSES");
   const int losses = text != nullptr ? std::max(1, std::atoi(text)) : 1000;
-  const fs::path root = scratch_root();
+  const fs::path root = mlops::testing::scratch_root("mlops-power");
   fs::remove_all(root);
   struct RemoveAtEnd {
     fs::path path;
