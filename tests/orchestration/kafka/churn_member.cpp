@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "orchestration/kafka/churn_group_settings.h"
+
 namespace {
 
 namespace orc = mlops::orchestration;
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
   auto orch = orc::Orchestration::from_uri(argv[1]);
   if (!orch) return 3;
   auto consumer = orc::Consumer::create(
-      argv[2], *orch, {.group = argv[3], .auto_commit = false, .backend = {{"assign_wait_ms", "0"}}});
+      argv[2], *orch, {.group = argv[3], .auto_commit = false, .backend = mlops::orchestration::testing::churn_group_settings()});
   if (!consumer) return 4;
   std::vector<mlops::messaging::MLOpsMessage> got;
   std::vector<std::int64_t> numbers;

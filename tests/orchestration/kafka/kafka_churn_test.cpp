@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "orchestration/kafka/churn_group_settings.h"
 #include "orchestration/kafka/kafka_test_support.h"
 
 extern char** environ;
@@ -33,12 +34,7 @@ std::int64_t message_count() {
   return 50'000;
 }
 
-// Group timings short enough for many rebalances in a minute: a killed member is noticed
-// after 3 s.
-const BackendOptions kGroupSettings{{"session.timeout.ms", "3000"},
-                                    {"heartbeat.interval.ms", "200"},
-                                    {"max.poll.interval.ms", "20000"},
-                                    {"assign_wait_ms", "0"}};
+const BackendOptions kGroupSettings = churn_group_settings();
 
 /// Which message numbers some member received, and how often.
 class Seen {
