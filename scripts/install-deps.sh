@@ -9,7 +9,7 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev python3-flatbuffers
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev
   librdkafka-dev libhiredis-dev redis-server
-  python3 python3-dev python3-pytest pybind11-dev
+  python3 python3-dev python3-pytest pybind11-dev python3-setuptools python3-wheel python3-venv
 )
 
 missing=()
