@@ -7,6 +7,7 @@ source tree is this directory's parent, so build from a checkout (pip builds in 
 
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -50,5 +51,15 @@ class CMakeBuild(build_ext):
         shutil.copyfile(built[0], destination)
 
 
-setup(ext_modules=[CMakeExtension("mlops._mlops", target="mlops_python")],
+def project_version() -> str:
+    """The version in ../CMakeLists.txt's project(), the one place it is written."""
+    text = (SOURCE_ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
+    match = re.search(r"project\(mlops VERSION ([0-9]+\.[0-9]+\.[0-9]+)", text)
+    if not match:
+        sys.exit(f"mlops: no 'project(mlops VERSION x.y.z' in {SOURCE_ROOT / 'CMakeLists.txt'}")
+    return match.group(1)
+
+
+setup(version=project_version(),
+      ext_modules=[CMakeExtension("mlops._mlops", target="mlops_python")],
       cmdclass={"build_ext": CMakeBuild})

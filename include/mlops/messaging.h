@@ -18,3 +18,4 @@
 #include "mlops/messaging/value.h"              // IWYU pragma: export
 #include "mlops/messaging/value_view.h"         // IWYU pragma: export
 #include "mlops/result.h"                       // IWYU pragma: export
+#include "mlops/version.h"                      // IWYU pragma: export

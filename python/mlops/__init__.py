@@ -6,5 +6,6 @@
 Both modules are thin re-exports of the C++ core (the extension ``mlops._mlops``).
 """
 
-__version__ = "0.1.0"
-__all__ = ["messaging", "orchestration"]
+from mlops._mlops import __version__, schema_version  # the C++ library's, one source
+
+__all__ = ["messaging", "orchestration", "__version__", "schema_version"]

@@ -1,5 +1,9 @@
 // The extension module mlops._mlops: one submodule per library area, re-exported by the
 // pure-Python packages mlops.messaging and mlops.orchestration.
+#include <mlops/version.h>
+
+#include <string>
+
 #include "binding.h"
 #include "blocking_call.h"
 
@@ -33,6 +37,8 @@ void raise_error(PyObject* type, const std::string& message, std::string_view co
 PYBIND11_MODULE(_mlops, m) {
   namespace py = pybind11;
   m.doc() = "The C++ core of the mlops package; import mlops.messaging and mlops.orchestration.";
+  m.attr("__version__") = std::string(mlops::version());
+  m.attr("schema_version") = mlops::schema_version();
   auto messaging = m.def_submodule("messaging", "MLOpsMessage, MessageBuilder and the enums.");
   auto orchestration =
       m.def_submodule("orchestration", "Producer, Consumer, Admin and Orchestration.");
