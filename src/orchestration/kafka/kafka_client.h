@@ -24,7 +24,7 @@ namespace mlops::orchestration::kafka {
 /// tells foreign consumers which version they look at. (One header, not two: librdkafka
 /// allocates per header of every record, and the bytes travel with each record.)
 inline constexpr std::string_view kContentTypeHeader = "content-type";
-/// Schema 2 appended the message key.
+/// The schema parameter is mlops::schema_version() (kafka_test checks they agree).
 inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer; schema=2";
 
 /// Which part of a message becomes the record key (records of one key keep their order).
