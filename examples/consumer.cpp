@@ -59,6 +59,6 @@ int main(int argc, char** argv) {
     received += msgs.size();
   } while (received < expected && std::chrono::steady_clock::now() < deadline);
   (void)con->commit();
-  std::cout << "received " << received << " message(s) from " << orch->uri() << '\n';
+  std::cout << "received " << received << " message(s) from " << orch->redacted_uri() << '\n';
   return received >= expected ? 0 : 1;
 }

@@ -90,7 +90,7 @@ int run_threads(const Settings& settings) {
     write_line(summary_of(stage, settings.datasets));
     ok = ok && stage.ok(settings.datasets);
   }
-  return finish(orch->uri(), settings.datasets, start, ok, report_result, best);
+  return finish(orch->redacted_uri(), settings.datasets, start, ok, report_result, best);
 }
 
 // A stage running in a child process: its exit status says whether the stage completed,

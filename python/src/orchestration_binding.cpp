@@ -138,7 +138,7 @@ send. Copies (copy.copy, copy.deepcopy) share the opened backend.)doc");
       .def("__copy__", [](const Orchestration& self) { return self; })
       .def("__deepcopy__", [](const Orchestration& self, py::handle /*memo*/) { return self; })
       .def("__repr__",
-           [](const Orchestration& self) { return "Orchestration('" + self.uri() + "')"; });
+           [](const Orchestration& self) { return "Orchestration('" + self.redacted_uri() + "')"; });
   orch.attr("__module__") = "mlops.orchestration";
 
   py::class_<OrchestrationBuilder> builder(m, "OrchestrationBuilder", R"doc(

@@ -254,3 +254,10 @@ def test_filter_may_use_its_own_consumer(inproc):
     assert [m.user_message for m in got] == ["Hello World"]
     con.commit()
     assert con.stats()["commits"] == 1
+
+
+def test_repr_never_shows_a_password():
+    orch = orc.Orchestration("inproc://repr-redaction?password=pw-secret")
+    assert "pw-secret" not in repr(orch)
+    assert "password=***" in repr(orch)
+    assert "pw-secret" in orch.uri  # uri is for reopening the same endpoint

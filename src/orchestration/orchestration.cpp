@@ -26,7 +26,7 @@ Result<Orchestration> Orchestration::from_uri(std::string_view uri) {
   if (entry == nullptr) {
     return Error{ErrorCode::kInvalidArgument,
                  "unknown orchestrator " + detail::quote_text(endpoint->scheme) + " in URI " +
-                     detail::quote_text(uri) + "; this build has: " + known_schemes()};
+                     detail::quote_text(detail::redact_uri(uri)) + "; this build has: " + known_schemes()};
   }
   auto backend = entry->open(*endpoint);
   if (!backend) return backend.error();
@@ -53,5 +53,7 @@ Result<Orchestration> Orchestration::detect() {
 std::string Orchestration::uri() const {
   return detail::format_uri(detail::Endpoint{orchestrator_, connection_, options_});
 }
+
+std::string Orchestration::redacted_uri() const { return detail::redact_uri(uri()); }
 
 }  // namespace mlops::orchestration

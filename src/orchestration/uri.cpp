@@ -6,8 +6,17 @@ namespace mlops::orchestration::detail {
 namespace {
 
 Error malformed(std::string_view uri, std::string_view why) {
-  return Error{ErrorCode::kInvalidArgument,
-               "malformed orchestration URI " + quote_text(uri) + ": " + std::string(why)};
+  return Error{ErrorCode::kInvalidArgument, "malformed orchestration URI " +
+                                                quote_text(redact_uri(uri)) + ": " + std::string(why)};
+}
+
+bool names_a_secret(std::string_view key) {
+  std::string lower;
+  for (const char c : key) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const std::string_view word : {"password", "passwd", "secret", "token", "credential"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
 }
 
 bool is_scheme_char(char c, bool first) {
@@ -37,11 +46,47 @@ std::string quote_text(std::string_view text) {
   return out;
 }
 
+std::string redact_uri(std::string_view uri) {
+  std::string out;
+  auto question = uri.find('?');
+  auto head = uri.substr(0, question);
+  // The connection's user information: [user][:password]@host (the last '@' ends it).
+  const auto start = head.find("//") == std::string_view::npos ? 0 : head.find("//") + 2;
+  const auto at = head.rfind('@');
+  if (at != std::string_view::npos && at >= start) {
+    const auto colon = head.find(':', start);
+    if (colon != std::string_view::npos && colon < at) {
+      out.append(head.substr(0, colon + 1)).append("***").append(head.substr(at));
+    } else {
+      out.append(head);
+    }
+  } else {
+    out.append(head);
+  }
+  if (question == std::string_view::npos) return out;
+  out += '?';
+  auto query = uri.substr(question + 1);
+  for (bool first = true;; first = false) {
+    if (!first) out += '&';
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    const auto equals = pair.find('=');
+    if (equals != std::string_view::npos && names_a_secret(pair.substr(0, equals))) {
+      out.append(pair.substr(0, equals + 1)).append("***");
+    } else {
+      out.append(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 Result<Endpoint> parse_uri(std::string_view uri) {
   if (uri.empty()) return malformed(uri, "it is empty; expected e.g. 'inproc://NAME' or 'none:'");
   const auto colon = uri.find(':');
   if (colon == std::string_view::npos) {
-    return malformed(uri, "no scheme; expected SCHEME:// as in 'inproc://" + std::string(uri) +
+    return malformed(uri, "no scheme; expected SCHEME:// as in 'inproc://" + redact_uri(uri) +
                               "' or 'none:'");
   }
   Endpoint endpoint;

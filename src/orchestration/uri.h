@@ -16,6 +16,11 @@ Result<Endpoint> parse_uri(std::string_view uri);
 /// The canonical text of `endpoint`: "none:", "inproc://NAME?key=value".
 std::string format_uri(const Endpoint& endpoint);
 
+/// `uri` with its secrets replaced by "***": the password of a `user:password@host`
+/// connection, and the value of every query option whose key names a password, secret,
+/// token or credential. Works on malformed text too (it is what error messages quote).
+std::string redact_uri(std::string_view uri);
+
 /// A readable quote of untrusted text for error messages (control bytes escaped, long text cut).
 std::string quote_text(std::string_view text);
 

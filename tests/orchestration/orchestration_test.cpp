@@ -1,6 +1,7 @@
 // Orchestration URIs, the builder, detect(), topic names, statuses and filters.
 #include <gtest/gtest.h>
 
+#include "orchestration/uri.h"
 #include "test_support.h"
 
 namespace mlops::orchestration::testing {
@@ -79,6 +80,36 @@ TEST(Orchestration, UnknownSchemeListsTheKnownOnes) {
   ASSERT_FALSE(orch);
   EXPECT_NE(orch.error().message.find("inproc"), std::string::npos) << orch.error().message;
   EXPECT_NE(orch.error().message.find("none"), std::string::npos) << orch.error().message;
+}
+
+TEST(Orchestration, RedactedUriHidesPasswordsSecretsAndTokens) {
+  using detail::redact_uri;
+  EXPECT_EQ(redact_uri("redis://user:s3cret@host:6379/2"), "redis://user:***@host:6379/2");
+  EXPECT_EQ(redact_uri("redis://:s3cret@host"), "redis://:***@host");
+  EXPECT_EQ(redact_uri("redis://user@host"), "redis://user@host");  // a name is no secret
+  EXPECT_EQ(redact_uri("kafka://h:9092?sasl.password=p&linger.ms=5&Api_Token=t&x"),
+            "kafka://h:9092?sasl.password=***&linger.ms=5&Api_Token=***&x");
+  EXPECT_EQ(redact_uri("mmap:///tmp/q@x:y"), "mmap:///tmp/q@x:y");  // no ':' before the '@'
+  EXPECT_EQ(redact_uri("inproc://a"), "inproc://a");
+}
+
+TEST(Orchestration, ErrorsAndRedactedUriNeverQuoteASecret) {
+  const auto unknown = Orchestration::from_uri("nosuch://u:pw-one@h?password=pw-two");
+  ASSERT_FALSE(unknown);
+  const auto malformed = Orchestration::from_uri("inproc://a?client_secret=pw-three&password=x&password=y");
+  ASSERT_FALSE(malformed);
+  const auto no_scheme = Orchestration::from_uri("host?token=pw-four");
+  ASSERT_FALSE(no_scheme);
+  for (const auto* error : {&unknown.error(), &malformed.error(), &no_scheme.error()}) {
+    for (const char* secret : {"pw-one", "pw-two", "pw-three", "pw-four"}) {
+      EXPECT_EQ(error->message.find(secret), std::string::npos) << error->message;
+    }
+  }
+  EXPECT_NE(malformed.error().message.find("given twice"), std::string::npos) << malformed.error().message;
+  const auto orch = Orchestration::from_uri("inproc://redaction?password=pw-five&max_messages=10");
+  ASSERT_TRUE(orch) << orch.error().message;
+  EXPECT_EQ(orch->redacted_uri(), "inproc://redaction?max_messages=10&password=***");
+  EXPECT_NE(orch->uri().find("pw-five"), std::string::npos);  // uri() is for reopening
 }
 
 TEST(Orchestration, DetectWithoutVariableIsTheEmbeddedDefault) {

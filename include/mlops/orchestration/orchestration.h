@@ -62,8 +62,12 @@ class Orchestration {
   [[nodiscard]] const std::string& connection() const noexcept { return connection_; }
   /// Options from the URI's query (`?key=value&...`), passed through to the backend.
   [[nodiscard]] const BackendOptions& options() const noexcept { return options_; }
-  /// The URI in canonical form ("inproc://NAME", "none:", with any options as a query).
+  /// The URI in canonical form ("inproc://NAME", "none:", with any options as a query),
+  /// credentials included: for opening the same endpoint elsewhere, not for printing.
   [[nodiscard]] std::string uri() const;
+  /// uri() with its secrets replaced by "***" (a `user:password@` connection's password, and
+  /// options named like password, secret, token or credential): for logs and messages.
+  [[nodiscard]] std::string redacted_uri() const;
 
  private:
   friend class Producer;
