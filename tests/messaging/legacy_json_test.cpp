@@ -179,6 +179,11 @@ TEST(LegacyJson, MalformedInputIsAnErrorThatSaysWhy) {
   EXPECT_NE(decode_error(R"({"add_data": {"x": {"a\u0000b": 1}}})").find("NUL"), std::string::npos);
   EXPECT_NE(decode_error("{\"usr_msg\": \"\xFF\"}").find("not JSON"), std::string::npos)
       << "invalid UTF-8 is refused";
+  const auto bad_utf8 = decode_error("{\"usr_msg\": \"\xFF\"}");
+  EXPECT_NE(bad_utf8.find("\\xff"), std::string::npos) << "the bad byte is named, escaped: " << bad_utf8;
+  for (const char c : bad_utf8) EXPECT_TRUE(c >= 0x20 && c < 0x7F) << "error texts are printable ASCII";
+  const auto long_enum = decode_error("{\"msg_type\": \"" + std::string(10'000, 'X') + "\"}");
+  EXPECT_LT(long_enum.size(), 300u) << "input quoted in an error is cut short";
   EXPECT_NE(decode_error(R"({"retries": NaN})").find("not JSON"), std::string::npos);
   EXPECT_EQ(legacy::decode("").error().code, mlops::ErrorCode::kEmpty);
 }

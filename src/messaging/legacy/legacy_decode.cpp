@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "messaging/legacy/json_text.h"
 #include "mlops/messaging/legacy_json.h"
 #include "mlops/messaging/message_builder.h"
 
@@ -65,7 +66,8 @@ Result<void> set_enum(const Value::Map& object, std::string_view key, std::strin
   out = from_string<Enum>(*text);
   if (!out) {
     return Error{ErrorCode::kInvalidArgument, "legacy JSON: \"" + std::string(key) + "\" is '" +
-                                                  *text + "', not one of " + std::string(choices)};
+                                                  detail::printable(*text) + "', not one of " +
+                                                  std::string(choices)};
   }
   return {};
 }
@@ -145,7 +147,8 @@ Result<MLOpsMessage> build(const Value::Map& object) {
     return Error{ErrorCode::kTooLarge, "legacy JSON: out of memory while building the message"};
   } catch (const std::exception& error) {
     // with_* throw only for what JSON can carry but a message cannot: a NUL in a key.
-    return Error{ErrorCode::kInvalidArgument, std::string("legacy JSON: ") + error.what()};
+    return Error{ErrorCode::kInvalidArgument,
+                 "legacy JSON: " + detail::printable(error.what(), 200)};
   }
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "messaging/legacy/json_text.h"
 #include "mlops/messaging/legacy_json.h"
 
 namespace mlops::messaging::legacy_json {
@@ -45,7 +46,9 @@ class ValueBuilder final : public nlohmann::json_sax<nlohmann::json> {
   bool parse_error(std::size_t position, const std::string& /*last_token*/,
                    const nlohmann::detail::exception& error) override {
     if (error_.empty()) {
-      error_ = "not JSON at byte " + std::to_string(position) + ": " + error.what();
+      // nlohmann quotes the input it stopped at, which may be any bytes.
+      error_ = "not JSON at byte " + std::to_string(position) + ": " +
+               detail::printable(error.what(), 200);
     }
     return false;
   }
@@ -117,7 +120,8 @@ Result<Value> parse(std::string_view json, const Limits& limits) {
   } catch (const std::bad_alloc&) {
     return Error{ErrorCode::kTooLarge, "legacy JSON: out of memory while parsing"};
   } catch (const std::exception& error) {
-    return Error{ErrorCode::kInvalidArgument, std::string("legacy JSON: ") + error.what()};
+    return Error{ErrorCode::kInvalidArgument,
+                 "legacy JSON: " + detail::printable(error.what(), 200)};
   }
   if (!parsed) {
     return Error{ErrorCode::kInvalidArgument,
