@@ -164,7 +164,8 @@ void MessageBuilder::reopen() {
   auto& s = *state_;
   if (s.wasted > kCompactAfter && s.wasted > s.open_size / 2) {
     // Copy the live fields out of the finished message (still intact) into a fresh buffer.
-    const auto finished = MLOpsMessage::trusted(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
+    const auto finished =
+        MLOpsMessage::trusted(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
     auto fresh = from_message(finished);
     state_ = std::move(fresh.state_);
   } else {
@@ -382,8 +383,9 @@ MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
 
 MessageBuilder& MessageBuilder::without_additional_argument(std::string_view key) {
   auto& s = writable();
-  const auto existing = std::find_if(
-      s.args.begin(), s.args.end(), [&](const State::Arg& arg) { return s.string_at(arg.key) == key; });
+  const auto existing = std::find_if(s.args.begin(), s.args.end(), [&](const State::Arg& arg) {
+    return s.string_at(arg.key) == key;
+  });
   if (existing == s.args.end()) return *this;
   s.wipe_string(existing->key);
   s.wipe_byte_vector(existing->value);

@@ -37,8 +37,8 @@ struct Producer::Impl {
         check_overlap(sharing && !backend->shareable()) {}
 
   Status send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
-    const Status status =
-        wire == WireFormat::kLegacyJson ? send_legacy(topic, message) : backend->send(topic, message);
+    const Status status = wire == WireFormat::kLegacyJson ? send_legacy(topic, message)
+                                                          : backend->send(topic, message);
     counts.count(status);
     return status;
   }
@@ -110,7 +110,8 @@ Result<Producer> Producer::create(const Orchestration& orchestration, TopicList 
   options.send_timeout = detail::clamp_timeout(options.send_timeout);
   // The wire format: the producer's options win over the URI, which wins over the field.
   WireFormat wire = options.wire;
-  for (const BackendOptions* source : {&orchestration.options(), static_cast<const BackendOptions*>(&options.backend)}) {
+  const BackendOptions& given_options = options.backend;
+  for (const BackendOptions* source : {&orchestration.options(), &given_options}) {
     auto given = detail::read_wire_option(*source);
     if (!given) return given.error();
     if (*given) wire = **given;
