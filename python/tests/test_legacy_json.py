@@ -217,3 +217,22 @@ def test_original_producer_on_kafka_is_read_by_a_python_consumer():
             con.close()
     finally:
         raw.close()
+
+
+def test_the_originals_serialise_deserialise_flow():
+    # The flow the original's own messaging test runs: dict -> bytes -> dict -> message.
+    msg = (mes.MessageBuilder()
+           .with_msg_type(mes.MessageType.START)
+           .with_creator_type("ETL")
+           .with_creator("ETL")
+           .with_user_msg("Hello World")
+           .with_next_task("Train")
+           .build())
+    as_dict = msg.to_json()
+    as_bytes = mes._json_serializer(as_dict)
+    assert as_bytes == msg.json_serialization()
+    assert mes._json_deserializer(as_bytes) == as_dict
+    again = mes.MessageDeserializer(as_bytes)()
+    assert again.to_json() == as_dict
+    assert again.user_message == "Hello World" and again.stage is None
+    assert mes.MessageDeserializer(mes._json_serializer(None))  # constructing never raises
