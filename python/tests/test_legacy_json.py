@@ -236,3 +236,23 @@ def test_the_originals_serialise_deserialise_flow():
     assert again.to_json() == as_dict
     assert again.user_message == "Hello World" and again.stage is None
     assert mes.MessageDeserializer(mes._json_serializer(None))  # constructing never raises
+
+
+def test_json_serialization_matches_json_dumps_for_random_values():
+    import math
+    import random
+    import struct
+    rng = random.Random(14)
+    floats = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(2000)]
+    floats += [rng.uniform(-1e6, 1e6) for _ in range(500)] + [10.0 ** e for e in range(-30, 30)]
+    floats = [f for f in floats if not math.isnan(f)]
+    texts = ["".join(chr(rng.choice([rng.randrange(0, 0x80), rng.randrange(0x80, 0xD800),
+                                     rng.randrange(0xE000, 0x110000)])) for _ in range(rng.randrange(0, 12)))
+             for _ in range(300)]
+    for start in range(0, len(floats), 100):
+        msg = mes.MessageBuilder().with_additional_data(floats[start:start + 100]).build()
+        assert msg.json_serialization() == json.dumps(msg.to_json()).encode()
+    msg = mes.MessageBuilder().with_topic(texts).with_additional_data({t: t for t in texts if t}).build()
+    produced = msg.json_serialization()
+    assert json.loads(produced) == json.loads(json.dumps(msg.to_json()))
+    assert mes.MessageDeserializer(produced)().to_json() == msg.to_json()
