@@ -114,7 +114,7 @@ if [ "${MLOPS_TEST_QUICK:-0}" != 1 ]; then
   cmake --build --preset tsan
   run_ctest tsan
 
-  step "libFuzzer: from_bytes for ${fuzz_seconds}s"
+  step "libFuzzer: from_bytes, legacy JSON decode, segment reader, ${fuzz_seconds}s each"
   cmake --preset fuzz -DMLOPS_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
   cmake --build --preset fuzz
   run_ctest fuzz

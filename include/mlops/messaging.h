@@ -11,6 +11,7 @@
 
 #include "mlops/log.h"                          // IWYU pragma: export
 #include "mlops/messaging/enums.h"              // IWYU pragma: export
+#include "mlops/messaging/legacy_json.h"        // IWYU pragma: export
 #include "mlops/messaging/message_builder.h"    // IWYU pragma: export
 #include "mlops/messaging/message_id.h"         // IWYU pragma: export
 #include "mlops/messaging/mlops_message.h"      // IWYU pragma: export

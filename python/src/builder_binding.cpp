@@ -31,9 +31,17 @@ using messaging::Stage;
 /// itself: changing the dict before build() changes the message.
 struct PyBuilder {
   MessageBuilder builder;
-  py::object additional_data;  // null when not set
+  py::object additional_data;  // null when not set since the last build()
+  // The argument keys the last applied with_additional_data wrote: a later one replaces them
+  // whole (the builder keeps its fields across build(), as the original's did).
+  std::vector<std::string> data_keys;
 
   void apply_additional_data();
+  void clear() {
+    builder.reset();
+    additional_data = py::object();
+    data_keys.clear();
+  }
 };
 
 }  // namespace
@@ -138,12 +146,17 @@ void PyBuilder::apply_additional_data() {
   if (!additional_data) return;
   const py::object data = std::move(additional_data);
   additional_data = py::object();
+  for (const auto& key : data_keys) builder.without_additional_argument(key);
+  data_keys.clear();
   if (PyDict_Check(data.ptr())) {
     for_each_entry(data, "the additional data dict", [&](py::handle key, py::handle value) {
-      set_argument(builder, utf8(key, "additional data key"), value);
+      const auto name = utf8(key, "additional data key");
+      set_argument(builder, name, value);
+      data_keys.emplace_back(name);
     });
   } else {
     set_argument(builder, "additional_data", data);
+    data_keys.emplace_back("additional_data");
   }
 }
 
@@ -245,7 +258,7 @@ PyObject* builder_build(PyObject* self, PyObject* /*unused*/) {
     try {
       builder->apply_additional_data();
     } catch (...) {
-      builder->builder.reset();  // no half-written message is left for the next build()
+      builder->clear();  // no half-written message is left for the next build()
       throw;
     }
     return py::cast(builder->builder.build()).release().ptr();
@@ -301,7 +314,8 @@ PyMethodDef builder_methods[] = {
     MLOPS_WITH(with_timestamp, "unix_ns", apply_timestamp,
                "An explicit creation time, ns since the Unix epoch."),
     PyMethodDef{"build", builder_build, METH_NOARGS,
-                "The immutable message; the builder is reset to its defaults."},
+                "The immutable message. The builder keeps its fields (as the original's did): "
+                "change one and build() again; reset() goes back to the defaults."},
 };
 #undef MLOPS_WITH
 
@@ -311,7 +325,9 @@ void bind_builder(py::module_& m) {
   py::class_<PyBuilder> cls(m, "MessageBuilder", R"doc(
 Builds an immutable MLOpsMessage. Defaults: msg_type OTHER, creator_type "unknown",
 retries 0, everything else unset. Every with_* returns the builder; a later call for a
-field overwrites the earlier one. build() returns the message and resets the builder.)doc");
+field overwrites the earlier one. build() returns the message; the builder keeps its fields
+(each message gets a fresh id and timestamp), so one builder makes several messages that
+differ in one field. reset() goes back to the defaults.)doc");
   using Self = PyBuilder&;
   const auto ref = py::return_value_policy::reference;
   cls.def(
@@ -332,15 +348,11 @@ field overwrites the earlier one. build() returns the message and resets the bui
           py::arg("arguments"), ref, "Sets every entry of a dict as an additional argument.")
       .def(
           "reset",
-          [](Self self) {
-            self.builder.reset();
-            self.additional_data = py::object();
-          },
-          "Drops every field set so far.")
+          [](Self self) { self.clear(); }, "Drops every field set so far, back to the defaults.")
       .def_static(
           "from_message",
           [](const MLOpsMessage& message) {
-            return PyBuilder{MessageBuilder::from_message(message), py::object()};
+            return PyBuilder{MessageBuilder::from_message(message), py::object(), {}};
           },
           py::arg("message"), "A builder holding every field of message (new id and timestamp).");
   for (auto& method : builder_methods) install(cls, method);

@@ -206,9 +206,12 @@ receive() within one slice (50 ms).)doc");
             out["filtered_out"] = stats.filtered_out + rejected;
             out["skipped_corrupt"] = stats.skipped_corrupt;
             out["commits"] = stats.commits;
+            out["legacy"] = stats.legacy;
+            out["skipped_legacy"] = stats.skipped_legacy;
             return out;
           },
-          "Counts so far: received, filtered_out, skipped_corrupt, commits.")
+          "Counts so far: received, filtered_out, skipped_corrupt, commits, legacy (payloads in "
+          "the original's JSON read as messages), skipped_legacy (ones that were not valid).")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](py::object self, py::args) { self.attr("close")(); });
   install(cls, consumer_receive_method);

@@ -228,15 +228,40 @@ reads the same (their bytes may differ: from_json(to_json(m)) == m).)doc");
          },
          py::arg("key"), py::arg("default") = py::none(), "One additional argument, or default.")
       .def(
-          "to_json",
+          "to_json_text",
           [](const MLOpsMessage& msg) {
             auto json = msg.to_json();
             if (!json) throw std::runtime_error(json.error().message);
             return text(*json);
           },
-          "The message as one line of JSON. JSON has no bytes: a bytes value reads back from "
+          "The message as one line of FlatBuffers JSON (every field, id and timestamp "
+          "included; from_json() reads it back). JSON has no bytes: a bytes value reads back from "
           "from_json() as str (its bytes as surrogate escapes: s.encode('utf-8', "
           "'surrogateescape') gives them back).")
+      .def(
+          "json_serialization",
+          [](const MLOpsMessage& msg) {
+            auto json = messaging::legacy_json::encode(msg);
+            if (!json) throw py::type_error(json.error().message);
+            return py::bytes(*json);
+          },
+          "The original's wire form: the UTF-8 bytes of json.dumps(msg.to_json()) (additional "
+          "data keys sorted). Raises TypeError for bytes values, as json.dumps does.")
+      .def_static(
+          "_from_legacy_json",
+          [](py::handle data) {
+            Result<MLOpsMessage> parsed = Error{ErrorCode::kEmpty, "no data"};
+            if (PyUnicode_Check(data.ptr())) {
+              parsed = messaging::legacy_json::decode(utf8(data, "data"));
+            } else {
+              const BytesView view(data, "data");
+              parsed = messaging::legacy_json::decode(view.bytes());
+            }
+            if (!parsed) raise_invalid(parsed.error());
+            return std::move(parsed).value();
+          },
+          py::arg("data"),
+          "The message in the original's JSON (bytes or str); raises InvalidMessageError.")
       .def("__bytes__",
            [](const MLOpsMessage& msg) {
              const auto bytes = msg.bytes();

@@ -129,7 +129,7 @@ def group_builder():
                 builder = mes.MessageBuilder()
                 getattr(builder, method)(value)
                 msg = builder.build()
-                return bytes(msg), msg.to_json(), msg.additional_data
+                return bytes(msg), msg.to_json_text(), msg.additional_data
             yield f"{method}({value!r:.40})", call, ()
     for value in values():
         yield (f"with_additional_argument(key, {value!r:.40})",
@@ -182,7 +182,7 @@ def group_message():
     for data in inputs:
         yield f"from_bytes({data!r:.30})", lambda data=data: mes.MLOpsMessage.from_bytes(data), ()
     for text in ["", "{", "null", "[]", '{"topic": 5}', '{"additional_arguments": [{"key": 1}]}',
-                 "\ud800", 5, None, b"{}", msg.to_json()[:-1], msg.to_json()]:
+                 "\ud800", 5, None, b"{}", msg.to_json_text()[:-1], msg.to_json_text()]:
         yield f"from_json({text!r:.30})", lambda text=text: mes.MLOpsMessage.from_json(text), ()
     for key in values():
         yield (f"get_additional_argument({key!r:.30})",

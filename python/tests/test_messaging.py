@@ -224,7 +224,7 @@ def test_corrupted_bytes_raise_invalid_message_error():
 
 def test_to_json_and_back():
     msg = build(**ALL_FIELDS)
-    text = msg.to_json()
+    text = msg.to_json_text()
     assert json.loads(text)["user_message"] == "done"
     again = mes.MLOpsMessage.from_json(text)
     assert again.user_message == "done" and again.stage is mes.Stages.FINE_TUNE
@@ -249,7 +249,7 @@ def test_from_message_makes_a_changed_copy():
 def test_key_reads_back_survives_json_and_copies_and_empty_removes_it():
     msg = mes.MessageBuilder().with_key("dataset-7").build()
     assert msg.key == "dataset-7"
-    assert mes.MLOpsMessage.from_json(msg.to_json()).key == "dataset-7"
+    assert mes.MLOpsMessage.from_json(msg.to_json_text()).key == "dataset-7"
     assert mes.MessageBuilder.from_message(msg).build().key == "dataset-7"
     assert mes.MessageBuilder().build().key is None
     assert mes.MessageBuilder().with_key("k").with_key("").build().key is None
@@ -263,9 +263,13 @@ def test_explicit_id_and_timestamp():
     assert msg.timestamp == 123
 
 
-def test_builder_is_reset_by_build():
+def test_builder_keeps_its_fields_and_reset_clears_them():
     builder = mes.MessageBuilder().with_user_msg("x").with_additional_data([1])
     first = builder.build()
     second = builder.build()
     assert first.user_message == "x" and first.additional_data == [1]
-    assert second.user_message is None and second.additional_data is None
+    assert second.user_message == "x" and second.additional_data == [1]
+    assert first.id != second.id
+    builder.reset()
+    third = builder.build()
+    assert third.user_message is None and third.additional_data is None

@@ -26,6 +26,23 @@ constexpr std::size_t kFlexAlignment = 8;
 // Room for the table, vtable and root offset on top of the fields' bytes.
 constexpr std::size_t kTableOverhead = 256;
 
+// A builder keeps its fields after build(): an overwritten field leaves zeroed bytes behind,
+// so past this many (and half the buffer) the fields are copied into a fresh buffer.
+constexpr std::size_t kCompactAfter = 4096;
+
+// FlatBufferBuilder with one more operation: drop what finish() appended (the arguments
+// vector, the table, its vtable, the root offset), so the fields written before it serve
+// the next message. Finish() clears the vtable scratch, so no later table can share a
+// vtable from the dropped part.
+class ReopenableBuilder : public flatbuffers::FlatBufferBuilder {
+ public:
+  using FlatBufferBuilder::FlatBufferBuilder;
+  void reopen(uoffset_t size) noexcept {
+    buf_.pop(buf_.size() - size);
+    finished = false;
+  }
+};
+
 constexpr std::array<wire::ListFields, 4> kListFlags = {
     wire::ListFields::topic, wire::ListFields::next_task, wire::ListFields::output,
     wire::ListFields::recipient};
@@ -38,10 +55,12 @@ constexpr std::array<wire::ListFields, 4> kListFlags = {
 struct MessageBuilder::State {
   explicit State(std::size_t capacity) : fbb(capacity) {}
 
-  flatbuffers::FlatBufferBuilder fbb;
+  ReopenableBuilder fbb;
   // No key or string pooling: pooling keeps a std::set, which allocates per key.
   flexbuffers::Builder flex{256, flexbuffers::BUILDER_FLAG_NONE};
-  bool finished = false;  // fbb holds a finished message that build_view() handed out.
+  bool finished = false;  // fbb holds a finished message (build(), build_view()).
+  uoffset_t open_size = 0;  // fbb's size before finish(): where reopening goes back to.
+  std::size_t wasted = 0;   // bytes of overwritten (wiped) fields still in fbb
 
   uoffset_t creator = 0;
   uoffset_t user_message = 0;
@@ -78,11 +97,13 @@ struct MessageBuilder::State {
     auto* start = address(offset);
     const auto length = flatbuffers::ReadScalar<uoffset_t>(start);
     std::memset(start, 0, sizeof(uoffset_t) + length + 1);  // Length, bytes, terminator.
+    wasted += sizeof(uoffset_t) + length + 1;
   }
   void wipe_byte_vector(uoffset_t offset) {
     auto* start = address(offset);
     const auto length = flatbuffers::ReadScalar<uoffset_t>(start);
     std::memset(start, 0, sizeof(uoffset_t) + length);
+    wasted += sizeof(uoffset_t) + length;
   }
   void wipe_string_vector(uoffset_t offset) {
     auto* start = address(offset);
@@ -92,8 +113,10 @@ struct MessageBuilder::State {
       auto* text = slot + flatbuffers::ReadScalar<uoffset_t>(slot);
       const auto length = flatbuffers::ReadScalar<uoffset_t>(text);
       std::memset(text, 0, sizeof(uoffset_t) + length + 1);
+      wasted += sizeof(uoffset_t) + length + 1;
     }
     std::memset(start, 0, sizeof(uoffset_t) * (1 + count));
+    wasted += sizeof(uoffset_t) * (1 + count);
   }
 
   void check_room(std::size_t extra) const {
@@ -114,6 +137,8 @@ void MessageBuilder::reset() noexcept {
   auto& s = *state_;
   s.fbb.Clear();
   s.finished = false;
+  s.open_size = 0;
+  s.wasted = 0;
   s.creator = 0;
   s.user_message = 0;
   s.key = 0;
@@ -128,11 +153,27 @@ void MessageBuilder::reset() noexcept {
   s.args.clear();
 }
 
-// A builder that handed out a view starts over on its next use, so the view stays
-// intact until then.
-MessageBuilder::State& MessageBuilder::writable() noexcept {
-  if (state_->finished) reset();
+// A builder that finished a message goes back to its fields on its next use (so a view
+// from build_view() stays intact until then). The id and timestamp belong to one message.
+MessageBuilder::State& MessageBuilder::writable() {
+  if (state_->finished) reopen();
   return *state_;
+}
+
+void MessageBuilder::reopen() {
+  auto& s = *state_;
+  if (s.wasted > kCompactAfter && s.wasted > s.open_size / 2) {
+    // Copy the live fields out of the finished message (still intact) into a fresh buffer.
+    const auto finished =
+        MLOpsMessage::trusted(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
+    auto fresh = from_message(finished);
+    state_ = std::move(fresh.state_);
+  } else {
+    s.fbb.reopen(s.open_size);
+    s.finished = false;
+  }
+  state_->id.reset();
+  state_->timestamp.reset();
 }
 
 MessageBuilder& MessageBuilder::with_msg_type(MessageType type) {
@@ -340,6 +381,18 @@ MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
       key, [&](flexbuffers::Builder& flex) { detail::encode_value(flex, value); });
 }
 
+MessageBuilder& MessageBuilder::without_additional_argument(std::string_view key) {
+  auto& s = writable();
+  const auto existing = std::find_if(s.args.begin(), s.args.end(), [&](const State::Arg& arg) {
+    return s.string_at(arg.key) == key;
+  });
+  if (existing == s.args.end()) return *this;
+  s.wipe_string(existing->key);
+  s.wipe_byte_vector(existing->value);
+  s.args.erase(existing);
+  return *this;
+}
+
 MessageBuilder& MessageBuilder::with_additional_arguments(const Value::Map& arguments) {
   for (const auto& [key, value] : arguments) with_additional_argument(key, value);
   return *this;
@@ -355,6 +408,7 @@ MessageBuilder& MessageBuilder::with_additional_data(const Value& data) {
 void MessageBuilder::finish() {
   auto& s = *state_;
   auto& fbb = s.fbb;
+  s.open_size = fbb.GetSize();
 
   std::int64_t now = 0;
   if (!s.id || !s.timestamp) now = unix_now_ns();
@@ -400,8 +454,8 @@ void MessageBuilder::finish() {
 MLOpsMessage MessageBuilder::build() {
   auto& s = writable();
   finish();
+  s.finished = true;
   auto owned = detail::copy_to_owned_buffer({s.fbb.GetBufferPointer(), s.fbb.GetSize()});
-  reset();
   return MLOpsMessage::trusted(owned.data, owned.size, std::move(owned.owner));
 }
 

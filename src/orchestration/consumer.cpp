@@ -5,9 +5,11 @@
 #include <cstdint>
 
 #include "mlops/log.h"
+#include "mlops/messaging/legacy_json.h"
 #include "orchestration/backend.h"
 #include "orchestration/deadline.h"
 #include "orchestration/uri.h"
+#include "orchestration/wire_option.h"
 
 namespace mlops::orchestration {
 namespace {
@@ -44,16 +46,44 @@ struct Consumer::Impl {
   Counter received;
   Counter filtered_out;
   Counter skipped_corrupt;
+  Counter legacy;
+  Counter skipped_legacy;
   Counter commits;
 
-  /// Verifies a raw payload; takes its owner (the delivery is done with afterwards).
+  /// Verifies a raw payload; takes its owner when it passes.
   Result<messaging::MLOpsMessage> verify(detail::Delivery& delivery) const {
     const auto address = reinterpret_cast<std::uintptr_t>(delivery.bytes.data());
     if (address % kMessageAlignment == 0) {
-      return messaging::MLOpsMessage::from_shared(delivery.bytes, std::move(delivery.owner),
-                                                  options.verify_limits);
+      // Verified before the owner is taken: a payload that fails stays alive for
+      // read_foreign() (from_shared would drop its owner with the error).
+      auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, options.verify_limits);
+      if (!checked) return checked.error();
+      return messaging::MLOpsMessage::trusted(delivery.bytes.data(), delivery.bytes.size(),
+                                              std::move(delivery.owner));
     }
     return messaging::MLOpsMessage::from_bytes(delivery.bytes, options.verify_limits);
+  }
+
+  /// A payload that is not one of our messages may be the original library's JSON: read
+  /// as such when it looks like it, else the FlatBuffers error stands. Never throws.
+  Result<messaging::MLOpsMessage> read_foreign(const detail::Delivery& delivery,
+                                               Error flatbuffers_error) noexcept {
+    if (!messaging::legacy_json::looks_like(delivery.bytes)) return flatbuffers_error;
+    try {
+      const messaging::legacy_json::Limits limits{.max_bytes = options.verify_limits.max_bytes};
+      auto message = messaging::legacy_json::decode(delivery.bytes, limits);
+      if (message) {
+        legacy.add();
+        return message;
+      }
+      skipped_legacy.add();
+      return Error{message.error().code,
+                   "not a FlatBuffers message, and not the original's JSON either: " +
+                       message.error().message};
+    } catch (...) {  // std::bad_alloc building the error text
+      skipped_legacy.add();
+      return flatbuffers_error;
+    }
   }
 
   void report_skipped(const detail::Delivery& delivery, const Error& error) noexcept {
@@ -79,6 +109,8 @@ Result<Consumer> Consumer::create(TopicList subscription, const Orchestration& o
   if (options.max_batch == 0) {
     return Error{ErrorCode::kInvalidArgument, "ConsumerOptions::max_batch must be at least 1"};
   }
+  // Consumers read both wire formats: `wire` is a producer's option, accepted and unused.
+  options.backend = detail::without_wire_option(std::move(options.backend));
   auto backend = orchestration.backend_->make_consumer(options);
   if (!backend) return backend.error();
   auto impl = std::make_unique<Impl>();
@@ -176,7 +208,14 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
         if (delivery.unverified) {
           auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, impl.options.verify_limits);
           if (!checked) {
-            impl.report_skipped(delivery, checked.error());
+            auto foreign = impl.read_foreign(delivery, checked.error());
+            if (!foreign) {
+              impl.report_skipped(delivery, foreign.error());
+            } else if (filter(*foreign)) {
+              out.push_back(std::move(*foreign));
+            } else {
+              impl.filtered_out.add();
+            }
             continue;
           }
         }
@@ -188,6 +227,7 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
         continue;
       }
       auto message = impl.verify(delivery);
+      if (!message) message = impl.read_foreign(delivery, message.error());
       if (!message) {
         impl.report_skipped(delivery, message.error());
       } else if (filter(*message)) {
@@ -230,7 +270,7 @@ bool Consumer::is_closed() const noexcept { return impl_ == nullptr || impl_->cl
 ConsumerStats Consumer::stats() const noexcept {
   if (impl_ == nullptr) return {};
   return {impl_->received.get(), impl_->filtered_out.get(), impl_->skipped_corrupt.get(),
-          impl_->commits.get()};
+          impl_->commits.get(),       impl_->legacy.get(),       impl_->skipped_legacy.get()};
 }
 
 const ConsumerOptions& Consumer::options() const noexcept {

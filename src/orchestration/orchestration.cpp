@@ -4,6 +4,7 @@
 
 #include "orchestration/registry.h"
 #include "orchestration/uri.h"
+#include "orchestration/wire_option.h"
 
 namespace mlops::orchestration {
 namespace {
@@ -28,7 +29,11 @@ Result<Orchestration> Orchestration::from_uri(std::string_view uri) {
                  "unknown orchestrator " + detail::quote_text(endpoint->scheme) + " in URI " +
                      detail::quote_text(detail::redact_uri(uri)) + "; this build has: " + known_schemes()};
   }
-  auto backend = entry->open(*endpoint);
+  // `wire` is the Producer's (wire_option.h), not the backend's: checked here, kept in the
+  // URI for producers, and not shown to the backend.
+  if (auto wire = detail::read_wire_option(endpoint->options); !wire) return wire.error();
+  auto backend = entry->open(detail::Endpoint{endpoint->scheme, endpoint->connection,
+                                              detail::without_wire_option(endpoint->options)});
   if (!backend) return backend.error();
   Orchestration orchestration;
   orchestration.orchestrator_ = std::move(endpoint->scheme);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string>
+
+#include "mlops/messaging/legacy_json.h"
 
 #include "orchestration/backend.h"
 #include "orchestration/deadline.h"
@@ -10,6 +13,7 @@
 #include "orchestration/producer_sharing.h"
 #include "orchestration/thread_token.h"
 #include "orchestration/uri.h"
+#include "orchestration/wire_option.h"
 
 namespace mlops::orchestration {
 
@@ -17,6 +21,7 @@ struct Producer::Impl {
   std::unique_ptr<detail::ProducerBackend> backend;
   std::vector<std::string> topics;
   std::chrono::milliseconds flush_timeout;
+  WireFormat wire = WireFormat::kFlatBuffers;
   std::atomic<bool> closed{false};
   detail::SendCounts counts;
   // For a backend that is not shareable: the thread inside a call (0: none), so a call from
@@ -32,9 +37,25 @@ struct Producer::Impl {
         check_overlap(sharing && !backend->shareable()) {}
 
   Status send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
-    const Status status = backend->send(topic, message);
+    const Status status = wire == WireFormat::kLegacyJson ? send_legacy(topic, message)
+                                                          : backend->send(topic, message);
     counts.count(status);
     return status;
+  }
+
+  /// The original's JSON, sent as raw bytes (the original's records had no headers).
+  Status send_legacy(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+    try {
+      auto json = messaging::legacy_json::encode(message);
+      if (!json) {
+        problems.log("wire=legacy-json: message not sent: " + json.error().message);
+        return Status::kError;
+      }
+      return backend->send_raw(
+          topic, {reinterpret_cast<const std::uint8_t*>(json->data()), json->size()});
+    } catch (...) {  // std::bad_alloc while encoding
+      return Status::kError;
+    }
   }
 
   /// One call (send, send_raw, flush) on this producer, for as long as it lives.
@@ -87,6 +108,15 @@ Result<Producer> Producer::create(const Orchestration& orchestration, TopicList 
   }
   // Backends add send_timeout to the clock themselves: a huge one must not overflow there.
   options.send_timeout = detail::clamp_timeout(options.send_timeout);
+  // The wire format: the producer's options win over the URI, which wins over the field.
+  WireFormat wire = options.wire;
+  const BackendOptions& given_options = options.backend;
+  for (const BackendOptions* source : {&orchestration.options(), &given_options}) {
+    auto given = detail::read_wire_option(*source);
+    if (!given) return given.error();
+    if (*given) wire = **given;
+  }
+  options.backend = detail::without_wire_option(std::move(options.backend));
   auto backend = orchestration.backend_->make_producer(options);
   if (!backend) return backend.error();
   auto impl = std::make_unique<Impl>(std::move(*backend), detail::producer_sharing());
@@ -97,6 +127,7 @@ Result<Producer> Producer::create(const Orchestration& orchestration, TopicList 
     }
   }
   impl->flush_timeout = options.flush_timeout;
+  impl->wire = wire;
   return Producer(std::move(impl));
 }
 

@@ -303,16 +303,24 @@ TEST(MessageBuilder, DeepestAllowedValueRoundTrips) {
   EXPECT_EQ(reread->additional_argument("deep")->to_value(), deep);
 }
 
-TEST(MessageBuilder, BuildResetsAndTheBuilderIsReusable) {
+TEST(MessageBuilder, BuildKeepsTheFieldsAndResetClearsThem) {
   mes::MessageBuilder builder;
   const auto first = builder.with_user_msg("one").with_stage(mes::Stage::TRAIN).build();
   const auto second = builder.with_creator("two").build();
   EXPECT_EQ(first.user_message(), "one");
   EXPECT_EQ(first.stage(), mes::Stage::TRAIN);
-  EXPECT_FALSE(second.user_message().has_value());
-  EXPECT_FALSE(second.stage().has_value());
+  EXPECT_FALSE(first.creator().has_value()) << "a later field does not reach an earlier message";
+  EXPECT_EQ(second.user_message(), "one") << "the builder keeps its fields, as the original's";
+  EXPECT_EQ(second.stage(), mes::Stage::TRAIN);
   EXPECT_EQ(second.creator(), "two");
   EXPECT_NE(first.bytes().data(), second.bytes().data());
+  EXPECT_NE(first.id(), second.id()) << "every message gets an id of its own";
+  builder.reset();
+  const auto third = builder.with_retries(3).build();
+  EXPECT_FALSE(third.user_message().has_value());
+  EXPECT_FALSE(third.stage().has_value());
+  EXPECT_FALSE(third.creator().has_value());
+  EXPECT_EQ(third.retries(), 3);
 }
 
 TEST(MessageBuilder, BuildViewLivesUntilTheNextUse) {
@@ -323,7 +331,7 @@ TEST(MessageBuilder, BuildViewLivesUntilTheNextUse) {
   EXPECT_TRUE(mes::MLOpsMessage::from_bytes(view.bytes()).has_value());
   const auto next = builder.with_user_msg("next").build();
   EXPECT_EQ(next.user_message(), "next");
-  EXPECT_FALSE(next.creator().has_value()) << "the next use starts from the defaults";
+  EXPECT_FALSE(next.creator().has_value()) << "never set";
 }
 
 TEST(MessageBuilder, OwnedCopiesAViewAndSharesAnOwningMessage) {

@@ -49,9 +49,21 @@ inline constexpr std::size_t kMaxValueDepth = 63;
 ///                  .with_next_task("Train")
 ///                  .build();
 ///
-/// build() returns an owning message and resets the builder to its defaults, keeping its
-/// memory, so one builder serves message after message. build_view() is the allocation-free
-/// form. with_* throw only on misuse: std::length_error when a message would reach
+/// The builder keeps its fields, as the original's did: build() returns an owning message
+/// and the builder goes on holding every field, so the next build() after changing one
+/// field gives a message with every other field as before (each build() stamps a fresh id
+/// and time unless with_id/with_timestamp is called again for it). build_view() is the
+/// allocation-free form. For a zero-allocation loop, call reset() before each message:
+/// an overwritten field's bytes stay (wiped) in the buffer until reset(), and a builder
+/// that piles up more than 4 KiB of them copies its fields into a fresh buffer at the
+/// next build (an allocation).
+///
+///   MessageBuilder builder;                       // hot loop: reset, set, send the view
+///   for (const auto& job : jobs) {
+///     builder.reset();
+///     producer.send(builder.with_topic(job.topic).with_user_msg(job.text).build_view());
+///   }
+/// with_* throw only on misuse: std::length_error when a message would reach
 /// 2 GiB, std::invalid_argument for a Value nested deeper than kMaxValueDepth or a map key
 /// with a NUL character.
 /// Thread-safety: none; use one builder per thread.
@@ -152,6 +164,8 @@ class MessageBuilder {
   MessageBuilder& with_additional_argument(std::string_view key, std::span<const std::byte> bytes);
   /// Any JSON-like value, lists and maps nested up to kMaxValueDepth.
   MessageBuilder& with_additional_argument(std::string_view key, const Value& value);
+  /// Removes additional argument `key` (its bytes are wiped); nothing if it is not set.
+  MessageBuilder& without_additional_argument(std::string_view key);
   /// Sets every entry of `arguments` (the bulk form of with_additional_argument).
   MessageBuilder& with_additional_arguments(const Value::Map& arguments);
   /// The original's name: a map sets each of its entries; any other value is stored
@@ -168,16 +182,18 @@ class MessageBuilder {
   /// An explicit creation time (ns since the Unix epoch) instead of the time of build().
   MessageBuilder& with_timestamp(std::int64_t unix_ns);
 
-  /// Finishes the message into a buffer of its own and resets this builder to its defaults.
-  /// Costs one allocation (the message's buffer).
+  /// Finishes the message into a buffer of its own; the builder keeps its fields (an
+  /// explicit id or timestamp applies to this message only). Costs one allocation (the
+  /// message's buffer).
   [[nodiscard]] MLOpsMessage build();
 
   /// Finishes the message and returns a view of this builder's own buffer, valid until
-  /// the builder is next used or destroyed. Allocates nothing once the builder's buffer
+  /// the builder is next used or destroyed; the builder keeps its fields, as for build(). Allocates nothing once the builder's buffer
   /// has grown to fit: the hot path for a producer that sends and moves on.
   [[nodiscard]] MLOpsMessage build_view();
 
-  /// Drops every field set so far, keeping the buffer's memory.
+  /// Drops every field set so far, back to the defaults, keeping the buffer's memory: the
+  /// reuse path for loops that build message after message without allocating.
   void reset() noexcept;
 
  private:
@@ -196,7 +212,8 @@ class MessageBuilder {
     return end_list(field, true);
   }
   struct State;
-  State& writable() noexcept;
+  State& writable();
+  void reopen();
   void finish();
   MessageBuilder& with_raw_argument(std::string_view key, std::span<const std::uint8_t> flexbuffer);
   template <typename Write>

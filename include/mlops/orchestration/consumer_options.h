@@ -43,9 +43,18 @@ struct ConsumerStats {
   /// Messages the filter rejected (they count as processed at the next commit).
   std::uint64_t filtered_out = 0;
   /// Payloads that failed verification (foreign or corrupt): skipped, logged, processed.
+  /// Includes skipped_legacy.
   std::uint64_t skipped_corrupt = 0;
   /// Successful commits.
   std::uint64_t commits = 0;
+  /// Payloads in the original library's JSON (messaging/legacy_json.h) read as messages:
+  /// a consumer reads them beside FlatBuffers messages on any backend (counted in
+  /// `received` too when handed out).
+  std::uint64_t legacy = 0;
+  /// Payloads that looked like the original's JSON (a JSON object) but were not a valid
+  /// message of it (malformed, wrong types, too large or too deep): skipped and logged
+  /// with what was wrong.
+  std::uint64_t skipped_legacy = 0;
 };
 
 }  // namespace mlops::orchestration

@@ -18,6 +18,13 @@ enum class BackPressure : std::uint8_t {
   kReturn,  ///< Return Status::kBackPressured at once (Aeron's offer()).
 };
 
+/// What a producer puts on the wire.
+enum class WireFormat : std::uint8_t {
+  kFlatBuffers,  ///< The message's own FlatBuffers bytes, unchanged (the default).
+  kLegacyJson,   ///< The original library's JSON (messaging/legacy_json.h), for stages still
+                 ///< on the original during a move; every consumer of this library reads both.
+};
+
 /// The final outcome of one message sent to one topic.
 struct DeliveryReport {
   /// The topic it was sent to (valid during the callback).
@@ -47,6 +54,12 @@ struct ProducerOptions {
   std::chrono::milliseconds send_timeout{1000};
   /// How long send(msg, true) and close() wait for the backend to hold what was sent.
   std::chrono::milliseconds flush_timeout{5000};
+  /// What goes on the wire. Also set by the option `wire=flatbuffers|legacy-json`, in the
+  /// orchestration URI's query or in `backend` (which wins over the URI, which wins over
+  /// this field). Legacy JSON is sent like send_raw(): a record without our content-type
+  /// header or key and without a delivery report; a message the JSON cannot carry (bytes in
+  /// an additional argument) is refused with kError and logged.
+  WireFormat wire = WireFormat::kFlatBuffers;
   /// Optional delivery report per message and topic.
   DeliveryCallback on_delivery{};
   /// Backend settings passed through (e.g. librdkafka's "acks").

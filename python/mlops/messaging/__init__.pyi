@@ -88,18 +88,24 @@ class MLOpsMessage:
     @property
     def nbytes(self) -> int: ...
     def get_additional_argument(self, key: str, default: Any = None) -> Any: ...
-    def to_json(self) -> str:
-        """One line of JSON; a bytes value reads back from it as surrogate-escaped str."""
+    def to_json(self) -> Dict[str, Any]:
+        """The original's dict: msg_type, topic, creator, creator_type, stage, next_task,
+        usr_msg, retries, output, recipient, add_data; values as given to the builder."""
+    def json_serialization(self) -> bytes:
+        """The original's wire bytes: json.dumps(self.to_json()).encode() (add_data keys sorted)."""
+    def to_json_text(self) -> str:
+        """One line of FlatBuffers JSON; a bytes value reads back from it as surrogate-escaped str."""
     def __bytes__(self) -> bytes: ...
     def __buffer__(self, flags: int) -> memoryview: ...
     def __eq__(self, other: object) -> bool:
-        """Every field the same (from_json(to_json(m)) == m), whatever the bytes."""
+        """Every field the same (from_json(to_json_text(m)) == m), whatever the bytes."""
     def __hash__(self) -> int: ...
     @staticmethod
     def from_bytes(data: Union[bytes, bytearray, memoryview, "MLOpsMessage"]) -> "MLOpsMessage":
         """Verifies wire bytes; raises InvalidMessageError when they are not a message."""
     @staticmethod
-    def from_json(json: str) -> "MLOpsMessage": ...
+    def from_json(json: Union[str, Dict[str, Any]]) -> "MLOpsMessage":
+        """From to_json_text()'s text, or from the original's dict (to_json())."""
 
 class MessageBuilder:
     """Builds an immutable MLOpsMessage; every with_* returns the builder."""
@@ -121,7 +127,22 @@ class MessageBuilder:
         """Messages with one key keep their order on partitioned backends; "" removes it."""
     def with_id(self, id: str) -> "MessageBuilder": ...
     def with_timestamp(self, unix_ns: int) -> "MessageBuilder": ...
-    def build(self) -> MLOpsMessage: ...
-    def reset(self) -> None: ...
+    def build(self) -> MLOpsMessage:
+        """The message; the builder keeps its fields (a fresh id and timestamp each time)."""
+    def reset(self) -> None:
+        """Drops every field set so far, back to the defaults."""
     @staticmethod
     def from_message(message: MLOpsMessage) -> "MessageBuilder": ...
+
+class DeserializationError(InvalidMessageError, RuntimeError):
+    """The original's JSON could not be read as a message."""
+
+class MessageDeserializer:
+    """The original's reader: MessageDeserializer(data)() rebuilds the message from its JSON."""
+    def __init__(self, data: Union[bytes, bytearray, memoryview, str]) -> None: ...
+    def __call__(self) -> MLOpsMessage: ...
+
+def _json_serializer(data: Any) -> bytes:
+    """json.dumps(data).encode(); None or "" give {"no_message": null}."""
+def _json_deserializer(data: Optional[Union[bytes, bytearray, memoryview, str]]) -> Any:
+    """json.loads(data); None gives None; invalid JSON raises RuntimeError."""

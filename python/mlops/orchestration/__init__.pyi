@@ -53,7 +53,8 @@ class _Closable:
 
 class Producer(_Closable):
     """Producer(orchestration, topic=None, back_pressure="block", send_timeout_ms=1000,
-    flush_timeout_ms=5000, **backend_options)."""
+    flush_timeout_ms=5000, **backend_options). wire="legacy-json" sends the original
+    library's JSON (default "flatbuffers"); kafka-python option names work on Kafka."""
     def __init__(self, orchestration: OrchestrationLike = None, topic: Topics = None, **options: Any) -> None: ...
     def send(self, message: MLOpsMessage, flush: bool = False) -> None: ...
     def try_send(self, message: MLOpsMessage) -> bool: ...

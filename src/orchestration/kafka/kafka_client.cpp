@@ -2,8 +2,12 @@
 
 #include <array>
 #include <charconv>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "mlops/log.h"
+#include "orchestration/kafka/kafka_python_names.h"
 #include "orchestration/kafka/kafka_reaper.h"
 
 namespace mlops::orchestration::kafka {
@@ -49,6 +53,17 @@ void error_line(rd_kafka_t* handle, int error, const char* reason, void* /*opaqu
   }
 }
 
+// One warning per option name per process, as the other backends warn about what they ignore.
+void warn_once(const std::string& key, const std::string& text) {
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> warned;
+  {
+    const std::lock_guard lock(mutex);
+    if (!warned.insert(key).second) return;
+  }
+  log(LogLevel::kWarning, text);
+}
+
 }  // namespace
 
 Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings base) {
@@ -84,7 +99,15 @@ Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings
       if (!number) return number.error();
       (key == "mock.brokers" ? base.mock_brokers : base.mock_partitions) = static_cast<int>(*number);
     } else {
-      base.properties.insert_or_assign(key, text);
+      auto translated = translate_kafka_python(key, text);
+      if (!translated) return translated.error();
+      if (!*translated) {
+        base.properties.insert_or_assign(key, text);  // librdkafka's own name
+      } else if ((*translated)->property.empty()) {
+        warn_once(key, "kafka: ignoring option '" + key + "': " + std::string((*translated)->note));
+      } else {
+        base.properties.insert_or_assign((*translated)->property, (*translated)->value);
+      }
     }
   }
   return base;
@@ -150,8 +173,14 @@ Result<ConfPtr> make_conf(const Cluster& cluster, const BackendOptions& defaults
   rd_kafka_conf_set_error_cb(conf.get(), &error_line);
   std::array<char, 512> error{};
   auto set = [&](const std::string& key, const std::string& value) -> Result<void> {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error.data(), error.size()) !=
-        RD_KAFKA_CONF_OK) {
+    const auto result =
+        rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error.data(), error.size());
+    if (result == RD_KAFKA_CONF_UNKNOWN) {
+      // Neither librdkafka's nor kafka-python's (those were translated in read_settings).
+      warn_once(key, "kafka: ignoring unknown option '" + key + "' (" + error.data() + ")");
+      return {};
+    }
+    if (result != RD_KAFKA_CONF_OK) {
       return Error{ErrorCode::kInvalidArgument,
                    "kafka property " + key + "='" + value + "': " + error.data()};
     }

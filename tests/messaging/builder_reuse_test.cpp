@@ -1,0 +1,80 @@
+// MessageBuilder keeps its fields across build() (the original's behaviour), with reset()
+// as the explicit path back to the defaults, and bounded memory when fields change.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "mlops/messaging.h"
+
+namespace mes = mlops::messaging;
+
+TEST(BuilderReuse, OneFieldChangedKeepsEveryOther) {
+  // The example: b.with_creator("x"); b.with_topic("a").build(); b.with_topic("b").build()
+  mes::MessageBuilder builder;
+  builder.with_creator("x").with_additional_argument("run", 7).with_next_task({"a", "b"});
+  const auto m1 = builder.with_topic("a").build();
+  const auto m2 = builder.with_topic("b").build();
+  EXPECT_EQ(m1.topic()[0], "a");
+  EXPECT_EQ(m2.topic()[0], "b");
+  EXPECT_FALSE(m2.topic().is_list());
+  for (const auto* m : {&m1, &m2}) {
+    EXPECT_EQ(m->creator(), "x");
+    EXPECT_EQ(m->additional_argument("run")->as_int(), 7);
+    ASSERT_EQ(m->next_task().size(), 2U);
+    EXPECT_TRUE(m->next_task().is_list());
+    EXPECT_TRUE(mes::MLOpsMessage::from_bytes(m->bytes()).has_value());
+  }
+}
+
+TEST(BuilderReuse, ExplicitIdAndTimestampApplyToOneMessage) {
+  mes::MessageBuilder builder;
+  const auto id = mes::MessageId{1, 2};
+  const auto first = builder.with_id(id).with_timestamp(42).build();
+  const auto second = builder.build();
+  EXPECT_EQ(first.id(), id);
+  EXPECT_EQ(first.timestamp(), 42);
+  EXPECT_NE(second.id(), id);
+  EXPECT_NE(second.timestamp(), 42);
+}
+
+TEST(BuilderReuse, BuildTwiceWithoutChangesGivesEqualFields) {
+  mes::MessageBuilder builder;
+  builder.with_user_msg("same").with_output(std::string("/x"));
+  const auto view = builder.build_view();
+  EXPECT_EQ(view.user_message(), "same");
+  const auto again = builder.build();
+  EXPECT_EQ(again.user_message(), "same");
+  EXPECT_EQ(again.output()[0], "/x");
+}
+
+TEST(BuilderReuse, ChangingAFieldForeverStaysBounded) {
+  // Each overwrite leaves wiped bytes behind; the builder compacts before they pile up.
+  mes::MessageBuilder builder;
+  builder.with_creator("stage").with_additional_argument("k", "v");
+  std::size_t largest = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const auto view = builder.with_user_msg("message number " + std::to_string(i))
+                          .with_additional_argument("i", i)
+                          .build_view();
+    largest = std::max(largest, view.bytes().size());
+    ASSERT_EQ(view.creator(), "stage");
+    ASSERT_EQ(view.additional_argument("i")->as_int(), i);
+    ASSERT_EQ(view.additional_argument("k")->as_string(), "v");
+  }
+  EXPECT_LT(largest, std::size_t{16} << 10) << "wiped bytes must not pile up without bound";
+}
+
+TEST(BuilderReuse, WithoutAdditionalArgumentRemovesOnlyThatKey) {
+  mes::MessageBuilder builder;
+  builder.with_additional_argument("secret", "hunter2").with_additional_argument("keep", 1);
+  const auto before = builder.build();
+  const auto after = builder.without_additional_argument("secret")
+                         .without_additional_argument("absent")
+                         .build();
+  EXPECT_TRUE(before.additional_argument("secret").has_value());
+  EXPECT_FALSE(after.additional_argument("secret").has_value());
+  EXPECT_EQ(after.additional_argument("keep")->as_int(), 1);
+  const std::string bytes(reinterpret_cast<const char*>(after.bytes().data()), after.bytes().size());
+  EXPECT_EQ(bytes.find("hunter2"), std::string::npos) << "a removed value leaves no trace";
+}
