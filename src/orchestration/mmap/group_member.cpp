@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <optional>
@@ -115,7 +116,14 @@ bool GroupMember::load(GroupTable& table) {
   // A frontier far past the tail is damage: new claims would wait there for ever.
   const std::uint64_t limit = log_->latest() + 2 * log_->segment_bytes();
   std::string why;
-  if (table_valid(table, watermark, limit, log_->segment_bytes(), why)) return true;
+  // A commit writes the table, then the cursor: a table ahead of the cursor is a commit
+  // whose member died between the two writes, and the cursor is rolled forward to it.
+  const std::uint64_t built_on = std::max(table.watermark, watermark);
+  if (table_valid(table, built_on, limit, log_->segment_bytes(), why)) {
+    if (built_on == watermark) return true;
+    if (auto written = cursor_.commit(built_on, durable_); written) return true;
+    why = "its committed position could not be written";
+  }
   if (!why.empty()) {
     ++repairs_;
     log(LogLevel::kWarning, "mmap consumer: claim table of group '" + cursor_.path() + "' is " +
@@ -320,13 +328,14 @@ Result<void> GroupMember::commit() {
   });
   const std::uint64_t before = table.watermark;
   const std::uint64_t watermark = advance_watermark(table);
-  if (watermark != before) {
-    // The cursor first: the commit has happened once it is written. A crash before the
-    // table follows leaves a stale table, rebuilt on the next look (duplicates, no loss).
-    if (auto written = cursor_.commit(watermark, durable_); !written) return written.error();
-  }
+  // The table first, then the cursor: a member killed between the two leaves a table ahead
+  // of the cursor, which the next look rolls the cursor forward to (load). The other order
+  // would leave a stale table, and rebuilding it would hand out every member's claims again.
   if (!store(table)) {
     return Error{ErrorCode::kUnavailable, "cannot write group '" + cursor_.path() + "'"};
+  }
+  if (watermark != before) {
+    if (auto written = cursor_.commit(watermark, durable_); !written) return written.error();
   }
   return {};
 }

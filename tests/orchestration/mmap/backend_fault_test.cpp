@@ -360,8 +360,9 @@ TEST(MmapBackendFaults, OneSendDoesNotDirtyWholeSegments) {
   auto producer = orc::Producer::create(orch, "t").value();
   ASSERT_EQ(producer.send(text_message("one")), orc::Status::kOk);
   const std::string segment = (dir.path() / "t" / "00000000000000000000.seg").string();
-  // The preparer faults in the chunks ahead of the writer: wait until it has (3 chunks).
-  const std::size_t ahead = 3 * mq::kPrepareChunkBytes;
+  // The preparer faults in the chunks ahead of the writer: wait until it has (3 chunks, of
+  // the smallest size: the segment holds one record).
+  const std::size_t ahead = 3 * mq::kMinPrepareChunkBytes;
   const auto deadline = Clock::now() + 20s;
   while (dirty_bytes_of(segment) < ahead && Clock::now() < deadline) std::this_thread::yield();
   const auto dirty = dirty_bytes_of(segment);

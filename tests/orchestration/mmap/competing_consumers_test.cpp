@@ -12,15 +12,20 @@
 #include <iostream>
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "orchestration/mmap/competing_test_support.h"
+#include "orchestration/mmap/layout.h"
 #include "orchestration/mmap/mmap_test_support.h"
 
 namespace orc = mlops::orchestration;
+namespace mq = mlops::orchestration::mmap;
 using mlops::testing::fork_child;
 using mlops::testing::numbered;
 using mlops::testing::number_of;
@@ -71,6 +76,31 @@ void drain_rest(const std::string& uri, Tally& tally, std::size_t member) {
     for (const auto& msg : got) tally.record(member, number_of(msg));
   }
   ASSERT_EQ(last.commit(), orc::Status::kOk);
+}
+
+// The group file's claim table, for a failure message.
+std::string describe_group(const std::filesystem::path& path) {
+  mq::GroupTable table{};
+  std::ifstream(path, std::ios::binary)
+      .seekg(static_cast<std::streamoff>(mq::kGroupTableOffset))
+      .read(reinterpret_cast<char*>(&table), sizeof table);
+  std::ostringstream out;
+  out << "watermark " << table.watermark << ", frontier " << table.frontier << ", ranges";
+  for (std::uint32_t i = 0; i < std::min(table.used_slots, mq::kGroupSlots); ++i) {
+    const auto& slot = table.slots[i];
+    out << " [" << slot.start << "," << slot.end << ") state " << static_cast<int>(slot.state)
+        << " owner " << slot.owner_process << "/" << slot.owner_member;
+  }
+  return out.str();
+}
+
+std::string unseen(const Tally& tally, int messages) {
+  std::ostringstream out;
+  int shown = 0;
+  for (int n = 0; n < messages && shown < 20; ++n) {
+    if (tally.count(n) == 0) out << " " << n, ++shown;
+  }
+  return out.str();
 }
 
 }  // namespace
@@ -293,7 +323,11 @@ TEST(MmapCompetingConsumers, MembersKilledAtRandomMomentsLoseNothing) {
   ASSERT_EQ(producer.flush(5s), orc::Status::kOk);
   // Messages a killed member recorded count as seen; what it held uncommitted is still
   // claimed by it, and goes to the final drain if the live members did not take it.
-  EXPECT_TRUE(tally.wait_all_seen(60s));
+  if (!tally.wait_all_seen(60s)) {
+    ADD_FAILURE() << "the live members did not get every message in 60 s: "
+                  << describe_group(dir.path() / "work" / "groups" / "stage") << "; unseen:"
+                  << unseen(tally, messages);
+  }
   tally.stop();
   for (const auto& [pid, slot] : live) EXPECT_EQ(wait_exit_code(pid), 0) << "member " << slot;
   drain_rest(uri, tally, cycles + kLive);

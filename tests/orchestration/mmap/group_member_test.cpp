@@ -199,3 +199,34 @@ TEST(MmapGroupMember, GarbageOrTruncatedGroupFileRestartsTheGroupWithoutACrash) 
     EXPECT_TRUE(claim_all(member, reader).empty());
   }
 }
+
+// Found by the random-kill attack: a member killed between a commit's two writes (the
+// table, then the cursor) left them disagreeing; rebuilding the table then handed out every
+// live member's claims again.
+TEST(MmapGroupMember, CommitKilledBetweenItsTwoWritesRollsTheCursorForwardAndRedeliversNothing) {
+  TempDir dir;
+  Fixture fixture(dir, 30);
+  auto first = fixture.join();
+  auto second = fixture.join();
+  mq::LogReader first_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader second_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(first, first_reader, 10), numbers(0, 10));
+  ASSERT_EQ(claim_all(second, second_reader, 10), numbers(10, 20));  // Held by a live member.
+  const auto before = fixture.log->earliest();
+  ASSERT_TRUE(first.commit().has_value());
+  // As if `first` died after writing the table and before the cursor: the cursor is old.
+  auto cursor = mlops::testing::open_cursor(*fixture.log, "g");
+  ASSERT_TRUE(cursor.has_value());
+  const auto moved = cursor->committed();
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_GT(*moved, before);
+  ASSERT_TRUE(cursor->commit(before, false).has_value());
+  auto third = fixture.join();
+  mq::LogReader third_reader(fixture.log, fixture.log->earliest());
+  EXPECT_EQ(claim_all(third, third_reader), numbers(20, 30)) << "another member's claim came again";
+  EXPECT_EQ(third.repairs(), 0U);
+  EXPECT_EQ(cursor->committed(), moved) << "the cursor was not rolled forward to the table";
+  ASSERT_TRUE(second.commit().has_value());
+  ASSERT_TRUE(third.commit().has_value());
+  EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
+}
