@@ -348,3 +348,17 @@ TEST(MmapCompetingConsumers, MembersKilledAtRandomMomentsLoseNothing) {
   auto next = orc::Consumer::create("work", orch, {.group = "stage"}).value();
   EXPECT_TRUE(next.receive(100ms).empty()) << "a range stayed uncommitted after the drain";
 }
+
+TEST(MmapCompetingConsumers, LeaseOutsideItsRangeIsRefusedSayingWhich) {
+  mlops::testing::TempDir dir;
+  auto short_lease = orc::Orchestration::from_uri(queue_uri(dir, "&lease_ms=5"));
+  ASSERT_FALSE(short_lease.has_value());
+  EXPECT_NE(short_lease.error().message.find("lease_ms"), std::string::npos)
+      << short_lease.error().message;
+  auto orch = orc::Orchestration::from_uri(queue_uri(dir)).value();
+  orc::ConsumerOptions options{.group = "stage"};
+  options.backend = {{"lease_ms", "soon"}};
+  auto consumer = orc::Consumer::create("work", orch, options);
+  ASSERT_FALSE(consumer.has_value());
+  EXPECT_NE(consumer.error().message.find("lease_ms"), std::string::npos) << consumer.error().message;
+}
