@@ -338,6 +338,21 @@ def main():
         ("mmap_bench", "mmap read, 200 B", "BM_Mmap_Read/200", "BM_Memcpy_MappedFile_Read/200",
          None, "memcpy out of a mapped file"),
     ] + [
+        # By the wall clock over 2 M messages into a fresh queue (issue 13's targets).
+        ("mmap_scale_bench", f"mmap sustained append, {n} writer process{'es' if n > 1 else ''}, 200 B",
+         f"BM_Mmap_SustainedAppend/{n}/iterations:1/manual_time",
+         f"BM_Floor_Append/{n}/iterations:1/manual_time", 0.5 if n == 1 else None,
+         "memcpy into a pre-faulted mapping, as many processes")
+        for n in (1, 2, 4)
+    ] + [
+        ("mmap_scale_bench", "mmap read of the 2 M, 200 B", "BM_Mmap_ReadLog/iterations:3/manual_time",
+         "BM_Floor_Read/iterations:3/manual_time", 0.35, "memcpy out of the segment files"),
+    ] + [
+        ("mmap_scale_bench", f"mmap competing consumers, {n} member process{'es' if n > 1 else ''}, 200 B",
+         f"BM_Mmap_CompetingConsumers/{n}/iterations:1/manual_time",
+         "BM_Floor_Read/iterations:3/manual_time", None, "memcpy out of the segment files")
+        for n in (1, 2, 4)
+    ] + [
         # Kafka targets, paired: every iteration runs a raw pass and a library pass back to
         # back (order alternating), so both meet the same state of the shared machine; the
         # ratio is the median over repetitions of (raw time / library time). Raw sends or

@@ -16,8 +16,7 @@ namespace mlops::orchestration::testing {
 struct BackendCase {
   std::string name;
   std::function<std::string(const std::string& unique)> make_uri;
-  /// Whether several consumers of one group may be active at once (competing consumers);
-  /// the mmap queue allows one active consumer per group.
+  /// Whether several consumers of one group may be active at once (competing consumers).
   bool shared_groups = true;
   /// When not empty, every test of this case skips with this reason (a server is absent).
   std::string skip_reason{};
@@ -49,8 +48,7 @@ inline std::vector<BackendCase> backend_cases() {
       {"mmap",
        [](const std::string& unique) {
          return "mmap://" + (mmap_test_root() / unique).string() + "?segment_bytes=65536&populate=false";
-       },
-       /*shared_groups=*/false},
+       }},
   };
 #if MLOPS_TEST_KAFKA
   // A mock cluster (librdkafka's, in process) per test: mock.brokers is a test-only option.

@@ -137,7 +137,7 @@ bool is_temporary_name(const std::string& name) noexcept {
 
 Result<bool> create_file_atomically(const Directory& dir, const std::string& name,
                                     std::span<const std::uint8_t> header, std::uint64_t size,
-                                    mode_t mode) {
+                                    mode_t mode, std::uint64_t allocate) {
   const std::string path = dir.path_of(name);
   if (::faccessat(dir.fd(), name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return false;
   // An unnamed file leaves nothing behind if this process dies before linking it.
@@ -156,11 +156,13 @@ Result<bool> create_file_atomically(const Directory& dir, const std::string& nam
     return error;
   };
   (void)::fchmod(fd, mode);  // Exactly `mode`, whatever the umask.
-  // Allocated up front: a full disk shows up here, not as a SIGBUS in a writer later.
-  if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); rc != 0) {
+  // What is allocated up front shows a full disk here, not as a SIGBUS in a writer later;
+  // the rest is allocated by the writers as they reach it.
+  if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(std::min(size, allocate))); rc != 0) {
     errno = rc;
     return fail("cannot allocate");
   }
+  if (allocate < size && ::ftruncate(fd, static_cast<off_t>(size)) != 0) return fail("cannot size");
   if (!header.empty() &&
       ::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
     return fail("cannot write header of");
@@ -215,13 +217,6 @@ Result<MappedFile> MappedFile::open(const Directory& dir, const std::string& nam
     return Error{ErrorCode::kCorrupt, "'" + path + "' is " + std::to_string(size) +
                                           " bytes; expected " + std::to_string(expected_size)};
   }
-  // Every block allocated before anything is written through the mapping: a file copied
-  // sparse onto a disk that then fills would otherwise kill the writer with SIGBUS.
-  // (fallocate, not posix_fallocate: glibc's emulation writes into the file.)
-  if (writable && ::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP &&
-      errno != ENOSYS) {
-    return errno_error("cannot allocate the blocks of", path);
-  }
   void* data = ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED) return errno_error("cannot map", path);
   file.data_ = static_cast<std::uint8_t*>(data);
@@ -255,6 +250,18 @@ void MappedFile::release() noexcept {
   if (fd_ >= 0) ::close(fd_);
   data_ = nullptr;
   fd_ = -1;
+}
+
+Result<void> MappedFile::allocate(std::uint64_t offset, std::uint64_t length) const {
+  if (length == 0 || offset >= size_) return {};
+  length = std::min(length, size_ - offset);
+  // fallocate, not posix_fallocate: glibc's emulation writes into the file. A filesystem
+  // without it (EOPNOTSUPP) allocates on write, as it always did.
+  if (::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0 &&
+      errno != EOPNOTSUPP && errno != ENOSYS) {
+    return errno_error("cannot allocate the blocks of", path_);
+  }
+  return {};
 }
 
 Result<void> MappedFile::sync(std::uint64_t offset, std::uint64_t length) const {

@@ -61,14 +61,15 @@ class Directory {
 };
 
 /// Creates `name` in `dir` holding `header` and `size` bytes in all (zero after the header),
-/// fully written, allocated and on disk before it appears under its name (an unnamed
+/// written, its first `allocate` bytes allocated (the rest a hole until MappedFile::allocate;
+/// UINT64_MAX: all), and on disk before it appears under its name (an unnamed
 /// O_TMPFILE, or a temporary name, linked into place), so no process ever sees it half made.
 /// Another process creating it at the same moment is fine: one wins, both see the same file.
 /// @return true if this call created it, false if it existed already; kUnavailable (with
 ///         "No space left on device" and the like) if it could not be made.
 Result<bool> create_file_atomically(const Directory& dir, const std::string& name,
                                     std::span<const std::uint8_t> header, std::uint64_t size,
-                                    mode_t mode);
+                                    mode_t mode, std::uint64_t allocate = UINT64_MAX);
 
 /// Whether a directory entry is a temporary file of create_file_atomically.
 bool is_temporary_name(const std::string& name) noexcept;
@@ -80,9 +81,9 @@ class MappedFile {
 
   /// Maps `name` in `dir`, which must be a regular file (not a link) of exactly
   /// `expected_size` bytes (0: any size). A file of another size is refused, never mapped:
-  /// touching past its end would be a SIGBUS. A read-write mapping also has every block of
-  /// the file allocated first (a sparse copy would otherwise SIGBUS on a full disk): a full
-  /// disk is then an error here. kNotFound when there is no such file.
+  /// touching past its end would be a SIGBUS. Blocks are not allocated here: a writer calls
+  /// allocate() for what it is about to write (segments grow their blocks as they fill).
+  /// kNotFound when there is no such file.
   static Result<MappedFile> open(const Directory& dir, const std::string& name,
                                  std::uint64_t expected_size, Access access);
 
@@ -99,6 +100,10 @@ class MappedFile {
   [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] bool writable() const noexcept { return writable_; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  /// Allocates the blocks of [offset, offset + length) (fallocate, size unchanged) before
+  /// anything is written there through the mapping, so a full disk is this error ("No space
+  /// left on device"), not a SIGBUS. Cheap where the blocks exist already.
+  [[nodiscard]] Result<void> allocate(std::uint64_t offset, std::uint64_t length) const;
   /// Writes [offset, offset + length) to disk and waits (msync MS_SYNC).
   [[nodiscard]] Result<void> sync(std::uint64_t offset, std::uint64_t length) const;
 

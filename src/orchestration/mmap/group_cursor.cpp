@@ -10,7 +10,9 @@
 #include <cstring>
 #include <mutex>
 #include <pthread.h>
+#include <sched.h>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "mlops/log.h"
@@ -40,6 +42,11 @@ std::optional<std::uint64_t> read_cursor(int fd, const std::string& path) {
   CursorRecord record{};
   const auto got = ::pread(fd, &record, sizeof record, 0);
   if (got == 0) return std::nullopt;  // A group that never committed.
+  static constexpr CursorRecord kNever{};
+  // Zeros: the claim table was written before the first commit reached the disk.
+  if (got == static_cast<ssize_t>(sizeof record) && std::memcmp(&record, &kNever, sizeof record) == 0) {
+    return std::nullopt;
+  }
   if (got != static_cast<ssize_t>(sizeof record) ||
       std::memcmp(record.magic, kCursorMagic, sizeof record.magic) != 0 ||
       record.crc != cursor_crc(record)) {
@@ -113,14 +120,6 @@ Result<GroupCursor> GroupCursor::open(const Directory& groups, const std::string
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     return Error{ErrorCode::kUnavailable, "cursor '" + path + "' is not a regular file"};
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return Error{ErrorCode::kUnavailable, "consumer group '" + group +
-                                                "' is in use by another consumer of '" +
-                                                groups.path() + "' (one active consumer per group)"};
-    }
-    return errno_error("cannot lock cursor", path);
-  }
   if (!existed) {
     (void)::fchmod(fd, modes.file);
     if (durable) {
@@ -147,7 +146,51 @@ GroupCursor& GroupCursor::operator=(GroupCursor&& other) noexcept {
 
 GroupCursor::~GroupCursor() {
   untrack(&fd_);
-  if (fd_ >= 0) ::close(fd_);  // Also drops the flock.
+  if (fd_ >= 0) ::close(fd_);  // Also drops a flock still held.
+}
+
+bool GroupCursor::lock_until(std::chrono::steady_clock::time_point deadline) noexcept {
+  // The lock is held for microseconds (one table update): spin briefly, then back off in
+  // short sleeps so a holder that was descheduled gets the core.
+  auto pause = std::chrono::microseconds(20);
+  for (int attempt = 0;; ++attempt) {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      log(LogLevel::kError, "mmap queue: cannot lock group '" + path_ + "': " + std::strerror(errno));
+      return false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    if (attempt < 16) {
+      ::sched_yield();
+      continue;
+    }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+  }
+}
+
+void GroupCursor::unlock() noexcept { (void)::flock(fd_, LOCK_UN); }
+
+Result<void> GroupCursor::read_table(GroupTable& table) const {
+  std::memset(&table, 0, sizeof table);
+  const auto got = ::pread(fd_, &table, sizeof table, kGroupTableOffset);
+  if (got < 0) return errno_error("cannot read group table", path_);
+  return {};
+}
+
+Result<void> GroupCursor::write_table(const GroupTable& table) {
+  if (owner_pid_ != current_pid()) {
+    return Error{ErrorCode::kUnavailable, "group '" + path_ + "' was opened by another process"};
+  }
+  alignas(GroupTable) std::uint8_t page[4096]{};
+  std::memcpy(page, &table, sizeof table);
+  errno = 0;
+  if (::pwrite(fd_, page, sizeof page, kGroupTableOffset) != static_cast<ssize_t>(sizeof page)) {
+    if (errno == 0) errno = ENOSPC;
+    return errno_error("cannot write group table", path_);
+  }
+  return {};
 }
 
 std::optional<std::uint64_t> GroupCursor::committed() const { return read_cursor(fd_, path_); }

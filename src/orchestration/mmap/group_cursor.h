@@ -1,24 +1,27 @@
 #pragma once
-// A consumer group's durable position in one topic: a small file under DIR/<topic>/groups/,
-// held with flock by the one consumer of the group that is active. The kernel drops the
-// lock when that process dies, so a crashed owner never blocks the group; a forked child
-// closes its copy at once, so it never holds its parent's group.
+// A consumer group's file in one topic, under DIR/<topic>/groups/: the group's durable
+// committed position (the watermark) and its claim table (layout.h's GroupTable). Every
+// member of the group opens the file; changes to the table are made under a short flock
+// of it, which the kernel drops when its holder dies. A forked child closes its copy of the
+// descriptor at once, so it never shares its parent's lock.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "mlops/result.h"
 #include "orchestration/mmap/file_util.h"
+#include "orchestration/mmap/layout.h"
 
 namespace mlops::orchestration::mmap {
 
 class GroupCursor {
  public:
-  /// Opens and locks the cursor of `group` in the topic's `groups` directory. With `durable`
-  /// a new cursor file's directory entry is synced too.
-  /// @return the cursor; kUnavailable if another consumer holds the group (or the file
-  ///         cannot be made); kInvalidArgument for a bad name.
+  /// Opens (creating) the file of `group` in the topic's `groups` directory. Any number of
+  /// members may have it open. With `durable` a new file's directory entry is synced too.
+  /// @return the cursor; kUnavailable if the file cannot be made or is not a regular file
+  ///         (a link is never followed); kInvalidArgument for a bad name.
   static Result<GroupCursor> open(const Directory& groups, const std::string& group,
                                   const FileModes& modes, bool durable);
 
@@ -37,6 +40,22 @@ class GroupCursor {
   /// @return kUnavailable if it cannot be written, or when called in a process forked
   ///         from the one that opened it (the lock is that process's, not the child's).
   Result<void> commit(std::uint64_t position, bool durable);
+
+  /// Takes the group's lock (flock, exclusive), trying until `deadline`: never waits on
+  /// another process longer than that. A holder's death releases it.
+  /// @return true when held; false at the deadline or on an error (logged).
+  [[nodiscard]] bool lock_until(std::chrono::steady_clock::time_point deadline) noexcept;
+  /// Releases the lock taken by lock_until.
+  void unlock() noexcept;
+
+  /// Reads the claim table (zeros where the file is shorter: a table never written).
+  /// @return kOk, or kUnavailable when it cannot be read.
+  Result<void> read_table(GroupTable& table) const;
+  /// Writes the claim table whole (one pwrite of one page).
+  /// @return kOk, or kUnavailable when it cannot be written (disk full, say).
+  Result<void> write_table(const GroupTable& table);
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:
   GroupCursor(int fd, std::string path);

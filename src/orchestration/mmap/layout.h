@@ -7,7 +7,9 @@
 //   DIR/<topic>/control               ControlBlock: segment size, tail, first segment,
 //                                     durable watermark, the topic's wake-up word
 //   DIR/<topic>/<index:020>.seg       segment files of segment_bytes each
-//   DIR/<topic>/groups/<group>        a consumer group's committed position
+//   DIR/<topic>/groups/<group>        a consumer group: its committed position (the
+//                                     CursorRecord at offset 0) and, at kGroupTableOffset,
+//                                     the GroupTable of ranges its members have claimed
 //
 // A position is a 64-bit byte offset in the topic's log: segment index * segment_bytes +
 // offset in that segment. Records start after the segment's FileHeader, are 8-byte
@@ -174,5 +176,56 @@ inline bool file_header_valid(const FileHeader& header, std::uint64_t segment_by
          header.version == kLayoutVersion && header.header_bytes == kFileHeaderBytes &&
          header.segment_bytes == segment_bytes && header.segment_index == index;
 }
+
+/// Where a group file's GroupTable starts (the committed position's record comes first).
+inline constexpr std::uint64_t kGroupTableOffset = 4096;
+inline constexpr char kGroupTableMagic[8] = {'M', 'L', 'O', 'P', 'G', 'R', 'P', '1'};
+/// Ranges a group can have claimed at once; a member finding none free waits for commits.
+inline constexpr std::uint32_t kGroupSlots = 80;
+
+/// What a claimed range of a group is.
+enum class ClaimState : std::uint32_t {
+  kFree = 0,       ///< Unused slot.
+  kClaimed = 1,    ///< Handed to its owner; reclaimable once the owner dies or its lease ends.
+  kReleased = 2,   ///< Its owner left without committing: the next member to look takes it.
+  kCommitted = 3,  ///< Processed; merged into the watermark once every range below is too.
+};
+
+/// One range [start, end) of log positions a group member claimed. 48 bytes.
+struct ClaimSlot {
+  std::uint64_t start;
+  std::uint64_t end;
+  /// Unique per claim (a takeover gives a new one), so an owner that stalled past its
+  /// lease can tell its claim was taken and does not commit someone else's.
+  std::uint64_t claim_id;
+  /// CLOCK_MONOTONIC ns after which another member may take the range.
+  std::int64_t lease_until;
+  /// The owner: its process's registry id (ProcessRegistry) and its member number there.
+  std::uint32_t owner_process;
+  std::uint32_t owner_member;
+  ClaimState state;
+  std::uint32_t reserved;
+};
+static_assert(sizeof(ClaimSlot) == 48);
+
+/// A group's claim table, read and written whole (one page, one pread/pwrite) under the
+/// group file's flock. Invariant: the non-free slots partition [watermark, frontier).
+struct GroupTable {
+  char magic[8];
+  std::uint32_t version;
+  /// CRC32C of the table with this field zero, up to slots[used_slots].
+  std::uint32_t crc;
+  /// The committed position this table was built on: equal to the CursorRecord's, or the
+  /// table is stale (a crash between the two writes, a restored copy) and is rebuilt.
+  std::uint64_t watermark;
+  /// Everything below has been claimed at least once; new claims start here.
+  std::uint64_t frontier;
+  std::uint64_t next_claim_id;
+  /// Slots at and above this index are free (and not covered by the CRC).
+  std::uint32_t used_slots;
+  std::uint8_t reserved[20];
+  ClaimSlot slots[kGroupSlots];
+};
+static_assert(sizeof(GroupTable) <= 4096);
 
 }  // namespace mlops::orchestration::mmap

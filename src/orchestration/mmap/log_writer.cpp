@@ -38,6 +38,7 @@ Result<Segment*> LogWriter::segment_for(std::uint64_t index) {
   current_ = std::move(*segment);
   current_base_ = index * log_->segment_bytes();
   prepare_mark_ = current_base_;  // The next append asks for this segment's first chunks.
+  allocated_mark_ = 0;
   return current_.get();
 }
 
@@ -45,7 +46,11 @@ void LogWriter::prepare_ahead(std::uint64_t end) {
   // The chunk `end` lies in and the two after it (in this segment or the next) are faulted
   // in by the preparer; once past this chunk, the writer asks again.
   const std::uint64_t bytes = log_->segment_bytes();
-  const std::uint64_t chunk = std::min(kPrepareChunkBytes, bytes);
+  // Chunks grow with what this segment holds: a topic that got one small message has a
+  // few hundred KiB made ready, not megabytes.
+  std::uint64_t chunk = kMinPrepareChunkBytes;
+  while (chunk < kPrepareChunkBytes && chunk < end - current_base_) chunk *= 2;
+  chunk = std::min(chunk, bytes);
   const std::uint64_t chunks_per_segment = (bytes + chunk - 1) / chunk;
   const std::uint64_t index = current_base_ / bytes;
   const std::uint64_t here = (end - current_base_ - 1) / chunk;
@@ -127,6 +132,14 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     if (tail.load(std::memory_order_acquire) != raw) continue;
 
     const std::uint64_t room = segment_bytes - offset;
+    // The blocks of what this writer is about to write, before it writes them.
+    if (offset + std::min<std::uint64_t>(need, room) > allocated_mark_) {
+      const std::uint64_t end = allocation_end(offset + need, segment_bytes);
+      if (auto allocated = current_->file.allocate(allocated_mark_, end - allocated_mark_); !allocated) {
+        return allocated.error();
+      }
+      allocated_mark_ = end;
+    }
     if (need > room) {
       // The record does not fit: pad out the segment and roll to the next.
       std::uint64_t empty = 0;

@@ -12,9 +12,11 @@
 //   retention_bytes     ... or while the topic holds more than this (default 0 = no limit)
 //   sync_commits        fdatasync each consumer commit (default false: a committed cursor
 //                       survives any process crash, and power loss after the next sync)
+//   lease_ms            how long a group member may hold claimed messages without receiving
+//                       again before other members take them (default 30000; 10 to 3600000)
 //   mode                octal permissions of created files (default 0600, directories 0700;
 //                       0660 shares the queue with the group, directories then 0770)
-// A producer reads only max_message_bytes and a consumer only sync_commits from its own
+// A producer reads only max_message_bytes and a consumer only sync_commits and lease_ms from its own
 // options; the others belong to the queue's URI, and given elsewhere they are warned about.
 
 #include <memory>

@@ -13,6 +13,8 @@ namespace {
 // A reader stopped at a record still being written re-checks this often: a writer's death
 // wakes nobody.
 constexpr std::chrono::milliseconds kPendingRecheck{1};
+// A poll with no time left still waits this long for a group's lock.
+constexpr std::chrono::milliseconds kMinLockWait{5};
 
 std::int64_t monotonic_ns() noexcept {
   timespec now{};
@@ -41,32 +43,16 @@ bool MmapConsumer::forked_away() noexcept {
 Result<MmapConsumer::Subscription> MmapConsumer::subscribe(const std::string& topic) {
   auto log = queue_->topic(topic);
   if (!log) return log.error();
-  std::optional<GroupCursor> cursor;
-  std::optional<std::uint64_t> start;
-  if (!options_.group.empty()) {
-    auto opened = GroupCursor::open((*log)->groups(), options_.group, (*log)->modes(),
-                                    settings_.sync_commits);
-    if (!opened) return opened.error();
-    cursor = std::move(*opened);
-    start = cursor->committed();
-    if (start && *start > (*log)->latest()) {
-      // Past the tail: a damaged cursor. Resuming at the tail skips nothing written yet.
-      mlops::log(LogLevel::kWarning, "mmap consumer: group '" + options_.group + "' of topic '" +
-                                         topic + "' was past the end; it resumes at the end");
-      start = (*log)->latest();
-    }
+  if (options_.group.empty()) {
+    const auto start =
+        options_.offset_reset == OffsetReset::kEarliest ? (*log)->earliest() : (*log)->latest();
+    return Subscription{topic, LogReader(*log, start), std::nullopt};
   }
-  if (!start) {
-    start = options_.offset_reset == OffsetReset::kEarliest ? (*log)->earliest() : (*log)->latest();
-    // A new group records where it starts, so a restart before its first commit resumes
-    // there (re-reading, never skipping) and retention knows what it still needs.
-    if (cursor) {
-      if (auto committed = cursor->commit(*start, settings_.sync_commits); !committed) {
-        return committed.error();
-      }
-    }
-  }
-  return Subscription{topic, LogReader(*log, *start), std::move(cursor)};
+  auto member = GroupMember::join(*log, options_.group, options_.offset_reset, settings_.lease,
+                                  settings_.sync_commits);
+  if (!member) return member.error();
+  // The reader goes wherever the member's claims say; it starts at the oldest record.
+  return Subscription{topic, LogReader(*log, (*log)->earliest()), std::move(*member)};
 }
 
 Result<void> MmapConsumer::assign(std::span<const std::string> topics) {
@@ -95,24 +81,37 @@ Result<void> MmapConsumer::assign(std::span<const std::string> topics) {
       next.push_back(std::move(*fresh));
     }
   }
-  // Topics left behind unlock their cursors uncommitted: what they handed out since the
-  // last commit comes again to the group.
+  // Topics left behind leave their groups uncommitted: the ranges they held are released,
+  // and what they handed out since the last commit goes to the other members.
   subscriptions_ = std::move(next);
   next_topic_ = 0;
   return {};
 }
 
-std::size_t MmapConsumer::collect(std::vector<detail::Delivery>& out, std::size_t max) {
+std::size_t MmapConsumer::collect(std::vector<detail::Delivery>& out, std::size_t max,
+                                  detail::Deadline deadline) {
   std::size_t added = 0;
+  group_busy_ = false;
   LogRecord record;
+  // The group's lock is held for microseconds; a poll that may not wait still tries briefly.
+  const auto lock_deadline = std::max(deadline, detail::Clock::now() + kMinLockWait);
   for (std::size_t visited = 0; visited < subscriptions_.size() && added < max; ++visited) {
     auto& sub = *subscriptions_[(next_topic_ + visited) % subscriptions_.size()];
-    while (added < max && sub.reader.next(record)) {
+    const auto deliver = [&](LogRecord& got) {
       detail::Delivery delivery;
-      delivery.bytes = record.payload;
-      delivery.owner = std::move(record.owner);
+      delivery.bytes = got.payload;
+      delivery.owner = std::move(got.owner);
       delivery.topic = sub.topic;
       out.push_back(std::move(delivery));
+    };
+    if (sub.member) {
+      const std::size_t got = sub.member->claim(sub.reader, max - added, lock_deadline, deliver);
+      if (got == 0 && sub.member->lock_was_busy()) group_busy_ = true;
+      added += got;
+      continue;
+    }
+    while (added < max && sub.reader.next(record)) {
+      deliver(record);
       ++added;
     }
   }
@@ -122,11 +121,12 @@ std::size_t MmapConsumer::collect(std::vector<detail::Delivery>& out, std::size_
 
 bool MmapConsumer::any_stopped_early() const noexcept {
   return std::any_of(subscriptions_.begin(), subscriptions_.end(),
-                     [](const auto& sub) { return sub->reader.stopped_early(); });
+                     [](const auto& sub) { return sub->reader.stopped_early(); }) ||
+         group_busy_;
 }
 
 void MmapConsumer::sleep(std::chrono::nanoseconds wait, std::vector<detail::Delivery>& out,
-                         std::size_t max) {
+                         std::size_t max, detail::Deadline deadline) {
   wait = std::min<std::chrono::nanoseconds>(wait, kSleepSlice);
   if (any_stopped_early()) wait = std::min<std::chrono::nanoseconds>(wait, kPendingRecheck);
   // Announce the wait on every topic, then look once more (Dekker with the writers'
@@ -147,7 +147,7 @@ void MmapConsumer::sleep(std::chrono::nanoseconds wait, std::vector<detail::Deli
     words.push_back(&block.wake);
     expected.push_back(block.wake.load(std::memory_order_acquire));
   }
-  if (collect(out, max) == 0) futex_wait_any(words, expected, wait);
+  if (collect(out, max, deadline) == 0) futex_wait_any(words, expected, wait);
   for (const auto& sub : subscriptions_) {
     sub->reader.log()->control().waiters.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -159,14 +159,14 @@ Status MmapConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
     if (forked_away()) return Status::kError;
     const std::size_t before = out.size();
     for (;;) {
-      if (collect(out, max) > 0) return Status::kOk;
+      if (collect(out, max, deadline) > 0) return Status::kOk;
       const auto now = detail::Clock::now();
       if (now >= deadline) return Status::kTimeout;
       if (subscriptions_.empty()) {
         std::this_thread::sleep_until(std::min(deadline, now + kSleepSlice));
         continue;
       }
-      sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now), out, max);
+      sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now), out, max, deadline);
       if (out.size() > before) return Status::kOk;
     }
   } catch (...) {
@@ -178,9 +178,8 @@ Status MmapConsumer::commit() noexcept {
   try {
     if (forked_away()) return Status::kError;
     for (auto& sub : subscriptions_) {
-      if (!sub->cursor) continue;
-      if (auto committed = sub->cursor->commit(sub->reader.position(), settings_.sync_commits);
-          !committed) {
+      if (!sub->member) continue;
+      if (auto committed = sub->member->commit(); !committed) {
         log(LogLevel::kError, "mmap consumer: " + committed.error().message);
         return Status::kError;
       }

@@ -1,6 +1,7 @@
 #pragma once
-// A consumer on an mmap queue: per subscribed topic a LogReader and, for a named group, the
-// group's durable cursor (held locked while this consumer is the group's active one).
+// A consumer on an mmap queue: per subscribed topic a LogReader and, for a named group, its
+// membership of the group (GroupMember: claimed ranges with leases, shared with the other
+// members, threads or processes, of the group).
 
 #include <memory>
 #include <optional>
@@ -8,15 +9,14 @@
 #include <vector>
 
 #include "orchestration/backend.h"
-#include "orchestration/mmap/group_cursor.h"
+#include "orchestration/mmap/group_member.h"
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/queue.h"
 
 namespace mlops::orchestration::mmap {
 
 /// Used from one thread at a time, and only by the process that made it: in a forked
-/// child it refuses every call (kError, logged once), since the group's lock stays the
-/// parent's.
+/// child it refuses every call (kError, logged once), since its claims stay the parent's.
 class MmapConsumer final : public detail::ConsumerBackend {
  public:
   MmapConsumer(std::shared_ptr<Queue> queue, QueueSettings settings, ConsumerOptions options);
@@ -31,14 +31,16 @@ class MmapConsumer final : public detail::ConsumerBackend {
   struct Subscription {
     std::string topic;
     LogReader reader;
-    std::optional<GroupCursor> cursor;  // None for a consumer without a group.
+    std::optional<GroupMember> member;  // None for a consumer without a group.
   };
 
   Result<Subscription> subscribe(const std::string& topic);
-  std::size_t collect(std::vector<detail::Delivery>& out, std::size_t max);
+  std::size_t collect(std::vector<detail::Delivery>& out, std::size_t max,
+                      detail::Deadline deadline);
   bool any_stopped_early() const noexcept;
   bool forked_away() noexcept;
-  void sleep(std::chrono::nanoseconds wait, std::vector<detail::Delivery>& out, std::size_t max);
+  void sleep(std::chrono::nanoseconds wait, std::vector<detail::Delivery>& out, std::size_t max,
+             detail::Deadline deadline);
 
   std::shared_ptr<Queue> queue_;
   QueueSettings settings_;
@@ -47,6 +49,7 @@ class MmapConsumer final : public detail::ConsumerBackend {
   std::size_t next_topic_ = 0;  // Round robin, so one busy topic cannot starve the rest.
   std::uint32_t owner_pid_;
   bool fork_reported_ = false;
+  bool group_busy_ = false;  // The last claim found a group's lock taken: look again soon.
 };
 
 }  // namespace mlops::orchestration::mmap

@@ -5,13 +5,15 @@
 #include <charconv>
 
 #include "mlops/log.h"
+#include "orchestration/mmap/group_member.h"
 
 namespace mlops::orchestration::mmap {
 namespace {
 
-constexpr std::array<std::string_view, 8> kQueueKeys = {
+constexpr std::array<std::string_view, 9> kQueueKeys = {
     "segment_bytes", "max_message_bytes", "pending_timeout_ms", "populate",
-    "retention_ms",  "retention_bytes",   "sync_commits",       "mode"};
+    "retention_ms",  "retention_bytes",   "sync_commits",       "mode",
+    "lease_ms"};
 
 std::string_view role_name(SettingsRole role) {
   switch (role) {
@@ -26,7 +28,7 @@ bool role_reads(SettingsRole role, std::string_view key) {
   switch (role) {
     case SettingsRole::kQueue: return true;
     case SettingsRole::kProducer: return key == "max_message_bytes";
-    case SettingsRole::kConsumer: return key == "sync_commits";
+    case SettingsRole::kConsumer: return key == "sync_commits" || key == "lease_ms";
   }
   return false;
 }
@@ -101,6 +103,10 @@ Result<QueueSettings> read_settings(const BackendOptions& options, QueueSettings
       auto number = read_number(key, text, 1, 3'600'000);
       if (!number) return number.error();
       base.log.pending_timeout = std::chrono::milliseconds(*number);
+    } else if (key == "lease_ms") {
+      auto number = read_number(key, text, 10, static_cast<std::uint64_t>(kMaxLease.count()));
+      if (!number) return number.error();
+      base.lease = std::chrono::milliseconds(*number);
     } else if (key == "retention_ms") {
       auto number = read_number(key, text, 0, kForever);
       if (!number) return number.error();

@@ -1,6 +1,7 @@
 #pragma once
 // The mmap backend's settings, read from URI query and backend options.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -16,12 +17,15 @@ struct QueueSettings {
   /// 0: whatever a segment can hold.
   std::uint64_t max_message_bytes = 0;
   bool sync_commits = false;
+  /// How long a group member may hold claimed messages without receiving again before
+  /// the others take them (`lease_ms`, 10 ms to 1 h).
+  std::chrono::milliseconds lease{30'000};
   /// Permissions of what the queue creates (`mode`, default 0600: owner only).
   FileModes modes;
 };
 
 /// Which options a role reads: the queue (URI) reads every one; a producer only
-/// max_message_bytes; a consumer only sync_commits. The rest are the queue's and are
+/// max_message_bytes; a consumer only sync_commits and lease_ms. The rest are the queue's and are
 /// fixed by the URI.
 enum class SettingsRole { kQueue, kProducer, kConsumer };
 

@@ -263,7 +263,9 @@ Result<void> TopicLog::repair_positions() {
       std::uint64_t empty = 0;
       const auto padding = make_word(static_cast<std::uint32_t>(end - reached), kRepairWriter,
                                      RecordState::kSkipped);
-      (void)(*segment)->header_at(reached - base)->word.compare_exchange_strong(empty, padding);
+      if ((*segment)->file.allocate(reached - base, kRecordAlignment)) {
+        (void)(*segment)->header_at(reached - base)->word.compare_exchange_strong(empty, padding);
+      }
       log(LogLevel::kWarning, "mmap queue, topic '" + name_ + "': a hole at position " +
                                   std::to_string(reached) + " below the tail " +
                                   std::to_string(tail) + "; writing resumes in the next segment");
@@ -358,7 +360,7 @@ Result<std::shared_ptr<Segment>> TopicLog::writable_segment(std::uint64_t index)
   auto created = create_file_atomically(
       directory_, segment_name(index),
       std::span(reinterpret_cast<const std::uint8_t*>(&header), sizeof header), segment_bytes_,
-      modes_.file);
+      modes_.file, kInitialAllocationBytes);
   if (!created) return created.error();
   if (*created && index < control().first_segment.load(std::memory_order_acquire)) {
     // Retention passed it while it was being made: it must not come back below the first.
@@ -387,6 +389,9 @@ void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t e
   }
   auto segment = writable_segment(index);
   if (!segment) return;  // The writer meets the same error itself and reports it.
+  // The chunk's blocks first: faulting a hole in writable would allocate them anyway, and a
+  // full disk would then be a SIGBUS here. The writer meets and reports the same error.
+  if (auto allocated = (*segment)->file.allocate(begin, end - begin); !allocated) return;
   if (settings_.populate && end > begin) {
     // Writable, unlike MAP_POPULATE, so the writer's first store to a page does not fault.
     // Kernels before 5.14 refuse it (EINVAL); the writer then just faults as it goes.

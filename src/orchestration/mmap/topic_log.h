@@ -159,5 +159,18 @@ inline constexpr std::chrono::nanoseconds kMaxSleepAnnounced = 2 * kSleepSlice;
 
 /// How far ahead of a writer the preparer faults pages in, in chunks of at most this.
 inline constexpr std::uint64_t kPrepareChunkBytes = std::uint64_t{4} << 20;
+/// The smallest chunk: a writer that has written little gets little made ready ahead.
+inline constexpr std::uint64_t kMinPrepareChunkBytes = std::uint64_t{256} << 10;
+/// Blocks a new segment has allocated; the rest grows as writers reach it (allocation_end).
+inline constexpr std::uint64_t kInitialAllocationBytes = std::uint64_t{1} << 20;
+
+/// Where a segment's allocated blocks should end once a writer needs them up to `offset`:
+/// twice that (so a filling segment doubles its blocks a few times, never per record), at
+/// least kInitialAllocationBytes, at most the segment.
+constexpr std::uint64_t allocation_end(std::uint64_t offset, std::uint64_t segment_bytes) {
+  std::uint64_t end = kInitialAllocationBytes;
+  while (end < 2 * offset && end < segment_bytes) end *= 2;
+  return end < segment_bytes ? end : segment_bytes;
+}
 
 }  // namespace mlops::orchestration::mmap

@@ -95,17 +95,22 @@ TEST(MmapBackendFaults, FailedSubscribeLeavesTheConsumerAsItWas) {
   TempDir dir;
   auto orch = orc::Orchestration::from_uri(queue_uri(dir)).value();
   auto producer = orc::Producer::create(orch).value();
-  auto consumer = orc::Consumer::create("a", orch, {.group = "g"}).value();
-  auto holder = orc::Consumer::create("b", orch, {.group = "g"}).value();  // Holds g on b.
-  auto failed = consumer.subscribe(std::vector<std::string>{"a", "b"});
-  ASSERT_FALSE(failed.has_value()) << "group g of topic b is held by another consumer";
-  EXPECT_EQ(consumer.subscriptions(), (std::vector<std::string>{"a"}));
+  auto consumer = orc::Consumer::create("a", orch, {.group = "g", .auto_commit = false}).value();
   ASSERT_EQ(producer.send(mes::MessageBuilder().with_user_msg("on a").with_topic("a").build()),
             orc::Status::kOk);
-  EXPECT_EQ(receive_texts(consumer, 1), (std::vector<std::string>{"on a"}));  // No crash.
+  EXPECT_EQ(receive_texts(consumer, 1), (std::vector<std::string>{"on a"}));  // Held, uncommitted.
+  // Group g of topic b cannot be joined: its file is a planted link, never followed.
+  auto other = orc::Consumer::create("b", orch, {.group = "h"}).value();  // Makes b's groups/.
+  fs::create_symlink(dir.path() / "elsewhere", fs::path(dir.str()) / "b" / "groups" / "g");
+  auto failed = consumer.subscribe(std::vector<std::string>{"a", "b"});
+  ASSERT_FALSE(failed.has_value()) << "group g of topic b is a link";
+  EXPECT_EQ(consumer.subscriptions(), (std::vector<std::string>{"a"}));
+  auto third = orc::Consumer::create("a", orch, {.group = "g"}).value();
+  EXPECT_TRUE(third.receive(50ms).empty()) << "the kept topic's claim was released";
+  ASSERT_EQ(producer.send(mes::MessageBuilder().with_user_msg("next").with_topic("a").build()),
+            orc::Status::kOk);
   EXPECT_EQ(consumer.commit(), orc::Status::kOk);
-  auto third = orc::Consumer::create("a", orch, {.group = "g"});
-  EXPECT_FALSE(third.has_value()) << "the kept topic's group lock was released";
+  EXPECT_EQ(receive_texts(consumer, 1), (std::vector<std::string>{"next"}));  // No crash.
 }
 
 TEST(MmapBackendFaults, ChildForkedWhileThePreparerWorksDoesNotHang) {
@@ -189,11 +194,15 @@ TEST(MmapBackendFaults, ConsumerInheritedAcrossForkRefusesInTheChild) {
     std::vector<mes::MLOpsMessage> out;
     if (consumer.receive(out, {}, 100ms) != orc::Status::kError) return 2;
     if (consumer.commit() != orc::Status::kError) return 3;
-    // The group is still the parent's: a consumer of it cannot start in the child.
-    return orc::Consumer::create("t", orch, {.group = "g"}).has_value() ? 4 : 0;
+    // A new consumer in the child is a member of the group of its own: it takes "one" and
+    // ends without committing, so the parent's gets it after all.
+    auto fresh = orc::Consumer::create("t", orch, {.group = "g", .auto_commit = false});
+    if (!fresh) return 4;
+    return receive_texts(*fresh, 1) == std::vector<std::string>{"one"} ? 0 : 5;
   });
   EXPECT_EQ(code, 0);
-  EXPECT_EQ(receive_texts(consumer, 1), (std::vector<std::string>{"one"})) << "the parent's goes on";
+  EXPECT_EQ(receive_texts(consumer, 1), (std::vector<std::string>{"one"}))
+      << "the parent's goes on, and gets what the dead child's member held";
 }
 
 TEST(MmapBackendFaults, LinksPlantedInTheQueueAreNotFollowed) {
@@ -351,8 +360,9 @@ TEST(MmapBackendFaults, OneSendDoesNotDirtyWholeSegments) {
   auto producer = orc::Producer::create(orch, "t").value();
   ASSERT_EQ(producer.send(text_message("one")), orc::Status::kOk);
   const std::string segment = (dir.path() / "t" / "00000000000000000000.seg").string();
-  // The preparer faults in the chunks ahead of the writer: wait until it has (3 chunks).
-  const std::size_t ahead = 3 * mq::kPrepareChunkBytes;
+  // The preparer faults in the chunks ahead of the writer: wait until it has (3 chunks, of
+  // the smallest size: the segment holds one record).
+  const std::size_t ahead = 3 * mq::kMinPrepareChunkBytes;
   const auto deadline = Clock::now() + 20s;
   while (dirty_bytes_of(segment) < ahead && Clock::now() < deadline) std::this_thread::yield();
   const auto dirty = dirty_bytes_of(segment);

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <mlops/orchestration.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -208,4 +210,64 @@ TEST(MmapBackend, TooLargeAndBadOptionsSayWhy) {
   auto unwritable = orc::Orchestration::from_uri("mmap:///proc/no-such-queue");
   ASSERT_FALSE(unwritable.has_value());
   EXPECT_FALSE(unwritable.error().message.empty());
+}
+
+namespace {
+
+// Bytes allocated on disk (st_blocks) by every file under `dir`.
+std::uint64_t allocated_bytes(const std::filesystem::path& dir) {
+  std::uint64_t total = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    struct stat info {};
+    if (::lstat(entry.path().c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+      total += static_cast<std::uint64_t>(info.st_blocks) * 512;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST(MmapBackend, NewTopicWithOneSmallMessageAllocatesAtMostFourMiB) {
+  mlops::testing::TempDir dir;
+  {
+    // Default segments (64 MiB) and populate on: what a user gets.
+    auto orch = orc::Orchestration::from_uri("mmap://" + dir.str()).value();
+    auto producer = orc::Producer::create(orch, "small").value();
+    ASSERT_EQ(producer.send(numbered(1)), orc::Status::kOk);
+    ASSERT_EQ(producer.flush(5s), orc::Status::kOk);
+    auto consumer = orc::Consumer::create("small", orch, {.group = "g"}).value();
+    ASSERT_EQ(receive_n(consumer, 1).size(), 1U);
+    ASSERT_EQ(consumer.commit(), orc::Status::kOk);
+  }  // Closed: the segment preparer has finished what it was asked.
+  const auto bytes = allocated_bytes(dir.path());
+  EXPECT_LE(bytes, std::uint64_t{4} << 20) << "a topic with one message takes " << bytes << " bytes";
+  EXPECT_GT(bytes, 0U);
+}
+
+TEST(MmapBackend, SegmentBlocksGrowWithTheTopicAndStopAtTheSegment) {
+  mlops::testing::TempDir dir;
+  const std::uint64_t segment = std::uint64_t{16} << 20;
+  auto orch = orc::Orchestration::from_uri("mmap://" + dir.str() + "?segment_bytes=" +
+                                           std::to_string(segment)).value();
+  auto producer = orc::Producer::create(orch, "busy").value();
+  const auto payload = mes::MessageBuilder().with_user_msg(std::string(1000, 'x')).build();
+  const auto segment_file = dir.path() / "busy" / "00000000000000000000.seg";
+  int sent = 0;
+  // 3 MiB, then 12 MiB in all (within segment 0), then 20 MiB (into segment 1).
+  for (const int total : {3000, 12000, 20000}) {
+    for (; sent < total; ++sent) ASSERT_EQ(producer.send(payload), orc::Status::kOk);
+    struct stat info {};
+    ASSERT_EQ(::stat(segment_file.c_str(), &info), 0);
+    const auto blocks = static_cast<std::uint64_t>(info.st_blocks) * 512;
+    EXPECT_GE(blocks, std::min<std::uint64_t>(static_cast<std::uint64_t>(total) * 1000, segment))
+        << "written without its blocks";
+    // Ahead of the writer: its blocks doubled at most once more, and the preparer's three
+    // chunks (each no larger than what the segment holds, at most 4 MiB).
+    const std::uint64_t written = static_cast<std::uint64_t>(total) * 1000;
+    if (written < segment / 4) {
+      EXPECT_LE(blocks, 4 * written + (std::uint64_t{1} << 20)) << "allocated far ahead of the writer";
+    }
+    EXPECT_LE(blocks, segment + 4096) << "more than the segment";
+  }
 }

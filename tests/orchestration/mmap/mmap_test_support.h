@@ -53,7 +53,7 @@ inline mq::QueueSettings small_segments(std::uint64_t segment_bytes = 4096) {
   return settings;
 }
 
-/// Opens and locks `group`'s cursor in `log`'s topic.
+/// Opens `group`'s file (cursor and claim table) in `log`'s topic.
 inline Result<mq::GroupCursor> open_cursor(const mq::TopicLog& log, const std::string& group) {
   return mq::GroupCursor::open(log.groups(), group, log.modes(), false);
 }

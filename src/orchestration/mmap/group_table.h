@@ -1,0 +1,35 @@
+#pragma once
+// The pure operations on a group's claim table (layout.h's GroupTable): checking it,
+// starting it afresh, finding slots and merging committed ranges into the watermark. No
+// I/O and no clock here; GroupMember calls them under the group's lock.
+
+#include <cstdint>
+#include <string>
+
+#include "orchestration/mmap/layout.h"
+
+namespace mlops::orchestration::mmap {
+
+/// Whether `table` is sound and built on `watermark`: magic, version, CRC, the frontier
+/// between the watermark and `frontier_limit`, every position a record boundary of
+/// `segment_bytes`, and the claimed ranges partitioning [watermark, frontier) exactly.
+/// On false `why` says what is wrong (empty for a table never written).
+[[nodiscard]] bool table_valid(const GroupTable& table, std::uint64_t watermark,
+                               std::uint64_t frontier_limit, std::uint64_t segment_bytes,
+                               std::string& why);
+
+/// Makes `table` empty at `watermark` (no claims, frontier = watermark), with claim ids
+/// from `first_claim_id` on.
+void reset_table(GroupTable& table, std::uint64_t watermark, std::uint64_t first_claim_id) noexcept;
+
+/// Sets the table's CRC; call before writing it.
+void seal_table(GroupTable& table) noexcept;
+
+/// The index of a free slot (zeroed, counted in used_slots), or -1 when all are taken.
+[[nodiscard]] int take_free_slot(GroupTable& table) noexcept;
+
+/// Merges the committed ranges at the watermark into it and frees their slots.
+/// @return the new watermark (also stored in the table).
+std::uint64_t advance_watermark(GroupTable& table) noexcept;
+
+}  // namespace mlops::orchestration::mmap

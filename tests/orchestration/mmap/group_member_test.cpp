@@ -1,0 +1,232 @@
+// A consumer group's claim table and its members, in one process: the table's checks, the
+// watermark, and damage to the group file (every bit of the table flipped, garbage,
+// truncation) repaired without a crash and without losing an uncommitted record.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "orchestration/mmap/group_member.h"
+#include "orchestration/mmap/group_table.h"
+#include "orchestration/mmap/log_writer.h"
+#include "orchestration/mmap/mmap_test_support.h"
+
+namespace mq = mlops::orchestration::mmap;
+using namespace std::chrono_literals;
+using mlops::orchestration::OffsetReset;
+using mlops::testing::as_bytes;
+using mlops::testing::as_text;
+using mlops::testing::small_segments;
+using mlops::testing::TempDir;
+
+namespace {
+
+constexpr std::uint64_t kSegment = 4096;
+
+std::uint64_t at(std::uint64_t offset) { return mq::first_position(0, kSegment) + offset; }
+
+struct Fixture {
+  explicit Fixture(const TempDir& dir, int records) {
+    auto opened = mq::Queue::open(dir.str(), small_segments(kSegment));
+    EXPECT_TRUE(opened.has_value());
+    queue = *opened;
+    log = *queue->topic("t");
+    mq::LogWriter writer(log);
+    for (int i = 0; i < records; ++i) {
+      EXPECT_TRUE(writer.append(as_bytes(std::to_string(i))).has_value());
+    }
+  }
+  [[nodiscard]] mq::GroupMember join() const {
+    auto member = mq::GroupMember::join(log, "g", OffsetReset::kEarliest, 30s, false);
+    EXPECT_TRUE(member.has_value()) << member.error().message;
+    return std::move(*member);
+  }
+  std::shared_ptr<mq::Queue> queue;
+  std::shared_ptr<mq::TopicLog> log;
+};
+
+// Claims until an empty claim; the texts handed out, in order.
+std::vector<std::string> claim_all(mq::GroupMember& member, mq::LogReader& reader,
+                                   std::size_t max = 1000) {
+  std::vector<std::string> out;
+  for (;;) {
+    const auto got = member.claim(reader, max, std::chrono::steady_clock::now() + 1s,
+                                  [&](mq::LogRecord& record) { out.push_back(as_text(record.payload)); });
+    if (got == 0 || out.size() >= max) return out;
+  }
+}
+
+std::vector<std::string> numbers(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
+mq::GroupTable table_of(std::initializer_list<std::pair<std::uint64_t, std::uint64_t>> ranges,
+                        std::uint64_t watermark, std::uint64_t frontier) {
+  mq::GroupTable table;
+  mq::reset_table(table, watermark, 1);
+  table.frontier = frontier;
+  for (const auto& [start, end] : ranges) {
+    const int slot = mq::take_free_slot(table);
+    table.slots[slot].start = start;
+    table.slots[slot].end = end;
+    table.slots[slot].state = mq::ClaimState::kClaimed;
+  }
+  mq::seal_table(table);
+  return table;
+}
+
+}  // namespace
+
+TEST(MmapGroupTable, AcceptsATilingAndRefusesGapsOverlapsAndDamage) {
+  std::string why;
+  const auto good = table_of({{at(0), at(64)}, {at(64), at(128)}}, at(0), at(128));
+  EXPECT_TRUE(mq::table_valid(good, at(0), at(4096), kSegment, why)) << why;
+  EXPECT_FALSE(mq::table_valid(good, at(64), at(4096), kSegment, why)) << "another watermark";
+  const auto gap = table_of({{at(0), at(64)}, {at(72), at(128)}}, at(0), at(128));
+  EXPECT_FALSE(mq::table_valid(gap, at(0), at(4096), kSegment, why));
+  const auto overlap = table_of({{at(0), at(72)}, {at(64), at(128)}}, at(0), at(136));
+  EXPECT_FALSE(mq::table_valid(overlap, at(0), at(4096), kSegment, why));
+  const auto short_of = table_of({{at(0), at(64)}}, at(0), at(128));
+  EXPECT_FALSE(mq::table_valid(short_of, at(0), at(4096), kSegment, why));
+  const auto unaligned = table_of({{at(0), at(61)}}, at(0), at(61));
+  EXPECT_FALSE(mq::table_valid(unaligned, at(0), at(4096), kSegment, why));
+  EXPECT_FALSE(mq::table_valid(good, at(0), at(64), kSegment, why)) << "frontier past the limit";
+  auto flipped = good;
+  flipped.slots[0].lease_until ^= 1;
+  EXPECT_FALSE(mq::table_valid(flipped, at(0), at(4096), kSegment, why)) << "CRC";
+  mq::GroupTable never{};
+  EXPECT_FALSE(mq::table_valid(never, at(0), at(4096), kSegment, why));
+  EXPECT_TRUE(why.empty()) << "a table never written is not damage";
+}
+
+TEST(MmapGroupTable, WatermarkMovesOnlyOverCommittedRangesAtItsBottom) {
+  auto table = table_of({{at(0), at(64)}, {at(64), at(128)}, {at(128), at(192)}}, at(0), at(192));
+  table.slots[1].state = mq::ClaimState::kCommitted;
+  EXPECT_EQ(mq::advance_watermark(table), at(0)) << "range 0 is not committed";
+  table.slots[0].state = mq::ClaimState::kCommitted;
+  EXPECT_EQ(mq::advance_watermark(table), at(128));
+  EXPECT_EQ(table.used_slots, 3U) << "slot 2 is still claimed";
+  table.slots[2].state = mq::ClaimState::kCommitted;
+  EXPECT_EQ(mq::advance_watermark(table), at(192));
+  EXPECT_EQ(table.used_slots, 0U);
+}
+
+TEST(MmapGroupMember, CommittedPositionWaitsForTheLowestUncommittedRange) {
+  TempDir dir;
+  Fixture fixture(dir, 20);
+  auto first = fixture.join();
+  auto second = fixture.join();
+  mq::LogReader first_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader second_reader(fixture.log, fixture.log->earliest());
+  EXPECT_EQ(claim_all(first, first_reader, 10), numbers(0, 10));
+  EXPECT_EQ(claim_all(second, second_reader, 10), numbers(10, 20));
+  ASSERT_TRUE(second.commit().has_value());
+  EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->earliest())
+      << "records 0..9 are not committed: retention must keep them";
+  ASSERT_TRUE(first.commit().has_value());
+  EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
+  EXPECT_TRUE(claim_all(first, first_reader).empty());
+}
+
+TEST(MmapGroupMember, EveryBitFlipOfTheClaimTableIsRebuiltAtTheWatermarkLosingNothing) {
+  TempDir dir;
+  Fixture fixture(dir, 50);
+  const std::string path = dir.str() + "/t/groups/g";
+  std::uint32_t used_bytes = 0;
+  {
+    auto member = fixture.join();
+    mq::LogReader reader(fixture.log, fixture.log->earliest());
+    ASSERT_EQ(claim_all(member, reader, 10), numbers(0, 10));
+    ASSERT_TRUE(member.commit().has_value());
+    ASSERT_EQ(claim_all(member, reader, 10), numbers(10, 20));  // Held, uncommitted.
+    auto other = fixture.join();
+    mq::LogReader other_reader(fixture.log, fixture.log->earliest());
+    ASSERT_EQ(claim_all(other, other_reader, 5), numbers(20, 25));
+    mq::GroupTable table;
+    std::ifstream(path, std::ios::binary).seekg(mq::kGroupTableOffset).read(reinterpret_cast<char*>(&table), sizeof table);
+    used_bytes = offsetof(mq::GroupTable, slots) + table.used_slots * sizeof(mq::ClaimSlot);
+    ASSERT_EQ(table.used_slots, 2U);
+  }  // Both leave: their ranges are released.
+  std::string pristine;
+  {
+    std::ifstream in(path, std::ios::binary);
+    pristine.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GE(pristine.size(), mq::kGroupTableOffset + used_bytes);
+  const auto expected = numbers(10, 50);
+  std::size_t rebuilt = 0;
+  for (std::uint32_t bit = 0; bit < used_bytes * 8; ++bit) {
+    std::string damaged = pristine;
+    damaged[mq::kGroupTableOffset + bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+    auto member = fixture.join();
+    mq::LogReader reader(fixture.log, fixture.log->earliest());
+    const auto got = claim_all(member, reader);
+    ASSERT_EQ(std::set<std::string>(got.begin(), got.end()),
+              std::set<std::string>(expected.begin(), expected.end()))
+        << "bit " << bit;
+    rebuilt += member.repairs();
+    // Not committed: the next round starts from the same damage-free state.
+  }
+  EXPECT_EQ(rebuilt, used_bytes * 8U) << "every flip is seen (the CRC covers the used table)";
+}
+
+TEST(MmapGroupMember, GarbageOrTruncatedGroupFileRestartsTheGroupWithoutACrash) {
+  TempDir dir;
+  Fixture fixture(dir, 30);
+  const std::string path = dir.str() + "/t/groups/g";
+  {
+    auto member = fixture.join();
+    mq::LogReader reader(fixture.log, fixture.log->earliest());
+    ASSERT_EQ(claim_all(member, reader, 10), numbers(0, 10));
+    ASSERT_TRUE(member.commit().has_value());
+  }
+  for (const std::size_t size : {std::size_t{0}, std::size_t{7}, std::size_t{4100}, std::size_t{9000}}) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << std::string(size, '\xA5');
+    auto member = fixture.join();
+    mq::LogReader reader(fixture.log, fixture.log->earliest());
+    // The cursor is unreadable: the group restarts at its offset_reset (earliest), so
+    // nothing is skipped.
+    EXPECT_EQ(claim_all(member, reader), numbers(0, 30)) << size << " bytes of garbage";
+    ASSERT_TRUE(member.commit().has_value());
+    EXPECT_TRUE(claim_all(member, reader).empty());
+  }
+}
+
+// Found by the random-kill attack: a member killed between a commit's two writes (the
+// table, then the cursor) left them disagreeing; rebuilding the table then handed out every
+// live member's claims again.
+TEST(MmapGroupMember, CommitKilledBetweenItsTwoWritesRollsTheCursorForwardAndRedeliversNothing) {
+  TempDir dir;
+  Fixture fixture(dir, 30);
+  auto first = fixture.join();
+  auto second = fixture.join();
+  mq::LogReader first_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader second_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(first, first_reader, 10), numbers(0, 10));
+  ASSERT_EQ(claim_all(second, second_reader, 10), numbers(10, 20));  // Held by a live member.
+  const auto before = fixture.log->earliest();
+  ASSERT_TRUE(first.commit().has_value());
+  // As if `first` died after writing the table and before the cursor: the cursor is old.
+  auto cursor = mlops::testing::open_cursor(*fixture.log, "g");
+  ASSERT_TRUE(cursor.has_value());
+  const auto moved = cursor->committed();
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_GT(*moved, before);
+  ASSERT_TRUE(cursor->commit(before, false).has_value());
+  auto third = fixture.join();
+  mq::LogReader third_reader(fixture.log, fixture.log->earliest());
+  EXPECT_EQ(claim_all(third, third_reader), numbers(20, 30)) << "another member's claim came again";
+  EXPECT_EQ(third.repairs(), 0U);
+  EXPECT_EQ(cursor->committed(), moved) << "the cursor was not rolled forward to the table";
+  ASSERT_TRUE(second.commit().has_value());
+  ASSERT_TRUE(third.commit().has_value());
+  EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
+}
