@@ -24,6 +24,13 @@ int main(int argc, char** argv) {
   add_decode_command(app, exit_code);
   add_encode_command(app, exit_code);
   add_perf_command(app, exit_code);
+  bool known = argc < 2 || argv[1][0] == '-';
+  for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) known = known || sub->check_name(argv[1]);
+  if (!known) {
+    std::cerr << "mlops: unknown command '" << argv[1]
+              << "' (send, tail, topics, groups, inspect, decode, encode, perf; see mlops --help)\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

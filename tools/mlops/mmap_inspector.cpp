@@ -158,15 +158,19 @@ TopicReport inspect_topic(const layout::Directory& root, const std::string& name
   {
     const Fd control(::openat(topic_fd.get(), "control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     alignas(layout::ControlBlock) std::uint8_t bytes[sizeof(layout::ControlBlock)] = {};
-    if (control.get() < 0 || !read_at(control.get(), bytes, sizeof bytes, 0)) {
-      report.problem = "no readable control file";
+    if (control.get() < 0) {
+      report.problem = std::string("control file cannot be opened: ") + std::strerror(errno);
+      return report;
+    }
+    if (!read_at(control.get(), bytes, sizeof bytes, 0)) {
+      report.problem = "control file is damaged: shorter than a control block";
       return report;
     }
     const auto* block = reinterpret_cast<const layout::ControlBlock*>(bytes);
     if (std::memcmp(block->magic, layout::kControlMagic, sizeof block->magic) != 0 ||
         block->version != layout::kLayoutVersion || block->segment_bytes < layout::kMinSegmentBytes ||
         block->segment_bytes > layout::kMaxSegmentBytes) {
-      report.problem = "control file is damaged or of another layout version";
+      report.problem = "control file is damaged: bad magic, layout version or segment size";
       return report;
     }
     report.segment_bytes = block->segment_bytes;
