@@ -109,10 +109,11 @@ void bind_admin(py::module_& m) {
           "lag",
           [](PyAdmin& self, py::handle topic, py::handle groups) {
             const std::string name(topic.is_none() ? std::string_view() : utf8(topic, "topic"));
-            std::vector<std::string> names;
+            std::optional<std::vector<std::string>> names;
             if (!groups.is_none()) {
               if (py::isinstance<py::str>(groups)) throw py::type_error("groups must be a list of names, not a str");
-              for (const auto& group : groups) names.emplace_back(utf8(group, "groups"));
+              names.emplace();
+              for (const auto& group : groups) names->emplace_back(utf8(group, "groups"));
             }
             auto lags = value_or_raise(without_gil([&] { return self.admin->lag(name, names); }));
             py::list out;
@@ -139,8 +140,9 @@ void bind_admin(py::module_& m) {
           py::arg("topic") = py::none(), py::arg("groups") = py::none(),
           "Per topic (or only `topic`): start, end, messages, bytes (None where unknown) and "
           "groups: each group's committed position (None if never committed) and lag, the "
-          "messages it has not committed. `groups` limits the groups (kafka: names them where "
-          "the brokers cannot list them). Reads only; raises on backends without positions.")
+          "messages it has not committed. groups: None, every group the backend lists; [], none; "
+          "else those named (kafka: name them where the brokers cannot list groups). Reads "
+          "only; raises on backends without positions.")
       .def(
           "close", [](PyAdmin& self) { without_gil([&] { self.admin->close(); }); },
           "Releases the client; idempotent.")

@@ -107,7 +107,7 @@ class AdminBackend {
   /// Backends that keep no positions keep this default.
   /// @return as Admin::lag().
   virtual Result<std::vector<TopicLag>> lag(std::string_view topic,
-                                            const std::vector<std::string>& groups) {
+                                            const std::optional<std::vector<std::string>>& groups) {
     (void)topic;
     (void)groups;
     return Error{ErrorCode::kUnavailable, "this backend keeps no consumer group positions to report lag"};

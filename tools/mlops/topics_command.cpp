@@ -16,7 +16,7 @@ namespace {
 struct ListArgs {
   std::string uri;
   std::string topic;
-  std::vector<std::string> groups;
+  std::vector<std::string> groups;  // none given: every group
   std::vector<std::string> sets;
   bool json = false;
 };
@@ -31,8 +31,10 @@ Result<std::vector<orchestration::TopicLag>> read_lag(std::string_view command, 
   if (!orch) return orch.error();
   auto admin = orchestration::Admin::create(*orch);
   if (!admin) return admin.error();
-  (void)command;
-  return admin->lag(args.topic, args.groups);
+  // topics asks for no groups at all: a broker that cannot list them still counts messages.
+  std::optional<std::vector<std::string>> groups;
+  if (command == "topics" || !args.groups.empty()) groups = command == "topics" ? std::vector<std::string>{} : args.groups;
+  return admin->lag(args.topic, groups);
 }
 
 int run_topics(const ListArgs& args) {
@@ -55,7 +57,7 @@ int run_topics(const ListArgs& args) {
   }
   if (!args.json) {
     char line[512];
-    std::snprintf(line, sizeof line, "%-32s %12s %14s %6s\n", "TOPIC", "MESSAGES", "BYTES", "GROUPS");
+    std::snprintf(line, sizeof line, "%-32s %12s %14s\n", "TOPIC", "MESSAGES", "BYTES");
     write_stdout(line);
   }
   for (const auto& topic : *lags) {
@@ -63,12 +65,11 @@ int run_topics(const ListArgs& args) {
     if (args.json) {
       out = "{\"topic\":\"" + topic.topic + "\",\"messages\":" + std::to_string(topic.messages) +
             ",\"bytes\":" + optional_number(topic.bytes, "null") + ",\"start\":" + std::to_string(topic.start) +
-            ",\"end\":" + std::to_string(topic.end) + ",\"groups\":" + std::to_string(topic.groups.size()) + "}\n";
+            ",\"end\":" + std::to_string(topic.end) + "}\n";
     } else {
       char line[512];
-      std::snprintf(line, sizeof line, "%-32s %12llu %14s %6zu\n", topic.topic.c_str(),
-                    static_cast<unsigned long long>(topic.messages), optional_number(topic.bytes, "-").c_str(),
-                    topic.groups.size());
+      std::snprintf(line, sizeof line, "%-32s %12llu %14s\n", topic.topic.c_str(),
+                    static_cast<unsigned long long>(topic.messages), optional_number(topic.bytes, "-").c_str());
       out = line;
     }
     if (!write_stdout(out)) break;

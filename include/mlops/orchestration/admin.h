@@ -74,10 +74,10 @@ class Admin {
   /// @return success, kInvalidArgument for an invalid name or options, or kUnavailable.
   Result<void> create_topic(std::string_view name, const TopicOptions& options = {});
   /// Each topic (or only `topic` when not empty) with its message count and every consumer
-  /// group's committed position and lag, sorted by topic. `groups` limits the groups
-  /// reported; empty means every group the backend can list (mmap: all; kafka: those its
-  /// brokers list, so pass the names where a broker cannot list them). Reads only: no
-  /// group is joined or moved.
+  /// group's committed position and lag, sorted by topic. `groups` chooses the groups:
+  /// nullopt, every group the backend can list (mmap: all; kafka: those its brokers list,
+  /// so name them where a broker cannot list groups); empty, none (the topics' figures
+  /// only); else those named. Reads only: no group is joined or moved.
   ///
   ///   for (const auto& t : admin.lag("etl-done").value())
   ///     for (const auto& g : t.groups) std::cout << g.group << " lag " << g.lag << '\n';
@@ -86,7 +86,7 @@ class Admin {
   ///         for an invalid topic or group name; kUnavailable when closed, unreachable, or on
   ///         a backend that keeps no positions to report (none, inproc); kTimeout.
   Result<std::vector<TopicLag>> lag(std::string_view topic = {},
-                                    const std::vector<std::string>& groups = {});
+                                    const std::optional<std::vector<std::string>>& groups = std::nullopt);
   /// Releases the client; later calls fail with kUnavailable. Idempotent.
   void close() noexcept;
 

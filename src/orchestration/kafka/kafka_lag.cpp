@@ -117,7 +117,8 @@ struct MetadataDeleter {
 
 }  // namespace
 
-Result<std::vector<TopicLag>> KafkaAdmin::lag(std::string_view topic, const std::vector<std::string>& groups) {
+Result<std::vector<TopicLag>> KafkaAdmin::lag(std::string_view topic,
+                                              const std::optional<std::vector<std::string>>& groups) {
   auto names = topics();
   if (!names) return names.error();
   if (!topic.empty()) {
@@ -130,8 +131,8 @@ Result<std::vector<TopicLag>> KafkaAdmin::lag(std::string_view topic, const std:
   const std::lock_guard lock(mutex_);
   rd_kafka_t* client = client_->get();
   const int timeout = static_cast<int>(cluster_->settings().timeout.count());
-  std::vector<std::string> group_names = groups;
-  const bool named = !groups.empty();
+  std::vector<std::string> group_names = groups.value_or(std::vector<std::string>{});
+  const bool named = groups.has_value();
   if (!named) {
     auto listed = list_groups(client, timeout);
     if (!listed) return listed.error();

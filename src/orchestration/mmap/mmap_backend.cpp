@@ -31,7 +31,7 @@ class MmapAdmin final : public AdminBackend {
     return {};
   }
   Result<std::vector<TopicLag>> lag(std::string_view topic,
-                                    const std::vector<std::string>& groups) override {
+                                    const std::optional<std::vector<std::string>>& groups) override {
     auto names = queue_->topic_names();
     if (!names) return names.error();
     if (!topic.empty()) {

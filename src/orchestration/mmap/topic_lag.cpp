@@ -7,15 +7,15 @@
 
 namespace mlops::orchestration::mmap {
 
-TopicLag topic_lag(const std::shared_ptr<TopicLog>& log, const std::vector<std::string>& only_groups) {
+TopicLag topic_lag(const std::shared_ptr<TopicLog>& log,
+                   const std::optional<std::vector<std::string>>& only_groups) {
   TopicLag result;
   result.topic = log->name();
   result.start = log->earliest();
   result.end = log->latest();
   result.bytes = log->segment_indexes().size() * log->segment_bytes();
   for (auto& [name, committed] : committed_positions(log->groups())) {
-    if (!only_groups.empty() &&
-        std::find(only_groups.begin(), only_groups.end(), name) == only_groups.end()) {
+    if (only_groups && std::find(only_groups->begin(), only_groups->end(), name) == only_groups->end()) {
       continue;
     }
     result.groups.push_back(GroupLag{name, committed, 0});
