@@ -20,7 +20,7 @@ struct Partition {
 class AdminCall {
  public:
   AdminCall(rd_kafka_t* client, rd_kafka_admin_op_t op, int timeout_ms)
-      : client_(client), timeout_ms_(timeout_ms),
+      : timeout_ms_(timeout_ms),
         options_(rd_kafka_AdminOptions_new(client, op)), queue_(rd_kafka_queue_new(client)) {
     std::array<char, 256> text{};
     (void)rd_kafka_AdminOptions_set_request_timeout(options_, timeout_ms, text.data(), text.size());
@@ -48,7 +48,6 @@ class AdminCall {
   }
 
  private:
-  rd_kafka_t* client_;
   int timeout_ms_;
   rd_kafka_AdminOptions_t* options_;
   rd_kafka_queue_t* queue_;
