@@ -15,6 +15,14 @@ int main(int argc, char** argv) {
                "mlops"};
   app.require_subcommand(1, 1);
   app.set_help_all_flag("--help-all", "Help for every command");
+  // The library's own log lines (a broker's connection errors, repairs) only on request: by
+  // default a failure is the one line the command prints.
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Also print the library's log (backend warnings and errors)");
+  app.fallthrough();
+  app.parse_complete_callback([&verbose] {
+    if (!verbose) mlops::set_log_handler([](mlops::LogLevel, std::string_view) {});
+  });
   int exit_code = kExitOk;
   add_send_command(app, exit_code);
   add_tail_command(app, exit_code);

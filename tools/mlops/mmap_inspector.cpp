@@ -189,18 +189,31 @@ TopicReport inspect_topic(const layout::Directory& root, const std::string& name
     report.bytes_on_disk += segment.bytes_on_disk;
     report.segments.push_back(std::move(segment));
   }
-  // The segments the control block says exist but whose files are gone.
+  // The segments the control block says exist but whose files are gone, as one range per
+  // run (a damaged tail may claim billions of them).
   const std::uint64_t tail_index = report.tail / report.segment_bytes;
-  for (std::uint64_t index = report.first_segment; index <= tail_index && index - report.first_segment < 1'000'000; ++index) {
-    const bool present = std::any_of(report.segments.begin(), report.segments.end(),
-                                     [&](const SegmentReport& s) { return s.index == index; });
-    const bool empty_tail = index == tail_index && report.tail % report.segment_bytes <= layout::kFileHeaderBytes;
-    if (!present && !empty_tail) {
-      SegmentReport missing;
-      missing.index = index;
-      missing.damage.push_back(range(index * report.segment_bytes, (index + 1) * report.segment_bytes, "segment file missing"));
-      report.segments.push_back(std::move(missing));
+  const bool empty_tail = report.tail % report.segment_bytes <= layout::kFileHeaderBytes;
+  const std::uint64_t last = empty_tail && tail_index > 0 ? tail_index - 1 : tail_index;
+  std::vector<std::uint64_t> present;
+  for (const auto& segment : report.segments) present.push_back(segment.index);
+  std::uint64_t next = report.first_segment;
+  auto report_missing = [&](std::uint64_t from, std::uint64_t to) {  // [from, to)
+    if (from >= to) return;
+    SegmentReport missing;
+    missing.index = from;
+    missing.damage.push_back(range(from * report.segment_bytes, to * report.segment_bytes,
+                                   std::to_string(to - from) + " segment file(s) missing"));
+    report.segments.push_back(std::move(missing));
+  };
+  if (!(empty_tail && tail_index == report.first_segment)) {
+    for (const auto index : present) {
+      if (index > last) break;
+      if (index >= next) {
+        report_missing(next, index);
+        next = index + 1;
+      }
     }
+    report_missing(next, last + 1);
   }
   std::sort(report.segments.begin(), report.segments.end(),
             [](const SegmentReport& a, const SegmentReport& b) { return a.index < b.index; });
@@ -233,7 +246,17 @@ Result<std::vector<TopicReport>> inspect_queue(const std::string& directory) {
     if (!layout::valid_file_name(name)) continue;
     struct stat entry {};
     if (::fstatat(root->fd(), name.c_str(), &entry, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(entry.st_mode)) continue;
-    topics.push_back(inspect_topic(*root, name));
+    // A topic's directory holds a control file, segments or groups; others are not the queue's.
+    const Fd dir(::openat(root->fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (dir.get() < 0) continue;
+    const auto names = entries(dir.get());
+    const bool topic_like = std::any_of(names.begin(), names.end(), [](const std::string& n) {
+      return n == "control" || n == "groups" || segment_index(n).has_value();
+    });
+    if (topic_like) topics.push_back(inspect_topic(*root, name));
+  }
+  if (topics.empty() && ::faccessat(root->fd(), ".procs", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+    return Error{ErrorCode::kNotFound, "'" + directory + "' is not an mmap queue (no topics, no .procs)"};
   }
   return topics;
 }

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +24,7 @@
 #include "mlops/messaging/message_builder.h"
 #include "mlops/orchestration/consumer.h"
 #include "mlops/orchestration/producer.h"
+#include "mlops/orchestration/topic_list.h"
 #include "perf_stats.h"
 
 namespace mlops::tool {
@@ -45,6 +47,9 @@ struct PerfArgs {
   std::vector<std::string> sets;
   std::int64_t timeout_ms = 10000;
 };
+
+// Latency samples kept per consumer.
+constexpr std::size_t kMaxSamples = std::size_t{4} << 20;
 
 // Timeline buckets for the longest run drawn in detail (later events land in the last).
 constexpr std::size_t kMaxBuckets = 3600 * 10;
@@ -135,14 +140,24 @@ void consume(const orchestration::Orchestration& orch, const PerfArgs& args, Sha
   std::vector<messaging::MLOpsMessage> batch;
   (void)consumer->receive(batch, {}, std::chrono::milliseconds(50));  // joins the group first
   ready.fetch_add(1);
+  // At most kMaxSamples latencies per consumer (a reservoir: each message equally likely
+  // kept), so a run of billions of messages measures in bounded memory.
   std::vector<std::int64_t> latencies;
+  std::int64_t slowest = 0;
+  std::minstd_rand random(12345);
   std::uint64_t mine = 0;
   auto last_message = Clock::now();
   const auto drain = std::chrono::milliseconds(args.timeout_ms);
   auto count = [&](const messaging::MLOpsMessage& message) {
     if (message.creator() != shared.tag) return;  // another run's, or someone else's
     const std::int64_t now = now_unix_ns();
-    latencies.push_back(now - message.timestamp().value_or(now));
+    const std::int64_t latency = now - message.timestamp().value_or(now);
+    slowest = std::max(slowest, latency);
+    if (latencies.size() < kMaxSamples) {
+      latencies.push_back(latency);
+    } else if (const auto slot = random() % (mine + 1); slot < kMaxSamples) {
+      latencies[slot] = latency;
+    }
     ++mine;
     shared.received.fetch_add(1, std::memory_order_relaxed);
     shared.timeline->add_received(since(shared.start));
@@ -166,6 +181,10 @@ void consume(const orchestration::Orchestration& orch, const PerfArgs& args, Sha
   }
   consumer->close();
   const std::lock_guard lock(shared.mutex);
+  // The reservoir may have dropped the slowest: keep it, so max is exact.
+  if (!latencies.empty() && *std::max_element(latencies.begin(), latencies.end()) < slowest) {
+    latencies[0] = slowest;
+  }
   shared.latencies.insert(shared.latencies.end(), latencies.begin(), latencies.end());
   shared.last_receive_ns = std::max(shared.last_receive_ns, since(shared.start));
 }
@@ -299,6 +318,9 @@ std::vector<ProducerCounts> collect(Children& children) {
 
 int run(PerfArgs args) {
   if (args.producers == 0 && args.consumers == 0) return usage_error("perf", "nothing to do: no producers and no consumers");
+  if (!args.topic.empty() && !orchestration::is_valid_topic_name(args.topic)) {
+    return usage_error("perf", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$");
+  }
   if (args.topic.empty()) {
     args.topic = "mlops-perf-" + std::to_string(::getpid()) + "-" + std::to_string(now_unix_ns() / 1'000'000 % 100'000'000);
   }

@@ -11,6 +11,7 @@
 #include "message_text.h"
 #include "mlops/messaging/message_builder.h"
 #include "mlops/orchestration/producer.h"
+#include "mlops/orchestration/topic_list.h"
 
 namespace mlops::tool {
 namespace {
@@ -136,6 +137,9 @@ int run(const SendArgs& args) {
     return usage_error("send", "--json takes the messages from stdin: no field flags or --count with it");
   }
   if (args.keep_going && !args.json) return usage_error("send", "--keep-going goes with --json -");
+  if (!orchestration::is_valid_topic_name(args.topic)) {
+    return usage_error("send", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$");
+  }
   // Check the fields before touching the backend, so a typo never half-sends.
   MessageBuilder builder;
   if (!args.json) {
@@ -169,7 +173,9 @@ int run(const SendArgs& args) {
   }
   const auto closed = producer->close();
   if (closed != orchestration::Status::kOk && status == kExitOk) {
-    return fail("send", "close failed: " + std::string(orchestration::to_string(closed)));
+    return fail("send", "not every message was confirmed before closing (" +
+                            std::string(orchestration::to_string(closed)) +
+                            "): some may or may not be held; -v shows the backend's log");
   }
   return status;
 }

@@ -11,6 +11,7 @@
 #include "message_text.h"
 #include "mlops/orchestration/admin.h"
 #include "mlops/orchestration/consumer.h"
+#include "mlops/orchestration/topic_list.h"
 
 namespace mlops::tool {
 namespace {
@@ -47,6 +48,9 @@ int run(const TailArgs& args) {
     options.offset_reset = orchestration::OffsetReset::kEarliest;
   } else {
     return usage_error("tail", "--from '" + args.from + "' is not earliest, latest or time:ISO8601");
+  }
+  if (!orchestration::is_valid_topic_name(args.topic)) {
+    return usage_error("tail", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$");
   }
   if (args.commit && args.group.empty()) {
     return usage_error("tail", "--commit needs --group: without one no group is moved");
