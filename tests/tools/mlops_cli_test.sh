@@ -64,6 +64,11 @@ run "bad --format" 2 "$MLOPS" tail "$URI" etl --format xml
 run "--count 0" 2 "$MLOPS" send "$URI" etl --count 0
 run "bad --arg" 2 "$MLOPS" send "$URI" etl --arg novalue
 run "missing topic" 2 "$MLOPS" send "$URI"
+run "invalid topic name" 2 "$MLOPS" send "$URI" "bad/topic"
+check "invalid topic named" contains "$WORK/err" "bad/topic"
+run "huge --count" 2 "$MLOPS" send "$URI" etl --count 99999999999999999999
+run "--retries overflow" 2 "$MLOPS" send "$URI" etl --retries 99999999999
+run "--set without =" 1 "$MLOPS" topics "$URI" --set novalue
 run "--help" 0 "$MLOPS" tail --help
 check "--help names --from" contains "$WORK/out" "--from"
 run "bad URI" 1 "$MLOPS" topics "nosuchscheme://x"
@@ -153,6 +158,9 @@ head -c 300 /dev/urandom >"$WORK/garbage"
 run "decode garbage" 1 "$MLOPS" decode "$WORK/garbage"
 check "decode says why" contains "$WORK/err" "not a message"
 run "decode empty" 1 "$MLOPS" decode /dev/null
+printf '\xff\xff\xff\x7fabc' >"$WORK/bad.frame"
+run "decode a frame longer than its input" 1 "$MLOPS" decode --framed "$WORK/bad.frame"
+check "decode names the frame" contains "$WORK/err" "frame 1: says 2147483647 bytes, 3 remain"
 run "encode" 0 "$MLOPS" encode "$WORK/good1"
 cp "$WORK/out" "$WORK/one.bin"
 run "decode what encode wrote" 0 "$MLOPS" decode "$WORK/one.bin"
@@ -186,6 +194,9 @@ if [ "$BACKEND" = mmap ]; then
   check "inspect counts lagged" contains "$WORK/out" "records: published 3, skipped 0, pending 0, damaged ranges 0"
   check "inspect shows g1" contains "$WORK/out" "group g1: committed"
   run "inspect a missing dir" 1 "$MLOPS" inspect "$WORK/nothing-here"
+  mkdir -p "$WORK/not-a-queue/sub"
+  run "inspect a directory that is no queue" 1 "$MLOPS" inspect "$WORK/not-a-queue"
+  check "inspect says it is no queue" contains "$WORK/err" "is not an mmap queue"
   check "inspect created nothing" [ ! -e "$WORK/nothing-here" ]
 
   # Being written: a paced perf run writes while inspect reads, again and again.
@@ -212,7 +223,10 @@ if [ "$BACKEND" = mmap ]; then
   check "damage has a range" grep -qE 'damaged \[64, [0-9]+\): CRC mismatch' "$WORK/out"
   truncate -s 5000 "$WORK/damaged/timed/00000000000000000000.seg"
   head -c 100 /dev/urandom >"$WORK/damaged/jsonl/control"
+  # A control block whose tail claims 2^61 bytes: billions of missing segments, one line.
+  /usr/bin/python3 -c 'import struct,sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); struct.pack_into("<Q",b,64,1<<61); open(p,"wb").write(b)' "$WORK/damaged/etl/control"
   run "inspect truncated and garbage" 0 "$MLOPS" inspect "$WORK/damaged"
+  check "missing segments in one range" grep -qE "damaged \[[0-9]+, 2305843009213693952\): [0-9]+ segment file\(s\) missing" "$WORK/out"
   check "truncated segment reported" contains "$WORK/out" "file is 5000 bytes"
   check "garbage control reported" contains "$WORK/out" "topic jsonl: control file is damaged"
   run "inspect --json" 0 "$MLOPS" inspect --json "$WORK/damaged"

@@ -42,6 +42,9 @@ std::optional<std::int64_t> parse_iso8601(std::string_view text);
 /// The time as 2026-11-30T03:45:28.123456789Z.
 std::string format_iso8601(std::int64_t unix_ns);
 
+/// `text` as a JSON string literal, quotes included (names from a broker may hold anything).
+std::string json_quote(std::string_view text);
+
 /// Nanoseconds since the Unix epoch now (the clock message timestamps use).
 std::int64_t now_unix_ns();
 

@@ -45,8 +45,8 @@ std::string text_report(const TopicReport& topic) {
 }
 
 std::string json_report(const TopicReport& topic) {
-  std::string out = "{\"topic\":\"" + topic.name + "\"";
-  if (topic.problem) return out + ",\"problem\":\"" + *topic.problem + "\"}\n";
+  std::string out = "{\"topic\":" + json_quote(topic.name);
+  if (topic.problem) return out + ",\"problem\":" + json_quote(*topic.problem) + "}\n";
   out += ",\"segment_bytes\":" + std::to_string(topic.segment_bytes) + ",\"tail\":" + std::to_string(topic.tail) +
          ",\"first_segment\":" + std::to_string(topic.first_segment) + ",\"synced\":" + std::to_string(topic.synced) +
          ",\"bytes_on_disk\":" + std::to_string(topic.bytes_on_disk) + ",\"segments\":[";
@@ -55,13 +55,13 @@ std::string json_report(const TopicReport& topic) {
     out += std::string(i ? "," : "") + "{\"index\":" + std::to_string(s.index) + ",\"published\":" +
            std::to_string(s.published) + ",\"skipped\":" + std::to_string(s.skipped) + ",\"pending\":" +
            std::to_string(s.pending) + ",\"damaged\":[";
-    for (std::size_t d = 0; d < s.damage.size(); ++d) out += std::string(d ? "," : "") + "\"" + s.damage[d] + "\"";
+    for (std::size_t d = 0; d < s.damage.size(); ++d) out += std::string(d ? "," : "") + json_quote(s.damage[d]);
     out += "]}";
   }
   out += "],\"groups\":{";
   for (std::size_t i = 0; i < topic.groups.size(); ++i) {
     const auto& [group, committed] = topic.groups[i];
-    out += std::string(i ? "," : "") + "\"" + group + "\":" + (committed ? std::to_string(*committed) : std::string("null"));
+    out += std::string(i ? "," : "") + json_quote(group) + ":" + (committed ? std::to_string(*committed) : std::string("null"));
   }
   return out + "}}\n";
 }

@@ -461,7 +461,11 @@ int run(PerfArgs args) {
 
 void add_perf_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PerfArgs>();
-  auto* cmd = app.add_subcommand("perf", "Load generator: send and receive, report msgs/s, MB/s, latency, errors");
+  auto* cmd = app.add_subcommand(
+      "perf",
+      "Load generator: send and receive, report msgs/s, MB/s, end-to-end latency, errors, back-pressure.\n"
+      "Consumers subscribe before the producers start; on kafka a new group's first join (seconds)\n"
+      "still falls inside the run, so the first latencies include it: use --rate and a longer --count.");
   cmd->add_option("URI", args->uri, "Where: mmap:///DIR, kafka://HOST:PORT, ...")->required();
   cmd->add_option("--topic", args->topic, "Topic (default: a fresh one per run)");
   cmd->add_option("--size", args->size, "Payload bytes per message")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{64} << 20));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli.h"
+
 namespace mlops::tool {
 
 Timeline::Timeline(std::size_t seconds) : sent_(std::max<std::size_t>(seconds, 1)), received_(std::max<std::size_t>(seconds, 1)) {}
@@ -91,8 +93,8 @@ std::string text_summary(const PerfResult& r) {
 
 std::string json_summary(const PerfResult& r) {
   const double mb = static_cast<double>(r.size) / 1e6;
-  return "{\"uri\":\"" + r.uri + "\",\"topic\":\"" + r.topic + "\",\"mode\":\"" + r.mode +
-         "\",\"size\":" + std::to_string(r.size) + ",\"producers\":" + std::to_string(r.producers) +
+  return "{\"uri\":" + json_quote(r.uri) + ",\"topic\":" + json_quote(r.topic) + ",\"mode\":" + json_quote(r.mode) +
+         ",\"size\":" + std::to_string(r.size) + ",\"producers\":" + std::to_string(r.producers) +
          ",\"consumers\":" + std::to_string(r.consumers) + ",\"rate\":" + std::to_string(r.rate) +
          ",\"sent\":" + std::to_string(r.sent) + ",\"received\":" + std::to_string(r.received) +
          ",\"expected\":" + std::to_string(r.expected) + ",\"errors\":" + std::to_string(r.errors) +

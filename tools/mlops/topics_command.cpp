@@ -51,7 +51,7 @@ int run_topics(const ListArgs& args) {
     auto names = admin->topics();
     if (!names) return fail("topics", names.error().message);
     for (const auto& name : *names) {
-      if (!write_stdout(args.json ? "{\"topic\":\"" + name + "\"}\n" : name + '\n')) break;
+      if (!write_stdout(args.json ? "{\"topic\":" + json_quote(name) + "}\n" : name + '\n')) break;
     }
     return kExitOk;
   }
@@ -63,7 +63,7 @@ int run_topics(const ListArgs& args) {
   for (const auto& topic : *lags) {
     std::string out;
     if (args.json) {
-      out = "{\"topic\":\"" + topic.topic + "\",\"messages\":" + std::to_string(topic.messages) +
+      out = "{\"topic\":" + json_quote(topic.topic) + ",\"messages\":" + std::to_string(topic.messages) +
             ",\"bytes\":" + optional_number(topic.bytes, "null") + ",\"start\":" + std::to_string(topic.start) +
             ",\"end\":" + std::to_string(topic.end) + "}\n";
     } else {
@@ -89,8 +89,8 @@ int run_groups(const ListArgs& args) {
     for (const auto& group : topic.groups) {
       std::string out;
       if (args.json) {
-        out = "{\"topic\":\"" + topic.topic + "\",\"group\":\"" + group.group +
-              "\",\"committed\":" + optional_number(group.committed, "null") +
+        out = "{\"topic\":" + json_quote(topic.topic) + ",\"group\":" + json_quote(group.group) +
+              ",\"committed\":" + optional_number(group.committed, "null") +
               ",\"end\":" + std::to_string(topic.end) + ",\"lag\":" + std::to_string(group.lag) + "}\n";
       } else {
         char line[700];
