@@ -10,6 +10,7 @@ packages=(
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev
   librdkafka-dev libhiredis-dev redis-server
   python3 python3-dev python3-pytest pybind11-dev python3-setuptools python3-wheel python3-venv
+  libcli11-dev python3-matplotlib
 )
 
 missing=()

@@ -106,6 +106,44 @@ void bind_admin(py::module_& m) {
           py::arg("name"), py::arg("max_messages") = 0, py::arg("max_bytes") = 0,
           "Creates a topic (an existing one is left as it is); 0 keeps the backend's limit.")
       .def(
+          "lag",
+          [](PyAdmin& self, py::handle topic, py::handle groups) {
+            const std::string name(topic.is_none() ? std::string_view() : utf8(topic, "topic"));
+            std::optional<std::vector<std::string>> names;
+            if (!groups.is_none()) {
+              if (py::isinstance<py::str>(groups)) throw py::type_error("groups must be a list of names, not a str");
+              names.emplace();
+              for (const auto& group : groups) names->emplace_back(utf8(group, "groups"));
+            }
+            auto lags = value_or_raise(without_gil([&] { return self.admin->lag(name, names); }));
+            py::list out;
+            for (const auto& lag : lags) {
+              py::list group_list;
+              for (const auto& group : lag.groups) {
+                py::dict entry;
+                entry["group"] = group.group;
+                entry["committed"] = group.committed ? py::object(py::int_(*group.committed)) : py::object(py::none());
+                entry["lag"] = group.lag;
+                group_list.append(entry);
+              }
+              py::dict entry;
+              entry["topic"] = lag.topic;
+              entry["start"] = lag.start;
+              entry["end"] = lag.end;
+              entry["messages"] = lag.messages;
+              entry["bytes"] = lag.bytes ? py::object(py::int_(*lag.bytes)) : py::object(py::none());
+              entry["groups"] = group_list;
+              out.append(entry);
+            }
+            return out;
+          },
+          py::arg("topic") = py::none(), py::arg("groups") = py::none(),
+          "Per topic (or only `topic`): start, end, messages, bytes (None where unknown) and "
+          "groups: each group's committed position (None if never committed) and lag, the "
+          "messages it has not committed. groups: None, every group the backend lists; [], none; "
+          "else those named (kafka: name them where the brokers cannot list groups). Reads "
+          "only; raises on backends without positions.")
+      .def(
           "close", [](PyAdmin& self) { without_gil([&] { self.admin->close(); }); },
           "Releases the client; idempotent.")
       .def("__enter__", [](py::object self) { return self; })

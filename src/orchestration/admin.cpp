@@ -63,6 +63,23 @@ Result<void> Admin::create_topic(std::string_view name, const TopicOptions& opti
   return backend->create_topic(name, options);
 }
 
+Result<std::vector<TopicLag>> Admin::lag(std::string_view topic,
+                                         const std::optional<std::vector<std::string>>& groups) {
+  auto backend = impl_ ? impl_->get() : nullptr;
+  if (backend == nullptr) return closed_error();
+  if (!topic.empty() && !is_valid_topic_name(topic)) {
+    return Error{ErrorCode::kInvalidArgument, "invalid topic name " + detail::quote_text(topic) +
+                                                  ": topics match ^[A-Za-z0-9._-]{1,249}$"};
+  }
+  for (const auto& group : groups.value_or(std::vector<std::string>{})) {
+    if (!is_valid_topic_name(group)) {
+      return Error{ErrorCode::kInvalidArgument, "invalid group name " + detail::quote_text(group) +
+                                                    ": groups match ^[A-Za-z0-9._-]{1,249}$"};
+    }
+  }
+  return backend->lag(topic, groups);
+}
+
 void Admin::close() noexcept {
   if (impl_ == nullptr) return;
   const std::lock_guard lock(impl_->mutex);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mlops/messaging/mlops_message.h"
+#include "mlops/orchestration/admin.h"
 #include "mlops/orchestration/backend_options.h"
 #include "mlops/orchestration/consumer_options.h"
 #include "mlops/orchestration/producer_options.h"
@@ -102,6 +103,15 @@ class AdminBackend {
   virtual Result<std::vector<std::string>> topics() = 0;
   /// Creates `name` (a valid name) unless it exists.
   virtual Result<void> create_topic(std::string_view name, const TopicOptions& options) = 0;
+  /// Admin::lag(): `topic` and `groups` are valid names (topic may be empty: all).
+  /// Backends that keep no positions keep this default.
+  /// @return as Admin::lag().
+  virtual Result<std::vector<TopicLag>> lag(std::string_view topic,
+                                            const std::optional<std::vector<std::string>>& groups) {
+    (void)topic;
+    (void)groups;
+    return Error{ErrorCode::kUnavailable, "this backend keeps no consumer group positions to report lag"};
+  }
 };
 
 /// One opened endpoint; makes the role objects. Thread-safe; shared by Orchestration copies.

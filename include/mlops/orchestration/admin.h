@@ -2,7 +2,9 @@
 /// \file Admin: checks a backend and manages its topics.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +14,34 @@
 #include "mlops/result.h"
 
 namespace mlops::orchestration {
+
+/// One consumer group's progress in one topic (Admin::lag()).
+struct GroupLag {
+  /// The group's name.
+  std::string group;
+  /// Its committed position (backend units, as TopicLag::end); nullopt if it never committed.
+  std::optional<std::uint64_t> committed;
+  /// Messages in the topic that the group has not committed yet (from the oldest message
+  /// held when it never committed).
+  std::uint64_t lag = 0;
+};
+
+/// What a topic holds and how far each consumer group got in it (Admin::lag()).
+/// Positions are the backend's: mmap, byte offsets in the topic's log; kafka, offsets
+/// summed over the partitions (so a group's lag is end minus committed there).
+struct TopicLag {
+  /// The topic's name.
+  std::string topic;
+  /// Position of the oldest message held, and of the next one to be written.
+  std::uint64_t start = 0;
+  std::uint64_t end = 0;
+  /// Messages held between start and end.
+  std::uint64_t messages = 0;
+  /// Bytes the topic takes (mmap: its files on disk); nullopt where the backend cannot say.
+  std::optional<std::uint64_t> bytes;
+  /// The groups, sorted by name.
+  std::vector<GroupLag> groups;
+};
 
 /// Checks that a backend is reachable and manages its topics.
 ///
@@ -43,6 +73,20 @@ class Admin {
   /// Creates topic `name`; a topic that exists already is left as it is (success).
   /// @return success, kInvalidArgument for an invalid name or options, or kUnavailable.
   Result<void> create_topic(std::string_view name, const TopicOptions& options = {});
+  /// Each topic (or only `topic` when not empty) with its message count and every consumer
+  /// group's committed position and lag, sorted by topic. `groups` chooses the groups:
+  /// nullopt, every group the backend can list (mmap: all; kafka: those its brokers list,
+  /// so name them where a broker cannot list groups); empty, none (the topics' figures
+  /// only); else those named. Reads only: no group is joined or moved.
+  ///
+  ///   for (const auto& t : admin.lag("etl-done").value())
+  ///     for (const auto& g : t.groups) std::cout << g.group << " lag " << g.lag << '\n';
+  ///
+  /// @return the topics; kNotFound for a `topic` the backend does not have; kInvalidArgument
+  ///         for an invalid topic or group name; kUnavailable when closed, unreachable, or on
+  ///         a backend that keeps no positions to report (none, inproc); kTimeout.
+  Result<std::vector<TopicLag>> lag(std::string_view topic = {},
+                                    const std::optional<std::vector<std::string>>& groups = std::nullopt);
   /// Releases the client; later calls fail with kUnavailable. Idempotent.
   void close() noexcept;
 

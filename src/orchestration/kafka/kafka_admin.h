@@ -20,6 +20,10 @@ class KafkaAdmin final : public detail::AdminBackend {
   Result<void> validate_connection(detail::Deadline deadline) override;
   Result<std::vector<std::string>> topics() override;
   Result<void> create_topic(std::string_view name, const TopicOptions& options) override;
+  /// Watermarks per partition, groups from ListConsumerGroups (unless named), their offsets
+  /// from ListConsumerGroupOffsets (kafka_lag.cpp).
+  Result<std::vector<TopicLag>> lag(std::string_view topic,
+                                    const std::optional<std::vector<std::string>>& groups) override;
 
  private:
   KafkaAdmin(std::shared_ptr<Cluster> cluster, std::shared_ptr<Client> client)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -234,6 +235,25 @@ std::optional<std::uint64_t> lowest_committed(const Directory& groups) {
   }
   ::closedir(dir);
   return any_group ? lowest : std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::optional<std::uint64_t>>> committed_positions(
+    const Directory& groups) {
+  std::vector<std::pair<std::string, std::optional<std::uint64_t>>> positions;
+  DIR* dir = ::fdopendir(::dup(groups.fd()));
+  if (dir == nullptr) return positions;
+  ::rewinddir(dir);  // A dup shares the offset of an earlier listing.
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (!valid_file_name(name)) continue;
+    const int fd = ::openat(groups.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    positions.emplace_back(name, read_cursor(fd, groups.path_of(name)));
+    ::close(fd);
+  }
+  ::closedir(dir);
+  std::sort(positions.begin(), positions.end());
+  return positions;
 }
 
 }  // namespace mlops::orchestration::mmap

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mlops/result.h"
 #include "orchestration/mmap/file_util.h"
@@ -67,6 +69,12 @@ class GroupCursor {
 /// The lowest committed position of every group in a topic's `groups` directory, or
 /// nullopt when it has no groups (then nothing counts as consumed).
 std::optional<std::uint64_t> lowest_committed(const Directory& groups);
+
+/// Every group in a topic's `groups` directory with its committed position (nullopt: never
+/// committed, or an unreadable cursor), sorted by name. Reads without locking, so it works
+/// while the groups' consumers run; it never joins or moves a group.
+std::vector<std::pair<std::string, std::optional<std::uint64_t>>> committed_positions(
+    const Directory& groups);
 
 /// Whether `name` can be a group (or topic) name in the queue directory: a valid topic name
 /// (is_valid_topic_name) that does not start with '.' (those names are the queue's own).

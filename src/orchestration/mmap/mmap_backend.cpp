@@ -3,6 +3,9 @@
 #include "orchestration/mmap/mmap_consumer.h"
 #include "orchestration/mmap/mmap_producer.h"
 #include "orchestration/mmap/queue.h"
+#include "orchestration/mmap/topic_lag.h"
+
+#include <algorithm>
 
 namespace mlops::orchestration::detail::mmap_queue {
 namespace {
@@ -26,6 +29,25 @@ class MmapAdmin final : public AdminBackend {
     auto log = queue_->topic(name);
     if (!log) return log.error();
     return {};
+  }
+  Result<std::vector<TopicLag>> lag(std::string_view topic,
+                                    const std::optional<std::vector<std::string>>& groups) override {
+    auto names = queue_->topic_names();
+    if (!names) return names.error();
+    if (!topic.empty()) {
+      // queue_->topic() would create a missing topic; a read must not.
+      if (std::find(names->begin(), names->end(), topic) == names->end()) {
+        return Error{ErrorCode::kNotFound, "no topic '" + std::string(topic) + "' in " + queue_->directory()};
+      }
+      *names = {std::string(topic)};
+    }
+    std::vector<TopicLag> result;
+    for (const auto& name : *names) {
+      auto log = queue_->topic(name);
+      if (!log) return log.error();
+      result.push_back(mmap::topic_lag(*log, groups));
+    }
+    return result;
   }
 
  private:
