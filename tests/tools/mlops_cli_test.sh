@@ -116,6 +116,16 @@ check "three sent in all" lines_are "$WORK/out" 3
 check "line 3 sent with --keep-going" contains "$WORK/out" "from json 3"
 printf '\n%s\n' "$(cat "$WORK/good1")" | "$MLOPS" send "$URI" jsonl --json - >"$WORK/out" 2>"$WORK/err"
 check "blank lines are skipped" [ $? -eq 0 ]
+# The original library's JSON (json.dumps of its to_json() dict) is read as well.
+printf '%s\n' '{"msg_type": "COMPLETE", "topic": "legacy", "creator": "old-etl", "creator_type": "ETL", "stage": null, "next_task": ["Train"], "usr_msg": "from the original", "retries": 0, "output": [], "recipient": [], "add_data": {"rows": 3}}' |
+  "$MLOPS" send "$URI" legacyjson --json - >"$WORK/out" 2>"$WORK/err"
+check "an original-format line is sent" [ $? -eq 0 ]
+run "tail the original-format line" 0 "$MLOPS" tail "$URI" legacyjson --format json --count 1 --timeout "$WAIT"
+check "its user message arrives" contains "$WORK/out" "from the original"
+check "its creator arrives" contains "$WORK/out" "old-etl"
+printf '%s\n' '{"usr_msg": 5}' | "$MLOPS" send "$URI" legacyjson --json - >"$WORK/out" 2>"$WORK/err"
+check "a line neither form reads fails" [ $? -eq 1 ]
+check "its error names both forms" contains "$WORK/err" "original library"
 
 # --- tail --from time: with timestamps on both sides --------------------------------------
 run "send before" 0 "$MLOPS" send "$URI" timed --user-msg before --flush

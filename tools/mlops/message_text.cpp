@@ -3,6 +3,7 @@
 #include <array>
 
 #include "cli.h"
+#include "mlops/messaging/legacy_json.h"
 #include "mlops/messaging/message_builder.h"
 
 namespace mlops::tool {
@@ -92,15 +93,14 @@ std::string to_frame(const messaging::MLOpsMessage& message) {
   return out;
 }
 
-std::optional<Result<messaging::MLOpsMessage>> original_json_hook(std::string_view /*line*/) {
-  return std::nullopt;
-}
-
 Result<messaging::MLOpsMessage> message_from_json_line(std::string_view line) {
   auto message = messaging::MessageBuilder::from_json(line);
   if (message) return message;
-  if (auto original = original_json_hook(line)) return std::move(*original);
-  return message;
+  auto original = messaging::legacy_json::decode(line);
+  if (original) return original;
+  return Error{message.error().code, "not the schema's JSON (" + message.error().message +
+                                         ") nor the original library's (" +
+                                         original.error().message + ")"};
 }
 
 }  // namespace mlops::tool

@@ -19,13 +19,8 @@ std::string to_text_line(const messaging::MLOpsMessage& message);
 std::string to_frame(const messaging::MLOpsMessage& message);
 
 /// Reads one message from a line of JSON: the schema's JSON (MLOpsMessage::to_json), else
-/// the original library's JSON through original_json_hook(). @return the message, or the
-/// error of the schema's parser.
+/// the original library's JSON (messaging::legacy_json). @return the message, or both
+/// parsers' errors.
 Result<messaging::MLOpsMessage> message_from_json_line(std::string_view line);
-
-/// HOOK for the original library's JSON form (being added to the library in parallel):
-/// returns nullopt for a line it does not recognise as that form. Today it recognises
-/// none; when MessageBuilder learns the original form, call it here.
-std::optional<Result<messaging::MLOpsMessage>> original_json_hook(std::string_view line);
 
 }  // namespace mlops::tool
