@@ -7,6 +7,7 @@
 #include "mlops/log.h"
 #include "orchestration/backend.h"
 #include "orchestration/deadline.h"
+#include "orchestration/failure_handling.h"
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration {
@@ -35,6 +36,7 @@ bool worth_logging(std::uint64_t count) noexcept {
 
 struct Consumer::Impl {
   std::unique_ptr<detail::ConsumerBackend> backend;
+  std::unique_ptr<detail::FailureHandling> failures;  // dead letters and retries
   ConsumerOptions options;
   std::vector<std::string> subscriptions;
   std::vector<detail::Delivery> scratch;  // reused, so steady-state receive allocates nothing
@@ -46,12 +48,15 @@ struct Consumer::Impl {
   Counter skipped_corrupt;
   Counter commits;
 
-  /// Verifies a raw payload; takes its owner (the delivery is done with afterwards).
+  /// Verifies a raw payload; takes its owner if it passes (a corrupt one's bytes stay alive
+  /// for the dead-letter topic).
   Result<messaging::MLOpsMessage> verify(detail::Delivery& delivery) const {
     const auto address = reinterpret_cast<std::uintptr_t>(delivery.bytes.data());
     if (address % kMessageAlignment == 0) {
-      return messaging::MLOpsMessage::from_shared(delivery.bytes, std::move(delivery.owner),
-                                                  options.verify_limits);
+      auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, options.verify_limits);
+      if (!checked) return checked.error();
+      return messaging::MLOpsMessage::trusted(delivery.bytes.data(), delivery.bytes.size(),
+                                              std::move(delivery.owner));
     }
     return messaging::MLOpsMessage::from_bytes(delivery.bytes, options.verify_limits);
   }
@@ -83,6 +88,7 @@ Result<Consumer> Consumer::create(TopicList subscription, const Orchestration& o
   if (!backend) return backend.error();
   auto impl = std::make_unique<Impl>();
   impl->backend = std::move(*backend);
+  impl->failures = std::make_unique<detail::FailureHandling>(orchestration.backend_, options);
   impl->options = std::move(options);
   Consumer consumer(std::move(impl));
   if (!subscription.empty()) {
@@ -117,6 +123,7 @@ Result<void> Consumer::subscribe(TopicList topics, bool override) {
     if (std::find(wanted.begin(), wanted.end(), topic) == wanted.end()) wanted.push_back(topic);
   }
   if (auto assigned = impl_->backend->assign(wanted); !assigned) return assigned.error();
+  if (auto assigned = impl_->failures->assign(wanted); !assigned) return assigned.error();
   impl_->subscriptions = std::move(wanted);
   return {};
 }
@@ -124,6 +131,7 @@ Result<void> Consumer::subscribe(TopicList topics, bool override) {
 Result<void> Consumer::unsubscribe() {
   if (impl_ == nullptr || impl_->closed) return closed_error();
   if (auto assigned = impl_->backend->assign({}); !assigned) return assigned.error();
+  (void)impl_->failures->assign({});
   impl_->subscriptions.clear();
   return {};
 }
@@ -166,9 +174,17 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
   if (impl.options.auto_commit && impl.uncommitted) (void)commit();
 
   const auto deadline = detail::deadline_after(timeout);
+  impl.failures->begin_batch();
   for (;;) {
     impl.scratch.clear();
-    const Status status = impl.backend->poll(impl.scratch, max, deadline);
+    impl.failures->take_due(out, filter, max);  // retries whose delay has passed
+    if (out.size() >= max) {
+      impl.received.add(out.size());
+      return Status::kOk;
+    }
+    // Without due retries the poll waits, at most until the next retry falls due.
+    const auto wait_until = out.empty() ? impl.failures->cap(deadline) : detail::Clock::now();
+    const Status status = impl.backend->poll(impl.scratch, max - out.size(), wait_until);
     const bool got_any = !impl.scratch.empty();
     if (got_any) impl.uncommitted = true;
     for (auto& delivery : impl.scratch) {
@@ -177,10 +193,12 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
           auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, impl.options.verify_limits);
           if (!checked) {
             impl.report_skipped(delivery, checked.error());
+            (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
             continue;
           }
         }
         if (filter(*delivery.message)) {
+          impl.failures->note(*delivery.message, delivery.topic);
           out.push_back(std::move(*delivery.message));
         } else {
           impl.filtered_out.add();
@@ -190,7 +208,9 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
       auto message = impl.verify(delivery);
       if (!message) {
         impl.report_skipped(delivery, message.error());
+        (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
       } else if (filter(*message)) {
+        impl.failures->note(*message, delivery.topic);
         out.push_back(std::move(*message));
       } else {
         impl.filtered_out.add();
@@ -201,6 +221,7 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
       impl.received.add(out.size());
       return Status::kOk;
     }
+    if (status == Status::kTimeout && wait_until < deadline) continue;  // a retry's turn
     if (status != Status::kOk) return status;  // kTimeout: the backend waited already
     if (!got_any) return Status::kOk;          // a backend that never waits (none)
     // Everything was filtered out or skipped: wait for more until the deadline.
@@ -210,7 +231,8 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
 
 Status Consumer::commit() noexcept {
   if (impl_ == nullptr || impl_->closed) return Status::kClosed;
-  const Status status = impl_->backend->commit();
+  Status status = impl_->backend->commit();
+  if (status == Status::kOk) status = impl_->failures->commit();
   if (status == Status::kOk) {
     impl_->uncommitted = false;
     impl_->commits.add();
@@ -222,6 +244,7 @@ void Consumer::close() noexcept {
   if (impl_ == nullptr || impl_->closed) return;
   impl_->closed = true;
   impl_->scratch.clear();
+  impl_->failures->close();
   impl_->backend->close();
 }
 
@@ -229,8 +252,26 @@ bool Consumer::is_closed() const noexcept { return impl_ == nullptr || impl_->cl
 
 ConsumerStats Consumer::stats() const noexcept {
   if (impl_ == nullptr) return {};
+  const auto failures = impl_->failures->counts();
   return {impl_->received.get(), impl_->filtered_out.get(), impl_->skipped_corrupt.get(),
-          impl_->commits.get()};
+          impl_->commits.get(), failures.retried, failures.dead_lettered};
+}
+
+Status Consumer::dead_letter(const messaging::MLOpsMessage& message,
+                             std::string_view reason) noexcept {
+  if (impl_ == nullptr || impl_->closed) return Status::kClosed;
+  return impl_->failures->dead_letter(message, reason);
+}
+
+Status Consumer::retry(const messaging::MLOpsMessage& message, std::chrono::milliseconds delay,
+                       std::string_view reason) noexcept {
+  if (impl_ == nullptr || impl_->closed) return Status::kClosed;
+  return impl_->failures->retry(message, delay, reason);
+}
+
+Status Consumer::retry(const messaging::MLOpsMessage& message, const Backoff& backoff,
+                       std::string_view reason) noexcept {
+  return retry(message, backoff.delay_for(message.retries()), reason);
 }
 
 const ConsumerOptions& Consumer::options() const noexcept {
