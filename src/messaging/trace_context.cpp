@@ -70,8 +70,14 @@ Result<void> check_traceparent(std::string_view text) {
     return invalid("version 00 has exactly 55 characters, this one " +
                    std::to_string(text.size()));
   }
-  if (text.size() > kTraceparentLength && text[kTraceparentLength] != '-') {
-    return invalid("a later version's extra fields must follow a '-'");
+  if (text.size() > kTraceparentLength) {
+    if (text[kTraceparentLength] != '-') {
+      return invalid("a later version's extra fields must follow a '-'");
+    }
+    const auto extra = text.substr(kTraceparentLength);
+    if (extra.find_first_not_of("0123456789abcdef-") != extra.npos) {
+      return invalid("a later version's extra fields are not lower-case hex and '-'");
+    }
   }
   const auto trace_id = text.substr(kTraceIdStart, kTraceIdLength);
   if (!all_lower_hex(trace_id)) return invalid("the trace id is not 32 lower-case hex digits");

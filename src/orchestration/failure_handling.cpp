@@ -17,6 +17,9 @@ constexpr std::chrono::milliseconds kRetryReadInterval{100};
 constexpr std::size_t kMaxHeld = 10'000;
 constexpr std::size_t kMaxReadBatch = 256;
 constexpr std::uintptr_t kMessageAlignment = 8;
+// The longest delay a retry may have: a year. Longer ones (and due times that far off in a
+// copy from elsewhere) are cut to it, which keeps the time arithmetic from overflowing.
+constexpr std::chrono::nanoseconds kMaxDelay = std::chrono::hours(24 * 366);
 
 bool later(const auto& a, const auto& b) noexcept { return a.due > b.due; }
 
@@ -71,8 +74,8 @@ Result<void> FailureHandling::assign(std::span<const std::string> topics) {
 void FailureHandling::hold(messaging::MLOpsMessage message, std::string topic,
                            std::int64_t due_unix_ns) {
   const auto now = Clock::now();
-  const auto wait = std::chrono::nanoseconds(std::max<std::int64_t>(
-      due_unix_ns - messaging::unix_now_ns(), 0));
+  const auto wait = std::chrono::nanoseconds(
+      std::clamp<std::int64_t>(due_unix_ns - messaging::unix_now_ns(), 0, kMaxDelay.count()));
   held_.push_back({now + std::chrono::duration_cast<Clock::duration>(wait), std::move(message),
                    std::move(topic)});
   std::push_heap(held_.begin(), held_.end(), later<Held, Held>);
@@ -182,9 +185,11 @@ Status FailureHandling::retry(const messaging::MLOpsMessage& message,
   try {
     const auto topic = topic_of(message);
     if (topic.empty()) return Status::kNoTopic;
+    const auto wait = std::clamp<std::chrono::milliseconds::rep>(
+        delay.count(), 0, std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDelay).count());
     const auto due = messaging::unix_now_ns() +
                      std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::max(delay, std::chrono::milliseconds::zero()))
+                         std::chrono::milliseconds(wait))
                          .count();
     auto copy = make_retry_copy(message, topic, group_, reason, due);
     if (group_.empty()) {  // a group of this consumer alone: it ends with it, so memory will do

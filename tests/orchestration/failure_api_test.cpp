@@ -171,6 +171,26 @@ TEST_P(FailureApi, UnknownTopicAndClosedConsumerAreClear) {
   EXPECT_EQ(con.retry(stray, Backoff{}, "x"), Status::kClosed);
 }
 
+TEST_P(FailureApi, ExtremeDelaysAreClampedNotOverflowed) {
+  const auto topic = unique_name();
+  auto con = consumer(topic, {.group = "stage"});
+  auto pro = producer(topic);
+  ASSERT_EQ(pro.send(job("far future")), Status::kOk);
+  auto got = receive_n(con, 1, 10s);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(con.retry(got[0], std::chrono::milliseconds::max(), "later"), Status::kOk);
+  ASSERT_EQ(con.commit(), Status::kOk);
+  EXPECT_TRUE(con.receive(300ms).empty()) << "a year-long retry came at once";
+  ASSERT_EQ(pro.send(job("now")), Status::kOk);
+  got = receive_n(con, 1, 10s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].user_message(), "now");
+  ASSERT_EQ(con.retry(got[0], std::chrono::milliseconds::min(), "negative"), Status::kOk);
+  got = receive_n(con, 1, 10s);
+  ASSERT_EQ(got.size(), 1u) << "a negative delay is no delay";
+  EXPECT_EQ(got[0].retries(), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FailureApi, ::testing::ValuesIn(backend_cases()),
                          backend_name);
 

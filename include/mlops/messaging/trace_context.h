@@ -14,7 +14,7 @@ inline constexpr std::size_t kTraceparentLength = 55;
 /// Checks `text` against the W3C Trace Context `traceparent` grammar: lower-case hex fields
 /// version-traceid-parentid-flags; version "ff" is refused, the trace id and the parent
 /// (span) id must not be all zeros; version 00 is exactly 55 characters, a later version
-/// may carry more after a '-'.
+/// may carry more lower-case hex and '-' after a '-'.
 /// @return success, or kInvalidArgument saying which part is wrong.
 Result<void> check_traceparent(std::string_view text);
 
