@@ -16,6 +16,7 @@
 #include "mlops/messaging/message_id.h"         // IWYU pragma: export
 #include "mlops/messaging/mlops_message.h"      // IWYU pragma: export
 #include "mlops/messaging/string_list.h"        // IWYU pragma: export
+#include "mlops/messaging/trace_context.h"      // IWYU pragma: export
 #include "mlops/messaging/value.h"              // IWYU pragma: export
 #include "mlops/messaging/value_view.h"         // IWYU pragma: export
 #include "mlops/result.h"                       // IWYU pragma: export

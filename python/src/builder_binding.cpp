@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -208,6 +209,13 @@ void apply_additional_data(PyBuilder& self, py::handle data) {
   self.additional_data = py::reinterpret_borrow<py::object>(data);
 }
 void apply_key(PyBuilder& self, py::handle key) { self.builder.with_key(utf8(key, "key")); }
+void apply_trace_context(PyBuilder& self, py::handle traceparent) {
+  try {
+    self.builder.with_trace_context(utf8(traceparent, "traceparent"));
+  } catch (const std::invalid_argument& error) {
+    throw py::value_error(error.what());
+  }
+}
 void apply_id(PyBuilder& self, py::handle id) {
   auto parsed = messaging::MessageId::from_string(utf8(id, "id"));
   if (!parsed) throw py::value_error("not a message id: " + std::string(py::str(id)));
@@ -309,6 +317,9 @@ PyMethodDef builder_methods[] = {
     MLOPS_WITH(with_key, "key", apply_key,
                "The ordering key: messages with one key keep their order on partitioned "
                "backends (the Kafka record key). \"\" removes it."),
+    MLOPS_WITH(with_trace_context, "traceparent", apply_trace_context,
+               "The W3C traceparent of the pipeline run (00-<trace id>-<span id>-<flags>); "
+               "\"\" removes it. Raises ValueError naming the problem for invalid text."),
     MLOPS_WITH(with_id, "id", apply_id,
                "An explicit id (canonical UUID text) instead of a fresh one."),
     MLOPS_WITH(with_timestamp, "unix_ns", apply_timestamp,
@@ -354,7 +365,15 @@ differ in one field. reset() goes back to the defaults.)doc");
           [](const MLOpsMessage& message) {
             return PyBuilder{MessageBuilder::from_message(message), py::object(), {}};
           },
-          py::arg("message"), "A builder holding every field of message (new id and timestamp).");
+          py::arg("message"), "A builder holding every field of message (new id and timestamp).")
+      .def_static(
+          "child_of",
+          [](const MLOpsMessage& parent) {
+            return PyBuilder{MessageBuilder::child_of(parent), py::object()};
+          },
+          py::arg("parent"),
+          "A builder whose message continues parent's trace (its trace id, a new span id); "
+          "a parent without a trace context starts a fresh trace.");
   for (auto& method : builder_methods) install(cls, method);
   cls.attr("__module__") = "mlops.messaging";
 }

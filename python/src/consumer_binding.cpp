@@ -54,6 +54,9 @@ MLOPS_CHECKED_CASTER(mlops::python::PyConsumer)
 namespace mlops::python {
 namespace {
 
+// A week: longer delays are almost surely a unit mistake (seconds given as ms is fine).
+constexpr std::size_t kMaxDelayMs = std::size_t{7} * 24 * 3600 * 1000;
+
 [[noreturn]] void raise_closed(const char* what) { raise_status(Status::kClosed, what, false); }
 
 // The messages of one batch that pass `filter` (all when None), as Python objects. The
@@ -194,6 +197,31 @@ receive() within one slice (50 ms).)doc");
             if (status != Status::kOk) raise_status(status, "commit", false);
           },
           "Marks everything received so far as processed for the group.")
+      .def(
+          "retry",
+          [](PyConsumer& self, const MLOpsMessage& message, py::handle delay_ms,
+             const std::string& reason) {
+            const auto delay = std::chrono::milliseconds(
+                static_cast<std::int64_t>(to_count(delay_ms, "delay_ms", 0, kMaxDelayMs)));
+            if (self.closing.load()) raise_closed("retry");
+            const Status status =
+                locked(self, [&] { return self.consumer->retry(message, delay, reason); });
+            if (status != Status::kOk) raise_status(status, "retry", true);
+          },
+          py::arg("message"), py::arg("delay_ms"), py::arg("reason") = "",
+          "Schedules a copy with retries + 1 to reach the group again after delay_ms (after "
+          "max_retries: to <topic>.dlq instead); the message is processed at the next commit().")
+      .def(
+          "dead_letter",
+          [](PyConsumer& self, const MLOpsMessage& message, const std::string& reason) {
+            if (self.closing.load()) raise_closed("dead_letter");
+            const Status status =
+                locked(self, [&] { return self.consumer->dead_letter(message, reason); });
+            if (status != Status::kOk) raise_status(status, "dead_letter", true);
+          },
+          py::arg("message"), py::arg("reason"),
+          "Sends the message to <topic>.dlq with mlops.dlq_reason, mlops.dlq_topic and "
+          "mlops.dlq_time_ns; it is processed at the next commit().")
       .def("close", &close_consumer, "Leaves the group without committing; idempotent.")
       .def_property_readonly("closed", [](PyConsumer& self) { return self.closing.load(); })
       .def(
@@ -208,10 +236,13 @@ receive() within one slice (50 ms).)doc");
             out["commits"] = stats.commits;
             out["legacy"] = stats.legacy;
             out["skipped_legacy"] = stats.skipped_legacy;
+            out["retried"] = stats.retried;
+            out["dead_lettered"] = stats.dead_lettered;
             return out;
           },
           "Counts so far: received, filtered_out, skipped_corrupt, commits, legacy (payloads in "
-          "the original's JSON read as messages), skipped_legacy (ones that were not valid).")
+          "the original's JSON read as messages), skipped_legacy (ones that were not valid), "
+          "retried, dead_lettered.")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](py::object self, py::args) { self.attr("close")(); });
   install(cls, consumer_receive_method);

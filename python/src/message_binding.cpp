@@ -112,6 +112,9 @@ py::object read_retries(const MLOpsMessage& msg) { return py::int_(msg.retries()
 py::object read_output(const MLOpsMessage& msg) { return read_text_field(msg.output()); }
 py::object read_recipient(const MLOpsMessage& msg) { return read_text_field(msg.recipient()); }
 py::object read_key(const MLOpsMessage& msg) { return optional_text(msg.key()); }
+py::object read_trace_context(const MLOpsMessage& msg) {
+  return optional_text(msg.trace_context());
+}
 py::object read_id(const MLOpsMessage& msg) {
   const auto id = msg.id();
   return id ? py::object(py::str(id->to_string())) : py::object(py::none());
@@ -153,6 +156,8 @@ PyGetSetDef message_properties[] = {
     {"additional_arguments", getter<arguments_dict>, nullptr,
      "Every additional argument as a dict, or None when there are none.", nullptr},
     {"key", getter<read_key>, nullptr, "The ordering key (with_key), or None.", nullptr},
+    {"trace_context", getter<read_trace_context>, nullptr,
+     "The W3C traceparent (with_trace_context, child_of), or None.", nullptr},
     {"id", getter<read_id>, nullptr,
      "The unique, time-ordered id as UUID text, or None (foreign writers).", nullptr},
     {"timestamp", getter<read_timestamp>, nullptr,

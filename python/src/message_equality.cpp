@@ -77,7 +77,8 @@ bool same_fields(const messaging::MLOpsMessage& a, const messaging::MLOpsMessage
          a.stage() == b.stage() && same_list(a.next_task(), b.next_task()) &&
          a.user_message() == b.user_message() && a.retries() == b.retries() &&
          same_list(a.output(), b.output()) && same_list(a.recipient(), b.recipient()) &&
-         a.key() == b.key() && a.id() == b.id() && a.timestamp() == b.timestamp() &&
+         a.key() == b.key() && a.trace_context() == b.trace_context() && a.id() == b.id() &&
+         a.timestamp() == b.timestamp() &&
          same_arguments(a, b);
 }
 

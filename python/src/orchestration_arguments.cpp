@@ -150,6 +150,12 @@ orchestration::ConsumerOptions consumer_options(const py::kwargs& kwargs) {
       const int truth = PyObject_IsTrue(value.ptr());
       if (truth < 0) throw py::error_already_set();
       options.auto_commit = truth == 1;
+    } else if (key == "max_retries") {
+      options.max_retries = static_cast<std::int32_t>(to_count(value, "max_retries", 0, 1'000'000));
+    } else if (key == "dead_letter_corrupt") {
+      const int truth = PyObject_IsTrue(value.ptr());
+      if (truth < 0) throw py::error_already_set();
+      options.dead_letter_corrupt = truth == 1;
     } else {
       options.backend.insert_or_assign(key, option_text(value));
     }

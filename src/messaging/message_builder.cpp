@@ -14,6 +14,7 @@
 #include "messaging/owned_buffer.h"
 #include "messaging/value_encoding.h"
 #include "mlops/messaging/detail/mlops_message_generated.h"
+#include "mlops/messaging/trace_context.h"
 
 namespace mlops::messaging {
 namespace {
@@ -65,6 +66,7 @@ struct MessageBuilder::State {
   uoffset_t creator = 0;
   uoffset_t user_message = 0;
   uoffset_t key = 0;
+  uoffset_t trace_context = 0;
   std::array<uoffset_t, 4> lists{};
   std::uint8_t list_flags = 0;
 
@@ -142,6 +144,7 @@ void MessageBuilder::reset() noexcept {
   s.creator = 0;
   s.user_message = 0;
   s.key = 0;
+  s.trace_context = 0;
   s.lists = {};
   s.list_flags = 0;
   s.msg_type = MessageType::OTHER;
@@ -205,6 +208,31 @@ MessageBuilder& MessageBuilder::with_key(std::string_view key) {
   // No key and an empty one are one thing: librdkafka's partitioner spreads both.
   s.key = key.empty() ? 0 : s.fbb.CreateString(key.data(), key.size()).o;
   return *this;
+}
+
+MessageBuilder& MessageBuilder::with_trace_context(std::string_view traceparent) {
+  if (!traceparent.empty()) {
+    if (auto checked = check_traceparent(traceparent); !checked) {
+      throw std::invalid_argument("mlops: " + checked.error().message);
+    }
+  }
+  auto& s = writable();
+  s.check_room(traceparent.size());
+  if (s.trace_context != 0) s.wipe_string(s.trace_context);
+  s.trace_context =
+      traceparent.empty() ? 0 : s.fbb.CreateString(traceparent.data(), traceparent.size()).o;
+  return *this;
+}
+
+MessageBuilder MessageBuilder::child_of(const MLOpsMessage& parent) {
+  MessageBuilder builder;
+  const auto trace = parent.trace_context();
+  if (trace && check_traceparent(*trace)) {
+    builder.with_trace_context(child_traceparent(*trace));
+  } else {
+    builder.with_trace_context(new_traceparent());
+  }
+  return builder;
 }
 
 MessageBuilder& MessageBuilder::with_creator_type(std::string_view creator_type) {
@@ -443,6 +471,9 @@ void MessageBuilder::finish() {
     table.add_user_message(flatbuffers::Offset<flatbuffers::String>(s.user_message));
   }
   if (s.key != 0) table.add_key(flatbuffers::Offset<flatbuffers::String>(s.key));
+  if (s.trace_context != 0) {
+    table.add_trace_context(flatbuffers::Offset<flatbuffers::String>(s.trace_context));
+  }
   table.add_retries(s.retries);
   table.add_msg_type(static_cast<wire::MessageType>(s.msg_type));
   table.add_creator_type(static_cast<wire::CreatorType>(s.creator_type));
@@ -475,6 +506,9 @@ MessageBuilder MessageBuilder::from_message(const MLOpsMessage& message) {
   if (const auto creator = message.creator()) builder.with_creator(*creator);
   if (const auto text = message.user_message()) builder.with_user_msg(*text);
   if (const auto key = message.key()) builder.with_key(*key);
+  if (const auto trace = message.trace_context(); trace && check_traceparent(*trace)) {
+    builder.with_trace_context(*trace);  // A foreign writer's invalid text is not copied.
+  }
   if (const auto stage = message.stage()) builder.with_stage(*stage);
   const auto copy_list = [&](ListField field, const StringList& values) {
     if (values.empty() && !values.is_list()) return;

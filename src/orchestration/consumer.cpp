@@ -8,6 +8,7 @@
 #include "mlops/messaging/legacy_json.h"
 #include "orchestration/backend.h"
 #include "orchestration/deadline.h"
+#include "orchestration/failure_handling.h"
 #include "orchestration/uri.h"
 #include "orchestration/wire_option.h"
 
@@ -37,6 +38,7 @@ bool worth_logging(std::uint64_t count) noexcept {
 
 struct Consumer::Impl {
   std::unique_ptr<detail::ConsumerBackend> backend;
+  std::unique_ptr<detail::FailureHandling> failures;  // dead letters and retries
   ConsumerOptions options;
   std::vector<std::string> subscriptions;
   std::vector<detail::Delivery> scratch;  // reused, so steady-state receive allocates nothing
@@ -115,6 +117,7 @@ Result<Consumer> Consumer::create(TopicList subscription, const Orchestration& o
   if (!backend) return backend.error();
   auto impl = std::make_unique<Impl>();
   impl->backend = std::move(*backend);
+  impl->failures = std::make_unique<detail::FailureHandling>(orchestration.backend_, options);
   impl->options = std::move(options);
   Consumer consumer(std::move(impl));
   if (!subscription.empty()) {
@@ -149,6 +152,7 @@ Result<void> Consumer::subscribe(TopicList topics, bool override) {
     if (std::find(wanted.begin(), wanted.end(), topic) == wanted.end()) wanted.push_back(topic);
   }
   if (auto assigned = impl_->backend->assign(wanted); !assigned) return assigned.error();
+  if (auto assigned = impl_->failures->assign(wanted); !assigned) return assigned.error();
   impl_->subscriptions = std::move(wanted);
   return {};
 }
@@ -156,6 +160,7 @@ Result<void> Consumer::subscribe(TopicList topics, bool override) {
 Result<void> Consumer::unsubscribe() {
   if (impl_ == nullptr || impl_->closed) return closed_error();
   if (auto assigned = impl_->backend->assign({}); !assigned) return assigned.error();
+  (void)impl_->failures->assign({});
   impl_->subscriptions.clear();
   return {};
 }
@@ -198,9 +203,17 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
   if (impl.options.auto_commit && impl.uncommitted) (void)commit();
 
   const auto deadline = detail::deadline_after(timeout);
+  impl.failures->begin_batch();
   for (;;) {
     impl.scratch.clear();
-    const Status status = impl.backend->poll(impl.scratch, max, deadline);
+    impl.failures->take_due(out, filter, max);  // retries whose delay has passed
+    if (out.size() >= max) {
+      impl.received.add(out.size());
+      return Status::kOk;
+    }
+    // Without due retries the poll waits, at most until the next retry falls due.
+    const auto wait_until = out.empty() ? impl.failures->cap(deadline) : detail::Clock::now();
+    const Status status = impl.backend->poll(impl.scratch, max - out.size(), wait_until);
     const bool got_any = !impl.scratch.empty();
     if (got_any) impl.uncommitted = true;
     for (auto& delivery : impl.scratch) {
@@ -211,7 +224,9 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
             auto foreign = impl.read_foreign(delivery, checked.error());
             if (!foreign) {
               impl.report_skipped(delivery, foreign.error());
+              (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
             } else if (filter(*foreign)) {
+              impl.failures->note(*foreign, delivery.topic);
               out.push_back(std::move(*foreign));
             } else {
               impl.filtered_out.add();
@@ -220,6 +235,7 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
           }
         }
         if (filter(*delivery.message)) {
+          impl.failures->note(*delivery.message, delivery.topic);
           out.push_back(std::move(*delivery.message));
         } else {
           impl.filtered_out.add();
@@ -230,7 +246,9 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
       if (!message) message = impl.read_foreign(delivery, message.error());
       if (!message) {
         impl.report_skipped(delivery, message.error());
+        (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
       } else if (filter(*message)) {
+        impl.failures->note(*message, delivery.topic);
         out.push_back(std::move(*message));
       } else {
         impl.filtered_out.add();
@@ -241,6 +259,7 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
       impl.received.add(out.size());
       return Status::kOk;
     }
+    if (status == Status::kTimeout && wait_until < deadline) continue;  // a retry's turn
     if (status != Status::kOk) return status;  // kTimeout: the backend waited already
     if (!got_any) return Status::kOk;          // a backend that never waits (none)
     // Everything was filtered out or skipped: wait for more until the deadline.
@@ -250,7 +269,8 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
 
 Status Consumer::commit() noexcept {
   if (impl_ == nullptr || impl_->closed) return Status::kClosed;
-  const Status status = impl_->backend->commit();
+  Status status = impl_->backend->commit();
+  if (status == Status::kOk) status = impl_->failures->commit();
   if (status == Status::kOk) {
     impl_->uncommitted = false;
     impl_->commits.add();
@@ -262,6 +282,7 @@ void Consumer::close() noexcept {
   if (impl_ == nullptr || impl_->closed) return;
   impl_->closed = true;
   impl_->scratch.clear();
+  impl_->failures->close();
   impl_->backend->close();
 }
 
@@ -269,8 +290,27 @@ bool Consumer::is_closed() const noexcept { return impl_ == nullptr || impl_->cl
 
 ConsumerStats Consumer::stats() const noexcept {
   if (impl_ == nullptr) return {};
+  const auto failures = impl_->failures->counts();
   return {impl_->received.get(), impl_->filtered_out.get(), impl_->skipped_corrupt.get(),
-          impl_->commits.get(),       impl_->legacy.get(),       impl_->skipped_legacy.get()};
+          impl_->commits.get(),  impl_->legacy.get(),       impl_->skipped_legacy.get(),
+          failures.retried,     failures.dead_lettered};
+}
+
+Status Consumer::dead_letter(const messaging::MLOpsMessage& message,
+                             std::string_view reason) noexcept {
+  if (impl_ == nullptr || impl_->closed) return Status::kClosed;
+  return impl_->failures->dead_letter(message, reason);
+}
+
+Status Consumer::retry(const messaging::MLOpsMessage& message, std::chrono::milliseconds delay,
+                       std::string_view reason) noexcept {
+  if (impl_ == nullptr || impl_->closed) return Status::kClosed;
+  return impl_->failures->retry(message, delay, reason);
+}
+
+Status Consumer::retry(const messaging::MLOpsMessage& message, const Backoff& backoff,
+                       std::string_view reason) noexcept {
+  return retry(message, backoff.delay_for(message.retries()), reason);
 }
 
 const ConsumerOptions& Consumer::options() const noexcept {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "messaging/sample_messages.h"
 
@@ -69,24 +70,46 @@ TEST_F(Interop, StockFlatcDecodesOurBytes) {
   }
 }
 
-// Schema evolution, old reader and new writer: a reader built from the schema as it was
-// before `key` was appended reads a message that has one, every older field intact.
-TEST_F(Interop, ReaderOfTheSchemaBeforeKeyReadsMessagesWithAKey) {
+// The schema as it was before `field` was appended to Message: that field and every one
+// after it left out of the table.
+std::string schema_before(const std::string& field) {
   std::string schema = slurp(MLOPS_SCHEMA);
-  const auto key_field = schema.find("  key: string;");
-  ASSERT_NE(key_field, std::string::npos) << "the schema has no key field to leave out";
-  schema.erase(key_field, schema.find('\n', key_field) + 1 - key_field);
-  std::ofstream(dir_ / "before_key.fbs") << schema;
+  const auto table = schema.find("table Message {");
+  const auto start = schema.find("\n  " + field + ": ", table);
+  if (table == std::string::npos || start == std::string::npos) return {};
+  const auto end = schema.find("\n}", start);
+  schema.erase(start, end - start);
+  return schema;
+}
+
+// Schema evolution, old reader and new writer: a reader built from the schema as it was
+// before `field` was appended reads a message that has it, every older field intact.
+void expect_old_reader_reads(const fs::path& dir, const std::string& field,
+                             const std::string& new_value, const std::vector<std::string>& kept) {
+  const auto schema = schema_before(field);
+  ASSERT_FALSE(schema.empty()) << "the schema has no " << field << " field to leave out";
+  std::ofstream(dir / "before.fbs") << schema;
   const auto result = run(std::string(MLOPS_FLATC) + " --json --strict-json --raw-binary -o " +
-                          dir_.string() + " " + (dir_ / "before_key.fbs").string() + " -- " +
-                          (dir_ / "message.mlop").string());
+                          dir.string() + " " + (dir / "before.fbs").string() + " -- " +
+                          (dir / "message.mlop").string());
   ASSERT_EQ(result.status, 0) << result.output;
-  const auto json = slurp(dir_ / "message.json");
-  EXPECT_EQ(json.find("resnet-run-7"), std::string::npos) << "the old reader knows no key";
-  for (const char* expected : {"\"user_message\": \"epoch 12 done\"", "\"list_fields\"",
-                               "\"timestamp_ns\"", "\"learning_rate\""}) {
+  const auto json = slurp(dir / "message.json");
+  EXPECT_EQ(json.find(new_value), std::string::npos) << "the old reader knows no " << field;
+  for (const auto& expected : kept) {
     EXPECT_NE(json.find(expected), std::string::npos) << expected << " not in\n" << json;
   }
+}
+
+TEST_F(Interop, ReaderOfTheSchemaBeforeKeyReadsMessagesWithAKey) {
+  expect_old_reader_reads(dir_, "key", "resnet-run-7",
+                          {"\"user_message\": \"epoch 12 done\"", "\"list_fields\"",
+                           "\"timestamp_ns\"", "\"learning_rate\""});
+}
+
+TEST_F(Interop, ReaderOfTheSchemaBeforeTraceContextReadsMessagesWithOne) {
+  expect_old_reader_reads(dir_, "trace_context", "4bf92f3577b34da6",
+                          {"\"user_message\": \"epoch 12 done\"", "\"key\": \"resnet-run-7\"",
+                           "\"timestamp_ns\"", "\"learning_rate\""});
 }
 
 TEST_F(Interop, PythonFlatbuffersReadsOurBytes) {

@@ -39,6 +39,7 @@ inline mes::MLOpsMessage make_full_message() {
       .with_output({"s3://models/resnet/12.pt", "/tmp/metrics.json"})
       .with_recipient({"evaluator", "dashboard"})
       .with_key("resnet-run-7")
+      .with_trace_context("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
       .with_additional_argument("epochs", 12)
       .with_additional_argument("learning_rate", 0.001)
       .with_additional_argument("early_stop", true)

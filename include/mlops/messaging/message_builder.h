@@ -177,6 +177,17 @@ class MessageBuilder {
   /// empty key removes the key. Without one the producer decides (Kafka: `ordering`).
   MessageBuilder& with_key(std::string_view key);
 
+  /// The W3C `traceparent` that ties this message to its pipeline run (trace_context.h).
+  /// An empty text removes it. Throws std::invalid_argument naming the problem when the
+  /// text is not a valid traceparent (check_traceparent() tells without throwing).
+  MessageBuilder& with_trace_context(std::string_view traceparent);
+  /// A builder whose message continues the trace of `parent`: the parent's trace id and
+  /// flags with a new span id; a parent without a (valid) trace context starts a fresh
+  /// trace. Every other field is at its default (from_message copies a message instead).
+  ///
+  ///   auto next = MessageBuilder::child_of(received).with_stage(Stage::TRAIN).build();
+  static MessageBuilder child_of(const MLOpsMessage& parent);
+
   /// An explicit id instead of a fresh one at build().
   MessageBuilder& with_id(MessageId id);
   /// An explicit creation time (ns since the Unix epoch) instead of the time of build().

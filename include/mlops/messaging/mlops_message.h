@@ -149,6 +149,12 @@ class MLOpsMessage {
     return text(root()->key());
   }
 
+  /// The W3C `traceparent` of the pipeline run it belongs to
+  /// (MessageBuilder::with_trace_context, child_of); nullopt if unset. Foreign writers'
+  /// text is not checked: check_traceparent() before trusting it.
+  [[nodiscard]] std::optional<std::string_view> trace_context() const noexcept {
+    return text(root()->trace_context());
+  }
   /// The message's unique, time-ordered id; nullopt only for messages from foreign writers.
   [[nodiscard]] std::optional<MessageId> id() const noexcept {
     const auto* id = root()->id();

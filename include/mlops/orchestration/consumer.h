@@ -5,9 +5,11 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlops/messaging/mlops_message.h"
+#include "mlops/orchestration/backoff.h"
 #include "mlops/orchestration/consumer_options.h"
 #include "mlops/orchestration/message_filter.h"
 #include "mlops/orchestration/orchestration.h"
@@ -87,6 +89,39 @@ class Consumer {
   /// @return kOk; kClosed; kError (not committed, or not confirmed in time; kafka: also at
   ///         once while an earlier commit still waits for an unreachable group coordinator).
   Status commit() noexcept;
+
+  /// Sends `message` (one receive() handed out) to the dead-letter topic `<topic>.dlq` of
+  /// the topic it came from, with the additional arguments mlops.dlq_reason (`reason`),
+  /// mlops.dlq_topic and mlops.dlq_time_ns (ns since the Unix epoch), and waits until the
+  /// backend holds it. `message` is then processed like any message handed out: the next
+  /// commit() covers it. Its topic is the one receive() got it from (the latest batch), else
+  /// the one subscription, else its own topic field among the subscriptions.
+  /// @return kOk; kNoTopic (its topic is not known); kInvalidTopic (`<topic>.dlq` is too
+  ///         long); kClosed; or the send's failure (kTimeout, kBackPressured, kError): then
+  ///         it is not in the dead-letter topic, so do not commit it.
+  ///
+  ///   if (!valid(msg)) consumer.dead_letter(msg, "no such dataset");
+  Status dead_letter(const messaging::MLOpsMessage& message, std::string_view reason) noexcept;
+
+  /// Schedules a copy of `message` with retries() + 1 and the additional argument
+  /// mlops.retry_reason to reach this consumer's group again no earlier than `delay` from
+  /// now; `message` itself is processed at the next commit(). A message already retried
+  /// ConsumerOptions::max_retries times (or any, when that is 0) goes to the dead-letter
+  /// topic instead (dead_letter() with `reason`). The copy is held by the backend before
+  /// this returns, so a crash afterwards loses nothing (inproc: as long as the process lives;
+  /// a consumer without a group keeps its retries in memory, as its group ends with it).
+  /// It arrives through receive() in its group, on time within about 100 ms.
+  /// @return kOk; kNoTopic; kInvalidTopic (`<topic>.retry` too long); kClosed; or the send's
+  ///         failure (then nothing is scheduled: do not commit `message`).
+  ///
+  ///   consumer.retry(msg, std::chrono::seconds(30), "GPU preempted");
+  Status retry(const messaging::MLOpsMessage& message, std::chrono::milliseconds delay,
+               std::string_view reason = {}) noexcept;
+  /// As above with the delay `backoff` gives for message.retries():
+  ///
+  ///   consumer.retry(msg, Backoff{.initial = 1s, .multiplier = 2, .max = 5min, .jitter = 0.2});
+  Status retry(const messaging::MLOpsMessage& message, const Backoff& backoff,
+               std::string_view reason = {}) noexcept;
 
   /// Leaves the group without committing: uncommitted messages come again to the group.
   /// Returns within the backend's bound (kafka: timeout_ms, brokers down or not; see the

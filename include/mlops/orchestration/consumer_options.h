@@ -30,6 +30,13 @@ struct ConsumerOptions {
   /// When true each receive() first commits what the previous one handed out (Kafka's
   /// auto-commit); close() never commits, so the last batch comes again to the group.
   bool auto_commit = true;
+  /// Most retries a message gets: Consumer::retry() sends a message already retried this
+  /// often to the dead-letter topic instead. 0 turns retrying off (every retry() is a
+  /// dead_letter(), and no retry topic is read).
+  std::int32_t max_retries = 3;
+  /// When true a payload that fails verification goes to `<topic>.dlq` as its raw bytes
+  /// (before it counts as processed) instead of only being skipped and counted.
+  bool dead_letter_corrupt = true;
   /// Limits every received payload is verified against.
   messaging::VerifyLimits verify_limits{};
   /// Backend settings passed through (e.g. librdkafka's "session.timeout.ms").
@@ -55,6 +62,11 @@ struct ConsumerStats {
   /// message of it (malformed, wrong types, too large or too deep): skipped and logged
   /// with what was wrong.
   std::uint64_t skipped_legacy = 0;
+  /// Copies scheduled by retry() (not counting those that went to the dead-letter topic).
+  std::uint64_t retried = 0;
+  /// Messages sent to a dead-letter topic: dead_letter(), retries over the limit, corrupt
+  /// payloads (dead_letter_corrupt).
+  std::uint64_t dead_lettered = 0;
 };
 
 }  // namespace mlops::orchestration

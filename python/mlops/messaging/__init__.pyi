@@ -80,6 +80,9 @@ class MLOpsMessage:
     def key(self) -> Optional[str]:
         """The ordering key (with_key), or None."""
     @property
+    def trace_context(self) -> Optional[str]:
+        """The W3C traceparent (with_trace_context, child_of), or None."""
+    @property
     def id(self) -> Optional[str]:
         """The unique, time-ordered id as UUID text."""
     @property
@@ -125,6 +128,8 @@ class MessageBuilder:
     def with_additional_arguments(self, arguments: Dict[str, JSONLike]) -> "MessageBuilder": ...
     def with_key(self, key: str) -> "MessageBuilder":
         """Messages with one key keep their order on partitioned backends; "" removes it."""
+    def with_trace_context(self, traceparent: str) -> "MessageBuilder":
+        """The W3C traceparent of the pipeline run; "" removes it; ValueError if invalid."""
     def with_id(self, id: str) -> "MessageBuilder": ...
     def with_timestamp(self, unix_ns: int) -> "MessageBuilder": ...
     def build(self) -> MLOpsMessage:
@@ -133,6 +138,9 @@ class MessageBuilder:
         """Drops every field set so far, back to the defaults."""
     @staticmethod
     def from_message(message: MLOpsMessage) -> "MessageBuilder": ...
+    @staticmethod
+    def child_of(parent: MLOpsMessage) -> "MessageBuilder":
+        """A builder continuing parent's trace (same trace id, new span id)."""
 
 class DeserializationError(InvalidMessageError, RuntimeError):
     """The original's JSON could not be read as a message."""

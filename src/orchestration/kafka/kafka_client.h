@@ -25,7 +25,7 @@ namespace mlops::orchestration::kafka {
 /// allocates per header of every record, and the bytes travel with each record.)
 inline constexpr std::string_view kContentTypeHeader = "content-type";
 /// The schema parameter is mlops::schema_version() (kafka_test checks they agree).
-inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer; schema=2";
+inline constexpr std::string_view kContentType = "application/x-mlops-flatbuffer; schema=3";
 
 /// Which part of a message becomes the record key (records of one key keep their order).
 enum class KeySource : std::uint8_t { kNone, kCreator };
