@@ -156,14 +156,17 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
 }
 
 Status RedisProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  const std::lock_guard lock(mutex_);
   return queue(topic, message.bytes(), &message);
 }
 
 Status RedisProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+  const std::lock_guard lock(mutex_);
   return queue(topic, bytes, nullptr);
 }
 
 Status RedisProducer::flush(Deadline deadline) noexcept {
+  const std::lock_guard lock(mutex_);
   if (closed_) return Status::kOk;
   if (connection_) {
     unwritten_messages_ = 0;
@@ -199,6 +202,7 @@ Status RedisProducer::flush(Deadline deadline) noexcept {
 }
 
 void RedisProducer::close() noexcept {
+  const std::lock_guard lock(mutex_);
   if (closed_) return;
   closed_ = true;
   if (connection_ && !pending_.empty()) {

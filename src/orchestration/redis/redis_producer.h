@@ -3,6 +3,7 @@
 
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,7 +25,8 @@ namespace mlops::orchestration::detail::redis {
 /// wait_replicas, WAIT saw that many replicas); kError if any failed since the last flush.
 /// A lost connection reports every message without a reply kDeliveryUnknown (never
 /// resent: that could duplicate it), and the next send() reconnects, with backoff.
-/// One thread at a time (not shareable).
+/// Shareable: every call holds the producer's lock (recursive: a delivery callback may send
+/// again), so threads take turns on the one connection.
 class RedisProducer final : public ProducerBackend {
  public:
   RedisProducer(RedisSettings settings, ProducerOptions options);
@@ -36,7 +38,7 @@ class RedisProducer final : public ProducerBackend {
   Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
   Status flush(Deadline deadline) noexcept override;
   void close() noexcept override;
-  [[nodiscard]] bool shareable() const noexcept override { return false; }
+  [[nodiscard]] bool shareable() const noexcept override { return true; }
 
  private:
   /// One XADD waiting for its reply (the message only when reports are asked for).
@@ -73,6 +75,7 @@ class RedisProducer final : public ProducerBackend {
   Clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   LogLimiter problems_;
+  std::recursive_mutex mutex_;  // held by every call
 };
 
 }  // namespace mlops::orchestration::detail::redis
