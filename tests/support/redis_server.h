@@ -5,6 +5,7 @@
 // so a failing or crashing test leaves no server behind.
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace mlops::testing {
@@ -56,15 +58,24 @@ inline int free_loopback_port() {
   return port;
 }
 
-/// Whether something accepts TCP connections on 127.0.0.1:`port`.
-inline bool loopback_accepts(int port) {
+/// Whether a Redis server on 127.0.0.1:`port` answers PING within `timeout` (it listens
+/// before it has loaded its files, and answers -LOADING meanwhile).
+inline bool loopback_answers_ping(int port, std::chrono::milliseconds timeout) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::write(fd, "PING\r\n", 6) == 6) {
+    pollfd ready{fd, POLLIN, 0};
+    char reply[64] = {};
+    ok = ::poll(&ready, 1, static_cast<int>(timeout.count())) > 0 &&
+         ::read(fd, reply, sizeof reply - 1) > 0 && (std::string_view(reply).starts_with("+PONG") ||
+                                                   std::string_view(reply).starts_with("-NOAUTH"));
+  }
   ::close(fd);
   return ok;
 }
@@ -117,7 +128,7 @@ class RedisServer {
       pid_ = pid;
       const auto deadline = std::chrono::steady_clock::now() + timeout;
       while (std::chrono::steady_clock::now() < deadline) {
-        if (loopback_accepts(port_)) {
+        if (loopback_answers_ping(port_, std::chrono::milliseconds(500))) {
           ever_started_ = true;
           return true;
         }
@@ -136,6 +147,13 @@ class RedisServer {
     return false;
   }
 
+  /// SIGSTOP: the server holds its connections and answers nothing until resume().
+  void pause() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  void resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
   /// SIGKILL, reaped (bounded: SIGKILL cannot be ignored).
   void kill() { signal_and_reap(SIGKILL); }
   /// SIGTERM (the server writes its files and exits), reaped within 10 s, else SIGKILL.
