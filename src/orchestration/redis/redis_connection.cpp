@@ -215,7 +215,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settin
     Status status = Status::kOk;
     auto reply = connection->read(deadline, status);
     if (status == Status::kTimeout) {
-      return unavailable(settings, "connected, but no Redis reply in time (is it a Redis server?)");
+      return unavailable(settings, "connected, but no Redis reply in time (a stalled or overloaded server, or not Redis?)");
     }
     if (!reply) return unavailable(settings, connection->problem());
     const bool is_auth = !settings.password.empty() && i == 0;
