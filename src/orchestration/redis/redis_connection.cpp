@@ -119,6 +119,14 @@ ReplyPtr Connection::read(Deadline deadline, Status& status) noexcept {
       status = Status::kOk;
       return ReplyPtr(static_cast<redisReply*>(raw));
     }
+    // Read what is there before asking poll(): a large reply comes in many reads, and a
+    // non-blocking read that finds nothing costs no more than a poll() that finds nothing.
+    const std::size_t buffered = context_->reader->len;
+    if (redisBufferRead(context_) != REDIS_OK) {
+      take_error("reading");
+      return nullptr;
+    }
+    if (context_->reader->len != buffered) continue;
     // Whatever is queued must go out for a reply to come.
     short events = POLLIN;
     if (unwritten() > 0) {

@@ -96,13 +96,13 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
                             const messaging::MLOpsMessage* message) noexcept {
   if (closed_) return Status::kClosed;
   if (bytes.size() > settings_.max_message_bytes) return Status::kTooLarge;
-  const auto send_deadline = deadline_after(options_.send_timeout);
   const bool block = options_.back_pressure == BackPressure::kBlock;
   // Connecting is bounded by send_timeout under either policy (kReturn is about room).
-  if (!connect(send_deadline)) {
+  if ((!connection_ || connection_->broken()) && !connect(deadline_after(options_.send_timeout))) {
     return Status::kError;
   }
   if (pending_.size() >= settings_.max_in_flight) {
+    const auto send_deadline = deadline_after(options_.send_timeout);
     collect(settings_.max_in_flight - 1, Clock::now());
     if (pending_.size() >= settings_.max_in_flight) {
       if (!block) return Status::kBackPressured;
@@ -111,8 +111,24 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
       if (pending_.size() >= settings_.max_in_flight) return Status::kTimeout;
     }
   }
+  // Bytes the socket did not take yet count as room too: beyond pipeline_bytes, wait for
+  // the socket (a growing write buffer would also be moved in memory at every partial write).
+  if (connection_->unwritten() > settings_.pipeline_bytes) {
+    const bool drained = connection_->write(Clock::time_point{}) == Status::kOk ||
+                         connection_->unwritten() <= settings_.pipeline_bytes;
+    if (!drained) {
+      if (!block) return Status::kBackPressured;
+      const Status written = connection_->write(deadline_after(options_.send_timeout));
+      if (written == Status::kError) {
+        lose_connection();
+        return Status::kError;
+      }
+      if (written == Status::kTimeout) return Status::kTimeout;
+    }
+  }
   try {
-    const std::string_view name = intern(topic);
+    if (topic != last_topic_) last_topic_ = intern(topic);
+    const std::string_view name = last_topic_;
     const std::string_view payload(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     bool queued = false;
     if (settings_.maxlen != 0) {
@@ -135,15 +151,17 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
     return Status::kError;
   }
   sent_since_wait_ = true;
-  const auto now = Clock::now();
+  // The clock is read only when lingering: by default every send writes.
+  const bool linger = settings_.linger.count() > 0;
+  const auto now = linger ? Clock::now() : Clock::time_point{};
   if (unwritten_messages_ == 0) oldest_unwritten_ = now;
   ++unwritten_messages_;
   unwritten_bytes_ += bytes.size();
-  if (unwritten_messages_ >= settings_.pipeline_messages ||
+  if (!linger || unwritten_messages_ >= settings_.pipeline_messages ||
       unwritten_bytes_ >= settings_.pipeline_bytes || now - oldest_unwritten_ >= settings_.linger) {
     unwritten_messages_ = 0;
     unwritten_bytes_ = 0;
-    if (connection_->write(now) == Status::kError) {
+    if (connection_->write(Clock::time_point{}) == Status::kError) {
       lose_connection();
       return Status::kDeliveryUnknown;
     }
@@ -151,7 +169,7 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
   // Replies are read once per pipeline_messages sends, whatever is in by then.
   if (++since_collect_ >= settings_.pipeline_messages) {
     since_collect_ = 0;
-    collect(0, now);
+    collect(0, Clock::time_point{});  // a deadline passed: only what is in
   }
   return Status::kOk;
 }

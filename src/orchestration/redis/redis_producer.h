@@ -67,7 +67,7 @@ class RedisProducer final : public ProducerBackend {
   std::size_t since_collect_ = 0;
   Clock::time_point oldest_unwritten_{};
   std::set<std::string, std::less<>> topics_;  // what Pending::topic views
-  std::string last_topic_;
+  std::string_view last_topic_;  // a key of topics_: the latest send's
   std::string maxlen_;
   std::uint64_t failed_since_flush_ = 0;
   bool sent_since_wait_ = false;
