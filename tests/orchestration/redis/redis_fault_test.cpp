@@ -231,5 +231,54 @@ TEST(RedisFaults, ServerStoppedCallsReturnInTimeAndConsumerResumes) {
   EXPECT_EQ(numbers, std::vector<std::int64_t>{3});
 }
 
+// A server that stops answering (SIGSTOP: connections stay open, nothing comes back): every
+// call still returns within its timeout, and all is well once it answers again.
+TEST(RedisFaults, ServerThatStopsAnsweringBoundsEveryCall) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server, "timeout_ms=1000&reconnect_backoff_ms=200"));
+  ASSERT_TRUE(orch);
+  auto con = Consumer::create("pause", *orch, {.group = "g"});
+  ASSERT_TRUE(con);
+  auto pro = Producer::create(*orch, "pause", {.send_timeout = 300ms, .flush_timeout = 300ms});
+  ASSERT_TRUE(pro);
+  ASSERT_EQ(pro->send(numbered(1), true), Status::kOk);
+  ASSERT_EQ(numbers_of(receive_n(*con, 1)), std::vector<std::int64_t>{1});
+
+  server.pause();
+  Status status = Status::kOk;
+  EXPECT_LT(time_of([&] { status = pro->send(numbered(2), true); }), 1s);
+  EXPECT_EQ(status, Status::kDeliveryUnknown) << "queued, not confirmed: " << to_string(status);
+  std::vector<messaging::MLOpsMessage> batch;
+  // The commit before the read (auto_commit) waits up to timeout_ms, the read its timeout
+  // plus the reply's grace.
+  EXPECT_LT(time_of([&] { status = con->receive(batch, {}, 300ms); }), 2s);
+  EXPECT_EQ(status, Status::kError);
+  EXPECT_LT(time_of([&] { status = con->commit(); }), 1500ms);
+  auto admin = Admin::create(*orch);
+  ASSERT_TRUE(admin);
+  Result<void> valid;
+  EXPECT_LT(time_of([&] { valid = admin->validate_connection(500ms); }), 1s);
+  ASSERT_FALSE(valid);
+  EXPECT_LT(time_of([&] { EXPECT_FALSE(admin->topics()); }), 1500ms);
+  server.resume();
+
+  // Message 2 was queued before the pause and its reply was lost with the connection (or
+  // it is still coming): it may or may not be in the stream. Message 3 must arrive.
+  const auto deadline = Clock::now() + 10s;
+  while ((status = pro->send(numbered(3), true)) != Status::kOk && Clock::now() < deadline) {
+  }
+  ASSERT_EQ(status, Status::kOk);
+  std::set<std::int64_t> numbers;
+  const auto receive_deadline = Clock::now() + 10s;
+  while (numbers.count(3) == 0 && Clock::now() < receive_deadline) {
+    if (con->receive(batch, {}, 500ms) == Status::kOk) {
+      for (auto n : numbers_of(batch)) numbers.insert(n);
+    }
+  }
+  EXPECT_EQ(numbers.count(3), 1u);
+  EXPECT_EQ(numbers.count(1), 0u) << "message 1 was committed";
+}
+
 }  // namespace
 }  // namespace mlops::orchestration::testing
