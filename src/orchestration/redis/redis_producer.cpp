@@ -111,11 +111,13 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
       if (pending_.size() >= settings_.max_in_flight) return Status::kTimeout;
     }
   }
-  // Bytes the socket did not take yet count as room too: beyond pipeline_bytes, wait for
-  // the socket (a growing write buffer would also be moved in memory at every partial write).
-  if (connection_->unwritten() > settings_.pipeline_bytes) {
+  // Bytes the socket did not take yet count as room too: beyond pipeline_bytes when
+  // lingering, else beyond none, wait for the socket (as a blocking client would; a growing
+  // write buffer would also be moved in memory at every partial write).
+  const std::size_t unwritten_room = settings_.linger.count() > 0 ? settings_.pipeline_bytes : 0;
+  if (connection_->unwritten() > unwritten_room) {
     const bool drained = connection_->write(Clock::time_point{}) == Status::kOk ||
-                         connection_->unwritten() <= settings_.pipeline_bytes;
+                         connection_->unwritten() <= unwritten_room;
     if (!drained) {
       if (!block) return Status::kBackPressured;
       const Status written = connection_->write(deadline_after(options_.send_timeout));
@@ -161,7 +163,12 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
       unwritten_bytes_ >= settings_.pipeline_bytes || now - oldest_unwritten_ >= settings_.linger) {
     unwritten_messages_ = 0;
     unwritten_bytes_ = 0;
-    if (connection_->write(Clock::time_point{}) == Status::kError) {
+    // Written whole unless the socket stays full past send_timeout (as a blocking client
+    // writes): a write buffer left partly written costs a memmove and a poll() per send.
+    // The message is queued either way: what is left goes out with the next call.
+    const Status written = connection_->write(block ? deadline_after(options_.send_timeout)
+                                                    : Clock::time_point{});
+    if (written == Status::kError) {
       lose_connection();
       return Status::kDeliveryUnknown;
     }
