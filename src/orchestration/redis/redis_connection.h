@@ -3,6 +3,10 @@
 // poll() that ends at a deadline, so no call outlives its timeout, whatever the server does
 // (refuses, never answers, speaks another protocol, vanishes mid-reply).
 
+// hiredis 0.14's sds.h lacks extern "C" (hiredis.h has it): included first, inside one.
+extern "C" {
+#include <hiredis/sds.h>
+}
 #include <hiredis/hiredis.h>
 
 #include <cstddef>
@@ -63,13 +67,19 @@ class Connection {
   void break_with(std::string why) noexcept;
 
  private:
-  explicit Connection(redisContext* context) noexcept : context_(context) {}
+  /// Bytes one read takes from the socket at most.
+  static constexpr std::size_t kReadBytes = 64 * 1024;
+
+  explicit Connection(redisContext* context) noexcept;
   /// Waits for `events` on the socket until `deadline`. @return >0 ready, 0 timeout, <0 error.
   int wait(short events, Deadline deadline) noexcept;
+  /// Drops the first `written` bytes of the write buffer.
+  void consume_written(std::size_t written) noexcept;
   /// Takes the hiredis error into problem_.
   void take_error(std::string_view doing) noexcept;
 
   redisContext* context_;
+  std::unique_ptr<char[]> buffer_;  // what read() receives into
   std::string problem_;
 };
 
