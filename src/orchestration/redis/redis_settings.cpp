@@ -72,7 +72,10 @@ Result<RedisSettings> parse_connection(std::string_view connection) {
 }
 
 Result<RedisSettings> read_settings(const BackendOptions& options, RedisSettings base) {
-  for (const auto& [key, text] : options) {
+  for (const auto& option : options) {
+    // Named references, not a structured binding: clang 14 cannot capture those in lambdas.
+    const std::string& key = option.first;
+    const std::string& text = option.second;
     auto millis = [&](std::chrono::milliseconds& into, std::uint64_t min,
                       std::uint64_t max) -> Result<void> {
       auto number = read_number(key, text, min, max);
