@@ -359,6 +359,16 @@ void RedisConsumer::hand_back(Topic& topic, Deadline deadline) noexcept {
   topic.handed.clear();
 }
 
+void RedisConsumer::forget_member(const Topic& topic, Deadline deadline) noexcept {
+  // Only a member with nothing pending: XGROUP DELCONSUMER drops the member's pending
+  // entries, which must stay for the others to claim.
+  const std::string_view pending[] = {"XPENDING", topic.name, group_, "-", "+", "1", member_};
+  auto reply = connection_->command(pending, deadline);
+  if (!reply || (*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements != 0) return;
+  const std::string_view forget[] = {"XGROUP", "DELCONSUMER", topic.name, group_, member_};
+  (void)connection_->command(forget, deadline);
+}
+
 void RedisConsumer::close() noexcept {
   if (closed_) return;
   closed_ = true;
@@ -370,6 +380,7 @@ void RedisConsumer::close() noexcept {
       if (!connection_->command(args, deadline)) break;
     } else {
       hand_back(*topic, deadline);
+      forget_member(*topic, deadline);
     }
   }
   connection_.reset();

@@ -16,7 +16,8 @@ namespace mlops::orchestration::detail::redis {
 /// after a (re)connect, this member's own entries still pending (a reply lost with the
 /// connection); entries other members left pending longer than claim_idle_ms (XAUTOCLAIM,
 /// checked at most every claim_idle_ms / 4, at least every 5 s); new entries (XREADGROUP >,
-/// BLOCK until the deadline). commit() XACKs every entry handed out; close() and topics
+/// BLOCK until the deadline). commit() XACKs every entry handed out; close() leaves the
+/// group if nothing is pending on this member (XGROUP DELCONSUMER); close() and topics
 /// left mark the uncommitted entries idle (XCLAIM ... IDLE) so the group's other members
 /// claim them at once. A consumer without a group has a group of its own, destroyed at
 /// close(). A lost connection gives kError (logged, rate-limited) and the next poll()
@@ -52,6 +53,9 @@ class RedisConsumer final : public ConsumerBackend {
   Status read_history(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
   Status claim(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
   Status read_new(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
+  /// Removes this member from the group on `topic` if nothing is pending on it (members
+  /// would pile up in XINFO CONSUMERS otherwise).
+  void forget_member(const Topic& topic, Deadline deadline) noexcept;
   /// Makes the uncommitted entries of `topic` claimable by other members now.
   void hand_back(Topic& topic, Deadline deadline) noexcept;
 

@@ -165,6 +165,41 @@ TEST(RedisConsumer, ForeignEntriesOfOtherClientsAreSkippedCountedAndAcknowledged
   redisFree(raw);
 }
 
+// Members do not pile up in a group: one that closes with nothing pending leaves it; one
+// that closes with entries uncommitted stays until another member has claimed them.
+TEST(RedisConsumer, ClosedMemberLeavesTheGroupOnlyWithNothingPending) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server));
+  ASSERT_TRUE(orch);
+  auto pro = Producer::create(*orch, "members");
+  ASSERT_TRUE(pro);
+  redisContext* raw = redisConnect("127.0.0.1", server.port());
+  ASSERT_NE(raw, nullptr);
+  auto members = [&] {
+    auto* reply = static_cast<redisReply*>(redisCommand(raw, "XINFO CONSUMERS members g"));
+    const auto count = reply != nullptr && reply->type == REDIS_REPLY_ARRAY ? reply->elements : 99;
+    freeReplyObject(reply);
+    return count;
+  };
+  {
+    auto con = Consumer::create("members", *orch, {.group = "g"});
+    ASSERT_TRUE(con);
+    ASSERT_EQ(pro->send(numbered(1), true), Status::kOk);
+    ASSERT_EQ(receive_n(*con, 1).size(), 1u);
+    ASSERT_EQ(con->commit(), Status::kOk);
+  }
+  EXPECT_EQ(members(), 0u);
+  {
+    auto con = Consumer::create("members", *orch, {.group = "g", .auto_commit = false});
+    ASSERT_TRUE(con);
+    ASSERT_EQ(pro->send(numbered(2), true), Status::kOk);
+    ASSERT_EQ(receive_n(*con, 1).size(), 1u);
+  }
+  EXPECT_EQ(members(), 1u) << "its uncommitted entry stays pending on it, for others to claim";
+  redisFree(raw);
+}
+
 TEST(RedisProducer, TooLargeIsRefusedAndAHugePayloadGoesThrough) {
   RedisServer server;
   MLOPS_START_REDIS(server);
