@@ -153,6 +153,11 @@ ReplyPtr Connection::read(Deadline deadline, Status& status) noexcept {
         break_with("out of memory reading a reply");
         return nullptr;
       }
+      if (max_buffered_ != 0 && context_->reader->len > max_buffered_) {
+        break_with("not a Redis server (more than " + std::to_string(max_buffered_ / 1024) +
+                   " KiB in reply to the handshake)");
+        return nullptr;
+      }
       continue;
     }
     if (got == 0) {
@@ -226,6 +231,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settin
   }
 
   // AUTH, SELECT and PING in one round trip; PING's +PONG shows the peer speaks Redis.
+  constexpr std::size_t kHandshakeReplyBytes = 64 * 1024;
+  connection->max_buffered_ = kHandshakeReplyBytes;
   std::vector<std::string> commands;
   const std::string db = std::to_string(settings.db);
   std::size_t expected = 0;
@@ -271,6 +278,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settin
       return unavailable(settings, "not a Redis server (PING got no PONG)");
     }
   }
+  connection->max_buffered_ = 0;
   return connection;
 }
 

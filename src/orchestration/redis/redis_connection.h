@@ -80,6 +80,10 @@ class Connection {
 
   redisContext* context_;
   std::unique_ptr<char[]> buffer_;  // what read() receives into
+  /// While not 0, more unparsed reply bytes than this break the connection: during the
+  /// handshake, whose replies are a few bytes, so a peer that is not Redis and streams
+  /// data cannot make the client buffer it until the deadline.
+  std::size_t max_buffered_ = 0;
   std::string problem_;
 };
 

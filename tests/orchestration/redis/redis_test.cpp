@@ -77,6 +77,21 @@ TEST(RedisConnection, ListenerThatIsNotRedisIsNamedSo) {
       << result.error().message;
 }
 
+// A peer that streams a bulk string without end (here 4 MiB of it) is refused once it has
+// sent more than a handshake's reply could be, not buffered until the deadline.
+TEST(RedisConnection, ListenerThatFloodsIsRefusedBeforeItsDataIsBuffered) {
+  FakeListener flood("$1000000000\r\n" + std::string(4 << 20, 'a'));
+  ASSERT_NE(flood.port(), 0);
+  Result<void> result;
+  EXPECT_LT(time_of([&] {
+              result = validate("redis://127.0.0.1:" + std::to_string(flood.port()), 5s);
+            }),
+            2s);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("not a Redis server"), std::string::npos)
+      << result.error().message;
+}
+
 TEST(RedisConnection, ListenerThatNeverAnswersTimesOutWithinItsTimeout) {
   FakeListener silent("");
   ASSERT_NE(silent.port(), 0);
