@@ -42,6 +42,7 @@ Runs ETL -> Train -> Evaluate on DATASETS datasets (default 8) and reports what 
   --deadline=S   how long a stage waits for its input (default 30 s; it ends sooner once it
                  has every item its end-of-stream message announced).
   URI            inproc://NAME, mmap:///DIR, kafka://HOST:PORT[,HOST:PORT], ...
+                 redis://HOST:PORT[/DB],
                  kafka://mock?mock.brokers=3&mock.partitions=4 runs librdkafka's mock cluster
                  (in a process of its own when the stages are processes); other options
                  pass through, e.g. &ordering=none.

@@ -77,6 +77,37 @@ main_job() {
 main_job inproc --threads
 main_job mmap
 main_job kafka "$kafka_uri"
+# redis: a redis-server of this script's own (127.0.0.1, a random free port, a temporary
+# directory, appendfsync always), stopped by the trap whatever happens; skipped if absent.
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+  redis_dir=$(mktemp -d)
+  redis_pid=
+  stop_redis() {
+    if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
+    rm -rf "$redis_dir"
+  }
+  trap stop_redis EXIT
+  for attempt in 1 2 3 4 5; do
+    redis_port=$(( 20000 + RANDOM % 30000 ))
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --appendonly yes \
+      --appendfsync always --save '' --daemonize no --logfile "$redis_dir/log" &
+    redis_pid=$!
+    for _ in $(seq 100); do  # up to 10 s for it to answer
+      if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then break; fi
+      kill -0 "$redis_pid" 2>/dev/null || break  # exited: the port was taken
+      sleep 0.1
+    done
+    if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then break; fi
+    kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; redis_pid=
+  done
+  [ -n "$redis_pid" ] || { echo "redis-server did not start"; exit 1; }
+  main_job redis "redis://127.0.0.1:$redis_port"
+  stop_redis
+  redis_pid=
+  trap - EXIT
+else
+  echo "redis: redis-server is not installed; its main job is skipped"
+fi
 
 step "Install into a prefix and find_package"
 prefix="$PWD/build/install-root"

@@ -6,6 +6,9 @@
 #endif
 #include "orchestration/mmap/mmap_backend.h"
 #include "orchestration/none/none_backend.h"
+#if MLOPS_HAS_REDIS
+#include "orchestration/redis/redis_backend.h"
+#endif
 
 namespace mlops::orchestration::detail {
 namespace {
@@ -17,6 +20,9 @@ constexpr BackendEntry kBackends[] = {
     {"mmap", "./.mlops", &mmap_queue::open},
 #if MLOPS_HAS_KAFKA
     {"kafka", "localhost:9092", &kafka::open},
+#endif
+#if MLOPS_HAS_REDIS
+    {"redis", "localhost:6379", &redis::open},
 #endif
 };
 

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#if MLOPS_TEST_REDIS
+#include "support/redis_server.h"
+#endif
+
 namespace mlops::orchestration::testing {
 
 struct BackendCase {
@@ -69,6 +73,22 @@ inline std::vector<BackendCase> backend_cases() {
                    brokers != nullptr && *brokers != '\0'
                        ? ""
                        : "MLOPS_TEST_KAFKA_BROKERS is not set (host:port of a real Kafka broker)"});
+#endif
+#if MLOPS_TEST_REDIS
+  // One redis-server per test process (started at the first redis test, stopped at exit);
+  // each test gets a database of its own (the server has 16384).
+  static const bool have_redis = !mlops::testing::find_redis_server().empty();
+  cases.push_back({"redis",
+                   [](const std::string&) {
+                     static mlops::testing::RedisServer server;
+                     static const bool started = server.start();
+                     static int next_db = 0;
+                     next_db = next_db % 16383 + 1;
+                     return "redis://" + (started ? server.address() : std::string("127.0.0.1:1")) +
+                            "/" + std::to_string(next_db) + "?claim_idle_ms=2000&timeout_ms=3000";
+                   },
+                   /*shared_groups=*/true,
+                   have_redis ? "" : "redis-server is not installed (scripts/install-deps.sh)"});
 #endif
   return cases;
 }

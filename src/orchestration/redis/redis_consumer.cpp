@@ -1,0 +1,389 @@
+#include "orchestration/redis/redis_consumer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "orchestration/deadline.h"
+#include "orchestration/uri.h"
+
+namespace mlops::orchestration::detail::redis {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{50};
+/// How long past a poll's deadline its XREADGROUP ... BLOCK reply may take to arrive (the
+/// server ends the BLOCK at the deadline; this is the trip back).
+constexpr std::chrono::milliseconds kReplyGrace{250};
+/// Most ids one XACK or XCLAIM names.
+constexpr std::size_t kIdsPerCommand = 1000;
+
+std::string unique_member() {
+  static std::atomic<std::uint64_t> counter{0};
+  std::random_device random;
+  return "mlops-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
+         std::to_string(random());
+}
+
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
+
+bool is_error(const redisReply& reply) { return reply.type == REDIS_REPLY_ERROR; }
+
+}  // namespace
+
+RedisConsumer::RedisConsumer(RedisSettings settings, ConsumerOptions options)
+    : settings_(std::move(settings)),
+      options_(std::move(options)),
+      member_(unique_member()),
+      problems_(LogLevel::kError, "redis consumer", settings_.log_interval) {
+  own_group_ = options_.group.empty();
+  group_ = own_group_ ? member_ : options_.group;
+}
+
+bool RedisConsumer::connect(Deadline deadline) noexcept {
+  if (connection_ && !connection_->broken()) return true;
+  if (connection_) lose_connection();
+  if (Clock::now() < next_attempt_) {
+    if (next_attempt_ > deadline) return false;
+    std::this_thread::sleep_until(next_attempt_);
+  }
+  auto opened = Connection::open(settings_, std::min(deadline, Clock::now() + settings_.timeout));
+  if (!opened) {
+    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
+    next_attempt_ = Clock::now() + backoff_;
+    problems_.log(opened.error().message);
+    return false;
+  }
+  connection_ = std::move(*opened);
+  backoff_ = std::chrono::milliseconds(0);
+  // A reply lost with the old connection may have left entries pending on this member.
+  read_history_ = true;
+  for (auto& topic : topics_) topic->history_cursor = "0-0";
+  next_claim_ = Clock::now();
+  return true;
+}
+
+void RedisConsumer::lose_connection() noexcept {
+  if (connection_) problems_.log("redis " + settings_.where() + ": " + connection_->problem());
+  connection_.reset();
+  backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
+  next_attempt_ = Clock::now() + kFirstBackoff;
+}
+
+Result<void> RedisConsumer::create_group(const std::string& topic, Deadline deadline) {
+  const std::string_view start = options_.offset_reset == OffsetReset::kEarliest ? "0" : "$";
+  const std::string_view args[] = {"XGROUP", "CREATE", topic, group_, start, "MKSTREAM"};
+  auto reply = connection_->command(args, deadline);
+  if (!reply) {
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": creating group " +
+                                              group_ + " on " + topic + ": " +
+                                              reply.error().message};
+  }
+  if (is_error(**reply) && !reply_text(**reply).starts_with("BUSYGROUP")) {
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": creating group " +
+                                              group_ + " on " + topic + ": " +
+                                              quote_text(reply_text(**reply))};
+  }
+  return {};
+}
+
+Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
+  const auto deadline = deadline_after(settings_.timeout);
+  if (!connect(deadline)) {
+    return Error{ErrorCode::kUnavailable,
+                 "redis " + settings_.where() + ": cannot subscribe: the server is unreachable"};
+  }
+  for (const auto& name : topics) {
+    const bool known = std::any_of(topics_.begin(), topics_.end(),
+                                   [&](const auto& topic) { return topic->name == name; });
+    if (known) continue;
+    if (auto created = create_group(name, deadline); !created) return created.error();
+  }
+  // Topics left hand their uncommitted entries back; the rest stay as they are.
+  std::vector<std::unique_ptr<Topic>> kept;
+  for (auto& topic : topics_) {
+    if (std::find(topics.begin(), topics.end(), topic->name) != topics.end()) {
+      kept.push_back(std::move(topic));
+    } else {
+      hand_back(*topic, deadline);
+      // Deliveries handed out view the name: keep it alive while this consumer lives.
+      retired_.push_back(std::move(topic));
+    }
+  }
+  for (const auto& name : topics) {
+    const bool known = std::any_of(kept.begin(), kept.end(),
+                                   [&](const auto& topic) { return topic->name == name; });
+    if (!known) kept.push_back(std::make_unique<Topic>(Topic{name, "0-0", "0-0", {}}));
+  }
+  topics_ = std::move(kept);
+  next_claim_ = Clock::now();
+  return {};
+}
+
+void RedisConsumer::take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
+                                 const redisReply& entries, std::vector<Delivery>& out) noexcept {
+  if (entries.type != REDIS_REPLY_ARRAY) return;
+  for (std::size_t i = 0; i < entries.elements; ++i) {
+    const redisReply& entry = *entries.element[i];
+    if (entry.type != REDIS_REPLY_ARRAY || entry.elements < 2 ||
+        entry.element[0]->type != REDIS_REPLY_STRING) {
+      continue;
+    }
+    std::string id(reply_text(*entry.element[0]));
+    const redisReply& fields = *entry.element[1];
+    Delivery delivery;
+    delivery.topic = topic.name;
+    bool found = false;
+    if (fields.type == REDIS_REPLY_ARRAY) {
+      // Our entries have one field, "m"; anything else is foreign: handed up empty, so the
+      // Consumer counts and logs it as corrupt, and acknowledged at the next commit.
+      if (fields.elements == 2 && fields.element[0]->type == REDIS_REPLY_STRING &&
+          reply_text(*fields.element[0]) == "m" && fields.element[1]->type == REDIS_REPLY_STRING) {
+        const redisReply& value = *fields.element[1];
+        delivery.bytes = {reinterpret_cast<const std::uint8_t*>(value.str), value.len};
+        delivery.owner = owner;
+        found = true;
+      }
+    } else {
+      // Deleted (trimmed) while pending: nothing to hand out, only to acknowledge.
+      topic.handed.push_back(std::move(id));
+      continue;
+    }
+    if (!found) {
+      static const std::uint8_t kNothing = 0;
+      delivery.bytes = {&kNothing, 0};
+    }
+    topic.handed.push_back(std::move(id));
+    out.push_back(std::move(delivery));
+  }
+}
+
+Status RedisConsumer::read_history(std::vector<Delivery>& out, std::size_t max,
+                                   Deadline deadline) noexcept {
+  const auto before = out.size();
+  for (auto& topic : topics_) {
+    if (out.size() - before >= max) return Status::kOk;
+    const std::string count = std::to_string(max - (out.size() - before));
+    const std::string_view args[] = {"XREADGROUP", "GROUP", group_,      member_,
+                                     "COUNT",      count,   "STREAMS", topic->name,
+                                     topic->history_cursor};
+    auto reply = connection_->command(args, deadline + kReplyGrace);
+    if (!reply) return Status::kError;
+    if (is_error(**reply)) {
+      problems_.log("reading pending entries of " + topic->name + ": " +
+                    quote_text(reply_text(**reply)));
+      return Status::kError;
+    }
+    std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
+    if (owner->type != REDIS_REPLY_ARRAY || owner->elements == 0) continue;
+    const redisReply& stream = *owner->element[0];
+    if (stream.type != REDIS_REPLY_ARRAY || stream.elements < 2) continue;
+    const redisReply& entries = *stream.element[1];
+    if (entries.type == REDIS_REPLY_ARRAY && entries.elements > 0) {
+      const redisReply& last = *entries.element[entries.elements - 1];
+      if (last.type == REDIS_REPLY_ARRAY && last.elements > 0 &&
+          last.element[0]->type == REDIS_REPLY_STRING) {
+        topic->history_cursor = std::string(reply_text(*last.element[0]));
+      }
+      take_entries(*topic, owner, entries, out);
+    }
+  }
+  if (out.size() == before) read_history_ = false;
+  return Status::kOk;
+}
+
+Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
+                            Deadline deadline) noexcept {
+  const auto before = out.size();
+  bool pass_done = true;
+  const std::string min_idle = ms_text(settings_.claim_idle);
+  for (auto& topic : topics_) {
+    if (out.size() - before >= max) {
+      pass_done = false;
+      break;
+    }
+    const std::string count = std::to_string(max - (out.size() - before));
+    const std::string_view args[] = {"XAUTOCLAIM", topic->name, group_, member_, min_idle,
+                                     topic->claim_cursor, "COUNT", count};
+    auto reply = connection_->command(args, deadline + kReplyGrace);
+    if (!reply) return Status::kError;
+    if (is_error(**reply)) {
+      problems_.log("XAUTOCLAIM on " + topic->name + ": " + quote_text(reply_text(**reply)));
+      return Status::kError;
+    }
+    std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
+    if (owner->type != REDIS_REPLY_ARRAY || owner->elements < 2 ||
+        owner->element[0]->type != REDIS_REPLY_STRING) {
+      continue;
+    }
+    topic->claim_cursor = std::string(reply_text(*owner->element[0]));
+    if (topic->claim_cursor != "0-0") pass_done = false;
+    take_entries(*topic, owner, *owner->element[1], out);
+  }
+  if (pass_done) {
+    const auto interval = std::clamp(settings_.claim_idle / 4, std::chrono::milliseconds(10),
+                                     std::chrono::milliseconds(5000));
+    next_claim_ = Clock::now() + interval;
+  }
+  return Status::kOk;
+}
+
+Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
+                               Deadline deadline) noexcept {
+  const auto now = Clock::now();
+  const auto block_until = std::min(deadline, next_claim_);
+  std::string block_ms;
+  if (block_until > now) {
+    // BLOCK 0 would mean forever: at least 1 ms.
+    block_ms = std::to_string(
+        std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::milliseconds>(block_until - now).count()));
+  }
+  const std::string count = std::to_string(max);
+  std::vector<std::string_view> args = {"XREADGROUP", "GROUP", group_, member_, "COUNT", count};
+  if (!block_ms.empty()) {
+    args.push_back("BLOCK");
+    args.push_back(block_ms);
+  }
+  args.push_back("STREAMS");
+  for (const auto& topic : topics_) args.push_back(topic->name);
+  for (std::size_t i = 0; i < topics_.size(); ++i) args.push_back(">");
+  auto reply = connection_->command(args, std::max(block_until, now) + kReplyGrace);
+  if (!reply) return Status::kError;
+  if (is_error(**reply)) {
+    const auto text = reply_text(**reply);
+    if (text.starts_with("NOGROUP")) {
+      // The stream or group was deleted (or the server lost it): make it again.
+      for (const auto& topic : topics_) (void)create_group(topic->name, deadline + kReplyGrace);
+    }
+    problems_.log("XREADGROUP: " + quote_text(text));
+    return Status::kError;
+  }
+  std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
+  if (owner->type != REDIS_REPLY_ARRAY) return Status::kTimeout;  // nil: nothing in time
+  for (std::size_t i = 0; i < owner->elements; ++i) {
+    const redisReply& stream = *owner->element[i];
+    if (stream.type != REDIS_REPLY_ARRAY || stream.elements < 2) continue;
+    const auto name = reply_text(*stream.element[0]);
+    for (auto& topic : topics_) {
+      if (topic->name == name) take_entries(*topic, owner, *stream.element[1], out);
+    }
+  }
+  return Status::kOk;
+}
+
+Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept {
+  if (closed_ || max == 0) return Status::kOk;
+  if (topics_.empty()) return Status::kTimeout;
+  try {
+    if (!connect(deadline)) return Status::kError;
+    const auto before = out.size();
+    auto failed = [&] {
+      if (connection_ && connection_->broken()) lose_connection();
+      return Status::kError;
+    };
+    if (read_history_) {
+      if (read_history(out, max, deadline) != Status::kOk) return failed();
+      if (out.size() > before) return Status::kOk;
+    }
+    for (;;) {
+      if (Clock::now() >= next_claim_) {
+        if (claim(out, max, deadline) != Status::kOk) return failed();
+        if (out.size() > before) return Status::kOk;
+      }
+      const Status status = read_new(out, max, deadline);
+      if (status == Status::kError) return failed();
+      if (out.size() > before) return Status::kOk;
+      if (Clock::now() >= deadline) return Status::kTimeout;
+    }
+  } catch (...) {
+    problems_.log("out of memory reading entries");
+    return Status::kError;
+  }
+}
+
+Status RedisConsumer::commit() noexcept {
+  if (closed_) return Status::kError;
+  std::size_t expected = 0;
+  for (const auto& topic : topics_) expected += topic->handed.empty() ? 0 : 1;
+  for (const auto& topic : retired_) expected += topic->handed.empty() ? 0 : 1;
+  if (expected == 0) return Status::kOk;
+  const auto deadline = deadline_after(settings_.timeout);
+  if (!connect(deadline)) return Status::kError;
+  try {
+    auto ack = [&](Topic& topic) -> bool {
+      for (std::size_t start = 0; start < topic.handed.size(); start += kIdsPerCommand) {
+        const auto end = std::min(topic.handed.size(), start + kIdsPerCommand);
+        std::vector<std::string_view> args = {"XACK", topic.name, group_};
+        for (auto i = start; i < end; ++i) args.push_back(topic.handed[i]);
+        auto reply = connection_->command(args, deadline);
+        if (!reply || is_error(**reply)) {
+          problems_.log("XACK on " + topic.name + ": " +
+                        (reply ? quote_text(reply_text(**reply)) : reply.error().message));
+          return false;
+        }
+      }
+      topic.handed.clear();
+      return true;
+    };
+    bool ok = true;
+    for (auto& topic : topics_) ok = ack(*topic) && ok;
+    for (auto& topic : retired_) ok = ack(*topic) && ok;
+    if (!ok) {
+      if (connection_ && connection_->broken()) lose_connection();
+      return Status::kError;
+    }
+  } catch (...) {
+    problems_.log("out of memory acknowledging entries");
+    return Status::kError;
+  }
+  return Status::kOk;
+}
+
+void RedisConsumer::hand_back(Topic& topic, Deadline deadline) noexcept {
+  if (topic.handed.empty() || !connection_ || connection_->broken()) return;
+  try {
+    const std::string idle = ms_text(settings_.claim_idle);
+    for (std::size_t start = 0; start < topic.handed.size(); start += kIdsPerCommand) {
+      const auto end = std::min(topic.handed.size(), start + kIdsPerCommand);
+      std::vector<std::string_view> args = {"XCLAIM", topic.name, group_, member_, "0"};
+      for (auto i = start; i < end; ++i) args.push_back(topic.handed[i]);
+      args.insert(args.end(), {"IDLE", idle, "JUSTID"});
+      auto reply = connection_->command(args, deadline);
+      if (!reply) return;
+    }
+  } catch (...) {
+    return;  // they come back anyway once claim_idle_ms has passed
+  }
+  topic.handed.clear();
+}
+
+void RedisConsumer::forget_member(const Topic& topic, Deadline deadline) noexcept {
+  // Only a member with nothing pending: XGROUP DELCONSUMER drops the member's pending
+  // entries, which must stay for the others to claim.
+  const std::string_view pending[] = {"XPENDING", topic.name, group_, "-", "+", "1", member_};
+  auto reply = connection_->command(pending, deadline);
+  if (!reply || (*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements != 0) return;
+  const std::string_view forget[] = {"XGROUP", "DELCONSUMER", topic.name, group_, member_};
+  (void)connection_->command(forget, deadline);
+}
+
+void RedisConsumer::close() noexcept {
+  if (closed_) return;
+  closed_ = true;
+  if (!connection_ || connection_->broken()) return;
+  const auto deadline = deadline_after(settings_.timeout);
+  for (auto& topic : topics_) {
+    if (own_group_) {
+      const std::string_view args[] = {"XGROUP", "DESTROY", topic->name, group_};
+      if (!connection_->command(args, deadline)) break;
+    } else {
+      hand_back(*topic, deadline);
+      forget_member(*topic, deadline);
+    }
+  }
+  connection_.reset();
+}
+
+}  // namespace mlops::orchestration::detail::redis

@@ -1,0 +1,78 @@
+#pragma once
+// A Redis Streams consumer group member: XREADGROUP, XACK, XAUTOCLAIM.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "orchestration/backend.h"
+#include "orchestration/log_limiter.h"
+#include "orchestration/redis/redis_connection.h"
+
+namespace mlops::orchestration::detail::redis {
+
+/// assign() creates the group on each topic (XGROUP CREATE ... MKSTREAM at 0 for
+/// OffsetReset::kEarliest, $ for kLatest) unless it exists. poll() hands out, in this order:
+/// after a (re)connect, this member's own entries still pending (a reply lost with the
+/// connection); entries other members left pending longer than claim_idle_ms (XAUTOCLAIM,
+/// checked at most every claim_idle_ms / 4, at least every 5 s); new entries (XREADGROUP >,
+/// BLOCK until the deadline). commit() XACKs every entry handed out; close() leaves the
+/// group if nothing is pending on this member (XGROUP DELCONSUMER); close() and topics
+/// left mark the uncommitted entries idle (XCLAIM ... IDLE) so the group's other members
+/// claim them at once. A consumer without a group has a group of its own, destroyed at
+/// close(). A lost connection gives kError (logged, rate-limited) and the next poll()
+/// reconnects, with backoff. One thread at a time.
+class RedisConsumer final : public ConsumerBackend {
+ public:
+  RedisConsumer(RedisSettings settings, ConsumerOptions options);
+  ~RedisConsumer() override { close(); }
+  RedisConsumer(const RedisConsumer&) = delete;
+  RedisConsumer& operator=(const RedisConsumer&) = delete;
+
+  Result<void> assign(std::span<const std::string> topics) override;
+  Status poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept override;
+  Status commit() noexcept override;
+  void close() noexcept override;
+
+ private:
+  /// One subscribed stream.
+  struct Topic {
+    std::string name;
+    std::string claim_cursor = "0-0";    // where the current XAUTOCLAIM pass goes on
+    std::string history_cursor = "0-0";  // where reading this member's own pending goes on
+    std::vector<std::string> handed;   // ids handed out since the last commit
+  };
+
+  bool connect(Deadline deadline) noexcept;
+  void lose_connection() noexcept;
+  /// Creates the group on `topic` unless it exists.
+  Result<void> create_group(const std::string& topic, Deadline deadline);
+  /// Appends the entries of `entries` (an XREADGROUP/XAUTOCLAIM entry list) of `topic`.
+  void take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
+                    const redisReply& entries, std::vector<Delivery>& out) noexcept;
+  Status read_history(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
+  Status claim(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
+  Status read_new(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
+  /// Removes this member from the group on `topic` if nothing is pending on it (members
+  /// would pile up in XINFO CONSUMERS otherwise).
+  void forget_member(const Topic& topic, Deadline deadline) noexcept;
+  /// Makes the uncommitted entries of `topic` claimable by other members now.
+  void hand_back(Topic& topic, Deadline deadline) noexcept;
+
+  RedisSettings settings_;
+  ConsumerOptions options_;
+  std::string group_;
+  std::string member_;
+  bool own_group_ = false;
+  std::vector<std::unique_ptr<Topic>> topics_;  // stable addresses: Delivery::topic views names
+  std::vector<std::unique_ptr<Topic>> retired_;  // topics left, until their ids are acked
+  std::unique_ptr<Connection> connection_;
+  bool read_history_ = false;
+  Clock::time_point next_claim_{};
+  Clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{0};
+  bool closed_ = false;
+  LogLimiter problems_;
+};
+
+}  // namespace mlops::orchestration::detail::redis

@@ -1,0 +1,241 @@
+#include "orchestration/redis/redis_producer.h"
+
+#include <algorithm>
+#include <array>
+#include <thread>
+
+#include "orchestration/deadline.h"
+#include "orchestration/uri.h"
+
+namespace mlops::orchestration::detail::redis {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{50};
+
+}  // namespace
+
+RedisProducer::RedisProducer(RedisSettings settings, ProducerOptions options)
+    : settings_(std::move(settings)),
+      options_(std::move(options)),
+      maxlen_(std::to_string(settings_.maxlen)),
+      problems_(LogLevel::kError, "redis producer", settings_.log_interval) {}
+
+std::string_view RedisProducer::intern(std::string_view topic) {
+  auto found = topics_.find(topic);
+  if (found == topics_.end()) found = topics_.emplace(topic).first;
+  return *found;
+}
+
+void RedisProducer::report(const Pending& pending, Status status) noexcept {
+  if (!options_.on_delivery || !pending.message) return;
+  options_.on_delivery(DeliveryReport{pending.topic, *pending.message, status});
+}
+
+bool RedisProducer::connect(Deadline deadline) noexcept {
+  if (connection_ && !connection_->broken()) return true;
+  if (connection_) lose_connection();
+  // Backoff between attempts, waited out only within the caller's deadline.
+  if (Clock::now() < next_attempt_) {
+    if (next_attempt_ > deadline) return false;
+    std::this_thread::sleep_until(next_attempt_);
+  }
+  auto opened = Connection::open(settings_, std::min(deadline, Clock::now() + settings_.timeout));
+  if (!opened) {
+    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
+    next_attempt_ = Clock::now() + backoff_;
+    problems_.log(opened.error().message);
+    return false;
+  }
+  connection_ = std::move(*opened);
+  backoff_ = std::chrono::milliseconds(0);
+  return true;
+}
+
+void RedisProducer::lose_connection() noexcept {
+  if (!pending_.empty()) {
+    problems_.log(connection_->problem() + "; " + std::to_string(pending_.size()) +
+                  " message(s) without a reply: delivery unknown (not resent)");
+  } else {
+    problems_.log(connection_->problem());
+  }
+  failed_since_flush_ += pending_.size();
+  // Moved out first: a report's callback may send again.
+  auto lost = std::move(pending_);
+  pending_.clear();
+  unwritten_messages_ = 0;
+  unwritten_bytes_ = 0;
+  connection_.reset();
+  backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
+  next_attempt_ = Clock::now() + kFirstBackoff;
+  for (const auto& pending : lost) report(pending, Status::kDeliveryUnknown);
+}
+
+void RedisProducer::collect(std::size_t in_flight, Deadline deadline) noexcept {
+  while (connection_ && pending_.size() > in_flight) {
+    Status status = Status::kOk;
+    auto reply = connection_->read(deadline, status);
+    if (!reply) {
+      if (status != Status::kTimeout) lose_connection();
+      return;
+    }
+    Pending done = std::move(pending_.front());
+    pending_.pop_front();
+    if (reply->type == REDIS_REPLY_STRING) {
+      report(done, Status::kOk);
+    } else {
+      ++failed_since_flush_;
+      problems_.log("XADD to " + std::string(done.topic) + " refused: " +
+                    quote_text(reply->type == REDIS_REPLY_ERROR ? reply_text(*reply)
+                                                                : "an unexpected reply"));
+      report(done, Status::kError);
+    }
+  }
+}
+
+Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t> bytes,
+                            const messaging::MLOpsMessage* message) noexcept {
+  if (closed_) return Status::kClosed;
+  if (bytes.size() > settings_.max_message_bytes) return Status::kTooLarge;
+  const bool block = options_.back_pressure == BackPressure::kBlock;
+  // Connecting is bounded by send_timeout under either policy (kReturn is about room).
+  if ((!connection_ || connection_->broken()) && !connect(deadline_after(options_.send_timeout))) {
+    return Status::kError;
+  }
+  if (pending_.size() >= settings_.max_in_flight) {
+    const auto send_deadline = deadline_after(options_.send_timeout);
+    collect(settings_.max_in_flight - 1, Clock::now());
+    if (pending_.size() >= settings_.max_in_flight) {
+      if (!block) return Status::kBackPressured;
+      collect(settings_.max_in_flight - 1, send_deadline);
+      if (!connection_) return Status::kError;
+      if (pending_.size() >= settings_.max_in_flight) return Status::kTimeout;
+    }
+  }
+  // Bytes the socket did not take yet count as room too: beyond pipeline_bytes when
+  // lingering, else beyond none, wait for the socket (as a blocking client would; a growing
+  // write buffer would also be moved in memory at every partial write).
+  const std::size_t unwritten_room = settings_.linger.count() > 0 ? settings_.pipeline_bytes : 0;
+  if (connection_->unwritten() > unwritten_room) {
+    const bool drained = connection_->write(Clock::time_point{}) == Status::kOk ||
+                         connection_->unwritten() <= unwritten_room;
+    if (!drained) {
+      if (!block) return Status::kBackPressured;
+      const Status written = connection_->write(deadline_after(options_.send_timeout));
+      if (written == Status::kError) {
+        lose_connection();
+        return Status::kError;
+      }
+      if (written == Status::kTimeout) return Status::kTimeout;
+    }
+  }
+  try {
+    if (topic != last_topic_) last_topic_ = intern(topic);
+    const std::string_view name = last_topic_;
+    const std::string_view payload(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    bool queued = false;
+    if (settings_.maxlen != 0) {
+      const std::array<std::string_view, 8> args = {"XADD", name, "MAXLEN", "~", maxlen_,
+                                                    "*",    "m",  payload};
+      queued = connection_->append(args);
+    } else {
+      const std::array<std::string_view, 5> args = {"XADD", name, "*", "m", payload};
+      queued = connection_->append(args);
+    }
+    if (!queued) {
+      lose_connection();
+      return Status::kError;
+    }
+    pending_.push_back(Pending{name, message != nullptr && options_.on_delivery
+                                         ? std::optional<messaging::MLOpsMessage>(*message)
+                                         : std::nullopt});
+  } catch (...) {
+    problems_.log("out of memory queueing a message");
+    return Status::kError;
+  }
+  sent_since_wait_ = true;
+  // The clock is read only when lingering: by default every send writes.
+  const bool linger = settings_.linger.count() > 0;
+  const auto now = linger ? Clock::now() : Clock::time_point{};
+  if (unwritten_messages_ == 0) oldest_unwritten_ = now;
+  ++unwritten_messages_;
+  unwritten_bytes_ += bytes.size();
+  if (!linger || unwritten_messages_ >= settings_.pipeline_messages ||
+      unwritten_bytes_ >= settings_.pipeline_bytes || now - oldest_unwritten_ >= settings_.linger) {
+    unwritten_messages_ = 0;
+    unwritten_bytes_ = 0;
+    // Written whole unless the socket stays full past send_timeout (as a blocking client
+    // writes): a write buffer left partly written costs a memmove and a poll() per send.
+    // The message is queued either way: what is left goes out with the next call.
+    const Status written = connection_->write(block ? deadline_after(options_.send_timeout)
+                                                    : Clock::time_point{});
+    if (written == Status::kError) {
+      lose_connection();
+      return Status::kDeliveryUnknown;
+    }
+  }
+  // Replies are read once per pipeline_messages sends, whatever is in by then.
+  if (++since_collect_ >= settings_.pipeline_messages) {
+    since_collect_ = 0;
+    collect(0, Clock::time_point{});  // a deadline passed: only what is in
+  }
+  return Status::kOk;
+}
+
+Status RedisProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  const std::lock_guard lock(mutex_);
+  return queue(topic, message.bytes(), &message);
+}
+
+Status RedisProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+  const std::lock_guard lock(mutex_);
+  return queue(topic, bytes, nullptr);
+}
+
+Status RedisProducer::flush(Deadline deadline) noexcept {
+  const std::lock_guard lock(mutex_);
+  if (closed_) return Status::kOk;
+  if (connection_) {
+    unwritten_messages_ = 0;
+    unwritten_bytes_ = 0;
+    if (!pending_.empty() && connection_->write(deadline) == Status::kError) lose_connection();
+    collect(0, deadline);
+    if (connection_ && !pending_.empty()) return Status::kTimeout;
+  }
+  if (settings_.wait_replicas > 0 && sent_since_wait_ && failed_since_flush_ == 0) {
+    if (!connect(deadline)) return Status::kError;
+    const std::string replicas = std::to_string(settings_.wait_replicas);
+    const std::string wait_ms = std::to_string(settings_.wait_timeout.count());
+    const std::array<std::string_view, 3> args = {"WAIT", replicas, wait_ms};
+    auto reply = connection_->command(args, std::min(deadline, Clock::now() + settings_.wait_timeout +
+                                                                   settings_.timeout));
+    if (!reply) {
+      if (reply.error().code == ErrorCode::kTimeout) return Status::kTimeout;
+      lose_connection();
+      return Status::kError;
+    }
+    if ((*reply)->type != REDIS_REPLY_INTEGER || (*reply)->integer < settings_.wait_replicas) {
+      problems_.log("WAIT: fewer than " + replicas + " replica(s) acknowledged in " + wait_ms +
+                    " ms");
+      return Status::kError;
+    }
+    sent_since_wait_ = false;
+  }
+  if (failed_since_flush_ > 0) {
+    failed_since_flush_ = 0;
+    return Status::kError;
+  }
+  return Status::kOk;
+}
+
+void RedisProducer::close() noexcept {
+  const std::lock_guard lock(mutex_);
+  if (closed_) return;
+  closed_ = true;
+  if (connection_ && !pending_.empty()) {
+    connection_->break_with("closed with replies outstanding");
+    lose_connection();
+  }
+  connection_.reset();
+}
+
+}  // namespace mlops::orchestration::detail::redis

@@ -1,0 +1,129 @@
+#include "orchestration/redis/redis_settings.h"
+
+#include <charconv>
+#include <limits>
+
+#include "mlops/log.h"
+
+namespace mlops::orchestration::detail::redis {
+namespace {
+
+Error bad_value(std::string_view key, std::string_view text, const std::string& rule) {
+  const bool secret = key == "password";
+  return Error{ErrorCode::kInvalidArgument, "redis option " + std::string(key) + "='" +
+                                                (secret ? std::string("***") : std::string(text)) +
+                                                "' " + rule};
+}
+
+Result<std::uint64_t> read_number(std::string_view key, std::string_view text, std::uint64_t min,
+                                  std::uint64_t max) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return bad_value(key, text, "must be a whole number from " + std::to_string(min) + " to " +
+                                    std::to_string(max));
+  }
+  return value;
+}
+
+constexpr std::uint64_t kHour = 3'600'000;
+
+}  // namespace
+
+std::string RedisSettings::where() const {
+  return host + ":" + std::to_string(port) + (db != 0 ? "/" + std::to_string(db) : "");
+}
+
+Result<RedisSettings> parse_connection(std::string_view connection) {
+  RedisSettings settings;
+  auto invalid = [&](const std::string& why) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "redis connection must be [USER:PASSWORD@]HOST[:PORT][/DB]: " + why};
+  };
+  if (const auto at = connection.rfind('@'); at != std::string_view::npos) {
+    const auto credentials = connection.substr(0, at);
+    connection.remove_prefix(at + 1);
+    const auto colon = credentials.find(':');
+    if (colon == std::string_view::npos) {
+      settings.password = std::string(credentials);
+    } else {
+      settings.user = std::string(credentials.substr(0, colon));
+      settings.password = std::string(credentials.substr(colon + 1));
+    }
+  }
+  if (const auto slash = connection.find('/'); slash != std::string_view::npos) {
+    const auto db_text = connection.substr(slash + 1);
+    connection = connection.substr(0, slash);
+    if (!db_text.empty()) {
+      auto db = read_number("db", db_text, 0, std::numeric_limits<int>::max());
+      if (!db) return invalid("the database is not a number");
+      settings.db = static_cast<int>(*db);
+    }
+  }
+  if (const auto colon = connection.rfind(':'); colon != std::string_view::npos &&
+                                                connection.find(']') == std::string_view::npos) {
+    auto port = read_number("port", connection.substr(colon + 1), 1, 65535);
+    if (!port) return invalid("the port is not a number from 1 to 65535");
+    settings.port = static_cast<int>(*port);
+    connection = connection.substr(0, colon);
+  }
+  if (!connection.empty()) settings.host = std::string(connection);
+  return settings;
+}
+
+Result<RedisSettings> read_settings(const BackendOptions& options, RedisSettings base) {
+  for (const auto& option : options) {
+    // Named references, not a structured binding: clang 14 cannot capture those in lambdas.
+    const std::string& key = option.first;
+    const std::string& text = option.second;
+    auto millis = [&](std::chrono::milliseconds& into, std::uint64_t min,
+                      std::uint64_t max) -> Result<void> {
+      auto number = read_number(key, text, min, max);
+      if (!number) return number.error();
+      into = std::chrono::milliseconds(*number);
+      return {};
+    };
+    auto count = [&](auto& into, std::uint64_t min, std::uint64_t max) -> Result<void> {
+      auto number = read_number(key, text, min, max);
+      if (!number) return number.error();
+      into = static_cast<std::remove_reference_t<decltype(into)>>(*number);
+      return {};
+    };
+    Result<void> done;
+    if (key == "user") {
+      base.user = text;
+    } else if (key == "password") {
+      base.password = text;
+    } else if (key == "timeout_ms") {
+      done = millis(base.timeout, 1, kHour);
+    } else if (key == "claim_idle_ms") {
+      done = millis(base.claim_idle, 1, 24 * kHour);
+    } else if (key == "maxlen") {
+      done = count(base.maxlen, 0, std::uint64_t{1} << 62);
+    } else if (key == "pipeline_messages") {
+      done = count(base.pipeline_messages, 1, 1'000'000);
+    } else if (key == "pipeline_bytes") {
+      done = count(base.pipeline_bytes, 1, std::uint64_t{1} << 30);
+    } else if (key == "linger_ms") {
+      done = millis(base.linger, 0, kHour);
+    } else if (key == "max_in_flight") {
+      done = count(base.max_in_flight, 1, 10'000'000);
+    } else if (key == "wait_replicas") {
+      done = count(base.wait_replicas, 0, 1000);
+    } else if (key == "wait_timeout_ms") {
+      done = millis(base.wait_timeout, 1, kHour);
+    } else if (key == "max_message_bytes") {
+      done = count(base.max_message_bytes, 1, std::uint64_t{512} << 20);
+    } else if (key == "reconnect_backoff_ms") {
+      done = millis(base.reconnect_backoff, 1, 10 * 60'000);
+    } else if (key == "log_interval_ms") {
+      done = millis(base.log_interval, 0, 24 * kHour);
+    } else {
+      log(LogLevel::kWarning, "redis: ignoring unknown option '" + key + "'");
+    }
+    if (!done) return done.error();
+  }
+  return base;
+}
+
+}  // namespace mlops::orchestration::detail::redis
