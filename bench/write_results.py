@@ -176,6 +176,133 @@ def compiler(build_dir):
     return f"{version} ({path}), {build_type} `{flags}`".strip()
 
 
+# Transport targets (PERFORMANCE.md): each library figure over its baseline from the
+# same binary and run, by messages per second (items_per_second, median).
+def transport_pairs():
+    """(binary, label, ours, baseline or "paired", target ratio or None, baseline name) for
+    each transport figure beside its floor."""
+    return [
+        ("orchestration_bench", "inproc 1->1, 200 B", "BM_Inproc_Throughput/200/1/manual_time",
+         "BM_Ring_Throughput/200/1/manual_time", 0.5, "plain SPSC ring"),
+        ("orchestration_bench", "inproc 1->1, 2 KB", "BM_Inproc_Throughput/2048/1/manual_time",
+         "BM_Ring_Throughput/2048/1/manual_time", 0.5, "plain SPSC ring"),
+        ("orchestration_bench", "inproc 2->2 (one topic), 200 B",
+         "BM_Inproc_Throughput/200/2/manual_time", "BM_Ring_Throughput/200/2/manual_time", 0.5,
+         "two plain SPSC rings"),
+        ("orchestration_bench", "inproc 2->2 (one topic), 2 KB",
+         "BM_Inproc_Throughput/2048/2/manual_time", "BM_Ring_Throughput/2048/2/manual_time", 0.5,
+         "two plain SPSC rings"),
+        ("orchestration_bench", "inproc 2->2 (a topic per pair), 200 B",
+         "BM_Inproc_ThroughputTopicPerPair/200/2/manual_time",
+         "BM_Ring_Throughput/200/2/manual_time", 0.5, "two plain SPSC rings"),
+        ("orchestration_bench", "inproc 2->2 (a topic per pair), 2 KB",
+         "BM_Inproc_ThroughputTopicPerPair/2048/2/manual_time",
+         "BM_Ring_Throughput/2048/2/manual_time", 0.5, "two plain SPSC rings"),
+        ("mmap_bench", "mmap append, 200 B", "BM_Mmap_Append/200",
+         "BM_Memcpy_MappedFile_Append/200", None, "memcpy into a mapped file"),
+        ("mmap_bench", "mmap append, 2 KB", "BM_Mmap_Append/2048",
+         "BM_Memcpy_MappedFile_Append/2048", None, "memcpy into a mapped file"),
+        ("mmap_bench", "mmap append, 2 writer processes, 200 B",
+         "BM_Mmap_Append2Procs/200/iterations:3/manual_time",
+         "BM_Memcpy_MappedFile_Append2Procs/200/iterations:3/manual_time", None,
+         "memcpy into a mapped file"),
+        ("mmap_bench", "mmap read, 200 B", "BM_Mmap_Read/200", "BM_Memcpy_MappedFile_Read/200",
+         None, "memcpy out of a mapped file"),
+    ] + [
+        # By the wall clock over 2 M messages into a fresh queue (issue 13's targets).
+        ("mmap_scale_bench", f"mmap sustained append, {n} writer process{'es' if n > 1 else ''}, 200 B",
+         f"BM_Mmap_SustainedAppend/{n}/iterations:1/manual_time",
+         f"BM_Floor_Append/{n}/iterations:1/manual_time", 0.5 if n == 1 else None,
+         "memcpy into a pre-faulted mapping, as many processes")
+        for n in (1, 2, 4)
+    ] + [
+        ("mmap_scale_bench", "mmap read of the 2 M, 200 B", "BM_Mmap_ReadLog/iterations:3/manual_time",
+         "BM_Floor_Read/iterations:3/manual_time", 0.35, "memcpy out of the segment files"),
+    ] + [
+        ("mmap_scale_bench", f"mmap competing consumers, {n} member process{'es' if n > 1 else ''}, 200 B",
+         f"BM_Mmap_CompetingConsumers/{n}/iterations:1/manual_time",
+         "BM_Floor_Read/iterations:3/manual_time", None, "memcpy out of the segment files")
+        for n in (1, 2, 4)
+    ] + [
+        # Kafka targets, paired: every iteration runs a raw pass and a library pass back to
+        # back (order alternating), so both meet the same state of the shared machine; the
+        # ratio is the median over repetitions of (raw time / library time). Raw sends or
+        # reads the same records as the library (the payload and the header the issue
+        # requires), with the same settings.
+        ("kafka_bench", f"kafka {kind.lower()}, {size_label} (paired passes)",
+         f"BM_Paired_{kind}/{size}/iterations:{iterations}/manual_time", "paired", 0.9,
+         f"raw librdkafka {verb} the same records")
+        for kind, iterations, verb in (("Produce", 20, "sending"), ("Consume", 10, "reading"))
+        for size, size_label in ((200, "200 B"), (2048, "2 KB"))
+    ] + [
+        # Context: the same comparisons as separate benchmarks (each repetition of one apart
+        # from the other's), and producing records without any header. librdkafka's cost
+        # per record header (about 30% at 200 B, even for a 3-byte header) is not the
+        # library's to remove.
+        ("kafka_bench", f"kafka {kind.lower()}, {size_label} (separate runs)",
+         f"BM_Mlops_{kind}/{size}/iterations:{iterations}/{timing}",
+         f"BM_{base}_{kind}/{size}/iterations:{iterations}/{timing}", None, base_name)
+        for kind, iterations, timing, base, base_name in (
+            ("Produce", 20, "real_time", "RawHeader", "raw librdkafka sending the same records"),
+            ("Consume", 10, "manual_time", "Raw", "raw librdkafka reading the same records"),
+            ("Produce", 20, "real_time", "Raw", "raw librdkafka, bare payload without the header"))
+        for size, size_label in ((200, "200 B"), (2048, "2 KB"))
+    ] + [
+        ("redis_bench", f"redis {kind.lower()}, {size_label} (paired passes)",
+         f"BM_Paired_{kind}/{size}/iterations:{iterations}/manual_time", "paired", 0.9,
+         f"raw hiredis {verb} the same entries, same pipelining")
+        for kind, iterations, verb in (("Produce", 10, "sending"), ("Consume", 6, "reading"))
+        for size, size_label in ((200, "200 B"), (2048, "2 KB"))
+    ]
+
+
+def transport_figures(runs):
+    """(label, library msgs/s, baseline msgs/s, ratio, target, baseline name, binary) for each
+    pair of transport_pairs() present in `runs`."""
+    figures = []
+    for binary, label, ours, base, target, base_name in transport_pairs():
+        if binary not in runs:
+            continue
+        _, other = runs[binary]
+        if base == "paired":
+            mine = figure(other, ours, key="mlops_per_second")
+            theirs = figure(other, ours, key="raw_per_second")
+            ratio = figure(other, ours, key="mlops_over_raw")
+        else:
+            mine = figure(other, ours, key="items_per_second")
+            theirs = figure(other, base, key="items_per_second")
+            ratio = None if mine is None or theirs is None else mine / theirs
+        if mine is None or theirs is None or ratio is None:
+            continue
+        figures.append((label, mine, theirs, ratio, target, base_name, binary))
+    return figures
+
+
+LATENCY_PAIRS = (
+    # (binary, library benchmark, baseline benchmark, counter prefix, what)
+    ("mmap_bench", "BM_Mmap_Latency/iterations:1/real_time",
+     "BM_Memcpy_MappedFile_Latency/iterations:1/real_time", "", "mmap one-way, between processes"),
+    ("orchestration_bench", "BM_Inproc_RoundTrip/200/100/manual_time",
+     "BM_Ring_RoundTrip/200/manual_time", "rtt_", "inproc round trip, 200 B"),
+)
+
+
+def latency_figures(runs):
+    """(what, {percentile: ns} of the library, of its baseline) for each LATENCY_PAIRS entry run."""
+    out = []
+    for binary, ours, base, prefix, what in LATENCY_PAIRS:
+        if binary not in runs:
+            continue
+        _, other = runs[binary]
+        both = []
+        for name in (ours, base):
+            points = {p: figure(other, name, key=f"{prefix}{p}_ns") for p in ("p50", "p99", "p99.9")}
+            both.append({p: v for p, v in points.items() if v is not None})
+        if both[0] and both[1]:
+            out.append((what, both[0], both[1]))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("json", nargs="+", help="Google Benchmark JSON output files")
@@ -308,90 +435,8 @@ def main():
             + (f" {instructions[name]:,} |" if name in instructions else
                (" — |" if instructions else "")))
 
-    # Transport targets (PERFORMANCE.md): each library figure over its baseline from the
-    # same binary and run, by messages per second (items_per_second, median).
-    transport_pairs = [
-        ("orchestration_bench", "inproc 1->1, 200 B", "BM_Inproc_Throughput/200/1/manual_time",
-         "BM_Ring_Throughput/200/1/manual_time", 0.5, "plain SPSC ring"),
-        ("orchestration_bench", "inproc 1->1, 2 KB", "BM_Inproc_Throughput/2048/1/manual_time",
-         "BM_Ring_Throughput/2048/1/manual_time", 0.5, "plain SPSC ring"),
-        ("orchestration_bench", "inproc 2->2 (one topic), 200 B",
-         "BM_Inproc_Throughput/200/2/manual_time", "BM_Ring_Throughput/200/2/manual_time", 0.5,
-         "two plain SPSC rings"),
-        ("orchestration_bench", "inproc 2->2 (one topic), 2 KB",
-         "BM_Inproc_Throughput/2048/2/manual_time", "BM_Ring_Throughput/2048/2/manual_time", 0.5,
-         "two plain SPSC rings"),
-        ("orchestration_bench", "inproc 2->2 (a topic per pair), 200 B",
-         "BM_Inproc_ThroughputTopicPerPair/200/2/manual_time",
-         "BM_Ring_Throughput/200/2/manual_time", 0.5, "two plain SPSC rings"),
-        ("orchestration_bench", "inproc 2->2 (a topic per pair), 2 KB",
-         "BM_Inproc_ThroughputTopicPerPair/2048/2/manual_time",
-         "BM_Ring_Throughput/2048/2/manual_time", 0.5, "two plain SPSC rings"),
-        ("mmap_bench", "mmap append, 200 B", "BM_Mmap_Append/200",
-         "BM_Memcpy_MappedFile_Append/200", None, "memcpy into a mapped file"),
-        ("mmap_bench", "mmap append, 2 KB", "BM_Mmap_Append/2048",
-         "BM_Memcpy_MappedFile_Append/2048", None, "memcpy into a mapped file"),
-        ("mmap_bench", "mmap append, 2 writer processes, 200 B",
-         "BM_Mmap_Append2Procs/200/iterations:3/manual_time",
-         "BM_Memcpy_MappedFile_Append2Procs/200/iterations:3/manual_time", None,
-         "memcpy into a mapped file"),
-        ("mmap_bench", "mmap read, 200 B", "BM_Mmap_Read/200", "BM_Memcpy_MappedFile_Read/200",
-         None, "memcpy out of a mapped file"),
-    ] + [
-        # By the wall clock over 2 M messages into a fresh queue (issue 13's targets).
-        ("mmap_scale_bench", f"mmap sustained append, {n} writer process{'es' if n > 1 else ''}, 200 B",
-         f"BM_Mmap_SustainedAppend/{n}/iterations:1/manual_time",
-         f"BM_Floor_Append/{n}/iterations:1/manual_time", 0.5 if n == 1 else None,
-         "memcpy into a pre-faulted mapping, as many processes")
-        for n in (1, 2, 4)
-    ] + [
-        ("mmap_scale_bench", "mmap read of the 2 M, 200 B", "BM_Mmap_ReadLog/iterations:3/manual_time",
-         "BM_Floor_Read/iterations:3/manual_time", 0.35, "memcpy out of the segment files"),
-    ] + [
-        ("mmap_scale_bench", f"mmap competing consumers, {n} member process{'es' if n > 1 else ''}, 200 B",
-         f"BM_Mmap_CompetingConsumers/{n}/iterations:1/manual_time",
-         "BM_Floor_Read/iterations:3/manual_time", None, "memcpy out of the segment files")
-        for n in (1, 2, 4)
-    ] + [
-        # Kafka targets, paired: every iteration runs a raw pass and a library pass back to
-        # back (order alternating), so both meet the same state of the shared machine; the
-        # ratio is the median over repetitions of (raw time / library time). Raw sends or
-        # reads the same records as the library (the payload and the header the issue
-        # requires), with the same settings.
-        ("kafka_bench", f"kafka {kind.lower()}, {size_label} (paired passes)",
-         f"BM_Paired_{kind}/{size}/iterations:{iterations}/manual_time", "paired", 0.9,
-         f"raw librdkafka {verb} the same records")
-        for kind, iterations, verb in (("Produce", 20, "sending"), ("Consume", 10, "reading"))
-        for size, size_label in ((200, "200 B"), (2048, "2 KB"))
-    ] + [
-        # Context: the same comparisons as separate benchmarks (each repetition of one apart
-        # from the other's), and producing records without any header. librdkafka's cost
-        # per record header (about 30% at 200 B, even for a 3-byte header) is not the
-        # library's to remove.
-        ("kafka_bench", f"kafka {kind.lower()}, {size_label} (separate runs)",
-         f"BM_Mlops_{kind}/{size}/iterations:{iterations}/{timing}",
-         f"BM_{base}_{kind}/{size}/iterations:{iterations}/{timing}", None, base_name)
-        for kind, iterations, timing, base, base_name in (
-            ("Produce", 20, "real_time", "RawHeader", "raw librdkafka sending the same records"),
-            ("Consume", 10, "manual_time", "Raw", "raw librdkafka reading the same records"),
-            ("Produce", 20, "real_time", "Raw", "raw librdkafka, bare payload without the header"))
-        for size, size_label in ((200, "200 B"), (2048, "2 KB"))
-    ]
     transport_rows = []
-    for binary, label, ours, base, target, base_name in transport_pairs:
-        if binary not in runs:
-            continue
-        _, other = runs[binary]
-        if base == "paired":
-            mine = figure(other, ours, key="mlops_per_second")
-            theirs = figure(other, ours, key="raw_per_second")
-            ratio = figure(other, ours, key="mlops_over_raw")
-        else:
-            mine = figure(other, ours, key="items_per_second")
-            theirs = figure(other, base, key="items_per_second")
-            ratio = None if mine is None or theirs is None else mine / theirs
-        if mine is None or theirs is None or ratio is None:
-            continue
+    for label, mine, theirs, ratio, target, base_name, binary in transport_figures(runs):
         if target is None and binary == "mmap_bench" and "append, 200" in label:
             holds = "yes" if mine >= 10e6 else "**no**"
             goal = ">= 10 M msgs/s"
@@ -422,6 +467,18 @@ def main():
         add("| transport | library | baseline | ratio | target | holds |")
         add("|---|---:|---:|---:|---|---|")
         out.extend(transport_rows)
+    # bench/plot_results.py's pictures of this run, when bench/run drew them.
+    pictures = [(name, what) for name, what in
+                (("throughput.png", "Throughput of each transport beside its floor"),
+                 ("latency.png", "Latency percentiles beside the baseline"))
+                if (Path(args.output).parent / "figures" / name).is_file()]
+    if pictures:
+        add("")
+        add("## Pictures")
+        add("")
+        for name, what in pictures:
+            add(f"![{what}](figures/{name})")
+            add("")
 
     # Other benchmark binaries (the orchestration layer's): median wall time (they may run
     # threads or time themselves) and every counter they report.
