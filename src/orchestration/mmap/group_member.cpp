@@ -258,6 +258,23 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
       if (held.end == table.frontier && held.delivered == held.end) grow = &held;
     }
     int slot = grow != nullptr ? grow->slot : take_free_slot(table);
+    if (slot < 0 && make_room(table)) {
+      changed = true;
+      grow = nullptr;
+      for (Held& held : held_) {
+        if (held.end == table.frontier && held.delivered == held.end) grow = &held;
+      }
+      slot = grow != nullptr ? grow->slot : take_free_slot(table);
+    }
+    if (slot < 0 && !full_reported_) {
+      full_reported_ = true;
+      log(LogLevel::kWarning,
+          "mmap consumer: claim table of group '" + cursor_.path() + "' is full (" +
+              std::to_string(kGroupSlots) + " ranges claimed or committed above the lowest " +
+              "uncommitted one); new records wait until members commit");
+    } else if (slot >= 0) {
+      full_reported_ = false;
+    }
     if (slot >= 0) {
       Held fresh{slot, 0, table.frontier, UINT64_MAX, table.frontier};
       Held& target = grow != nullptr ? *grow : fresh;
@@ -295,6 +312,37 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
   return handed;
 }
 
+bool GroupMember::make_room(GroupTable& table) {
+  bool freed = merge_committed(table) > 0;
+  // A range of this member handed out whole swallows the committed ranges (anyone's) and
+  // this member's own handed-out ranges that follow it: one slot where there were several.
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    Held& held = held_[i];
+    if (held.delivered != held.end) continue;
+    for (int next = slot_starting_at(table, held.end); next >= 0;
+         next = slot_starting_at(table, held.end)) {
+      ClaimSlot& after = table.slots[next];
+      auto own = std::find_if(held_.begin(), held_.end(), [&](const Held& other) {
+        return other.slot == next && other.claim_id == after.claim_id &&
+               other.delivered == other.end;
+      });
+      const bool own_done = after.state == ClaimState::kClaimed && own != held_.end();
+      if (after.state != ClaimState::kCommitted && !own_done) break;
+      held.end = after.end;
+      held.delivered = after.end;
+      table.slots[held.slot].end = after.end;
+      after = ClaimSlot{};
+      freed = true;
+      if (own_done) {
+        held_.erase(own);
+        (void)make_room(table);  // References moved: start over.
+        return true;
+      }
+    }
+  }
+  return freed;
+}
+
 Result<void> GroupMember::commit() {
   if (held_.empty()) return {};
   const Locked locked(cursor_, std::chrono::steady_clock::now() + kLockPatience);
@@ -307,26 +355,28 @@ Result<void> GroupMember::commit() {
     return Error{ErrorCode::kUnavailable, "cannot read group '" + cursor_.path() + "'"};
   }
   (void)refresh_held(table, monotonic_ns());
+  const std::uint64_t before = table.watermark;
   std::erase_if(held_, [&](Held& held) {
-    ClaimSlot& slot = table.slots[held.slot];
     if (held.delivered >= held.end) {
-      slot.state = ClaimState::kCommitted;
+      table.slots[held.slot].state = ClaimState::kCommitted;
       return true;
-    }
-    if (held.delivered > held.start) {
-      // Handed out in part: the part becomes a committed range of its own, if a slot is free.
-      const int part = take_free_slot(table);
-      if (part >= 0) {
-        table.slots[part] = slot;
-        table.slots[part].end = held.delivered;
-        table.slots[part].state = ClaimState::kCommitted;
-        slot.start = held.delivered;
-        held.start = held.delivered;
-      }
     }
     return false;
   });
-  const std::uint64_t before = table.watermark;
+  (void)merge_committed(table);
+  // Ranges handed out in part: the part becomes committed, in a slot of its own or joined
+  // to the committed range (or the watermark) below it, or the rest goes back to the
+  // frontier; when none of that fits, the part stays uncommitted and commit says so.
+  std::size_t left_uncommitted = 0;
+  for (Held& held : held_) {
+    if (held.delivered <= held.start) continue;
+    if (commit_part(table, held)) {
+      held.start = held.delivered;
+    } else {
+      ++left_uncommitted;
+    }
+  }
+  std::erase_if(held_, [](const Held& held) { return held.start >= held.end; });
   const std::uint64_t watermark = advance_watermark(table);
   // The table first, then the cursor: a member killed between the two leaves a table ahead
   // of the cursor, which the next look rolls the cursor forward to (load). The other order
@@ -337,7 +387,45 @@ Result<void> GroupMember::commit() {
   if (watermark != before) {
     if (auto written = cursor_.commit(watermark, durable_); !written) return written.error();
   }
+  if (left_uncommitted > 0) {
+    return Error{ErrorCode::kUnavailable,
+                 "claim table of group '" + cursor_.path() + "' is full: " +
+                     std::to_string(left_uncommitted) + " range(s) handed out in part were " +
+                     "not committed (they come again if this member leaves); commit again later"};
+  }
   return {};
+}
+
+bool GroupMember::commit_part(GroupTable& table, Held& held) {
+  ClaimSlot& slot = table.slots[held.slot];
+  if (slot.start == table.watermark) {
+    // At the bottom: the watermark itself moves over the part.
+    table.watermark = held.delivered;
+    slot.start = held.delivered;
+    return true;
+  }
+  if (const int below = slot_ending_at(table, slot.start);
+      below >= 0 && table.slots[below].state == ClaimState::kCommitted) {
+    table.slots[below].end = held.delivered;
+    slot.start = held.delivered;
+    return true;
+  }
+  if (const int part = take_free_slot(table); part >= 0) {
+    table.slots[part] = slot;
+    table.slots[part].end = held.delivered;
+    table.slots[part].state = ClaimState::kCommitted;
+    slot.start = held.delivered;
+    return true;
+  }
+  if (slot.end == table.frontier) {
+    // The rest was never handed out: it goes back to the frontier.
+    slot.end = held.delivered;
+    slot.state = ClaimState::kCommitted;
+    table.frontier = held.delivered;
+    held.end = held.delivered;
+    return true;
+  }
+  return false;
 }
 
 void GroupMember::leave() noexcept {

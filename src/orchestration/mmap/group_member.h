@@ -88,6 +88,13 @@ class GroupMember {
   // Drops held ranges the table no longer gives this member; renews the rest.
   bool refresh_held(GroupTable& table, std::int64_t now);
   bool reclaimable(const ClaimSlot& slot, std::int64_t now);
+  // Frees slots of a full table: merges committed ranges, and lets this member's ranges it
+  // handed out whole swallow the committed (or its own handed-out) ranges after them.
+  // True when a slot was freed. (A range that swallowed others' committed ones hands them
+  // out again should this member die or leave before committing: at-least-once.)
+  bool make_room(GroupTable& table);
+  // Commits the handed-out part of a range handed out in part; false when nothing fits.
+  bool commit_part(GroupTable& table, Held& held);
   bool owner_alive(std::uint32_t process);
   std::size_t deliver_from(LogReader& reader, Held& held, std::size_t max,
                            const std::function<void(LogRecord&)>& deliver);
@@ -105,6 +112,7 @@ class GroupMember {
   std::uint64_t takeovers_ = 0;
   std::uint64_t repairs_ = 0;
   bool lock_busy_ = false;
+  bool full_reported_ = false;  // The table-full warning was logged (once until a claim fits).
 };
 
 }  // namespace mlops::orchestration::mmap

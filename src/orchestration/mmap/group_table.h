@@ -28,8 +28,20 @@ void seal_table(GroupTable& table) noexcept;
 /// The index of a free slot (zeroed, counted in used_slots), or -1 when all are taken.
 [[nodiscard]] int take_free_slot(GroupTable& table) noexcept;
 
-/// Merges the committed ranges at the watermark into it and frees their slots.
+/// Merges adjacent committed ranges into one slot each, then the committed ranges at the
+/// watermark into it, and frees their slots.
 /// @return the new watermark (also stored in the table).
 std::uint64_t advance_watermark(GroupTable& table) noexcept;
+
+/// Merges every committed range next to another committed range into one slot (so
+/// committed ranges above an uncommitted one cost one slot per gap, not one per commit).
+/// @return how many slots were freed.
+std::uint32_t merge_committed(GroupTable& table) noexcept;
+
+/// The index of the used, non-free slot whose range starts at `position`, or -1.
+[[nodiscard]] int slot_starting_at(const GroupTable& table, std::uint64_t position) noexcept;
+
+/// The index of the used, non-free slot whose range ends at `position`, or -1.
+[[nodiscard]] int slot_ending_at(const GroupTable& table, std::uint64_t position) noexcept;
 
 }  // namespace mlops::orchestration::mmap

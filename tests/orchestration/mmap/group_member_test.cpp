@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -229,4 +230,111 @@ TEST(MmapGroupMember, CommitKilledBetweenItsTwoWritesRollsTheCursorForwardAndRed
   ASSERT_TRUE(second.commit().has_value());
   ASSERT_TRUE(third.commit().has_value());
   EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
+}
+
+// Issue 13, fault 2 (attack hol.cpp): committed ranges above a held uncommitted one kept a
+// slot each, so after kGroupSlots commits the whole group stalled behind the held one.
+TEST(MmapGroupTable, AdjacentCommittedRangesShareOneSlot) {
+  auto table = table_of({{at(0), at(64)}, {at(64), at(128)}, {at(128), at(192)}}, at(0), at(192));
+  table.slots[1].state = mq::ClaimState::kCommitted;
+  table.slots[2].state = mq::ClaimState::kCommitted;
+  EXPECT_EQ(mq::advance_watermark(table), at(0)) << "range 0 is not committed";
+  EXPECT_EQ(table.used_slots, 2U) << "ranges 1 and 2 are one committed range";
+  std::string why;
+  mq::seal_table(table);
+  EXPECT_TRUE(mq::table_valid(table, at(0), at(4096), kSegment, why)) << why;
+}
+
+TEST(MmapGroupMember, FullClaimTableOfCommitsAboveAHeldRangeStallsNoOne) {
+  TempDir dir;
+  const int records = static_cast<int>(mq::kGroupSlots) * 3;
+  Fixture fixture(dir, records);
+  auto slow = fixture.join();
+  auto fast = fixture.join();
+  mq::LogReader slow_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader fast_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(slow, slow_reader, 1), numbers(0, 1));  // Held, never committed here.
+  std::vector<std::string> got;
+  for (int i = 1; i < records; ++i) {
+    auto one = claim_all(fast, fast_reader, 1);
+    ASSERT_EQ(one.size(), 1U) << "stalled after " << got.size() << " claim+commit cycles";
+    got.push_back(one[0]);
+    ASSERT_TRUE(fast.commit().has_value());
+  }
+  EXPECT_EQ(got, numbers(1, records));
+}
+
+// Issue 13, fault 2 (attack slotstall.cpp): two live members alternating one-record claims
+// and committing only every `batch` records took a new slot per claim; once the table was
+// full neither could claim and neither would commit: a deadlock for good.
+TEST(MmapGroupMember, FullClaimTableOfInterleavedClaimsDeadlocksNoOne) {
+  TempDir dir;
+  const int batch = static_cast<int>(mq::kGroupSlots) * 3 / 4;  // Two batches overfill it.
+  const int records = batch * 6;
+  Fixture fixture(dir, records);
+  auto first = fixture.join();
+  auto second = fixture.join();
+  mq::LogReader first_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader second_reader(fixture.log, fixture.log->earliest());
+  struct Side {
+    mq::GroupMember* member;
+    mq::LogReader* reader;
+    int uncommitted = 0;
+  };
+  std::array<Side, 2> sides{Side{&first, &first_reader}, Side{&second, &second_reader}};
+  std::multiset<std::string> got;
+  int empty_rounds = 0;
+  while (static_cast<int>(got.size()) < records && empty_rounds < records) {
+    bool any = false;
+    for (auto& side : sides) {
+      for (const auto& text : claim_all(*side.member, *side.reader, 1)) {
+        got.insert(text);
+        any = true;
+        if (++side.uncommitted == batch) {
+          ASSERT_TRUE(side.member->commit().has_value());
+          side.uncommitted = 0;
+        }
+      }
+    }
+    empty_rounds = any ? 0 : empty_rounds + 1;
+  }
+  ASSERT_EQ(static_cast<int>(got.size()), records) << "the group stalled for good";
+  for (auto& side : sides) ASSERT_TRUE(side.member->commit().has_value());
+  const auto all = numbers(0, records);
+  EXPECT_EQ(got, std::multiset<std::string>(all.begin(), all.end()));
+  EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
+}
+
+// Issue 13, fault 1 (attack slots.cpp): committing part of a range in a full table
+// returned success and marked nothing; leaving then handed the committed part out again.
+TEST(MmapGroupMember, CommitOfAPartRangeInAFullTableCommitsOrSaysSo) {
+  TempDir dir;
+  const int first_range = 100;
+  const int fillers = static_cast<int>(mq::kGroupSlots);
+  const int part = 10;
+  Fixture fixture(dir, first_range + fillers - 1);  // The fillers take the rest.
+  auto holder = fixture.join();
+  auto filler = fixture.join();
+  mq::LogReader holder_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader filler_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(holder, holder_reader, first_range), numbers(0, first_range));
+  for (int i = 0; i < fillers - 1; ++i) {
+    ASSERT_EQ(claim_all(filler, filler_reader, 1).size(), 1U);
+    ASSERT_TRUE(filler.commit().has_value());
+  }
+  holder.leave();  // Its range is released whole.
+  auto taker = fixture.join();
+  mq::LogReader taker_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(taker, taker_reader, part), numbers(0, part));
+  const auto committed = taker.commit();
+  taker.leave();
+  auto last = fixture.join();
+  mq::LogReader last_reader(fixture.log, fixture.log->earliest());
+  const auto again = claim_all(last, last_reader, first_range);
+  if (committed.has_value()) {
+    EXPECT_EQ(again, numbers(part, first_range)) << "commit said kOk but committed nothing";
+  } else {
+    EXPECT_EQ(again, numbers(0, first_range)) << "an error, yet something was committed";
+  }
+  EXPECT_TRUE(committed.has_value()) << "the table has room once committed ranges merge";
 }
