@@ -272,8 +272,6 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
           "mmap consumer: claim table of group '" + cursor_.path() + "' is full (" +
               std::to_string(kGroupSlots) + " ranges claimed or committed above the lowest " +
               "uncommitted one); new records wait until members commit");
-    } else if (slot >= 0) {
-      full_reported_ = false;
     }
     if (slot >= 0) {
       Held fresh{slot, 0, table.frontier, UINT64_MAX, table.frontier};
@@ -343,9 +341,9 @@ bool GroupMember::make_room(GroupTable& table) {
   return freed;
 }
 
-Result<void> GroupMember::commit() {
+Result<void> GroupMember::commit(std::chrono::steady_clock::time_point deadline) {
   if (held_.empty()) return {};
-  const Locked locked(cursor_, std::chrono::steady_clock::now() + kLockPatience);
+  const Locked locked(cursor_, deadline);
   if (!locked) {
     return Error{ErrorCode::kUnavailable,
                  "group '" + cursor_.path() + "' stayed locked by another member; not committed"};

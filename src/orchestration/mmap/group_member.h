@@ -54,9 +54,9 @@ class GroupMember {
 
   /// Marks everything handed out so far committed and moves the group's watermark.
   /// Ranges taken over by others (this member stalled past its lease) are left to them.
-  /// @return kOk; kUnavailable when the lock stays busy past a few seconds or the file
-  ///         cannot be written.
-  Result<void> commit();
+  /// @return kOk; kUnavailable when the lock stays busy past `deadline`, the file cannot
+  ///         be written, or the claim table is full and a part stayed uncommitted.
+  Result<void> commit(std::chrono::steady_clock::time_point deadline);
 
   /// Releases the ranges this member holds uncommitted, so other members take them at
   /// once. Idempotent; bounded (a busy lock leaves them to their leases).
@@ -112,7 +112,7 @@ class GroupMember {
   std::uint64_t takeovers_ = 0;
   std::uint64_t repairs_ = 0;
   bool lock_busy_ = false;
-  bool full_reported_ = false;  // The table-full warning was logged (once until a claim fits).
+  bool full_reported_ = false;  // The table-full warning was logged (once per member).
 };
 
 }  // namespace mlops::orchestration::mmap

@@ -25,6 +25,7 @@ class MmapConsumer final : public detail::ConsumerBackend {
   Status poll(std::vector<detail::Delivery>& out, std::size_t max,
               detail::Deadline deadline) noexcept override;
   Status commit() noexcept override;
+  Status commit_until(detail::Deadline deadline) noexcept override;
   void close() noexcept override;
 
  private:

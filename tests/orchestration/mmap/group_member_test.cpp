@@ -128,10 +128,10 @@ TEST(MmapGroupMember, CommittedPositionWaitsForTheLowestUncommittedRange) {
   mq::LogReader second_reader(fixture.log, fixture.log->earliest());
   EXPECT_EQ(claim_all(first, first_reader, 10), numbers(0, 10));
   EXPECT_EQ(claim_all(second, second_reader, 10), numbers(10, 20));
-  ASSERT_TRUE(second.commit().has_value());
+  ASSERT_TRUE(second.commit(std::chrono::steady_clock::now() + 1s).has_value());
   EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->earliest())
       << "records 0..9 are not committed: retention must keep them";
-  ASSERT_TRUE(first.commit().has_value());
+  ASSERT_TRUE(first.commit(std::chrono::steady_clock::now() + 1s).has_value());
   EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
   EXPECT_TRUE(claim_all(first, first_reader).empty());
 }
@@ -145,7 +145,7 @@ TEST(MmapGroupMember, EveryBitFlipOfTheClaimTableIsRebuiltAtTheWatermarkLosingNo
     auto member = fixture.join();
     mq::LogReader reader(fixture.log, fixture.log->earliest());
     ASSERT_EQ(claim_all(member, reader, 10), numbers(0, 10));
-    ASSERT_TRUE(member.commit().has_value());
+    ASSERT_TRUE(member.commit(std::chrono::steady_clock::now() + 1s).has_value());
     ASSERT_EQ(claim_all(member, reader, 10), numbers(10, 20));  // Held, uncommitted.
     auto other = fixture.join();
     mq::LogReader other_reader(fixture.log, fixture.log->earliest());
@@ -187,7 +187,7 @@ TEST(MmapGroupMember, GarbageOrTruncatedGroupFileRestartsTheGroupWithoutACrash) 
     auto member = fixture.join();
     mq::LogReader reader(fixture.log, fixture.log->earliest());
     ASSERT_EQ(claim_all(member, reader, 10), numbers(0, 10));
-    ASSERT_TRUE(member.commit().has_value());
+    ASSERT_TRUE(member.commit(std::chrono::steady_clock::now() + 1s).has_value());
   }
   for (const std::size_t size : {std::size_t{0}, std::size_t{7}, std::size_t{4100}, std::size_t{9000}}) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << std::string(size, '\xA5');
@@ -196,7 +196,7 @@ TEST(MmapGroupMember, GarbageOrTruncatedGroupFileRestartsTheGroupWithoutACrash) 
     // The cursor is unreadable: the group restarts at its offset_reset (earliest), so
     // nothing is skipped.
     EXPECT_EQ(claim_all(member, reader), numbers(0, 30)) << size << " bytes of garbage";
-    ASSERT_TRUE(member.commit().has_value());
+    ASSERT_TRUE(member.commit(std::chrono::steady_clock::now() + 1s).has_value());
     EXPECT_TRUE(claim_all(member, reader).empty());
   }
 }
@@ -214,7 +214,7 @@ TEST(MmapGroupMember, CommitKilledBetweenItsTwoWritesRollsTheCursorForwardAndRed
   ASSERT_EQ(claim_all(first, first_reader, 10), numbers(0, 10));
   ASSERT_EQ(claim_all(second, second_reader, 10), numbers(10, 20));  // Held by a live member.
   const auto before = fixture.log->earliest();
-  ASSERT_TRUE(first.commit().has_value());
+  ASSERT_TRUE(first.commit(std::chrono::steady_clock::now() + 1s).has_value());
   // As if `first` died after writing the table and before the cursor: the cursor is old.
   auto cursor = mlops::testing::open_cursor(*fixture.log, "g");
   ASSERT_TRUE(cursor.has_value());
@@ -227,8 +227,8 @@ TEST(MmapGroupMember, CommitKilledBetweenItsTwoWritesRollsTheCursorForwardAndRed
   EXPECT_EQ(claim_all(third, third_reader), numbers(20, 30)) << "another member's claim came again";
   EXPECT_EQ(third.repairs(), 0U);
   EXPECT_EQ(cursor->committed(), moved) << "the cursor was not rolled forward to the table";
-  ASSERT_TRUE(second.commit().has_value());
-  ASSERT_TRUE(third.commit().has_value());
+  ASSERT_TRUE(second.commit(std::chrono::steady_clock::now() + 1s).has_value());
+  ASSERT_TRUE(third.commit(std::chrono::steady_clock::now() + 1s).has_value());
   EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
 }
 
@@ -259,7 +259,7 @@ TEST(MmapGroupMember, FullClaimTableOfCommitsAboveAHeldRangeStallsNoOne) {
     auto one = claim_all(fast, fast_reader, 1);
     ASSERT_EQ(one.size(), 1U) << "stalled after " << got.size() << " claim+commit cycles";
     got.push_back(one[0]);
-    ASSERT_TRUE(fast.commit().has_value());
+    ASSERT_TRUE(fast.commit(std::chrono::steady_clock::now() + 1s).has_value());
   }
   EXPECT_EQ(got, numbers(1, records));
 }
@@ -291,7 +291,7 @@ TEST(MmapGroupMember, FullClaimTableOfInterleavedClaimsDeadlocksNoOne) {
         got.insert(text);
         any = true;
         if (++side.uncommitted == batch) {
-          ASSERT_TRUE(side.member->commit().has_value());
+          ASSERT_TRUE(side.member->commit(std::chrono::steady_clock::now() + 1s).has_value());
           side.uncommitted = 0;
         }
       }
@@ -299,7 +299,7 @@ TEST(MmapGroupMember, FullClaimTableOfInterleavedClaimsDeadlocksNoOne) {
     empty_rounds = any ? 0 : empty_rounds + 1;
   }
   ASSERT_EQ(static_cast<int>(got.size()), records) << "the group stalled for good";
-  for (auto& side : sides) ASSERT_TRUE(side.member->commit().has_value());
+  for (auto& side : sides) ASSERT_TRUE(side.member->commit(std::chrono::steady_clock::now() + 1s).has_value());
   const auto all = numbers(0, records);
   EXPECT_EQ(got, std::multiset<std::string>(all.begin(), all.end()));
   EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
@@ -320,13 +320,13 @@ TEST(MmapGroupMember, CommitOfAPartRangeInAFullTableCommitsOrSaysSo) {
   ASSERT_EQ(claim_all(holder, holder_reader, first_range), numbers(0, first_range));
   for (int i = 0; i < fillers - 1; ++i) {
     ASSERT_EQ(claim_all(filler, filler_reader, 1).size(), 1U);
-    ASSERT_TRUE(filler.commit().has_value());
+    ASSERT_TRUE(filler.commit(std::chrono::steady_clock::now() + 1s).has_value());
   }
   holder.leave();  // Its range is released whole.
   auto taker = fixture.join();
   mq::LogReader taker_reader(fixture.log, fixture.log->earliest());
   ASSERT_EQ(claim_all(taker, taker_reader, part), numbers(0, part));
-  const auto committed = taker.commit();
+  const auto committed = taker.commit(std::chrono::steady_clock::now() + 1s);
   taker.leave();
   auto last = fixture.join();
   mq::LogReader last_reader(fixture.log, fixture.log->earliest());
