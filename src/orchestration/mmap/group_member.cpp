@@ -123,6 +123,13 @@ bool GroupMember::load(GroupTable& table) {
     if (built_on == watermark) return true;
     if (auto written = cursor_.commit(built_on, durable_); written) return true;
     why = "its committed position could not be written";
+  } else if (table.watermark < watermark &&
+             table_valid(table, table.watermark, limit, log_->segment_bytes(), why)) {
+    // A sound table behind the cursor (a restored copy, a cursor written alone): what lies
+    // below the cursor is committed; the ranges above it stay with their owners.
+    roll_table_forward(table, watermark);
+    seal_table(table);
+    if (table_valid(table, watermark, limit, log_->segment_bytes(), why)) return store(table);
   }
   if (!why.empty()) {
     ++repairs_;
@@ -146,7 +153,10 @@ bool GroupMember::store(GroupTable& table) {
 
 bool GroupMember::refresh_held(GroupTable& table, std::int64_t now) {
   bool changed = false;
-  std::erase_if(held_, [&](const Held& held) {
+  std::erase_if(held_, [&](Held& held) {
+    if (held.end <= table.watermark) return true;  // Committed meanwhile (a table rolled forward).
+    held.start = std::max(held.start, table.watermark);
+    held.delivered = std::max(held.delivered, held.start);
     const ClaimSlot& slot = table.slots[held.slot];
     const bool mine = static_cast<std::uint32_t>(held.slot) < table.used_slots &&
                       slot.state == ClaimState::kClaimed && slot.claim_id == held.claim_id;

@@ -98,6 +98,23 @@ void reset_table(GroupTable& table, std::uint64_t watermark, std::uint64_t first
   table.next_claim_id = first_claim_id;
 }
 
+void roll_table_forward(GroupTable& table, std::uint64_t watermark) noexcept {
+  for (std::uint32_t i = 0; i < std::min(table.used_slots, kGroupSlots); ++i) {
+    ClaimSlot& slot = table.slots[i];
+    if (slot.state == ClaimState::kFree) continue;
+    if (slot.end <= watermark) {
+      slot = ClaimSlot{};
+    } else if (slot.start < watermark) {
+      slot.start = watermark;
+    }
+  }
+  table.watermark = watermark;
+  table.frontier = std::max(table.frontier, watermark);
+  while (table.used_slots > 0 && table.slots[table.used_slots - 1].state == ClaimState::kFree) {
+    --table.used_slots;
+  }
+}
+
 void seal_table(GroupTable& table) noexcept { table.crc = table_crc(table); }
 
 int take_free_slot(GroupTable& table) noexcept {

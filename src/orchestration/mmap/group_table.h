@@ -22,6 +22,10 @@ namespace mlops::orchestration::mmap {
 /// from `first_claim_id` on.
 void reset_table(GroupTable& table, std::uint64_t watermark, std::uint64_t first_claim_id) noexcept;
 
+/// Moves a sound `table` built on an older watermark forward to `watermark`: ranges below
+/// it go (committed), a range across it keeps its part above, the rest is kept as it is.
+void roll_table_forward(GroupTable& table, std::uint64_t watermark) noexcept;
+
 /// Sets the table's CRC; call before writing it.
 void seal_table(GroupTable& table) noexcept;
 

@@ -338,3 +338,36 @@ TEST(MmapGroupMember, CommitOfAPartRangeInAFullTableCommitsOrSaysSo) {
   }
   EXPECT_TRUE(committed.has_value()) << "the table has room once committed ranges merge";
 }
+
+// Issue 13, fault 4 (attack stale.cpp): a sound table behind the cursor was rebuilt empty,
+// handing out again other members' committed ranges and live members' claims.
+TEST(MmapGroupMember, TableBehindTheCursorRollsForwardKeepingEveryoneElsesRanges) {
+  TempDir dir;
+  Fixture fixture(dir, 40);
+  auto first = fixture.join();
+  auto live = fixture.join();
+  auto done = fixture.join();
+  mq::LogReader first_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader live_reader(fixture.log, fixture.log->earliest());
+  mq::LogReader done_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(first, first_reader, 10), numbers(0, 10));
+  ASSERT_EQ(claim_all(live, live_reader, 10), numbers(10, 20));
+  ASSERT_EQ(claim_all(done, done_reader, 10), numbers(20, 30));
+  ASSERT_TRUE(done.commit(std::chrono::steady_clock::now() + 1s).has_value());
+  // The cursor alone moves over the first range (as a cursor written without its table).
+  mq::LogReader scan(fixture.log, fixture.log->earliest());
+  mq::LogRecord record;
+  for (int i = 0; i <= 10; ++i) ASSERT_TRUE(scan.next(record));
+  auto cursor = mlops::testing::open_cursor(*fixture.log, "g");
+  ASSERT_TRUE(cursor.has_value());
+  ASSERT_TRUE(cursor->commit(record.position, false).has_value());
+  auto next = fixture.join();
+  mq::LogReader next_reader(fixture.log, fixture.log->earliest());
+  EXPECT_EQ(claim_all(next, next_reader), numbers(30, 40))
+      << "committed or live ranges were handed out again";
+  EXPECT_EQ(next.repairs(), 0U);
+  EXPECT_TRUE(claim_all(live, live_reader).empty());
+  ASSERT_TRUE(live.commit(std::chrono::steady_clock::now() + 1s).has_value());
+  ASSERT_TRUE(next.commit(std::chrono::steady_clock::now() + 1s).has_value());
+  EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
+}
