@@ -120,6 +120,7 @@ bool GroupMember::load(GroupTable& table) {
   // whose member died between the two writes, and the cursor is rolled forward to it.
   const std::uint64_t built_on = std::max(table.watermark, watermark);
   if (table_valid(table, built_on, limit, log_->segment_bytes(), why)) {
+    seen_table_ = true;
     if (built_on == watermark) return true;
     if (auto written = cursor_.commit(built_on, durable_); written) return true;
     why = "its committed position could not be written";
@@ -131,6 +132,8 @@ bool GroupMember::load(GroupTable& table) {
     seal_table(table);
     if (table_valid(table, watermark, limit, log_->segment_bytes(), why)) return store(table);
   }
+  // Zeros are a table never written, unless this member saw one: then it was wiped.
+  if (why.empty() && seen_table_) why = "zeroed or truncated since this member read it";
   if (!why.empty()) {
     ++repairs_;
     log(LogLevel::kWarning, "mmap consumer: claim table of group '" + cursor_.path() + "' is " +

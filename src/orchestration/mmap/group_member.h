@@ -112,6 +112,7 @@ class GroupMember {
   std::uint64_t takeovers_ = 0;
   std::uint64_t repairs_ = 0;
   bool lock_busy_ = false;
+  bool seen_table_ = false;     // A valid table was read: zeros later are damage.
   bool full_reported_ = false;  // The table-full warning was logged (once per member).
 };
 

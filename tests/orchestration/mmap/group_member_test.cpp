@@ -371,3 +371,17 @@ TEST(MmapGroupMember, TableBehindTheCursorRollsForwardKeepingEveryoneElsesRanges
   ASSERT_TRUE(next.commit(std::chrono::steady_clock::now() + 1s).has_value());
   EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());
 }
+
+// Issue 13, fault 5: a claim table zeroed (or the file truncated to its cursor page) under
+// running members was rebuilt as if never written: no warning, no repair counted.
+TEST(MmapGroupMember, ClaimTableZeroedUnderAMemberIsReportedAsARepair) {
+  TempDir dir;
+  Fixture fixture(dir, 20);
+  const std::string path = dir.str() + "/t/groups/g";
+  auto member = fixture.join();
+  mq::LogReader reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(member, reader, 10), numbers(0, 10));
+  std::filesystem::resize_file(path, mq::kGroupTableOffset);  // The table's page is gone.
+  EXPECT_EQ(claim_all(member, reader), numbers(0, 20)) << "rebuilt: the uncommitted come again";
+  EXPECT_EQ(member.repairs(), 1U) << "a wiped table was taken for one never written";
+}
