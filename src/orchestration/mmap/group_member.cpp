@@ -358,7 +358,7 @@ Result<void> GroupMember::commit(std::chrono::steady_clock::time_point deadline)
   if (held_.empty()) return {};
   const Locked locked(cursor_, deadline);
   if (!locked) {
-    return Error{ErrorCode::kUnavailable,
+    return Error{ErrorCode::kTimeout,
                  "group '" + cursor_.path() + "' stayed locked by another member; not committed"};
   }
   GroupTable table;

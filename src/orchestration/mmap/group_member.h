@@ -54,8 +54,9 @@ class GroupMember {
 
   /// Marks everything handed out so far committed and moves the group's watermark.
   /// Ranges taken over by others (this member stalled past its lease) are left to them.
-  /// @return kOk; kUnavailable when the lock stays busy past `deadline`, the file cannot
-  ///         be written, or the claim table is full and a part stayed uncommitted.
+  /// @return kOk; kTimeout when the lock stays busy past `deadline`; kUnavailable when
+  ///         the file cannot be written, or the claim table is full and a part stayed
+  ///         uncommitted.
   Result<void> commit(std::chrono::steady_clock::time_point deadline);
 
   /// Releases the ranges this member holds uncommitted, so other members take them at

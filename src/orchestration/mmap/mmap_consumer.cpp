@@ -177,9 +177,17 @@ Status MmapConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
   }
 }
 
-Status MmapConsumer::commit() noexcept { return commit_until(detail::Clock::now() + kCommitPatience); }
+Status MmapConsumer::commit() noexcept {
+  return commit_members(detail::Clock::now() + kCommitPatience, true);
+}
 
+// Receive's auto-commit: a lock still busy at the receive's deadline is no error (the
+// commit is tried again at the next receive), so it is not logged.
 Status MmapConsumer::commit_until(detail::Deadline deadline) noexcept {
+  return commit_members(deadline, false);
+}
+
+Status MmapConsumer::commit_members(detail::Deadline deadline, bool report_busy) noexcept {
   try {
     if (forked_away()) return Status::kError;
     // As a poll, one with no time left still tries briefly for the lock.
@@ -187,7 +195,9 @@ Status MmapConsumer::commit_until(detail::Deadline deadline) noexcept {
     for (auto& sub : subscriptions_) {
       if (!sub->member) continue;
       if (auto committed = sub->member->commit(lock_deadline); !committed) {
-        log(LogLevel::kError, "mmap consumer: " + committed.error().message);
+        if (report_busy || committed.error().code != ErrorCode::kTimeout) {
+          log(LogLevel::kError, "mmap consumer: " + committed.error().message);
+        }
         return Status::kError;
       }
     }

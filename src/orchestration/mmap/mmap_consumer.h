@@ -29,6 +29,9 @@ class MmapConsumer final : public detail::ConsumerBackend {
   void close() noexcept override;
 
  private:
+  // Commits every group membership, waiting for each lock until `deadline`; a busy lock is
+  // logged only with `report_busy`.
+  Status commit_members(detail::Deadline deadline, bool report_busy) noexcept;
   struct Subscription {
     std::string topic;
     LogReader reader;
