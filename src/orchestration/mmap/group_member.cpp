@@ -66,6 +66,7 @@ Result<GroupMember> GroupMember::join(const std::shared_ptr<TopicLog>& log, cons
   if (!opened) return opened.error();
   GroupMember member(log, std::move(*opened), lease, durable, *process,
                      g_next_member.fetch_add(1, std::memory_order_relaxed));
+  member.group_ = group;
   {  // Unlocked before the member moves out.
     const Locked locked(member.cursor_, std::chrono::steady_clock::now() + kLockPatience);
     if (!locked) {
@@ -143,6 +144,18 @@ bool GroupMember::load(GroupTable& table) {
   reset_table(table, watermark, random_claim_base());
   held_.clear();
   return store(table);
+}
+
+void GroupMember::follow_replaced_file() {
+  if (!cursor_.unlinked()) return;
+  auto reopened = GroupCursor::open(log_->groups(), group_, log_->modes(), durable_);
+  if (!reopened) return;  // Keeps the old file; looked at again next time.
+  log(LogLevel::kWarning, "mmap consumer: group file '" + cursor_.path() + "' was deleted or " +
+                              "replaced; this member follows the file now there, and what it " +
+                              "held uncommitted is that group's to hand out");
+  ++repairs_;
+  held_.clear();
+  cursor_ = std::move(*reopened);
 }
 
 bool GroupMember::store(GroupTable& table) {
@@ -235,6 +248,7 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
                                std::chrono::steady_clock::time_point deadline,
                                const std::function<void(LogRecord&)>& deliver) {
   if (max == 0) return 0;
+  follow_replaced_file();
   const Locked locked(cursor_, deadline);
   lock_busy_ = !locked;
   if (!locked) return 0;

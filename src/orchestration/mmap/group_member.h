@@ -94,6 +94,9 @@ class GroupMember {
   // True when a slot was freed. (A range that swallowed others' committed ones hands them
   // out again should this member die or leave before committing: at-least-once.)
   bool make_room(GroupTable& table);
+  // Reopens the group's file when the open one was deleted or replaced (a member on an
+  // orphaned file would be a group of its own).
+  void follow_replaced_file();
   // Commits the handed-out part of a range handed out in part; false when nothing fits.
   bool commit_part(GroupTable& table, Held& held);
   bool owner_alive(std::uint32_t process);
@@ -106,6 +109,7 @@ class GroupMember {
   bool durable_;
   std::uint32_t process_;
   std::uint32_t member_;
+  std::string group_;
   std::vector<Held> held_;
   // Registry ids seen dead (for good) or alive (rechecked after a while).
   std::unordered_map<std::uint32_t, std::chrono::steady_clock::time_point> alive_checked_;

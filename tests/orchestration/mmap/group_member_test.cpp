@@ -385,3 +385,22 @@ TEST(MmapGroupMember, ClaimTableZeroedUnderAMemberIsReportedAsARepair) {
   EXPECT_EQ(claim_all(member, reader), numbers(0, 20)) << "rebuilt: the uncommitted come again";
   EXPECT_EQ(member.repairs(), 1U) << "a wiped table was taken for one never written";
 }
+
+// Issue 13, fault 5 (attack symlinkgrp.cpp): a group file deleted and made again by a new
+// member split the group: the old member kept using the orphaned file.
+TEST(MmapGroupMember, ReplacedGroupFileIsFollowedNotSplitIntoTwoGroups) {
+  TempDir dir;
+  Fixture fixture(dir, 20);
+  const std::string path = dir.str() + "/t/groups/g";
+  auto old_member = fixture.join();
+  mq::LogReader old_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(old_member, old_reader, 10), numbers(0, 10));
+  ASSERT_TRUE(old_member.commit(std::chrono::steady_clock::now() + 1s).has_value());
+  ASSERT_TRUE(std::filesystem::remove(path));
+  auto new_member = fixture.join();  // Makes the file again: the group restarts at the start.
+  mq::LogReader new_reader(fixture.log, fixture.log->earliest());
+  ASSERT_EQ(claim_all(new_member, new_reader, 5), numbers(0, 5));
+  EXPECT_EQ(claim_all(old_member, old_reader), numbers(5, 20))
+      << "the old member read on in the orphaned file: two groups";
+  EXPECT_EQ(old_member.repairs(), 1U);
+}
