@@ -90,6 +90,12 @@ class ConsumerBackend {
   virtual Status poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept = 0;
   /// Marks everything poll() handed out so far as processed. @return kOk, kError.
   virtual Status commit() noexcept = 0;
+  /// As commit(), waiting for nothing past `deadline` (receive's auto-commit passes its
+  /// own). @return kOk, kError (also when the deadline came first: nothing committed).
+  virtual Status commit_until(Deadline deadline) noexcept {
+    (void)deadline;
+    return commit();
+  }
   /// Leaves the group without committing; nothing else is called afterwards.
   virtual void close() noexcept = 0;
 };

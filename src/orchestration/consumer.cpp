@@ -200,9 +200,14 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
     return Status::kNoTopic;
   }
   if (max == 0) max = impl.options.max_batch;
-  if (impl.options.auto_commit && impl.uncommitted) (void)commit();
-
   const auto deadline = detail::deadline_after(timeout);
+  // Within the receive's own deadline: a commit left undone now is tried at the next one.
+  if (impl.options.auto_commit && impl.uncommitted &&
+      impl.backend->commit_until(deadline) == Status::kOk &&
+      impl.failures->commit() == Status::kOk) {
+    impl.uncommitted = false;
+    impl.commits.add();
+  }
   impl.failures->begin_batch();
   for (;;) {
     impl.scratch.clear();

@@ -196,6 +196,11 @@ Result<void> GroupCursor::write_table(const GroupTable& table) {
 
 std::optional<std::uint64_t> GroupCursor::committed() const { return read_cursor(fd_, path_); }
 
+bool GroupCursor::unlinked() const noexcept {
+  struct stat info {};
+  return fd_ >= 0 && ::fstat(fd_, &info) == 0 && info.st_nlink == 0;
+}
+
 Result<void> GroupCursor::commit(std::uint64_t position, bool durable) {
   if (owner_pid_ != current_pid()) {
     return Error{ErrorCode::kUnavailable,

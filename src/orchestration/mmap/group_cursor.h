@@ -58,6 +58,9 @@ class GroupCursor {
   Result<void> write_table(const GroupTable& table);
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  /// Whether the open file was removed from the directory (deleted or replaced): the
+  /// group lives on in the file now at path(), if any.
+  [[nodiscard]] bool unlinked() const noexcept;
 
  private:
   GroupCursor(int fd, std::string path);

@@ -66,6 +66,7 @@ Result<GroupMember> GroupMember::join(const std::shared_ptr<TopicLog>& log, cons
   if (!opened) return opened.error();
   GroupMember member(log, std::move(*opened), lease, durable, *process,
                      g_next_member.fetch_add(1, std::memory_order_relaxed));
+  member.group_ = group;
   {  // Unlocked before the member moves out.
     const Locked locked(member.cursor_, std::chrono::steady_clock::now() + kLockPatience);
     if (!locked) {
@@ -120,10 +121,20 @@ bool GroupMember::load(GroupTable& table) {
   // whose member died between the two writes, and the cursor is rolled forward to it.
   const std::uint64_t built_on = std::max(table.watermark, watermark);
   if (table_valid(table, built_on, limit, log_->segment_bytes(), why)) {
+    seen_table_ = true;
     if (built_on == watermark) return true;
     if (auto written = cursor_.commit(built_on, durable_); written) return true;
     why = "its committed position could not be written";
+  } else if (table.watermark < watermark &&
+             table_valid(table, table.watermark, limit, log_->segment_bytes(), why)) {
+    // A sound table behind the cursor (a restored copy, a cursor written alone): what lies
+    // below the cursor is committed; the ranges above it stay with their owners.
+    roll_table_forward(table, watermark);
+    seal_table(table);
+    if (table_valid(table, watermark, limit, log_->segment_bytes(), why)) return store(table);
   }
+  // Zeros are a table never written, unless this member saw one: then it was wiped.
+  if (why.empty() && seen_table_) why = "zeroed or truncated since this member read it";
   if (!why.empty()) {
     ++repairs_;
     log(LogLevel::kWarning, "mmap consumer: claim table of group '" + cursor_.path() + "' is " +
@@ -133,6 +144,18 @@ bool GroupMember::load(GroupTable& table) {
   reset_table(table, watermark, random_claim_base());
   held_.clear();
   return store(table);
+}
+
+void GroupMember::follow_replaced_file() {
+  if (!cursor_.unlinked()) return;
+  auto reopened = GroupCursor::open(log_->groups(), group_, log_->modes(), durable_);
+  if (!reopened) return;  // Keeps the old file; looked at again next time.
+  log(LogLevel::kWarning, "mmap consumer: group file '" + cursor_.path() + "' was deleted or " +
+                              "replaced; this member follows the file now there, and what it " +
+                              "held uncommitted is that group's to hand out");
+  ++repairs_;
+  held_.clear();
+  cursor_ = std::move(*reopened);
 }
 
 bool GroupMember::store(GroupTable& table) {
@@ -146,7 +169,10 @@ bool GroupMember::store(GroupTable& table) {
 
 bool GroupMember::refresh_held(GroupTable& table, std::int64_t now) {
   bool changed = false;
-  std::erase_if(held_, [&](const Held& held) {
+  std::erase_if(held_, [&](Held& held) {
+    if (held.end <= table.watermark) return true;  // Committed meanwhile (a table rolled forward).
+    held.start = std::max(held.start, table.watermark);
+    held.delivered = std::max(held.delivered, held.start);
     const ClaimSlot& slot = table.slots[held.slot];
     const bool mine = static_cast<std::uint32_t>(held.slot) < table.used_slots &&
                       slot.state == ClaimState::kClaimed && slot.claim_id == held.claim_id;
@@ -222,6 +248,7 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
                                std::chrono::steady_clock::time_point deadline,
                                const std::function<void(LogRecord&)>& deliver) {
   if (max == 0) return 0;
+  follow_replaced_file();
   const Locked locked(cursor_, deadline);
   lock_busy_ = !locked;
   if (!locked) return 0;
@@ -258,6 +285,21 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
       if (held.end == table.frontier && held.delivered == held.end) grow = &held;
     }
     int slot = grow != nullptr ? grow->slot : take_free_slot(table);
+    if (slot < 0 && make_room(table)) {
+      changed = true;
+      grow = nullptr;
+      for (Held& held : held_) {
+        if (held.end == table.frontier && held.delivered == held.end) grow = &held;
+      }
+      slot = grow != nullptr ? grow->slot : take_free_slot(table);
+    }
+    if (slot < 0 && !full_reported_) {
+      full_reported_ = true;
+      log(LogLevel::kWarning,
+          "mmap consumer: claim table of group '" + cursor_.path() + "' is full (" +
+              std::to_string(kGroupSlots) + " ranges claimed or committed above the lowest " +
+              "uncommitted one); new records wait until members commit");
+    }
     if (slot >= 0) {
       Held fresh{slot, 0, table.frontier, UINT64_MAX, table.frontier};
       Held& target = grow != nullptr ? *grow : fresh;
@@ -295,11 +337,42 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
   return handed;
 }
 
-Result<void> GroupMember::commit() {
+bool GroupMember::make_room(GroupTable& table) {
+  bool freed = merge_committed(table) > 0;
+  // A range of this member handed out whole swallows the committed ranges (anyone's) and
+  // this member's own handed-out ranges that follow it: one slot where there were several.
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    Held& held = held_[i];
+    if (held.delivered != held.end) continue;
+    for (int next = slot_starting_at(table, held.end); next >= 0;
+         next = slot_starting_at(table, held.end)) {
+      ClaimSlot& after = table.slots[next];
+      auto own = std::find_if(held_.begin(), held_.end(), [&](const Held& other) {
+        return other.slot == next && other.claim_id == after.claim_id &&
+               other.delivered == other.end;
+      });
+      const bool own_done = after.state == ClaimState::kClaimed && own != held_.end();
+      if (after.state != ClaimState::kCommitted && !own_done) break;
+      held.end = after.end;
+      held.delivered = after.end;
+      table.slots[held.slot].end = after.end;
+      after = ClaimSlot{};
+      freed = true;
+      if (own_done) {
+        held_.erase(own);
+        (void)make_room(table);  // References moved: start over.
+        return true;
+      }
+    }
+  }
+  return freed;
+}
+
+Result<void> GroupMember::commit(std::chrono::steady_clock::time_point deadline) {
   if (held_.empty()) return {};
-  const Locked locked(cursor_, std::chrono::steady_clock::now() + kLockPatience);
+  const Locked locked(cursor_, deadline);
   if (!locked) {
-    return Error{ErrorCode::kUnavailable,
+    return Error{ErrorCode::kTimeout,
                  "group '" + cursor_.path() + "' stayed locked by another member; not committed"};
   }
   GroupTable table;
@@ -307,26 +380,28 @@ Result<void> GroupMember::commit() {
     return Error{ErrorCode::kUnavailable, "cannot read group '" + cursor_.path() + "'"};
   }
   (void)refresh_held(table, monotonic_ns());
+  const std::uint64_t before = table.watermark;
   std::erase_if(held_, [&](Held& held) {
-    ClaimSlot& slot = table.slots[held.slot];
     if (held.delivered >= held.end) {
-      slot.state = ClaimState::kCommitted;
+      table.slots[held.slot].state = ClaimState::kCommitted;
       return true;
-    }
-    if (held.delivered > held.start) {
-      // Handed out in part: the part becomes a committed range of its own, if a slot is free.
-      const int part = take_free_slot(table);
-      if (part >= 0) {
-        table.slots[part] = slot;
-        table.slots[part].end = held.delivered;
-        table.slots[part].state = ClaimState::kCommitted;
-        slot.start = held.delivered;
-        held.start = held.delivered;
-      }
     }
     return false;
   });
-  const std::uint64_t before = table.watermark;
+  (void)merge_committed(table);
+  // Ranges handed out in part: the part becomes committed, in a slot of its own or joined
+  // to the committed range (or the watermark) below it, or the rest goes back to the
+  // frontier; when none of that fits, the part stays uncommitted and commit says so.
+  std::size_t left_uncommitted = 0;
+  for (Held& held : held_) {
+    if (held.delivered <= held.start) continue;
+    if (commit_part(table, held)) {
+      held.start = held.delivered;
+    } else {
+      ++left_uncommitted;
+    }
+  }
+  std::erase_if(held_, [](const Held& held) { return held.start >= held.end; });
   const std::uint64_t watermark = advance_watermark(table);
   // The table first, then the cursor: a member killed between the two leaves a table ahead
   // of the cursor, which the next look rolls the cursor forward to (load). The other order
@@ -337,7 +412,45 @@ Result<void> GroupMember::commit() {
   if (watermark != before) {
     if (auto written = cursor_.commit(watermark, durable_); !written) return written.error();
   }
+  if (left_uncommitted > 0) {
+    return Error{ErrorCode::kUnavailable,
+                 "claim table of group '" + cursor_.path() + "' is full: " +
+                     std::to_string(left_uncommitted) + " range(s) handed out in part were " +
+                     "not committed (they come again if this member leaves); commit again later"};
+  }
   return {};
+}
+
+bool GroupMember::commit_part(GroupTable& table, Held& held) {
+  ClaimSlot& slot = table.slots[held.slot];
+  if (slot.start == table.watermark) {
+    // At the bottom: the watermark itself moves over the part.
+    table.watermark = held.delivered;
+    slot.start = held.delivered;
+    return true;
+  }
+  if (const int below = slot_ending_at(table, slot.start);
+      below >= 0 && table.slots[below].state == ClaimState::kCommitted) {
+    table.slots[below].end = held.delivered;
+    slot.start = held.delivered;
+    return true;
+  }
+  if (const int part = take_free_slot(table); part >= 0) {
+    table.slots[part] = slot;
+    table.slots[part].end = held.delivered;
+    table.slots[part].state = ClaimState::kCommitted;
+    slot.start = held.delivered;
+    return true;
+  }
+  if (slot.end == table.frontier) {
+    // The rest was never handed out: it goes back to the frontier.
+    slot.end = held.delivered;
+    slot.state = ClaimState::kCommitted;
+    table.frontier = held.delivered;
+    held.end = held.delivered;
+    return true;
+  }
+  return false;
 }
 
 void GroupMember::leave() noexcept {

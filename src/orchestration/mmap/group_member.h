@@ -54,9 +54,10 @@ class GroupMember {
 
   /// Marks everything handed out so far committed and moves the group's watermark.
   /// Ranges taken over by others (this member stalled past its lease) are left to them.
-  /// @return kOk; kUnavailable when the lock stays busy past a few seconds or the file
-  ///         cannot be written.
-  Result<void> commit();
+  /// @return kOk; kTimeout when the lock stays busy past `deadline`; kUnavailable when
+  ///         the file cannot be written, or the claim table is full and a part stayed
+  ///         uncommitted.
+  Result<void> commit(std::chrono::steady_clock::time_point deadline);
 
   /// Releases the ranges this member holds uncommitted, so other members take them at
   /// once. Idempotent; bounded (a busy lock leaves them to their leases).
@@ -88,6 +89,16 @@ class GroupMember {
   // Drops held ranges the table no longer gives this member; renews the rest.
   bool refresh_held(GroupTable& table, std::int64_t now);
   bool reclaimable(const ClaimSlot& slot, std::int64_t now);
+  // Frees slots of a full table: merges committed ranges, and lets this member's ranges it
+  // handed out whole swallow the committed (or its own handed-out) ranges after them.
+  // True when a slot was freed. (A range that swallowed others' committed ones hands them
+  // out again should this member die or leave before committing: at-least-once.)
+  bool make_room(GroupTable& table);
+  // Reopens the group's file when the open one was deleted or replaced (a member on an
+  // orphaned file would be a group of its own).
+  void follow_replaced_file();
+  // Commits the handed-out part of a range handed out in part; false when nothing fits.
+  bool commit_part(GroupTable& table, Held& held);
   bool owner_alive(std::uint32_t process);
   std::size_t deliver_from(LogReader& reader, Held& held, std::size_t max,
                            const std::function<void(LogRecord&)>& deliver);
@@ -98,6 +109,7 @@ class GroupMember {
   bool durable_;
   std::uint32_t process_;
   std::uint32_t member_;
+  std::string group_;
   std::vector<Held> held_;
   // Registry ids seen dead (for good) or alive (rechecked after a while).
   std::unordered_map<std::uint32_t, std::chrono::steady_clock::time_point> alive_checked_;
@@ -105,6 +117,8 @@ class GroupMember {
   std::uint64_t takeovers_ = 0;
   std::uint64_t repairs_ = 0;
   bool lock_busy_ = false;
+  bool seen_table_ = false;     // A valid table was read: zeros later are damage.
+  bool full_reported_ = false;  // The table-full warning was logged (once per member).
 };
 
 }  // namespace mlops::orchestration::mmap

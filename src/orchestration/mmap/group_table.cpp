@@ -98,6 +98,23 @@ void reset_table(GroupTable& table, std::uint64_t watermark, std::uint64_t first
   table.next_claim_id = first_claim_id;
 }
 
+void roll_table_forward(GroupTable& table, std::uint64_t watermark) noexcept {
+  for (std::uint32_t i = 0; i < std::min(table.used_slots, kGroupSlots); ++i) {
+    ClaimSlot& slot = table.slots[i];
+    if (slot.state == ClaimState::kFree) continue;
+    if (slot.end <= watermark) {
+      slot = ClaimSlot{};
+    } else if (slot.start < watermark) {
+      slot.start = watermark;
+    }
+  }
+  table.watermark = watermark;
+  table.frontier = std::max(table.frontier, watermark);
+  while (table.used_slots > 0 && table.slots[table.used_slots - 1].state == ClaimState::kFree) {
+    --table.used_slots;
+  }
+}
+
 void seal_table(GroupTable& table) noexcept { table.crc = table_crc(table); }
 
 int take_free_slot(GroupTable& table) noexcept {
@@ -109,7 +126,41 @@ int take_free_slot(GroupTable& table) noexcept {
   return static_cast<int>(table.used_slots++);
 }
 
+int slot_starting_at(const GroupTable& table, std::uint64_t position) noexcept {
+  for (std::uint32_t i = 0; i < std::min(table.used_slots, kGroupSlots); ++i) {
+    const ClaimSlot& slot = table.slots[i];
+    if (slot.state != ClaimState::kFree && slot.start == position) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int slot_ending_at(const GroupTable& table, std::uint64_t position) noexcept {
+  for (std::uint32_t i = 0; i < std::min(table.used_slots, kGroupSlots); ++i) {
+    const ClaimSlot& slot = table.slots[i];
+    if (slot.state != ClaimState::kFree && slot.end == position) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::uint32_t merge_committed(GroupTable& table) noexcept {
+  std::uint32_t freed = 0;
+  for (std::uint32_t i = 0; i < std::min(table.used_slots, kGroupSlots); ++i) {
+    ClaimSlot& slot = table.slots[i];
+    if (slot.state != ClaimState::kCommitted) continue;
+    // Swallow the committed ranges that follow, one after another.
+    for (int next = slot_starting_at(table, slot.end);
+         next >= 0 && table.slots[next].state == ClaimState::kCommitted && next != static_cast<int>(i);
+         next = slot_starting_at(table, slot.end)) {
+      slot.end = table.slots[next].end;
+      table.slots[next] = ClaimSlot{};
+      ++freed;
+    }
+  }
+  return freed;
+}
+
 std::uint64_t advance_watermark(GroupTable& table) noexcept {
+  (void)merge_committed(table);
   for (bool moved = true; moved;) {
     moved = false;
     for (std::uint32_t i = 0; i < table.used_slots; ++i) {

@@ -22,14 +22,30 @@ namespace mlops::orchestration::mmap {
 /// from `first_claim_id` on.
 void reset_table(GroupTable& table, std::uint64_t watermark, std::uint64_t first_claim_id) noexcept;
 
+/// Moves a sound `table` built on an older watermark forward to `watermark`: ranges below
+/// it go (committed), a range across it keeps its part above, the rest is kept as it is.
+void roll_table_forward(GroupTable& table, std::uint64_t watermark) noexcept;
+
 /// Sets the table's CRC; call before writing it.
 void seal_table(GroupTable& table) noexcept;
 
 /// The index of a free slot (zeroed, counted in used_slots), or -1 when all are taken.
 [[nodiscard]] int take_free_slot(GroupTable& table) noexcept;
 
-/// Merges the committed ranges at the watermark into it and frees their slots.
+/// Merges adjacent committed ranges into one slot each, then the committed ranges at the
+/// watermark into it, and frees their slots.
 /// @return the new watermark (also stored in the table).
 std::uint64_t advance_watermark(GroupTable& table) noexcept;
+
+/// Merges every committed range next to another committed range into one slot (so
+/// committed ranges above an uncommitted one cost one slot per gap, not one per commit).
+/// @return how many slots were freed.
+std::uint32_t merge_committed(GroupTable& table) noexcept;
+
+/// The index of the used, non-free slot whose range starts at `position`, or -1.
+[[nodiscard]] int slot_starting_at(const GroupTable& table, std::uint64_t position) noexcept;
+
+/// The index of the used, non-free slot whose range ends at `position`, or -1.
+[[nodiscard]] int slot_ending_at(const GroupTable& table, std::uint64_t position) noexcept;
 
 }  // namespace mlops::orchestration::mmap

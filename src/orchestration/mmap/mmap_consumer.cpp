@@ -15,6 +15,9 @@ namespace {
 constexpr std::chrono::milliseconds kPendingRecheck{1};
 // A poll with no time left still waits this long for a group's lock.
 constexpr std::chrono::milliseconds kMinLockWait{5};
+// commit() has no deadline of its own: it waits this long for a group's lock at most (held
+// for microseconds; only a holder stopped inside makes it give up).
+constexpr std::chrono::seconds kCommitPatience{5};
 
 std::int64_t monotonic_ns() noexcept {
   timespec now{};
@@ -175,12 +178,26 @@ Status MmapConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
 }
 
 Status MmapConsumer::commit() noexcept {
+  return commit_members(detail::Clock::now() + kCommitPatience, true);
+}
+
+// Receive's auto-commit: a lock still busy at the receive's deadline is no error (the
+// commit is tried again at the next receive), so it is not logged.
+Status MmapConsumer::commit_until(detail::Deadline deadline) noexcept {
+  return commit_members(deadline, false);
+}
+
+Status MmapConsumer::commit_members(detail::Deadline deadline, bool report_busy) noexcept {
   try {
     if (forked_away()) return Status::kError;
+    // As a poll, one with no time left still tries briefly for the lock.
+    const auto lock_deadline = std::max(deadline, detail::Clock::now() + kMinLockWait);
     for (auto& sub : subscriptions_) {
       if (!sub->member) continue;
-      if (auto committed = sub->member->commit(); !committed) {
-        log(LogLevel::kError, "mmap consumer: " + committed.error().message);
+      if (auto committed = sub->member->commit(lock_deadline); !committed) {
+        if (report_busy || committed.error().code != ErrorCode::kTimeout) {
+          log(LogLevel::kError, "mmap consumer: " + committed.error().message);
+        }
         return Status::kError;
       }
     }

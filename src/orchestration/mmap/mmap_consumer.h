@@ -25,9 +25,13 @@ class MmapConsumer final : public detail::ConsumerBackend {
   Status poll(std::vector<detail::Delivery>& out, std::size_t max,
               detail::Deadline deadline) noexcept override;
   Status commit() noexcept override;
+  Status commit_until(detail::Deadline deadline) noexcept override;
   void close() noexcept override;
 
  private:
+  // Commits every group membership, waiting for each lock until `deadline`; a busy lock is
+  // logged only with `report_busy`.
+  Status commit_members(detail::Deadline deadline, bool report_busy) noexcept;
   struct Subscription {
     std::string topic;
     LogReader reader;
