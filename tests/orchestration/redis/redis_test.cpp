@@ -92,6 +92,25 @@ TEST(RedisConnection, ListenerThatFloodsIsRefusedBeforeItsDataIsBuffered) {
       << result.error().message;
 }
 
+// Defect 3 of attack 16: a peer announcing a reply of 2^31 - 1 elements is refused at once
+// (hiredis would calloc 16 GiB and walk it when freeing), within the timeout.
+TEST(RedisConnection, HugeMultibulkCountIsRefusedWithinItsTimeout) {
+  for (const std::string answer : {"*2147483647\r\n", "*100000000\r\n"}) {
+    FakeListener listener(answer);
+    ASSERT_NE(listener.port(), 0);
+    Result<void> result;
+    const auto took = time_of([&] {
+      result = validate("redis://127.0.0.1:" + std::to_string(listener.port()) + "?timeout_ms=800",
+                        800ms);
+    });
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(result.error().message.find("not a Redis server"), std::string::npos)
+        << result.error().message;
+    EXPECT_LT(took, 3s);
+  }
+}
+
 TEST(RedisConnection, ListenerThatNeverAnswersTimesOutWithinItsTimeout) {
   FakeListener silent("");
   ASSERT_NE(silent.port(), 0);
