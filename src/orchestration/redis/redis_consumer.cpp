@@ -89,6 +89,24 @@ Result<void> RedisConsumer::create_group(const std::string& topic, Deadline dead
   return {};
 }
 
+bool RedisConsumer::recreate_groups(Deadline deadline) noexcept {
+  bool all = true;
+  try {
+    for (const auto& topic : topics_) {
+      if (auto created = create_group(topic->name, deadline); !created) {
+        problems_.log(created.error().message);
+        all = false;
+      }
+    }
+  } catch (...) {
+    return false;
+  }
+  // The group starts over: nothing of this member is pending in it any more.
+  read_history_ = false;
+  for (auto& topic : topics_) topic->claim_cursor = "0-0";
+  return all;
+}
+
 Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
   const auto deadline = deadline_after(settings_.timeout);
   if (!connect(deadline)) {
@@ -172,8 +190,12 @@ Status RedisConsumer::read_history(std::vector<Delivery>& out, std::size_t max,
     auto reply = connection_->command(args, deadline + kReplyGrace);
     if (!reply) return Status::kError;
     if (is_error(**reply)) {
-      problems_.log("reading pending entries of " + topic->name + ": " +
-                    quote_text(reply_text(**reply)));
+      const auto text = reply_text(**reply);
+      problems_.log("reading pending entries of " + topic->name + ": " + quote_text(text));
+      if (text.starts_with("NOGROUP") && !recreated_ && recreate_groups(deadline + kReplyGrace)) {
+        recreated_ = true;
+        return Status::kOk;  // the group is new: nothing of this member pending in it
+      }
       return Status::kError;
     }
     std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
@@ -194,6 +216,11 @@ Status RedisConsumer::read_history(std::vector<Delivery>& out, std::size_t max,
   return Status::kOk;
 }
 
+std::chrono::milliseconds RedisConsumer::claim_interval() const noexcept {
+  return std::clamp(settings_.claim_idle / 4, std::chrono::milliseconds(10),
+                    std::chrono::milliseconds(5000));
+}
+
 Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
                             Deadline deadline) noexcept {
   const auto before = out.size();
@@ -210,7 +237,14 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
     auto reply = connection_->command(args, deadline + kReplyGrace);
     if (!reply) return Status::kError;
     if (is_error(**reply)) {
-      problems_.log("XAUTOCLAIM on " + topic->name + ": " + quote_text(reply_text(**reply)));
+      // The next pass waits its interval whatever happened: no claim before every read.
+      next_claim_ = Clock::now() + claim_interval();
+      const auto text = reply_text(**reply);
+      problems_.log("XAUTOCLAIM on " + topic->name + ": " + quote_text(text));
+      if (text.starts_with("NOGROUP") && !recreated_ && recreate_groups(deadline + kReplyGrace)) {
+        recreated_ = true;
+        return Status::kOk;
+      }
       return Status::kError;
     }
     std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
@@ -222,11 +256,7 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
     if (topic->claim_cursor != "0-0") pass_done = false;
     take_entries(*topic, owner, *owner->element[1], out);
   }
-  if (pass_done) {
-    const auto interval = std::clamp(settings_.claim_idle / 4, std::chrono::milliseconds(10),
-                                     std::chrono::milliseconds(5000));
-    next_claim_ = Clock::now() + interval;
-  }
+  if (pass_done) next_claim_ = Clock::now() + claim_interval();
   return Status::kOk;
 }
 
@@ -253,11 +283,12 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
   if (!reply) return Status::kError;
   if (is_error(**reply)) {
     const auto text = reply_text(**reply);
-    if (text.starts_with("NOGROUP")) {
-      // The stream or group was deleted (or the server lost it): make it again.
-      for (const auto& topic : topics_) (void)create_group(topic->name, deadline + kReplyGrace);
-    }
     problems_.log("XREADGROUP: " + quote_text(text));
+    // The stream or group was deleted (or the server lost it): make it again, once a poll.
+    if (text.starts_with("NOGROUP") && !recreated_ && recreate_groups(deadline + kReplyGrace)) {
+      recreated_ = true;
+      return Status::kOk;  // nothing read: poll() reads again
+    }
     return Status::kError;
   }
   std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
@@ -277,25 +308,41 @@ Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline
   if (closed_ || max == 0) return Status::kOk;
   if (topics_.empty()) return Status::kTimeout;
   try {
+    // After a refused command (not a lost connection) the next poll waits a backoff first:
+    // a caller looping on receive() does not hammer the server, and its timeout holds.
+    if (Clock::now() < retry_at_) {
+      std::this_thread::sleep_until(std::min(retry_at_, deadline));
+      if (retry_at_ > deadline) return Status::kError;
+    }
     if (!connect(deadline)) return Status::kError;
+    recreated_ = false;
     const auto before = out.size();
     auto failed = [&] {
-      if (connection_ && connection_->broken()) lose_connection();
+      if (connection_ && connection_->broken()) {
+        lose_connection();
+      } else {
+        error_backoff_ = std::clamp(error_backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
+        retry_at_ = Clock::now() + error_backoff_;
+      }
       return Status::kError;
+    };
+    auto succeeded = [&](Status status) {
+      error_backoff_ = std::chrono::milliseconds(0);
+      return status;
     };
     if (read_history_) {
       if (read_history(out, max, deadline) != Status::kOk) return failed();
-      if (out.size() > before) return Status::kOk;
+      if (out.size() > before) return succeeded(Status::kOk);
     }
     for (;;) {
       if (Clock::now() >= next_claim_) {
         if (claim(out, max, deadline) != Status::kOk) return failed();
-        if (out.size() > before) return Status::kOk;
+        if (out.size() > before) return succeeded(Status::kOk);
       }
       const Status status = read_new(out, max, deadline);
       if (status == Status::kError) return failed();
-      if (out.size() > before) return Status::kOk;
-      if (Clock::now() >= deadline) return Status::kTimeout;
+      if (out.size() > before) return succeeded(Status::kOk);
+      if (Clock::now() >= deadline) return succeeded(Status::kTimeout);
     }
   } catch (...) {
     problems_.log("out of memory reading entries");

@@ -45,6 +45,10 @@ class RedisConsumer final : public ConsumerBackend {
 
   bool connect(Deadline deadline) noexcept;
   void lose_connection() noexcept;
+  /// Creates the group again on every topic (after NOGROUP: the group or the stream was
+  /// deleted, or the server restarted empty); true if every one exists now.
+  bool recreate_groups(Deadline deadline) noexcept;
+  std::chrono::milliseconds claim_interval() const noexcept;
   /// Creates the group on `topic` unless it exists.
   Result<void> create_group(const std::string& topic, Deadline deadline);
   /// Appends the entries of `entries` (an XREADGROUP/XAUTOCLAIM entry list) of `topic`.
@@ -71,6 +75,9 @@ class RedisConsumer final : public ConsumerBackend {
   Clock::time_point next_claim_{};
   Clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
+  bool recreated_ = false;  // groups made again in this poll (once a poll)
+  Clock::time_point retry_at_{};  // after a refused command, no poll before this
+  std::chrono::milliseconds error_backoff_{0};
   bool closed_ = false;
   LogLimiter problems_;
 };

@@ -1,6 +1,7 @@
 // Faults against a real redis-server (appendonly yes, appendfsync always): the server killed
 // and restarted while a producer sends and a group consumes; a consumer SIGKILLed between
 // receive and commit; the server stopped under every call.
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -278,6 +279,75 @@ TEST(RedisFaults, ServerThatStopsAnsweringBoundsEveryCall) {
   }
   EXPECT_EQ(numbers.count(3), 1u);
   EXPECT_EQ(numbers.count(1), 0u) << "message 1 was committed";
+}
+
+// Defect 2 of attack 16: a group whose group or stream is deleted (XGROUP DESTROY, DEL), or
+// whose server restarts empty, has its group made again and gets what is sent next, also
+// when XAUTOCLAIM is the first to see NOGROUP; a key that cannot be a stream any more gives
+// errors at the pace of a backoff, not a busy loop.
+TEST(RedisFaults, GroupOrStreamVanishedIsRecreatedWithoutBusyLoop) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server, "timeout_ms=2000&claim_idle_ms=200&reconnect_backoff_ms=200"));
+  ASSERT_TRUE(orch);
+  auto pro = Producer::create(*orch, "vanish");
+  ASSERT_TRUE(pro);
+  std::int64_t next = 0;
+  for (const std::string how : {"XGROUP DESTROY vanish g", "DEL vanish", "restart"}) {
+    SCOPED_TRACE(how);
+    auto con = Consumer::create("vanish", *orch, {.group = "g"});
+    ASSERT_TRUE(con) << con.error().message;
+    ASSERT_EQ(pro->send(numbered(next++), true), Status::kOk);
+    ASSERT_EQ(receive_n(*con, 1).size(), 1u);
+    ASSERT_EQ(con->commit(), Status::kOk);
+    if (how == "restart") {
+      server.kill();
+      ASSERT_TRUE(server.start());
+      // The restarted server may have kept the stream (appendonly): delete it.
+      redisContext* raw = redisConnect("127.0.0.1", server.port());
+      ASSERT_NE(raw, nullptr);
+      freeReplyObject(redisCommand(raw, "DEL vanish"));
+      redisFree(raw);
+    } else {
+      redisContext* raw = redisConnect("127.0.0.1", server.port());
+      ASSERT_NE(raw, nullptr);
+      auto* reply = static_cast<redisReply*>(redisCommand(raw, how.c_str()));
+      ASSERT_NE(reply, nullptr);
+      ASSERT_EQ(reply->type, REDIS_REPLY_INTEGER);
+      ASSERT_EQ(reply->integer, 1);
+      freeReplyObject(reply);
+      redisFree(raw);
+    }
+    // Let the consumer meet NOGROUP before anything is sent (it recreates at "$").
+    (void)con->receive({}, 300ms, 5);
+    std::vector<std::int64_t> sent;
+    std::set<std::int64_t> got;
+    const auto deadline = Clock::now() + 15s;
+    while (got.size() < 5 && Clock::now() < deadline) {
+      if (sent.size() < 5 && pro->send(numbered(next), true) == Status::kOk) sent.push_back(next++);
+      for (const auto& message : con->receive({}, 200ms, 5)) got.insert(number_of(message));
+      (void)con->commit();
+    }
+    EXPECT_EQ(got.size(), 5u) << "the group was not made again";
+  }
+
+  // A key that is no stream: every receive fails, paced by the backoff.
+  auto con = Consumer::create("vanish", *orch, {.group = "g"});
+  ASSERT_TRUE(con) << con.error().message;
+  redisContext* raw = redisConnect("127.0.0.1", server.port());
+  ASSERT_NE(raw, nullptr);
+  freeReplyObject(redisCommand(raw, "DEL vanish"));
+  freeReplyObject(redisCommand(raw, "SET vanish not-a-stream"));
+  redisFree(raw);
+  int calls = 0;
+  const auto until = Clock::now() + 1500ms;
+  while (Clock::now() < until) {
+    std::vector<mes::MLOpsMessage> out;
+    const auto took = time_of([&] { (void)con->receive(out, {}, 100ms, 5); });
+    EXPECT_LE(took, 100ms + 1s) << "receive overran its timeout";
+    ++calls;
+  }
+  EXPECT_LT(calls, 100) << "receive returned at once, over and over (a busy loop)";
 }
 
 }  // namespace
