@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -43,6 +45,17 @@ redisReplyObjectFunctions* guarded_functions(const redisReplyObjectFunctions& ba
 }
 
 }  // namespace
+
+namespace {
+std::atomic<std::uint64_t> g_forks{0};
+}  // namespace
+
+std::uint64_t fork_generation() noexcept {
+  static const bool registered =
+      ::pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); }) == 0;
+  (void)registered;
+  return g_forks.load(std::memory_order_relaxed);
+}
 
 Connection::Connection(redisContext* context) noexcept
     : context_(context), buffer_(new (std::nothrow) char[kReadBytes]) {}

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "mlops/log.h"
 #include "orchestration/deadline.h"
 #include "orchestration/uri.h"
 
@@ -108,6 +109,10 @@ bool RedisConsumer::recreate_groups(Deadline deadline) noexcept {
 }
 
 Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
+  if (forked_away()) {
+    return Error{ErrorCode::kUnavailable,
+                 "redis consumer inherited across fork(): make a new Consumer in the child"};
+  }
   const auto deadline = deadline_after(settings_.timeout);
   if (!connect(deadline)) {
     return Error{ErrorCode::kUnavailable,
@@ -138,6 +143,20 @@ Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
   topics_ = std::move(kept);
   next_claim_ = Clock::now();
   return {};
+}
+
+bool RedisConsumer::forked_away() noexcept {
+  if (fork_generation_ == fork_generation()) return false;
+  if (!fork_reported_) {
+    fork_reported_ = true;
+    try {
+      log(LogLevel::kError, "redis consumer: used in a process forked from the one that made it "
+                            "(its connection and group are the parent's); make a new Consumer "
+                            "in the child");
+    } catch (...) {  // a failing log hook changes nothing here
+    }
+  }
+  return true;
 }
 
 void RedisConsumer::take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
@@ -306,6 +325,7 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
 
 Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept {
   if (closed_ || max == 0) return Status::kOk;
+  if (forked_away()) return Status::kError;
   if (topics_.empty()) return Status::kTimeout;
   try {
     // After a refused command (not a lost connection) the next poll waits a backoff first:
@@ -352,6 +372,7 @@ Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline
 
 Status RedisConsumer::commit() noexcept {
   if (closed_) return Status::kError;
+  if (forked_away()) return Status::kError;
   std::size_t expected = 0;
   for (const auto& topic : topics_) expected += topic->handed.empty() ? 0 : 1;
   for (const auto& topic : retired_) expected += topic->handed.empty() ? 0 : 1;
@@ -419,6 +440,12 @@ void RedisConsumer::forget_member(const Topic& topic, Deadline deadline) noexcep
 void RedisConsumer::close() noexcept {
   if (closed_) return;
   closed_ = true;
+  if (fork_generation_ != fork_generation()) {
+    // The parent's connection and group: nothing sent from here (a group of its own stays
+    // the parent's). Not freed: the parent may have been inside it at fork().
+    (void)connection_.release();
+    return;
+  }
   if (!connection_ || connection_->broken()) return;
   const auto deadline = deadline_after(settings_.timeout);
   for (auto& topic : topics_) {

@@ -51,6 +51,8 @@ class RedisConsumer final : public ConsumerBackend {
   std::chrono::milliseconds claim_interval() const noexcept;
   /// Creates the group on `topic` unless it exists.
   Result<void> create_group(const std::string& topic, Deadline deadline);
+  /// True (and logged once) in a process forked from the one that made this consumer.
+  bool forked_away() noexcept;
   /// Appends the entries of `entries` (an XREADGROUP/XAUTOCLAIM entry list) of `topic`.
   void take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
                     const redisReply& entries, std::vector<Delivery>& out) noexcept;
@@ -79,6 +81,8 @@ class RedisConsumer final : public ConsumerBackend {
   Clock::time_point retry_at_{};  // after a refused command, no poll before this
   std::chrono::milliseconds error_backoff_{0};
   bool closed_ = false;
+  std::uint64_t fork_generation_ = fork_generation();
+  bool fork_reported_ = false;
   LogLimiter problems_;
 };
 

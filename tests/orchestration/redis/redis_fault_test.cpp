@@ -350,5 +350,50 @@ TEST(RedisFaults, GroupOrStreamVanishedIsRecreatedWithoutBusyLoop) {
   EXPECT_LT(calls, 100) << "receive returned at once, over and over (a busy loop)";
 }
 
+// Defect 6 of attack 16: a producer and a group-less consumer inherited across fork() are
+// refused in the child (kError, a clear error), and the child dropping them leaves the
+// parent's connection and group as they were.
+TEST(RedisFaults, InheritedAcrossForkIsRefusedInTheChildAndParentUnaffected) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server, kFaultOptions));
+  ASSERT_TRUE(orch);
+  auto pro = Producer::create(*orch, "forked");
+  ASSERT_TRUE(pro);
+  auto con = Consumer::create("forked", *orch);  // a group of its own
+  ASSERT_TRUE(con) << con.error().message;
+  ASSERT_EQ(pro->send(numbered(1), true), Status::kOk);
+  ASSERT_EQ(numbers_of(receive_n(*con, 1)), std::vector<std::int64_t>{1});
+  ASSERT_EQ(con->commit(), Status::kOk);
+
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int failures = 0;
+    if (pro->send(numbered(2), true) != Status::kError) failures |= 1;
+    std::vector<mes::MLOpsMessage> out;
+    if (con->receive(out, {}, 100ms) != Status::kError) failures |= 2;
+    if (con->subscribe(std::string("other"))) failures |= 4;
+    con->close();  // must not destroy the parent's group
+    pro->close();
+    ::_exit(failures);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: send, 2: receive, 4: subscribe not refused in the child";
+
+  redisContext* raw = redisConnect("127.0.0.1", server.port());
+  ASSERT_NE(raw, nullptr);
+  auto* groups = static_cast<redisReply*>(redisCommand(raw, "XINFO GROUPS forked"));
+  ASSERT_NE(groups, nullptr);
+  EXPECT_EQ(groups->type == REDIS_REPLY_ARRAY ? groups->elements : 0u, 1u)
+      << "the child destroyed the parent's group";
+  freeReplyObject(groups);
+  redisFree(raw);
+  ASSERT_EQ(pro->send(numbered(3), true), Status::kOk);
+  EXPECT_EQ(numbers_of(receive_n(*con, 1)), std::vector<std::int64_t>{3});
+}
+
 }  // namespace
 }  // namespace mlops::orchestration::testing
