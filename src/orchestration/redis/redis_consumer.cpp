@@ -59,7 +59,9 @@ bool RedisConsumer::connect(Deadline deadline) noexcept {
   }
   connection_ = std::move(*opened);
   backoff_ = std::chrono::milliseconds(0);
-  // A reply lost with the old connection may have left entries pending on this member.
+  // A reply lost with the old connection may have left entries pending on this member
+  // (held ones too: read again from the history).
+  held_.clear();
   read_history_ = true;
   for (auto& topic : topics_) topic->history_cursor = "0-0";
   next_claim_ = Clock::now();
@@ -130,6 +132,7 @@ Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
     if (std::find(topics.begin(), topics.end(), topic->name) != topics.end()) {
       kept.push_back(std::move(topic));
     } else {
+      release_held(*topic);
       hand_back(*topic, deadline);
       // Deliveries handed out view the name: keep it alive while this consumer lives.
       retired_.push_back(std::move(topic));
@@ -159,8 +162,29 @@ bool RedisConsumer::forked_away() noexcept {
   return true;
 }
 
+void RedisConsumer::hand_out(std::vector<Delivery>& out, std::size_t max, std::size_t before) {
+  while (!held_.empty() && out.size() - before < max) {
+    Held& next = held_.front();
+    next.topic->handed.push_back(std::move(next.id));
+    if (next.delivery) out.push_back(std::move(*next.delivery));
+    held_.pop_front();
+  }
+}
+
+void RedisConsumer::release_held(const Topic& topic) {
+  std::deque<Held> kept;
+  for (auto& held : held_) {
+    if (held.topic == &topic) {
+      held.topic->handed.push_back(std::move(held.id));
+    } else {
+      kept.push_back(std::move(held));
+    }
+  }
+  held_ = std::move(kept);
+}
+
 void RedisConsumer::take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
-                                 const redisReply& entries, std::vector<Delivery>& out) noexcept {
+                                 const redisReply& entries) noexcept {
   if (entries.type != REDIS_REPLY_ARRAY) return;
   for (std::size_t i = 0; i < entries.elements; ++i) {
     const redisReply& entry = *entries.element[i];
@@ -185,15 +209,14 @@ void RedisConsumer::take_entries(Topic& topic, const std::shared_ptr<redisReply>
       }
     } else {
       // Deleted (trimmed) while pending: nothing to hand out, only to acknowledge.
-      topic.handed.push_back(std::move(id));
+      held_.push_back(Held{&topic, std::move(id), std::nullopt});
       continue;
     }
     if (!found) {
       static const std::uint8_t kNothing = 0;
       delivery.bytes = {&kNothing, 0};
     }
-    topic.handed.push_back(std::move(id));
-    out.push_back(std::move(delivery));
+    held_.push_back(Held{&topic, std::move(id), std::move(delivery)});
   }
 }
 
@@ -228,7 +251,8 @@ Status RedisConsumer::read_history(std::vector<Delivery>& out, std::size_t max,
           last.element[0]->type == REDIS_REPLY_STRING) {
         topic->history_cursor = std::string(reply_text(*last.element[0]));
       }
-      take_entries(*topic, owner, entries, out);
+      take_entries(*topic, owner, entries);
+      hand_out(out, max, before);
     }
   }
   if (out.size() == before) read_history_ = false;
@@ -273,7 +297,8 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
     }
     topic->claim_cursor = std::string(reply_text(*owner->element[0]));
     if (topic->claim_cursor != "0-0") pass_done = false;
-    take_entries(*topic, owner, *owner->element[1], out);
+    take_entries(*topic, owner, *owner->element[1]);
+    hand_out(out, max, before);
   }
   if (pass_done) next_claim_ = Clock::now() + claim_interval();
   return Status::kOk;
@@ -281,6 +306,7 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
 
 Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
                                Deadline deadline) noexcept {
+  const auto before = out.size();
   const auto now = Clock::now();
   const auto block_until = std::min(deadline, next_claim_);
   std::string block_ms;
@@ -317,9 +343,11 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
     if (stream.type != REDIS_REPLY_ARRAY || stream.elements < 2) continue;
     const auto name = reply_text(*stream.element[0]);
     for (auto& topic : topics_) {
-      if (topic->name == name) take_entries(*topic, owner, *stream.element[1], out);
+      if (topic->name == name) take_entries(*topic, owner, *stream.element[1]);
     }
   }
+  // COUNT applies to each stream: with several topics, what is past `max` waits in held_.
+  hand_out(out, max, before);
   return Status::kOk;
 }
 
@@ -328,6 +356,11 @@ Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline
   if (forked_away()) return Status::kError;
   if (topics_.empty()) return Status::kTimeout;
   try {
+    if (!held_.empty()) {
+      const auto held_before = out.size();
+      hand_out(out, max, held_before);
+      if (out.size() > held_before) return Status::kOk;
+    }
     // After a refused command (not a lost connection) the next poll waits a backoff first:
     // a caller looping on receive() does not hammer the server, and its timeout holds.
     if (Clock::now() < retry_at_) {
@@ -453,6 +486,7 @@ void RedisConsumer::close() noexcept {
       const std::string_view args[] = {"XGROUP", "DESTROY", topic->name, group_};
       if (!connection_->command(args, deadline)) break;
     } else {
+      release_held(*topic);
       hand_back(*topic, deadline);
       forget_member(*topic, deadline);
     }

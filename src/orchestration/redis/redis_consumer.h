@@ -1,7 +1,9 @@
 #pragma once
 // A Redis Streams consumer group member: XREADGROUP, XACK, XAUTOCLAIM.
 
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,11 +53,25 @@ class RedisConsumer final : public ConsumerBackend {
   std::chrono::milliseconds claim_interval() const noexcept;
   /// Creates the group on `topic` unless it exists.
   Result<void> create_group(const std::string& topic, Deadline deadline);
+  /// An entry read but not handed out yet: XREADGROUP's COUNT applies to each stream, so
+  /// one read over several topics can bring more than asked for; the rest waits here.
+  struct Held {
+    Topic* topic;
+    std::string id;
+    std::optional<Delivery> delivery;  // none: deleted while pending, only to acknowledge
+  };
+
+  /// Appends the entries of `entries` (an XREADGROUP/XAUTOCLAIM entry list) of `topic` to
+  /// held_ (hand_out() hands them out).
+  void take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
+                    const redisReply& entries) noexcept;
+  /// Moves held entries to `out` until it has `max` more than `before` (each id then counts
+  /// as handed out, for commit()).
+  void hand_out(std::vector<Delivery>& out, std::size_t max, std::size_t before);
+  /// Held entries of `topic` become handed out (to be handed back or acknowledged).
+  void release_held(const Topic& topic);
   /// True (and logged once) in a process forked from the one that made this consumer.
   bool forked_away() noexcept;
-  /// Appends the entries of `entries` (an XREADGROUP/XAUTOCLAIM entry list) of `topic`.
-  void take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
-                    const redisReply& entries, std::vector<Delivery>& out) noexcept;
   Status read_history(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
   Status claim(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
   Status read_new(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
@@ -81,6 +97,7 @@ class RedisConsumer final : public ConsumerBackend {
   Clock::time_point retry_at_{};  // after a refused command, no poll before this
   std::chrono::milliseconds error_backoff_{0};
   bool closed_ = false;
+  std::deque<Held> held_;
   std::uint64_t fork_generation_ = fork_generation();
   bool fork_reported_ = false;
   LogLimiter problems_;

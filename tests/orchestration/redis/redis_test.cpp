@@ -3,6 +3,8 @@
 // admin; foreign entries; back-pressure; sizes.
 #include <hiredis/hiredis.h>
 
+#include <set>
+
 #include "redis_test_support.h"
 
 namespace mlops::orchestration::testing {
@@ -232,6 +234,42 @@ TEST(RedisConsumer, ClosedMemberLeavesTheGroupOnlyWithNothingPending) {
   }
   EXPECT_EQ(members(), 1u) << "its uncommitted entry stays pending on it, for others to claim";
   redisFree(raw);
+}
+
+// Defect 5 of attack 16: XREADGROUP's COUNT applies to each stream; receive(max) over
+// several topics still hands out at most max, and the rest comes with the next receives
+// (none lost, none twice).
+TEST(RedisConsumer, ReceiveMaxIsHonouredAcrossSeveralTopics) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server));
+  ASSERT_TRUE(orch);
+  auto con = Consumer::create(TopicList{std::vector<std::string>{"ta", "tb"}}, *orch,
+                              {.group = "g", .max_batch = 3});
+  ASSERT_TRUE(con) << con.error().message;
+  auto to_a = Producer::create(*orch, "ta");
+  auto to_b = Producer::create(*orch, "tb");
+  ASSERT_TRUE(to_a && to_b);
+  for (std::int64_t n = 0; n < 8; ++n) {
+    ASSERT_EQ((n % 2 == 0 ? *to_a : *to_b).send(numbered(n), true), Status::kOk);
+  }
+  std::multiset<std::int64_t> got;
+  const auto deadline = Clock::now() + 10s;
+  bool once_one = false;
+  while (got.size() < 8 && Clock::now() < deadline) {
+    const std::size_t max = once_one ? 0 : 1;  // first max=1, then max_batch (3)
+    const auto batch = con->receive({}, 500ms, max);
+    if (!batch.empty() && !once_one) {
+      EXPECT_EQ(batch.size(), 1u) << "receive(max=1) handed out more";
+      once_one = true;
+    } else {
+      EXPECT_LE(batch.size(), 3u) << "receive() handed out more than max_batch";
+    }
+    for (const auto& message : batch) got.insert(number_of(message));
+    ASSERT_EQ(con->commit(), Status::kOk);
+  }
+  EXPECT_EQ(got, (std::multiset<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_TRUE(con->receive({}, 200ms, 0).empty()) << "something came twice";
 }
 
 TEST(RedisProducer, TooLargeIsRefusedAndAHugePayloadGoesThrough) {
