@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "orchestration/redis/redis_settings.h"
 #include "redis_test_support.h"
 
 namespace mlops::orchestration::testing {
@@ -150,6 +151,35 @@ TEST(RedisOptions, MalformedUrisAndOptionsAreRefusedWithTheirName) {
   auto pro = Producer::create(*producer_options, "t", {.backend = {{"maxlen", "many"}}});
   ASSERT_FALSE(pro);
   EXPECT_NE(pro.error().message.find("maxlen"), std::string::npos);
+}
+
+// Defect 7 of attack 16: "[::1]:PORT" is an IPv6 host and port; a port without a host is
+// refused (not localhost); a user and password are percent-decoded, so one holding '?',
+// '&', '@' or ':' can be written, and it goes through to a real server.
+TEST(RedisOptions, Ipv6HostMissingHostAndPercentEncodedCredentials) {
+  using detail::redis::parse_connection;
+  auto v6 = parse_connection("[::1]:7001/2");
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 7001);
+  EXPECT_EQ(v6->db, 2);
+  EXPECT_EQ(v6->where(), "[::1]:7001/2");
+  for (const std::string bad : {":7001", "pw@:7001", "[::1", "[::1]x", "::1:7001", "a%4@host",
+                                "a%zz@host"}) {
+    auto parsed = parse_connection(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+  auto encoded = parse_connection("us%3Aer:p%3Fw%26d%40%25@host:7002");
+  ASSERT_TRUE(encoded) << encoded.error().message;
+  EXPECT_EQ(encoded->user, "us:er");
+  EXPECT_EQ(encoded->password, "p?w&d@%");
+  EXPECT_EQ(encoded->host, "host");
+  EXPECT_EQ(encoded->port, 7002);
+
+  RedisServer server("requirepass \"p?w&d\"\n");
+  MLOPS_START_REDIS(server);
+  EXPECT_TRUE(validate("redis://p%3Fw%26d@" + server.address()));
 }
 
 TEST(RedisAdmin, TopicsAreTheStreamsOnlyAndCreateTopicRefusesOtherTypes) {
