@@ -84,6 +84,12 @@ Result<void> RedisConsumer::create_group(const std::string& topic, Deadline dead
                                               group_ + " on " + topic + ": " +
                                               reply.error().message};
   }
+  if (is_error(**reply) && reply_text(**reply).starts_with("WRONGTYPE")) {
+    // As Admin::create_topic: the key holds something else than a stream.
+    return Error{ErrorCode::kInvalidArgument, "redis " + settings_.where() + ": " + topic +
+                                                  " is not a stream: " +
+                                                  quote_text(reply_text(**reply))};
+  }
   if (is_error(**reply) && !reply_text(**reply).starts_with("BUSYGROUP")) {
     return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": creating group " +
                                               group_ + " on " + topic + ": " +

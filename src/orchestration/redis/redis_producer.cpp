@@ -182,8 +182,11 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
     const Status written = connection_->write(block ? deadline_after(options_.send_timeout)
                                                     : Clock::time_point{});
     if (written == Status::kError) {
+      // Queued and maybe partly written: taken, as any send without flush. Its delivery
+      // report says kDeliveryUnknown and the next flush() kError (send()'s documented
+      // statuses hold no kDeliveryUnknown without flush).
       lose_connection();
-      return Status::kDeliveryUnknown;
+      return Status::kOk;
     }
   }
   // Replies are read once per pipeline_messages sends, whatever is in by then.

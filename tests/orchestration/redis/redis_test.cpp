@@ -3,6 +3,7 @@
 // admin; foreign entries; back-pressure; sizes.
 #include <hiredis/hiredis.h>
 
+#include <map>
 #include <set>
 
 #include "orchestration/redis/redis_settings.h"
@@ -300,6 +301,36 @@ TEST(RedisConsumer, ReceiveMaxIsHonouredAcrossSeveralTopics) {
   }
   EXPECT_EQ(got, (std::multiset<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
   EXPECT_TRUE(con->receive({}, 200ms, 0).empty()) << "something came twice";
+}
+
+// Defect 9 of attack 16: statuses on the documented contract. Consumer::create on a key
+// that is no stream is kInvalidArgument with Redis's reason (as Admin::create_topic); a
+// send without flush never returns kDeliveryUnknown (not among send()'s statuses without
+// flush), even when the server dies under it.
+TEST(RedisProducer, StatusesStayOnTheDocumentedContract) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server, "timeout_ms=500&reconnect_backoff_ms=100"));
+  ASSERT_TRUE(orch);
+  redisContext* raw = redisConnect("127.0.0.1", server.port());
+  ASSERT_NE(raw, nullptr);
+  freeReplyObject(redisCommand(raw, "SET plain text"));
+  redisFree(raw);
+  auto con = Consumer::create("plain", *orch, {.group = "g"});
+  ASSERT_FALSE(con);
+  EXPECT_EQ(con.error().code, ErrorCode::kInvalidArgument) << con.error().message;
+  EXPECT_NE(con.error().message.find("WRONGTYPE"), std::string::npos) << con.error().message;
+
+  auto pro = Producer::create(*orch, "live");
+  ASSERT_TRUE(pro);
+  ASSERT_EQ(pro->send(numbered(0), true), Status::kOk);
+  server.kill();
+  std::map<Status, int> seen;
+  for (int i = 1; i <= 20; ++i) ++seen[pro->send(numbered(i))];
+  EXPECT_EQ(seen.count(Status::kDeliveryUnknown), 0u)
+      << "send() without flush returned delivery_unknown " << seen[Status::kDeliveryUnknown] << " times";
+  EXPECT_GT(seen[Status::kError], 0) << "sends to a dead server must fail";
+  EXPECT_NE(pro->flush(500ms), Status::kOk);
 }
 
 TEST(RedisProducer, TooLargeIsRefusedAndAHugePayloadGoesThrough) {
