@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -18,7 +20,42 @@ Error unavailable(const RedisSettings& settings, const std::string& why) {
   return Error{ErrorCode::kUnavailable, "redis " + settings.where() + ": " + why};
 }
 
+/// Most elements one reply array may announce. hiredis 0.14 callocs an array from the
+/// count a peer sends (`*2147483647` is 16 GiB, and freeing it walks every slot): counts
+/// above this are refused before anything is allocated. Far above any reply the backend
+/// asks for (COUNT is at most a batch).
+constexpr int kMaxReplyElements = 1 << 22;
+
+void* (*g_create_array)(const redisReadTask*, int) = nullptr;
+
+void* guarded_create_array(const redisReadTask* task, int elements) {
+  if (elements > kMaxReplyElements) return nullptr;  // the reader reports REDIS_ERR_OOM
+  return g_create_array(task, elements);
+}
+
+/// hiredis's reply functions with createArray bounded (made once: the defaults are shared).
+redisReplyObjectFunctions* guarded_functions(const redisReplyObjectFunctions& base) {
+  static redisReplyObjectFunctions guarded = [&] {
+    redisReplyObjectFunctions copy = base;
+    g_create_array = base.createArray;
+    copy.createArray = &guarded_create_array;
+    return copy;
+  }();
+  return &guarded;
+}
+
 }  // namespace
+
+namespace {
+std::atomic<std::uint64_t> g_forks{0};
+}  // namespace
+
+std::uint64_t fork_generation() noexcept {
+  static const bool registered =
+      ::pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); }) == 0;
+  (void)registered;
+  return g_forks.load(std::memory_order_relaxed);
+}
 
 Connection::Connection(redisContext* context) noexcept
     : context_(context), buffer_(new (std::nothrow) char[kReadBytes]) {}
@@ -33,6 +70,10 @@ void Connection::take_error(std::string_view doing) noexcept {
   std::string why;
   switch (context_->err) {
     case REDIS_ERR_EOF: why = "the server closed the connection"; break;
+    case REDIS_ERR_OOM:
+      why = "not a Redis server, or a damaged reply (a reply announcing more than " +
+            std::to_string(kMaxReplyElements) + " elements, or out of memory)";
+      break;
     case REDIS_ERR_PROTOCOL:
       why = "not a Redis server, or a damaged reply (protocol error: " +
             std::string(context_->errstr) + ")";
@@ -202,6 +243,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settin
   if (!connection || !connection->buffer_) {
     if (!connection) redisFree(context);
     return unavailable(settings, "out of memory");
+  }
+  if (context->reader != nullptr && context->reader->fn != nullptr) {
+    context->reader->fn = guarded_functions(*context->reader->fn);
   }
   if (context->err != 0) {
     if (std::strstr(context->errstr, "refused") != nullptr) {

@@ -10,6 +10,7 @@ extern "C" {
 #include <hiredis/hiredis.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,6 +31,11 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 inline std::string_view reply_text(const redisReply& reply) noexcept {
   return {reply.str, reply.len};
 }
+
+/// How many fork()s this process is away from the one that loaded the library (counted by
+/// a pthread_atfork child handler): an object that saw another value was inherited across
+/// fork() and shares its socket with the parent, so it refuses to be used.
+std::uint64_t fork_generation() noexcept;
 
 /// A connected, authenticated, SELECTed connection. One thread at a time. Once broken()
 /// (I/O error, EOF, protocol error, a reply not in by its deadline) every call fails and

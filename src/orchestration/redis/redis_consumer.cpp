@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "mlops/log.h"
 #include "orchestration/deadline.h"
 #include "orchestration/uri.h"
 
@@ -58,7 +59,9 @@ bool RedisConsumer::connect(Deadline deadline) noexcept {
   }
   connection_ = std::move(*opened);
   backoff_ = std::chrono::milliseconds(0);
-  // A reply lost with the old connection may have left entries pending on this member.
+  // A reply lost with the old connection may have left entries pending on this member
+  // (held ones too: read again from the history).
+  held_.clear();
   read_history_ = true;
   for (auto& topic : topics_) topic->history_cursor = "0-0";
   next_claim_ = Clock::now();
@@ -81,6 +84,12 @@ Result<void> RedisConsumer::create_group(const std::string& topic, Deadline dead
                                               group_ + " on " + topic + ": " +
                                               reply.error().message};
   }
+  if (is_error(**reply) && reply_text(**reply).starts_with("WRONGTYPE")) {
+    // As Admin::create_topic: the key holds something else than a stream.
+    return Error{ErrorCode::kInvalidArgument, "redis " + settings_.where() + ": " + topic +
+                                                  " is not a stream: " +
+                                                  quote_text(reply_text(**reply))};
+  }
   if (is_error(**reply) && !reply_text(**reply).starts_with("BUSYGROUP")) {
     return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": creating group " +
                                               group_ + " on " + topic + ": " +
@@ -89,7 +98,29 @@ Result<void> RedisConsumer::create_group(const std::string& topic, Deadline dead
   return {};
 }
 
+bool RedisConsumer::recreate_groups(Deadline deadline) noexcept {
+  bool all = true;
+  try {
+    for (const auto& topic : topics_) {
+      if (auto created = create_group(topic->name, deadline); !created) {
+        problems_.log(created.error().message);
+        all = false;
+      }
+    }
+  } catch (...) {
+    return false;
+  }
+  // The group starts over: nothing of this member is pending in it any more.
+  read_history_ = false;
+  for (auto& topic : topics_) topic->claim_cursor = "0-0";
+  return all;
+}
+
 Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
+  if (forked_away()) {
+    return Error{ErrorCode::kUnavailable,
+                 "redis consumer inherited across fork(): make a new Consumer in the child"};
+  }
   const auto deadline = deadline_after(settings_.timeout);
   if (!connect(deadline)) {
     return Error{ErrorCode::kUnavailable,
@@ -107,6 +138,7 @@ Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
     if (std::find(topics.begin(), topics.end(), topic->name) != topics.end()) {
       kept.push_back(std::move(topic));
     } else {
+      release_held(*topic);
       hand_back(*topic, deadline);
       // Deliveries handed out view the name: keep it alive while this consumer lives.
       retired_.push_back(std::move(topic));
@@ -122,8 +154,43 @@ Result<void> RedisConsumer::assign(std::span<const std::string> topics) {
   return {};
 }
 
+bool RedisConsumer::forked_away() noexcept {
+  if (fork_generation_ == fork_generation()) return false;
+  if (!fork_reported_) {
+    fork_reported_ = true;
+    try {
+      log(LogLevel::kError, "redis consumer: used in a process forked from the one that made it "
+                            "(its connection and group are the parent's); make a new Consumer "
+                            "in the child");
+    } catch (...) {  // a failing log hook changes nothing here
+    }
+  }
+  return true;
+}
+
+void RedisConsumer::hand_out(std::vector<Delivery>& out, std::size_t max, std::size_t before) {
+  while (!held_.empty() && out.size() - before < max) {
+    Held& next = held_.front();
+    next.topic->handed.push_back(std::move(next.id));
+    if (next.delivery) out.push_back(std::move(*next.delivery));
+    held_.pop_front();
+  }
+}
+
+void RedisConsumer::release_held(const Topic& topic) {
+  std::deque<Held> kept;
+  for (auto& held : held_) {
+    if (held.topic == &topic) {
+      held.topic->handed.push_back(std::move(held.id));
+    } else {
+      kept.push_back(std::move(held));
+    }
+  }
+  held_ = std::move(kept);
+}
+
 void RedisConsumer::take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
-                                 const redisReply& entries, std::vector<Delivery>& out) noexcept {
+                                 const redisReply& entries) noexcept {
   if (entries.type != REDIS_REPLY_ARRAY) return;
   for (std::size_t i = 0; i < entries.elements; ++i) {
     const redisReply& entry = *entries.element[i];
@@ -148,15 +215,14 @@ void RedisConsumer::take_entries(Topic& topic, const std::shared_ptr<redisReply>
       }
     } else {
       // Deleted (trimmed) while pending: nothing to hand out, only to acknowledge.
-      topic.handed.push_back(std::move(id));
+      held_.push_back(Held{&topic, std::move(id), std::nullopt});
       continue;
     }
     if (!found) {
       static const std::uint8_t kNothing = 0;
       delivery.bytes = {&kNothing, 0};
     }
-    topic.handed.push_back(std::move(id));
-    out.push_back(std::move(delivery));
+    held_.push_back(Held{&topic, std::move(id), std::move(delivery)});
   }
 }
 
@@ -172,8 +238,12 @@ Status RedisConsumer::read_history(std::vector<Delivery>& out, std::size_t max,
     auto reply = connection_->command(args, deadline + kReplyGrace);
     if (!reply) return Status::kError;
     if (is_error(**reply)) {
-      problems_.log("reading pending entries of " + topic->name + ": " +
-                    quote_text(reply_text(**reply)));
+      const auto text = reply_text(**reply);
+      problems_.log("reading pending entries of " + topic->name + ": " + quote_text(text));
+      if (text.starts_with("NOGROUP") && !recreated_ && recreate_groups(deadline + kReplyGrace)) {
+        recreated_ = true;
+        return Status::kOk;  // the group is new: nothing of this member pending in it
+      }
       return Status::kError;
     }
     std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
@@ -187,11 +257,17 @@ Status RedisConsumer::read_history(std::vector<Delivery>& out, std::size_t max,
           last.element[0]->type == REDIS_REPLY_STRING) {
         topic->history_cursor = std::string(reply_text(*last.element[0]));
       }
-      take_entries(*topic, owner, entries, out);
+      take_entries(*topic, owner, entries);
+      hand_out(out, max, before);
     }
   }
   if (out.size() == before) read_history_ = false;
   return Status::kOk;
+}
+
+std::chrono::milliseconds RedisConsumer::claim_interval() const noexcept {
+  return std::clamp(settings_.claim_idle / 4, std::chrono::milliseconds(10),
+                    std::chrono::milliseconds(5000));
 }
 
 Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
@@ -210,7 +286,14 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
     auto reply = connection_->command(args, deadline + kReplyGrace);
     if (!reply) return Status::kError;
     if (is_error(**reply)) {
-      problems_.log("XAUTOCLAIM on " + topic->name + ": " + quote_text(reply_text(**reply)));
+      // The next pass waits its interval whatever happened: no claim before every read.
+      next_claim_ = Clock::now() + claim_interval();
+      const auto text = reply_text(**reply);
+      problems_.log("XAUTOCLAIM on " + topic->name + ": " + quote_text(text));
+      if (text.starts_with("NOGROUP") && !recreated_ && recreate_groups(deadline + kReplyGrace)) {
+        recreated_ = true;
+        return Status::kOk;
+      }
       return Status::kError;
     }
     std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
@@ -220,18 +303,16 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
     }
     topic->claim_cursor = std::string(reply_text(*owner->element[0]));
     if (topic->claim_cursor != "0-0") pass_done = false;
-    take_entries(*topic, owner, *owner->element[1], out);
+    take_entries(*topic, owner, *owner->element[1]);
+    hand_out(out, max, before);
   }
-  if (pass_done) {
-    const auto interval = std::clamp(settings_.claim_idle / 4, std::chrono::milliseconds(10),
-                                     std::chrono::milliseconds(5000));
-    next_claim_ = Clock::now() + interval;
-  }
+  if (pass_done) next_claim_ = Clock::now() + claim_interval();
   return Status::kOk;
 }
 
 Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
                                Deadline deadline) noexcept {
+  const auto before = out.size();
   const auto now = Clock::now();
   const auto block_until = std::min(deadline, next_claim_);
   std::string block_ms;
@@ -253,11 +334,12 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
   if (!reply) return Status::kError;
   if (is_error(**reply)) {
     const auto text = reply_text(**reply);
-    if (text.starts_with("NOGROUP")) {
-      // The stream or group was deleted (or the server lost it): make it again.
-      for (const auto& topic : topics_) (void)create_group(topic->name, deadline + kReplyGrace);
-    }
     problems_.log("XREADGROUP: " + quote_text(text));
+    // The stream or group was deleted (or the server lost it): make it again, once a poll.
+    if (text.starts_with("NOGROUP") && !recreated_ && recreate_groups(deadline + kReplyGrace)) {
+      recreated_ = true;
+      return Status::kOk;  // nothing read: poll() reads again
+    }
     return Status::kError;
   }
   std::shared_ptr<redisReply> owner(reply->release(), ReplyDeleter{});
@@ -267,35 +349,59 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
     if (stream.type != REDIS_REPLY_ARRAY || stream.elements < 2) continue;
     const auto name = reply_text(*stream.element[0]);
     for (auto& topic : topics_) {
-      if (topic->name == name) take_entries(*topic, owner, *stream.element[1], out);
+      if (topic->name == name) take_entries(*topic, owner, *stream.element[1]);
     }
   }
+  // COUNT applies to each stream: with several topics, what is past `max` waits in held_.
+  hand_out(out, max, before);
   return Status::kOk;
 }
 
 Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept {
   if (closed_ || max == 0) return Status::kOk;
+  if (forked_away()) return Status::kError;
   if (topics_.empty()) return Status::kTimeout;
   try {
+    if (!held_.empty()) {
+      const auto held_before = out.size();
+      hand_out(out, max, held_before);
+      if (out.size() > held_before) return Status::kOk;
+    }
+    // After a refused command (not a lost connection) the next poll waits a backoff first:
+    // a caller looping on receive() does not hammer the server, and its timeout holds.
+    if (Clock::now() < retry_at_) {
+      std::this_thread::sleep_until(std::min(retry_at_, deadline));
+      if (retry_at_ > deadline) return Status::kError;
+    }
     if (!connect(deadline)) return Status::kError;
+    recreated_ = false;
     const auto before = out.size();
     auto failed = [&] {
-      if (connection_ && connection_->broken()) lose_connection();
+      if (connection_ && connection_->broken()) {
+        lose_connection();
+      } else {
+        error_backoff_ = std::clamp(error_backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
+        retry_at_ = Clock::now() + error_backoff_;
+      }
       return Status::kError;
+    };
+    auto succeeded = [&](Status status) {
+      error_backoff_ = std::chrono::milliseconds(0);
+      return status;
     };
     if (read_history_) {
       if (read_history(out, max, deadline) != Status::kOk) return failed();
-      if (out.size() > before) return Status::kOk;
+      if (out.size() > before) return succeeded(Status::kOk);
     }
     for (;;) {
       if (Clock::now() >= next_claim_) {
         if (claim(out, max, deadline) != Status::kOk) return failed();
-        if (out.size() > before) return Status::kOk;
+        if (out.size() > before) return succeeded(Status::kOk);
       }
       const Status status = read_new(out, max, deadline);
       if (status == Status::kError) return failed();
-      if (out.size() > before) return Status::kOk;
-      if (Clock::now() >= deadline) return Status::kTimeout;
+      if (out.size() > before) return succeeded(Status::kOk);
+      if (Clock::now() >= deadline) return succeeded(Status::kTimeout);
     }
   } catch (...) {
     problems_.log("out of memory reading entries");
@@ -305,6 +411,7 @@ Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline
 
 Status RedisConsumer::commit() noexcept {
   if (closed_) return Status::kError;
+  if (forked_away()) return Status::kError;
   std::size_t expected = 0;
   for (const auto& topic : topics_) expected += topic->handed.empty() ? 0 : 1;
   for (const auto& topic : retired_) expected += topic->handed.empty() ? 0 : 1;
@@ -372,6 +479,12 @@ void RedisConsumer::forget_member(const Topic& topic, Deadline deadline) noexcep
 void RedisConsumer::close() noexcept {
   if (closed_) return;
   closed_ = true;
+  if (fork_generation_ != fork_generation()) {
+    // The parent's connection and group: nothing sent from here (a group of its own stays
+    // the parent's). Not freed: the parent may have been inside it at fork().
+    (void)connection_.release();
+    return;
+  }
   if (!connection_ || connection_->broken()) return;
   const auto deadline = deadline_after(settings_.timeout);
   for (auto& topic : topics_) {
@@ -379,6 +492,7 @@ void RedisConsumer::close() noexcept {
       const std::string_view args[] = {"XGROUP", "DESTROY", topic->name, group_};
       if (!connection_->command(args, deadline)) break;
     } else {
+      release_held(*topic);
       hand_back(*topic, deadline);
       forget_member(*topic, deadline);
     }

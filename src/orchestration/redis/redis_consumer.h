@@ -1,7 +1,9 @@
 #pragma once
 // A Redis Streams consumer group member: XREADGROUP, XACK, XAUTOCLAIM.
 
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +23,11 @@ namespace mlops::orchestration::detail::redis {
 /// left mark the uncommitted entries idle (XCLAIM ... IDLE) so the group's other members
 /// claim them at once. A consumer without a group has a group of its own, destroyed at
 /// close(). A lost connection gives kError (logged, rate-limited) and the next poll()
-/// reconnects, with backoff. One thread at a time.
+/// reconnects, with backoff; after a refused command the next poll() waits a backoff
+/// (within its deadline). NOGROUP (group or stream deleted, server restarted empty) makes
+/// the groups again, once a poll. XREADGROUP's COUNT applies to each stream: what one read
+/// brings past `max` is held for the next polls. In a process forked from the one that made
+/// it, every call fails (kError) and close() sends nothing. One thread at a time.
 class RedisConsumer final : public ConsumerBackend {
  public:
   RedisConsumer(RedisSettings settings, ConsumerOptions options);
@@ -45,11 +51,31 @@ class RedisConsumer final : public ConsumerBackend {
 
   bool connect(Deadline deadline) noexcept;
   void lose_connection() noexcept;
+  /// Creates the group again on every topic (after NOGROUP: the group or the stream was
+  /// deleted, or the server restarted empty); true if every one exists now.
+  bool recreate_groups(Deadline deadline) noexcept;
+  std::chrono::milliseconds claim_interval() const noexcept;
   /// Creates the group on `topic` unless it exists.
   Result<void> create_group(const std::string& topic, Deadline deadline);
-  /// Appends the entries of `entries` (an XREADGROUP/XAUTOCLAIM entry list) of `topic`.
+  /// An entry read but not handed out yet: XREADGROUP's COUNT applies to each stream, so
+  /// one read over several topics can bring more than asked for; the rest waits here.
+  struct Held {
+    Topic* topic;
+    std::string id;
+    std::optional<Delivery> delivery;  // none: deleted while pending, only to acknowledge
+  };
+
+  /// Appends the entries of `entries` (an XREADGROUP/XAUTOCLAIM entry list) of `topic` to
+  /// held_ (hand_out() hands them out).
   void take_entries(Topic& topic, const std::shared_ptr<redisReply>& owner,
-                    const redisReply& entries, std::vector<Delivery>& out) noexcept;
+                    const redisReply& entries) noexcept;
+  /// Moves held entries to `out` until it has `max` more than `before` (each id then counts
+  /// as handed out, for commit()).
+  void hand_out(std::vector<Delivery>& out, std::size_t max, std::size_t before);
+  /// Held entries of `topic` become handed out (to be handed back or acknowledged).
+  void release_held(const Topic& topic);
+  /// True (and logged once) in a process forked from the one that made this consumer.
+  bool forked_away() noexcept;
   Status read_history(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
   Status claim(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
   Status read_new(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept;
@@ -71,7 +97,13 @@ class RedisConsumer final : public ConsumerBackend {
   Clock::time_point next_claim_{};
   Clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
+  bool recreated_ = false;  // groups made again in this poll (once a poll)
+  Clock::time_point retry_at_{};  // after a refused command, no poll before this
+  std::chrono::milliseconds error_backoff_{0};
   bool closed_ = false;
+  std::deque<Held> held_;
+  std::uint64_t fork_generation_ = fork_generation();
+  bool fork_reported_ = false;
   LogLimiter problems_;
 };
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <thread>
 
+#include "mlops/log.h"
 #include "orchestration/deadline.h"
 #include "orchestration/uri.h"
 
@@ -24,6 +25,18 @@ std::string_view RedisProducer::intern(std::string_view topic) {
   auto found = topics_.find(topic);
   if (found == topics_.end()) found = topics_.emplace(topic).first;
   return *found;
+}
+
+bool RedisProducer::forked_away() noexcept {
+  if (fork_generation_ == fork_generation()) return false;
+  if (!fork_reported_.exchange(true)) {
+    try {
+      log(LogLevel::kError, "redis producer: used in a process forked from the one that made it "
+                            "(its connection is the parent's); make a new Producer in the child");
+    } catch (...) {  // a failing log hook changes nothing here
+    }
+  }
+  return true;
 }
 
 void RedisProducer::report(const Pending& pending, Status status) noexcept {
@@ -169,8 +182,11 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
     const Status written = connection_->write(block ? deadline_after(options_.send_timeout)
                                                     : Clock::time_point{});
     if (written == Status::kError) {
+      // Queued and maybe partly written: taken, as any send without flush. Its delivery
+      // report says kDeliveryUnknown and the next flush() kError (send()'s documented
+      // statuses hold no kDeliveryUnknown without flush).
       lose_connection();
-      return Status::kDeliveryUnknown;
+      return Status::kOk;
     }
   }
   // Replies are read once per pipeline_messages sends, whatever is in by then.
@@ -182,16 +198,19 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
 }
 
 Status RedisProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+  if (forked_away()) return Status::kError;
   const std::lock_guard lock(mutex_);
   return queue(topic, message.bytes(), &message);
 }
 
 Status RedisProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+  if (forked_away()) return Status::kError;
   const std::lock_guard lock(mutex_);
   return queue(topic, bytes, nullptr);
 }
 
 Status RedisProducer::flush(Deadline deadline) noexcept {
+  if (forked_away()) return Status::kError;
   const std::lock_guard lock(mutex_);
   if (closed_) return Status::kOk;
   if (connection_) {
@@ -228,6 +247,15 @@ Status RedisProducer::flush(Deadline deadline) noexcept {
 }
 
 void RedisProducer::close() noexcept {
+  if (fork_generation_ != fork_generation()) {
+    // The parent's socket: closed here without a byte sent (the parent keeps its own).
+    // The lock is not taken: a thread of the parent may have held it at fork().
+    closed_ = true;
+    // Not freed: a parent thread may have been inside it at fork(), so its state may be
+    // half-changed; the child's copy of the descriptor goes with the process.
+    (void)connection_.release();
+    return;
+  }
   const std::lock_guard lock(mutex_);
   if (closed_) return;
   closed_ = true;

@@ -1,6 +1,7 @@
 #pragma once
 // A Redis Streams producer: XADD topic [MAXLEN ~ N] * m <bytes>, pipelined.
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,9 @@ class RedisProducer final : public ProducerBackend {
   void lose_connection() noexcept;
   void report(const Pending& pending, Status status) noexcept;
   std::string_view intern(std::string_view topic);
+  /// True (and logged once) in a process forked from the one that made this producer: the
+  /// socket is the parent's, so nothing is sent on it here.
+  bool forked_away() noexcept;
 
   RedisSettings settings_;
   ProducerOptions options_;
@@ -75,6 +79,8 @@ class RedisProducer final : public ProducerBackend {
   Clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   LogLimiter problems_;
+  std::uint64_t fork_generation_ = fork_generation();
+  std::atomic<bool> fork_reported_{false};
   std::recursive_mutex mutex_;  // held by every call
 };
 

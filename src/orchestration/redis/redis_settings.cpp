@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "mlops/log.h"
 
@@ -28,10 +30,30 @@ Result<std::uint64_t> read_number(std::string_view key, std::string_view text, s
 
 constexpr std::uint64_t kHour = 3'600'000;
 
+/// `text` with %XX sequences decoded (a user or password may hold '@', ':', '?', '&', '/').
+std::optional<std::string> percent_decoded(std::string_view text) {
+  std::string decoded;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      decoded += text[i];
+      continue;
+    }
+    unsigned value = 0;
+    if (i + 2 >= text.size()) return std::nullopt;
+    const auto* first = text.data() + i + 1;
+    const auto [end, error] = std::from_chars(first, first + 2, value, 16);
+    if (error != std::errc{} || end != first + 2) return std::nullopt;
+    decoded += static_cast<char>(value);
+    i += 2;
+  }
+  return decoded;
+}
+
 }  // namespace
 
 std::string RedisSettings::where() const {
-  return host + ":" + std::to_string(port) + (db != 0 ? "/" + std::to_string(db) : "");
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + (db != 0 ? "/" + std::to_string(db) : "");
 }
 
 Result<RedisSettings> parse_connection(std::string_view connection) {
@@ -40,16 +62,19 @@ Result<RedisSettings> parse_connection(std::string_view connection) {
     return Error{ErrorCode::kInvalidArgument,
                  "redis connection must be [USER:PASSWORD@]HOST[:PORT][/DB]: " + why};
   };
+  const bool has_credentials = connection.find('@') != std::string_view::npos;
   if (const auto at = connection.rfind('@'); at != std::string_view::npos) {
     const auto credentials = connection.substr(0, at);
     connection.remove_prefix(at + 1);
     const auto colon = credentials.find(':');
-    if (colon == std::string_view::npos) {
-      settings.password = std::string(credentials);
-    } else {
-      settings.user = std::string(credentials.substr(0, colon));
-      settings.password = std::string(credentials.substr(colon + 1));
+    auto user = percent_decoded(colon == std::string_view::npos ? "" : credentials.substr(0, colon));
+    auto password = percent_decoded(
+        colon == std::string_view::npos ? credentials : credentials.substr(colon + 1));
+    if (!user || !password) {
+      return invalid("a '%' in the user or password is not followed by two hex digits");
     }
+    settings.user = std::move(*user);
+    settings.password = std::move(*password);
   }
   if (const auto slash = connection.find('/'); slash != std::string_view::npos) {
     const auto db_text = connection.substr(slash + 1);
@@ -60,14 +85,35 @@ Result<RedisSettings> parse_connection(std::string_view connection) {
       settings.db = static_cast<int>(*db);
     }
   }
-  if (const auto colon = connection.rfind(':'); colon != std::string_view::npos &&
-                                                connection.find(']') == std::string_view::npos) {
-    auto port = read_number("port", connection.substr(colon + 1), 1, 65535);
+  const bool anything_given = !connection.empty() || has_credentials;
+  std::string_view host = connection;
+  std::string_view port_text;
+  bool has_port = false;
+  if (connection.starts_with('[')) {  // an IPv6 address: [::1]:6379
+    const auto close = connection.find(']');
+    if (close == std::string_view::npos) return invalid("an IPv6 address misses its ']'");
+    host = connection.substr(1, close - 1);
+    const auto rest = connection.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return invalid("only ':PORT' may follow an IPv6 address's ']'");
+      port_text = rest.substr(1);
+      has_port = true;
+    }
+  } else if (const auto colon = connection.rfind(':'); colon != std::string_view::npos) {
+    if (connection.find(':') != colon) {
+      return invalid("an IPv6 address must be in brackets ([::1]:6379)");
+    }
+    host = connection.substr(0, colon);
+    port_text = connection.substr(colon + 1);
+    has_port = true;
+  }
+  if (has_port) {
+    auto port = read_number("port", port_text, 1, 65535);
     if (!port) return invalid("the port is not a number from 1 to 65535");
     settings.port = static_cast<int>(*port);
-    connection = connection.substr(0, colon);
   }
-  if (!connection.empty()) settings.host = std::string(connection);
+  if (host.empty() && anything_given) return invalid("the host is missing");
+  if (!host.empty()) settings.host = std::string(host);
   return settings;
 }
 

@@ -1,6 +1,7 @@
 // Faults against a real redis-server (appendonly yes, appendfsync always): the server killed
 // and restarted while a producer sends and a group consumes; a consumer SIGKILLed between
 // receive and commit; the server stopped under every call.
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -278,6 +279,120 @@ TEST(RedisFaults, ServerThatStopsAnsweringBoundsEveryCall) {
   }
   EXPECT_EQ(numbers.count(3), 1u);
   EXPECT_EQ(numbers.count(1), 0u) << "message 1 was committed";
+}
+
+// Defect 2 of attack 16: a group whose group or stream is deleted (XGROUP DESTROY, DEL), or
+// whose server restarts empty, has its group made again and gets what is sent next, also
+// when XAUTOCLAIM is the first to see NOGROUP; a key that cannot be a stream any more gives
+// errors at the pace of a backoff, not a busy loop.
+TEST(RedisFaults, GroupOrStreamVanishedIsRecreatedWithoutBusyLoop) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server, "timeout_ms=2000&claim_idle_ms=200&reconnect_backoff_ms=200"));
+  ASSERT_TRUE(orch);
+  auto pro = Producer::create(*orch, "vanish");
+  ASSERT_TRUE(pro);
+  std::int64_t next = 0;
+  for (const std::string how : {"XGROUP DESTROY vanish g", "DEL vanish", "restart"}) {
+    SCOPED_TRACE(how);
+    auto con = Consumer::create("vanish", *orch, {.group = "g"});
+    ASSERT_TRUE(con) << con.error().message;
+    ASSERT_EQ(pro->send(numbered(next++), true), Status::kOk);
+    ASSERT_EQ(receive_n(*con, 1).size(), 1u);
+    ASSERT_EQ(con->commit(), Status::kOk);
+    if (how == "restart") {
+      server.kill();
+      ASSERT_TRUE(server.start());
+      // The restarted server may have kept the stream (appendonly): delete it.
+      redisContext* raw = redisConnect("127.0.0.1", server.port());
+      ASSERT_NE(raw, nullptr);
+      freeReplyObject(redisCommand(raw, "DEL vanish"));
+      redisFree(raw);
+    } else {
+      redisContext* raw = redisConnect("127.0.0.1", server.port());
+      ASSERT_NE(raw, nullptr);
+      auto* reply = static_cast<redisReply*>(redisCommand(raw, how.c_str()));
+      ASSERT_NE(reply, nullptr);
+      ASSERT_EQ(reply->type, REDIS_REPLY_INTEGER);
+      ASSERT_EQ(reply->integer, 1);
+      freeReplyObject(reply);
+      redisFree(raw);
+    }
+    // Let the consumer meet NOGROUP before anything is sent (it recreates at "$").
+    (void)con->receive({}, 300ms, 5);
+    std::vector<std::int64_t> sent;
+    std::set<std::int64_t> got;
+    const auto deadline = Clock::now() + 15s;
+    while (got.size() < 5 && Clock::now() < deadline) {
+      if (sent.size() < 5 && pro->send(numbered(next), true) == Status::kOk) sent.push_back(next++);
+      for (const auto& message : con->receive({}, 200ms, 5)) got.insert(number_of(message));
+      (void)con->commit();
+    }
+    EXPECT_EQ(got.size(), 5u) << "the group was not made again";
+  }
+
+  // A key that is no stream: every receive fails, paced by the backoff.
+  auto con = Consumer::create("vanish", *orch, {.group = "g"});
+  ASSERT_TRUE(con) << con.error().message;
+  redisContext* raw = redisConnect("127.0.0.1", server.port());
+  ASSERT_NE(raw, nullptr);
+  freeReplyObject(redisCommand(raw, "DEL vanish"));
+  freeReplyObject(redisCommand(raw, "SET vanish not-a-stream"));
+  redisFree(raw);
+  int calls = 0;
+  const auto until = Clock::now() + 1500ms;
+  while (Clock::now() < until) {
+    std::vector<mes::MLOpsMessage> out;
+    const auto took = time_of([&] { (void)con->receive(out, {}, 100ms, 5); });
+    EXPECT_LE(took, 100ms + 1s) << "receive overran its timeout";
+    ++calls;
+  }
+  EXPECT_LT(calls, 100) << "receive returned at once, over and over (a busy loop)";
+}
+
+// Defect 6 of attack 16: a producer and a group-less consumer inherited across fork() are
+// refused in the child (kError, a clear error), and the child dropping them leaves the
+// parent's connection and group as they were.
+TEST(RedisFaults, InheritedAcrossForkIsRefusedInTheChildAndParentUnaffected) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server, kFaultOptions));
+  ASSERT_TRUE(orch);
+  auto pro = Producer::create(*orch, "forked");
+  ASSERT_TRUE(pro);
+  auto con = Consumer::create("forked", *orch);  // a group of its own
+  ASSERT_TRUE(con) << con.error().message;
+  ASSERT_EQ(pro->send(numbered(1), true), Status::kOk);
+  ASSERT_EQ(numbers_of(receive_n(*con, 1)), std::vector<std::int64_t>{1});
+  ASSERT_EQ(con->commit(), Status::kOk);
+
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int failures = 0;
+    if (pro->send(numbered(2), true) != Status::kError) failures |= 1;
+    std::vector<mes::MLOpsMessage> out;
+    if (con->receive(out, {}, 100ms) != Status::kError) failures |= 2;
+    if (con->subscribe(std::string("other"))) failures |= 4;
+    con->close();  // must not destroy the parent's group
+    pro->close();
+    ::_exit(failures);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: send, 2: receive, 4: subscribe not refused in the child";
+
+  redisContext* raw = redisConnect("127.0.0.1", server.port());
+  ASSERT_NE(raw, nullptr);
+  auto* groups = static_cast<redisReply*>(redisCommand(raw, "XINFO GROUPS forked"));
+  ASSERT_NE(groups, nullptr);
+  EXPECT_EQ(groups->type == REDIS_REPLY_ARRAY ? groups->elements : 0u, 1u)
+      << "the child destroyed the parent's group";
+  freeReplyObject(groups);
+  redisFree(raw);
+  ASSERT_EQ(pro->send(numbered(3), true), Status::kOk);
+  EXPECT_EQ(numbers_of(receive_n(*con, 1)), std::vector<std::int64_t>{3});
 }
 
 }  // namespace

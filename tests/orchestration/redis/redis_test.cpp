@@ -3,6 +3,10 @@
 // admin; foreign entries; back-pressure; sizes.
 #include <hiredis/hiredis.h>
 
+#include <map>
+#include <set>
+
+#include "orchestration/redis/redis_settings.h"
 #include "redis_test_support.h"
 
 namespace mlops::orchestration::testing {
@@ -92,6 +96,25 @@ TEST(RedisConnection, ListenerThatFloodsIsRefusedBeforeItsDataIsBuffered) {
       << result.error().message;
 }
 
+// Defect 3 of attack 16: a peer announcing a reply of 2^31 - 1 elements is refused at once
+// (hiredis would calloc 16 GiB and walk it when freeing), within the timeout.
+TEST(RedisConnection, HugeMultibulkCountIsRefusedWithinItsTimeout) {
+  for (const std::string answer : {"*2147483647\r\n", "*100000000\r\n"}) {
+    FakeListener listener(answer);
+    ASSERT_NE(listener.port(), 0);
+    Result<void> result;
+    const auto took = time_of([&] {
+      result = validate("redis://127.0.0.1:" + std::to_string(listener.port()) + "?timeout_ms=800",
+                        800ms);
+    });
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(result.error().message.find("not a Redis server"), std::string::npos)
+        << result.error().message;
+    EXPECT_LT(took, 3s);
+  }
+}
+
 TEST(RedisConnection, ListenerThatNeverAnswersTimesOutWithinItsTimeout) {
   FakeListener silent("");
   ASSERT_NE(silent.port(), 0);
@@ -129,6 +152,35 @@ TEST(RedisOptions, MalformedUrisAndOptionsAreRefusedWithTheirName) {
   auto pro = Producer::create(*producer_options, "t", {.backend = {{"maxlen", "many"}}});
   ASSERT_FALSE(pro);
   EXPECT_NE(pro.error().message.find("maxlen"), std::string::npos);
+}
+
+// Defect 7 of attack 16: "[::1]:PORT" is an IPv6 host and port; a port without a host is
+// refused (not localhost); a user and password are percent-decoded, so one holding '?',
+// '&', '@' or ':' can be written, and it goes through to a real server.
+TEST(RedisOptions, Ipv6HostMissingHostAndPercentEncodedCredentials) {
+  using detail::redis::parse_connection;
+  auto v6 = parse_connection("[::1]:7001/2");
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 7001);
+  EXPECT_EQ(v6->db, 2);
+  EXPECT_EQ(v6->where(), "[::1]:7001/2");
+  for (const std::string bad : {":7001", "pw@:7001", "[::1", "[::1]x", "::1:7001", "a%4@host",
+                                "a%zz@host"}) {
+    auto parsed = parse_connection(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+  auto encoded = parse_connection("us%3Aer:p%3Fw%26d%40%25@host:7002");
+  ASSERT_TRUE(encoded) << encoded.error().message;
+  EXPECT_EQ(encoded->user, "us:er");
+  EXPECT_EQ(encoded->password, "p?w&d@%");
+  EXPECT_EQ(encoded->host, "host");
+  EXPECT_EQ(encoded->port, 7002);
+
+  RedisServer server("requirepass \"p?w&d\"\n");
+  MLOPS_START_REDIS(server);
+  EXPECT_TRUE(validate("redis://p%3Fw%26d@" + server.address()));
 }
 
 TEST(RedisAdmin, TopicsAreTheStreamsOnlyAndCreateTopicRefusesOtherTypes) {
@@ -213,6 +265,72 @@ TEST(RedisConsumer, ClosedMemberLeavesTheGroupOnlyWithNothingPending) {
   }
   EXPECT_EQ(members(), 1u) << "its uncommitted entry stays pending on it, for others to claim";
   redisFree(raw);
+}
+
+// Defect 5 of attack 16: XREADGROUP's COUNT applies to each stream; receive(max) over
+// several topics still hands out at most max, and the rest comes with the next receives
+// (none lost, none twice).
+TEST(RedisConsumer, ReceiveMaxIsHonouredAcrossSeveralTopics) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server));
+  ASSERT_TRUE(orch);
+  auto con = Consumer::create(TopicList{std::vector<std::string>{"ta", "tb"}}, *orch,
+                              {.group = "g", .max_batch = 3});
+  ASSERT_TRUE(con) << con.error().message;
+  auto to_a = Producer::create(*orch, "ta");
+  auto to_b = Producer::create(*orch, "tb");
+  ASSERT_TRUE(to_a && to_b);
+  for (std::int64_t n = 0; n < 8; ++n) {
+    ASSERT_EQ((n % 2 == 0 ? *to_a : *to_b).send(numbered(n), true), Status::kOk);
+  }
+  std::multiset<std::int64_t> got;
+  const auto deadline = Clock::now() + 10s;
+  bool once_one = false;
+  while (got.size() < 8 && Clock::now() < deadline) {
+    const std::size_t max = once_one ? 0 : 1;  // first max=1, then max_batch (3)
+    const auto batch = con->receive({}, 500ms, max);
+    if (!batch.empty() && !once_one) {
+      EXPECT_EQ(batch.size(), 1u) << "receive(max=1) handed out more";
+      once_one = true;
+    } else {
+      EXPECT_LE(batch.size(), 3u) << "receive() handed out more than max_batch";
+    }
+    for (const auto& message : batch) got.insert(number_of(message));
+    ASSERT_EQ(con->commit(), Status::kOk);
+  }
+  EXPECT_EQ(got, (std::multiset<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_TRUE(con->receive({}, 200ms, 0).empty()) << "something came twice";
+}
+
+// Defect 9 of attack 16: statuses on the documented contract. Consumer::create on a key
+// that is no stream is kInvalidArgument with Redis's reason (as Admin::create_topic); a
+// send without flush never returns kDeliveryUnknown (not among send()'s statuses without
+// flush), even when the server dies under it.
+TEST(RedisProducer, StatusesStayOnTheDocumentedContract) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  auto orch = Orchestration::from_uri(redis_uri(server, "timeout_ms=500&reconnect_backoff_ms=100"));
+  ASSERT_TRUE(orch);
+  redisContext* raw = redisConnect("127.0.0.1", server.port());
+  ASSERT_NE(raw, nullptr);
+  freeReplyObject(redisCommand(raw, "SET plain text"));
+  redisFree(raw);
+  auto con = Consumer::create("plain", *orch, {.group = "g"});
+  ASSERT_FALSE(con);
+  EXPECT_EQ(con.error().code, ErrorCode::kInvalidArgument) << con.error().message;
+  EXPECT_NE(con.error().message.find("WRONGTYPE"), std::string::npos) << con.error().message;
+
+  auto pro = Producer::create(*orch, "live");
+  ASSERT_TRUE(pro);
+  ASSERT_EQ(pro->send(numbered(0), true), Status::kOk);
+  server.kill();
+  std::map<Status, int> seen;
+  for (int i = 1; i <= 20; ++i) ++seen[pro->send(numbered(i))];
+  EXPECT_EQ(seen.count(Status::kDeliveryUnknown), 0u)
+      << "send() without flush returned delivery_unknown " << seen[Status::kDeliveryUnknown] << " times";
+  EXPECT_GT(seen[Status::kError], 0) << "sends to a dead server must fail";
+  EXPECT_NE(pro->flush(500ms), Status::kOk);
 }
 
 TEST(RedisProducer, TooLargeIsRefusedAndAHugePayloadGoesThrough) {
