@@ -245,6 +245,33 @@ TEST(KafkaLegacy, GroupIdConflictingWithConsumerOptionsGroupIsInvalidArgument) {
   EXPECT_TRUE(same) << same.error().message;
 }
 
+TEST(KafkaLegacy, IdempotenceDefaultGivesWayToKafkaPythonAcksRetriesInFlight) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 1);
+  auto orch = open(mock.uri());
+  auto con = make_consumer(orch, topic);
+  const std::vector<BackendOptions> forbidding{
+      {{"acks", "1"}}, {{"acks", "0"}}, {{"retries", "0"}},
+      {{"max_in_flight_requests_per_connection", "10"}}, {{"request.required.acks", "1"}}};
+  std::int64_t n = 0;
+  for (const auto& backend : forbidding) {
+    SCOPED_TRACE(backend.begin()->first + "=" + backend.begin()->second);
+    auto made = Producer::create(orch, topic, ProducerOptions{.backend = backend});
+    ASSERT_TRUE(made) << made.error().message;
+    ASSERT_EQ(made->send(numbered(n), true), Status::kOk);
+    EXPECT_EQ(numbers_of(receive_n(con, 1, 10s)), std::vector<std::int64_t>{n});
+    ++n;
+  }
+  // Asked for both, the user gets librdkafka's refusal, not a silent choice.
+  const auto both = Producer::create(
+      orch, topic, ProducerOptions{.backend = {{"acks", "1"}, {"enable_idempotence", "true"}}});
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(both.error().message.find("acks"), std::string::npos) << both.error().message;
+}
+
 TEST(KafkaLegacy, KafkaPythonNamesTranslateWithTheirUnits) {
   const auto check = [](std::string_view key, std::string_view value, std::string_view property,
                         std::string_view expected) {
