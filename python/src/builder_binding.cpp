@@ -369,7 +369,7 @@ differ in one field. reset() goes back to the defaults.)doc");
       .def_static(
           "child_of",
           [](const MLOpsMessage& parent) {
-            return PyBuilder{MessageBuilder::child_of(parent), py::object()};
+            return PyBuilder{MessageBuilder::child_of(parent), py::object(), {}};
           },
           py::arg("parent"),
           "A builder whose message continues parent's trace (its trace id, a new span id); "
