@@ -224,7 +224,8 @@ void bind_message(py::module_& m) {
 An immutable pipeline message read in place from its FlatBuffers bytes. Built with
 MessageBuilder or received from a Consumer; bytes(msg) and memoryview(msg) give the wire
 bytes; MLOpsMessage.from_bytes() reads them back. Two messages are equal when every field
-reads the same (their bytes may differ: from_json(to_json(m)) == m).)doc");
+reads the same (their bytes may differ: from_json(to_json_text(m)) == m; to_json() is the
+original's dict, which keeps no id or timestamp).)doc");
   cls.def(
          "get_additional_argument",
          [](const MLOpsMessage& msg, py::handle key, py::object default_value) {

@@ -99,6 +99,23 @@ std::size_t to_count(py::handle value, const char* what, std::size_t minimum, st
 
 std::string option_text(py::handle value) {
   if (PyBool_Check(value.ptr())) return value.ptr() == Py_True ? "true" : "false";
+  // kafka-python's lists (bootstrap_servers=["h1:9092", "h2:9092"],
+  // partition_assignment_strategy=[...]) are librdkafka's comma-separated lists.
+  if (PyList_Check(value.ptr()) || PyTuple_Check(value.ptr())) {
+    std::string joined;
+    bool first = true;
+    for (const auto item : value) {
+      if (item.is_none() || PyList_Check(item.ptr()) || PyTuple_Check(item.ptr()) ||
+          PyDict_Check(item.ptr())) {
+        raise_invalid_argument("an option's list holds " + std::string(py::str(py::repr(item))) +
+                               ": only strings, numbers and booleans join into one");
+      }
+      if (!first) joined += ',';
+      joined += option_text(item);
+      first = false;
+    }
+    return joined;
+  }
   return py::str(value);
 }
 

@@ -33,7 +33,9 @@ std::size_t to_count(py::handle value, const char* what, std::size_t minimum = 1
 /// be a huge allocation, or a failed one. A batch is "at most" that many anyway.
 inline constexpr std::size_t kMaxBatch = 65536;
 
-/// A backend option's text: True/False as "true"/"false", anything else as str().
+/// A backend option's text: True/False as "true"/"false", a list or tuple as its items'
+/// texts joined with "," (kInvalidArgument for None or a nested container among them),
+/// anything else as str().
 std::string option_text(py::handle value);
 
 /// Producer keyword options; backend options pass through as text. None means "not given".

@@ -256,3 +256,56 @@ def test_json_serialization_matches_json_dumps_for_random_values():
     produced = msg.json_serialization()
     assert json.loads(produced) == json.loads(json.dumps(msg.to_json()))
     assert mes.MessageDeserializer(produced)().to_json() == msg.to_json()
+
+
+def _kafka_mock():
+    try:
+        return orc.Orchestration("kafka://mock?mock.brokers=1")
+    except orc.InvalidArgumentError as error:
+        pytest.skip(f"no kafka backend in this build: {error}")
+
+
+@pytest.mark.parametrize("strategy", [["range", "roundrobin"], ("range", "roundrobin")])
+def test_list_option_values_join_with_commas(strategy):
+    # kafka-python takes lists; librdkafka refuses "['range', 'roundrobin']".
+    orch = _kafka_mock()
+    con = orc.Consumer("List-Options", orch, group_id="lists", partition_assignment_strategy=strategy)
+    con.close()
+    # A joined value that librdkafka refuses says the joined text, not a Python repr.
+    with pytest.raises(orc.InvalidArgumentError, match="nonsense") as raised:
+        orc.Consumer("List-Options", orch, group_id="lists",
+                     partition_assignment_strategy=["range", "nonsense"])
+    assert "[" not in str(raised.value)
+
+
+@pytest.mark.parametrize("bad", [["range", None], ["range", ["roundrobin"]], [{"a": 1}]])
+def test_list_option_values_refuse_what_does_not_join(bad):
+    orch = _kafka_mock()
+    with pytest.raises(orc.InvalidArgumentError, match="option's list holds"):
+        orc.Consumer("List-Options", orch, group_id="lists", partition_assignment_strategy=bad)
+
+
+def test_boolean_option_values_are_true_false():
+    # librdkafka takes only true/false for a boolean: "True" would be refused at create.
+    orch = _kafka_mock()
+    con = orc.Consumer("Bool-Options", orch, group_id="bools", **{"check.crcs": True})
+    con.close()
+
+
+@pytest.mark.parametrize("bad", [5, 1.5, [1, 2], {"usr_msg": "a"}, memoryview(b'{"usr_msg": "ab"}')[::2]])
+def test_message_deserializer_of_non_bytes_raises_deserialization_error(bad):
+    with pytest.raises(mes.DeserializationError, match="Error deserializing message"):
+        mes.MessageDeserializer(bad)()
+
+
+def test_message_docstring_promises_the_round_trip_that_holds():
+    msg = mes.MessageBuilder().with_user_msg("x").with_additional_argument("n", 1).build()
+    assert mes.MLOpsMessage.from_json(msg.to_json_text()) == msg
+    assert "from_json(to_json(m)) == m" not in mes.MLOpsMessage.__doc__
+    assert "from_json(to_json_text(m)) == m" in mes.MLOpsMessage.__doc__
+
+
+@pytest.mark.parametrize("bad", [b'{"usr_msg": "a"}\x00garbage{{{\xff', b'\xef\xbb\xbf\xef\xbb\xbf{"usr_msg": "a"}'])
+def test_message_deserializer_refuses_nul_byte_and_second_bom(bad):
+    with pytest.raises(mes.DeserializationError, match="NUL byte|second byte order mark"):
+        mes.MessageDeserializer(bad)()

@@ -127,6 +127,12 @@ class Backend {
   virtual Result<std::unique_ptr<ProducerBackend>> make_producer(const ProducerOptions& options) = 0;
   virtual Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) = 0;
   virtual Result<std::unique_ptr<AdminBackend>> make_admin() = 0;
+  /// Before make_consumer: fills `options.group` from a group the backend's own options
+  /// name (Kafka's group.id), so the consumer and its retries use that group. Default: none.
+  virtual Result<void> resolve_group(ConsumerOptions& options) {
+    (void)options;
+    return {};
+  }
 };
 
 }  // namespace mlops::orchestration::detail

@@ -113,6 +113,9 @@ Result<Consumer> Consumer::create(TopicList subscription, const Orchestration& o
   }
   // Consumers read both wire formats: `wire` is a producer's option, accepted and unused.
   options.backend = detail::without_wire_option(std::move(options.backend));
+  if (auto resolved = orchestration.backend_->resolve_group(options); !resolved) {
+    return resolved.error();
+  }
   auto backend = orchestration.backend_->make_consumer(options);
   if (!backend) return backend.error();
   auto impl = std::make_unique<Impl>();

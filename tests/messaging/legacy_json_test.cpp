@@ -188,6 +188,55 @@ TEST(LegacyJson, MalformedInputIsAnErrorThatSaysWhy) {
   EXPECT_EQ(legacy::decode("").error().code, mlops::ErrorCode::kEmpty);
 }
 
+TEST(LegacyJson, NulByteAnywhereIsRefusedNotTakenForTheEnd) {
+  using namespace std::string_literals;
+  for (const auto& text : {"{\"usr_msg\": \"a\"}\0garbage{{{\xff"s, "{\"usr_msg\": \"a\0b\"}"s,
+                           "\0{\"usr_msg\": \"a\"}"s, "{\"usr_msg\": \"a\"}\0"s}) {
+    SCOPED_TRACE(testing::PrintToString(text));
+    const auto decoded = legacy::decode(text);
+    ASSERT_FALSE(decoded);
+    EXPECT_EQ(decoded.error().code, mlops::ErrorCode::kInvalidArgument);
+    EXPECT_NE(decoded.error().message.find("NUL byte at offset " + std::to_string(text.find('\0'))),
+              std::string::npos)
+        << decoded.error().message;
+    EXPECT_FALSE(legacy::parse(text));
+  }
+}
+
+TEST(LegacyJson, SecondByteOrderMarkIsRefused) {
+  EXPECT_EQ(decoded("\xEF\xBB\xBF{\"usr_msg\": \"a\"}").user_message(), "a") << "one is skipped";
+  EXPECT_NE(decode_error("\xEF\xBB\xBF\xEF\xBB\xBF{\"usr_msg\": \"a\"}").find("second byte order mark"),
+            std::string::npos);
+}
+
+TEST(LegacyJson, KeysThatBecomeTheSameAfterUtf8ReplacementAreRefused) {
+  const auto message = mes::MessageBuilder()
+                           .with_additional_argument("k\xff", 1)
+                           .with_additional_argument("k\xfe", 2)
+                           .build();
+  const auto both = legacy::encode(message);
+  ASSERT_FALSE(both) << *both;
+  EXPECT_EQ(both.error().code, mlops::ErrorCode::kInvalidArgument);
+  EXPECT_NE(both.error().message.find("U+FFFD"), std::string::npos) << both.error().message;
+  const auto nested = legacy::encode(
+      mes::MessageBuilder()
+          .with_additional_data(mes::Value::Map{{"k\xff", 1}, {"k\xfe", 2}})
+          .build());
+  EXPECT_FALSE(nested);
+  std::string out;
+  EXPECT_FALSE(legacy::write(mes::Value::Map{{"k\xff", 1}, {"k\xfe", 2}}, out));
+  // One such key alone is written with U+FFFD, and keys that differ after it are kept.
+  const auto one = legacy::decode(encoded(mes::MessageBuilder().with_additional_argument("k\xff", 1).build()));
+  ASSERT_TRUE(one) << one.error().message;
+  const auto replaced = one->additional_argument("k\xef\xbf\xbd");
+  ASSERT_TRUE(replaced.has_value());
+  EXPECT_EQ(replaced->as_int(), 1);
+  EXPECT_TRUE(legacy::encode(mes::MessageBuilder()
+                                 .with_additional_argument("a\xff", 1)
+                                 .with_additional_argument("b\xff", 2)
+                                 .build()));
+}
+
 TEST(LegacyJson, DepthAndSizeAreLimited) {
   std::string deep = R"({"add_data": )";
   for (int i = 0; i < 62; ++i) deep += '[';

@@ -111,6 +111,12 @@ class MessageDeserializer:
             return MLOpsMessage._from_legacy_json(data)
         except InvalidMessageError as error:
             raise DeserializationError(f"Error deserializing message: {error}") from None
+        except (TypeError, BufferError) as error:
+            # Neither bytes nor str (an int, a list, a non-contiguous memoryview): the
+            # original raised its one error for these too.
+            raise DeserializationError(
+                f"Error deserializing message: {type(data).__name__} is not JSON bytes or str "
+                f"({error})") from None
 
 
 def _json_serializer(data):

@@ -168,6 +168,11 @@ bool looks_like(std::span<const std::uint8_t> bytes) noexcept {
 Result<MLOpsMessage> decode(std::string_view json, const Limits& limits) {
   // A UTF-8 byte order mark is no JSON, but some writers put one first.
   if (json.starts_with("\xEF\xBB\xBF")) json.remove_prefix(3);
+  // One only: nlohmann would skip a second one itself.
+  if (json.starts_with("\xEF\xBB\xBF")) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "legacy JSON: a second byte order mark where the JSON text starts"};
+  }
   auto value = parse(json, limits);
   if (!value) return value.error();
   const auto* object = value->if_map();

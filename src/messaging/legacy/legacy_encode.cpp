@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "messaging/legacy/json_text.h"
 #include "mlops/messaging/legacy_json.h"
@@ -18,6 +19,32 @@ Error bytes_error(std::string_view where) {
                "legacy JSON cannot carry bytes (in " + std::string(where) +
                    "): JSON has no bytes type, and the original could not send them either"};
 }
+
+// Distinct keys of one object write the same JSON key only where U+FFFD stands in for bytes
+// that are not UTF-8 (the escaping is one-to-one otherwise), so only keys whose text holds
+// \ufffd are compared; decoding would keep one value and lose the other.
+class ReplacedKeys {
+ public:
+  // The key appended to `out` from `start` on: an error if an earlier key wrote the same.
+  Result<void> check(const std::string& out, std::size_t start, std::string_view where) {
+    const std::string_view written(out.data() + start, out.size() - start);
+    if (written.find("\\ufffd") == std::string_view::npos) return {};
+    for (const auto& seen : seen_) {
+      if (seen == written) {
+        return Error{ErrorCode::kInvalidArgument,
+                     "legacy JSON: two keys of " + std::string(where) + " both become " +
+                         detail::printable(written) +
+                         " (bytes that are not UTF-8 become U+FFFD), so one value would be "
+                         "lost: make the keys valid UTF-8"};
+      }
+    }
+    seen_.emplace_back(written);
+    return {};
+  }
+
+ private:
+  std::vector<std::string> seen_;
+};
 
 // Values of a verified message nest at most 64 levels, so recursion is bounded.
 Result<void> write_view(const ValueView& value, std::string& out, std::string_view where) {
@@ -39,9 +66,12 @@ Result<void> write_view(const ValueView& value, std::string& out, std::string_vi
     }
     case ValueType::kMap: {
       out += '{';
+      ReplacedKeys keys;
       for (std::size_t i = 0; i < value.size(); ++i) {
         if (i != 0) out += ", ";
+        const std::size_t start = out.size();
         append_string(out, value.key_at(i));
+        if (auto unique = keys.check(out, start, where); !unique) return unique;
         out += ": ";
         if (auto done = write_view(value[i], out, where); !done) return done;
       }
@@ -90,10 +120,13 @@ Result<void> write_add_data(const MLOpsMessage& message, std::string& out) {
     if (only.key == "additional_data") return write_view(only.value, out, "add_data");
   }
   out += '{';
+  ReplacedKeys keys;
   for (std::size_t i = 0; i < count; ++i) {
     const auto argument = message.additional_argument_at(i);
     if (i != 0) out += ", ";
+    const std::size_t start = out.size();
     append_string(out, argument.key);
+    if (auto unique = keys.check(out, start, "add_data"); !unique) return unique;
     out += ": ";
     const std::string where = "add_data[\"" + std::string(argument.key) + "\"]";
     if (auto done = write_view(argument.value, out, where); !done) return done;
@@ -156,10 +189,13 @@ Result<void> write(const Value& value, std::string& out) {
     case ValueType::kMap: {
       out += '{';
       bool first = true;
+      ReplacedKeys keys;
       for (const auto& [key, element] : *value.if_map()) {
         if (!first) out += ", ";
         first = false;
+        const std::size_t start = out.size();
         append_string(out, key);
+        if (auto unique = keys.check(out, start, "an object"); !unique) return unique;
         out += ": ";
         if (auto done = write(element, out); !done) return done;
       }

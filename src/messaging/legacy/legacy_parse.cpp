@@ -111,6 +111,13 @@ Result<Value> parse(std::string_view json, const Limits& limits) {
                                            " bytes is over the limit of " +
                                            std::to_string(limits.max_bytes)};
   }
+  // nlohmann's lexer takes a NUL byte for the end of input and ignores what follows; JSON
+  // text has none anywhere (inside a string it must be written \u0000).
+  if (const auto nul = json.find('\0'); nul != std::string_view::npos) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "legacy JSON: a NUL byte at offset " + std::to_string(nul) +
+                     " (JSON text has none; inside a string it is written \\u0000)"};
+  }
   const std::size_t depth = limits.max_depth < kMaxDepth ? limits.max_depth : kMaxDepth;
   ValueBuilder builder(depth);
   bool parsed = false;

@@ -19,6 +19,12 @@ class KafkaBackend final : public Backend {
   Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) override {
     return orchestration::kafka::KafkaConsumer::create(cluster_, options);
   }
+  Result<void> resolve_group(ConsumerOptions& options) override {
+    auto group = orchestration::kafka::KafkaConsumer::resolve_group(*cluster_, options);
+    if (!group) return group.error();
+    options.group = std::move(*group);
+    return {};
+  }
   Result<std::unique_ptr<AdminBackend>> make_admin() override {
     return orchestration::kafka::KafkaAdmin::create(cluster_);
   }

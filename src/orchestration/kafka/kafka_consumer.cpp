@@ -35,6 +35,21 @@ std::string own_group_name() {
 
 }  // namespace
 
+Result<std::string> KafkaConsumer::resolve_group(const Cluster& cluster,
+                                                 const ConsumerOptions& options) {
+  auto settings = read_settings(options.backend, cluster.settings());
+  if (!settings) return settings.error();
+  const auto named = settings->properties.find("group.id");
+  if (named == settings->properties.end() || named->second.empty()) return options.group;
+  if (!options.group.empty() && named->second != options.group) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "kafka consumer: ConsumerOptions::group '" + options.group +
+                     "' and the option group.id (group_id) '" + named->second +
+                     "' name different groups; give one of them"};
+  }
+  return named->second;
+}
+
 Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
     std::shared_ptr<Cluster> cluster, const ConsumerOptions& options) {
   auto settings = read_settings(options.backend, cluster->settings());
@@ -42,8 +57,18 @@ Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
   if (auto allowed = check_consumer_properties(settings->properties, rd_kafka_version()); !allowed) {
     return allowed.error();
   }
+  // The group is options.group alone (Consumer::create put a group.id/group_id option
+  // there, see resolve_group); a group.id left among the properties (the URI's, under a
+  // retry reader's own group) must not override it.
+  ConsumerOptions effective = options;
+  if (effective.group.empty()) {
+    auto group = resolve_group(*cluster, effective);
+    if (!group) return group.error();
+    effective.group = std::move(*group);
+  }
+  settings->properties.erase("group.id");
   const BackendOptions defaults{
-      {"group.id", options.group.empty() ? own_group_name() : options.group},
+      {"group.id", effective.group.empty() ? own_group_name() : effective.group},
       {"auto.offset.reset", options.offset_reset == OffsetReset::kLatest ? "latest" : "earliest"},
       // At-least-once: only what poll() handed out is stored, only commit() commits.
       {"enable.auto.commit", "false"},
@@ -54,8 +79,8 @@ Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
   };
   auto conf = make_conf(*cluster, defaults, settings->properties);
   if (!conf) return conf.error();
-  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(cluster, *settings, options));
-  consumer->own_group_ = options.group.empty();
+  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(cluster, *settings, effective));
+  consumer->own_group_ = effective.group.empty();
   rd_kafka_conf_set_opaque(conf->get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaConsumer::on_rebalance);
   auto client = make_client(RD_KAFKA_CONSUMER, *conf, std::move(cluster));

@@ -34,6 +34,9 @@ class KafkaConsumer final : public detail::ConsumerBackend {
  public:
   static Result<std::unique_ptr<detail::ConsumerBackend>> create(std::shared_ptr<Cluster> cluster,
                                                                  const ConsumerOptions& options);
+  /// This consumer's group: options.group, or else a group.id (group_id) given among
+  /// options.backend or the URI's options. kInvalidArgument if both name one and differ.
+  static Result<std::string> resolve_group(const Cluster& cluster, const ConsumerOptions& options);
   ~KafkaConsumer() override { close(); }
   KafkaConsumer(const KafkaConsumer&) = delete;
   KafkaConsumer& operator=(const KafkaConsumer&) = delete;

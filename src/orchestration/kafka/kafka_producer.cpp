@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <charconv>
+#include <initializer_list>
 #include <optional>
+#include <string>
 
+#include "mlops/log.h"
 #include "orchestration/producer_sharing.h"
 
 namespace mlops::orchestration::kafka {
@@ -35,15 +40,64 @@ Status status_of(const rd_kafka_message_t* record) noexcept {
   }
 }
 
+// The value of the first of `names` (librdkafka's aliases of one property) in `properties`.
+std::optional<std::string> property(const BackendOptions& properties,
+                                    std::initializer_list<std::string_view> names) {
+  for (const auto name : names) {
+    if (const auto found = properties.find(name); found != properties.end()) return found->second;
+  }
+  return std::nullopt;
+}
+
+std::optional<long long> integer(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  long long value = 0;
+  const auto* end = text->data() + text->size();
+  const auto [stop, error] = std::from_chars(text->data(), end, value);
+  if (error != std::errc{} || stop != end) return std::nullopt;
+  return value;
+}
+
+// What among the user's properties idempotence forbids (acks other than all, no retries,
+// more than 5 requests in flight), or empty. librdkafka refuses those with idempotence on.
+std::string forbids_idempotence(const BackendOptions& properties) {
+  if (const auto acks = property(properties, {"acks", "request.required.acks"});
+      acks && *acks != "all" && *acks != "-1") {
+    return "acks=" + *acks;
+  }
+  if (const auto retries = property(properties, {"retries", "message.send.max.retries"});
+      integer(retries) == 0) {
+    return "retries=" + *retries;
+  }
+  if (const auto in_flight =
+          property(properties, {"max.in.flight", "max.in.flight.requests.per.connection"});
+      integer(in_flight).value_or(0) > 5) {
+    return "max.in.flight.requests.per.connection=" + *in_flight;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
     std::shared_ptr<Cluster> cluster, const ProducerOptions& options) {
   auto settings = read_settings(options.backend, cluster->settings());
   if (!settings) return settings.error();
-  // Idempotence implies acks=all and in-order retries without duplicates.
-  const BackendOptions defaults{{"enable.idempotence", "true"}, {"acks", "all"},
-                                {"client.id", "mlops-producer"}};
+  // Idempotence implies acks=all and in-order retries without duplicates. The default gives
+  // way to what the user set that forbids it (kafka-python's acks=1, retries=0, ...) unless
+  // the user set enable.idempotence too (then librdkafka says what conflicts).
+  BackendOptions defaults{{"enable.idempotence", "true"}, {"acks", "all"},
+                          {"client.id", "mlops-producer"}};
+  if (!settings->properties.contains("enable.idempotence")) {
+    if (const auto reason = forbids_idempotence(settings->properties); !reason.empty()) {
+      defaults.insert_or_assign("enable.idempotence", "false");
+      static std::atomic<bool> told{false};
+      if (!told.exchange(true)) {
+        log(LogLevel::kInfo, "kafka producer: not idempotent, since " + reason +
+                                 " forbids it (set enable.idempotence to choose)");
+      }
+    }
+  }
   auto conf = make_conf(*cluster, defaults, settings->properties);
   if (!conf) return conf.error();
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer(cluster, *settings, options));

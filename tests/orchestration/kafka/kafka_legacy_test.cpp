@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
+#include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -147,6 +150,126 @@ TEST(KafkaLegacy, KafkaPythonOptionNamesWork) {
   auto con = Consumer::create(topic, orch, std::move(options));
   ASSERT_TRUE(con) << con.error().message;
   EXPECT_EQ(numbers_of(receive_n(*con, 1, 10s)), std::vector<std::int64_t>{5});
+}
+
+/// Two consumers made with `options` on `orch` (2 partitions). Once both have received
+/// something (a shared group has then split the partitions), 16 more messages from 8 creators
+/// are sent: @return those both received (none if they share a group, all if they do not).
+std::set<std::int64_t> received_by_both(const Orchestration& orch, const std::string& topic,
+                                        const ConsumerOptions& options) {
+  auto a = make_consumer(orch, topic, options);
+  auto b = make_consumer(orch, topic, options);
+  auto pro = make_producer(orch, topic);
+  std::int64_t next = 0;
+  const auto send_round = [&] {
+    for (int i = 0; i < 8; ++i, ++next) {
+      EXPECT_EQ(pro.send(from_creator(next, "creator-" + std::to_string(i))), Status::kOk);
+    }
+    EXPECT_EQ(pro.flush(5s), Status::kOk);
+  };
+  bool a_had = false;
+  bool b_had = false;
+  const auto deadline = Clock::now() + 30s;
+  while ((!a_had || !b_had) && Clock::now() < deadline) {
+    send_round();
+    a_had = !a.receive({}, 50ms, 100).empty() || a_had;
+    b_had = !b.receive({}, 50ms, 100).empty() || b_had;
+  }
+  EXPECT_TRUE(a_had && b_had);
+  // Take in what the warm-up left (records of it may still be in flight) and commit.
+  for (auto* member : {&a, &b}) {
+    while (!member->receive({}, 200ms, 100).empty()) {
+    }
+    (void)member->commit();  // may be refused while a rebalance runs; that is not checked here
+  }
+  const std::int64_t first = next;
+  send_round();
+  send_round();
+  std::set<std::int64_t> seen_a;
+  std::set<std::int64_t> seen_b;
+  std::set<std::int64_t> seen;
+  while (seen.size() < static_cast<std::size_t>(next - first) && Clock::now() < deadline + 30s) {
+    for (const auto& m : a.receive({}, 50ms, 100)) {
+      if (number_of(m) >= first) seen_a.insert(number_of(m)), seen.insert(number_of(m));
+    }
+    for (const auto& m : b.receive({}, 50ms, 100)) {
+      if (number_of(m) >= first) seen_b.insert(number_of(m)), seen.insert(number_of(m));
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(next - first));
+  std::set<std::int64_t> both;
+  std::ranges::set_intersection(seen_a, seen_b, std::inserter(both, both.end()));
+  return both;
+}
+
+TEST(KafkaLegacy, GroupIdInBackendOptionsIsTheConsumersGroup) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 2);
+  auto orch = open(mock.uri("&key=creator"));
+  for (const std::string name : {"group_id", "group.id"}) {
+    SCOPED_TRACE(name);
+    const ConsumerOptions options{.backend = {{name, "shared-" + name + "-" + topic},
+                                              {"assign_wait_ms", "0"}}};
+    EXPECT_EQ(received_by_both(orch, topic, options), std::set<std::int64_t>{});
+  }
+}
+
+TEST(KafkaLegacy, GroupIdInTheUriIsTheConsumersGroup) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 2);
+  auto orch = open(mock.uri("&key=creator&assign_wait_ms=0&group_id=shared-" + topic));
+  EXPECT_EQ(received_by_both(orch, topic, {}), std::set<std::int64_t>{});
+}
+
+TEST(KafkaLegacy, GroupIdConflictingWithConsumerOptionsGroupIsInvalidArgument) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 1);
+  auto orch = open(mock.uri());
+  const auto refused = Consumer::create(
+      topic, orch, ConsumerOptions{.group = "one", .backend = {{"group_id", "other"}}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("other"), std::string::npos) << refused.error().message;
+  // The URI's group.id conflicts the same way; naming the same group twice is fine.
+  auto named = open(mock.uri("&group.id=one"));
+  const auto conflict = Consumer::create(topic, named, ConsumerOptions{.group = "two"});
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code, ErrorCode::kInvalidArgument);
+  auto same = Consumer::create(topic, named, ConsumerOptions{.group = "one"});
+  EXPECT_TRUE(same) << same.error().message;
+}
+
+TEST(KafkaLegacy, IdempotenceDefaultGivesWayToKafkaPythonAcksRetriesInFlight) {
+  MockCluster mock(1);
+  ASSERT_TRUE(mock.ok());
+  const auto topic = unique_name();
+  mock.create_topic(topic, 1);
+  auto orch = open(mock.uri());
+  auto con = make_consumer(orch, topic);
+  const std::vector<BackendOptions> forbidding{
+      {{"acks", "1"}}, {{"acks", "0"}}, {{"retries", "0"}},
+      {{"max_in_flight_requests_per_connection", "10"}}, {{"request.required.acks", "1"}}};
+  std::int64_t n = 0;
+  for (const auto& backend : forbidding) {
+    SCOPED_TRACE(backend.begin()->first + "=" + backend.begin()->second);
+    auto made = Producer::create(orch, topic, ProducerOptions{.backend = backend});
+    ASSERT_TRUE(made) << made.error().message;
+    ASSERT_EQ(made->send(numbered(n), true), Status::kOk);
+    EXPECT_EQ(numbers_of(receive_n(con, 1, 10s)), std::vector<std::int64_t>{n});
+    ++n;
+  }
+  // Asked for both, the user gets librdkafka's refusal, not a silent choice.
+  const auto both = Producer::create(
+      orch, topic, ProducerOptions{.backend = {{"acks", "1"}, {"enable_idempotence", "true"}}});
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(both.error().message.find("acks"), std::string::npos) << both.error().message;
 }
 
 TEST(KafkaLegacy, KafkaPythonNamesTranslateWithTheirUnits) {
