@@ -20,7 +20,9 @@ enum class OffsetReset : std::uint8_t {
 struct ConsumerOptions {
   /// The consumer group: every group sees every message, and the members of one group
   /// share them (competing consumers). Empty: a group of this consumer alone that ends
-  /// with it (like kafka-python's group_id=None).
+  /// with it (like kafka-python's group_id=None). On Kafka a `group_id` or `group.id`
+  /// backend option (or URI query) names the group as well; one naming another group than
+  /// this is refused (kInvalidArgument).
   std::string group{};
   /// Where a group that does not exist yet starts. Earliest by default (Kafka's default
   /// is latest) so a pipeline stage that starts after its producer misses nothing.
