@@ -27,9 +27,12 @@ constexpr std::size_t kFlexAlignment = 8;
 // Room for the table, vtable and root offset on top of the fields' bytes.
 constexpr std::size_t kTableOverhead = 256;
 
-// A builder keeps its fields after build(): an overwritten field leaves zeroed bytes behind,
-// so past this many (and half the buffer) the fields are copied into a fresh buffer.
-constexpr std::size_t kCompactAfter = 4096;
+// A builder keeps its fields after build(): an overwritten field leaves zeroed bytes behind
+// (and its argument table, vtable and padding, which nobody counts). Once the fields take
+// twice their size after the last compaction plus this slack, they are copied into a fresh
+// buffer: a reused builder's messages stay within about twice a fresh one's size, and the
+// copying costs one build per doubling.
+constexpr std::size_t kCompactSlack = 256;
 
 // FlatBufferBuilder with one more operation: drop what finish() appended (the arguments
 // vector, the table, its vtable, the root offset), so the fields written before it serve
@@ -61,7 +64,7 @@ struct MessageBuilder::State {
   flexbuffers::Builder flex{256, flexbuffers::BUILDER_FLAG_NONE};
   bool finished = false;  // fbb holds a finished message (build(), build_view()).
   uoffset_t open_size = 0;  // fbb's size before finish(): where reopening goes back to.
-  std::size_t wasted = 0;   // bytes of overwritten (wiped) fields still in fbb
+  uoffset_t compact_size = 0;  // open_size at the first finish() after a fresh start.
 
   uoffset_t creator = 0;
   uoffset_t user_message = 0;
@@ -99,13 +102,11 @@ struct MessageBuilder::State {
     auto* start = address(offset);
     const auto length = flatbuffers::ReadScalar<uoffset_t>(start);
     std::memset(start, 0, sizeof(uoffset_t) + length + 1);  // Length, bytes, terminator.
-    wasted += sizeof(uoffset_t) + length + 1;
   }
   void wipe_byte_vector(uoffset_t offset) {
     auto* start = address(offset);
     const auto length = flatbuffers::ReadScalar<uoffset_t>(start);
     std::memset(start, 0, sizeof(uoffset_t) + length);
-    wasted += sizeof(uoffset_t) + length;
   }
   void wipe_string_vector(uoffset_t offset) {
     auto* start = address(offset);
@@ -115,10 +116,8 @@ struct MessageBuilder::State {
       auto* text = slot + flatbuffers::ReadScalar<uoffset_t>(slot);
       const auto length = flatbuffers::ReadScalar<uoffset_t>(text);
       std::memset(text, 0, sizeof(uoffset_t) + length + 1);
-      wasted += sizeof(uoffset_t) + length + 1;
     }
     std::memset(start, 0, sizeof(uoffset_t) * (1 + count));
-    wasted += sizeof(uoffset_t) * (1 + count);
   }
 
   void check_room(std::size_t extra) const {
@@ -140,7 +139,7 @@ void MessageBuilder::reset() noexcept {
   s.fbb.Clear();
   s.finished = false;
   s.open_size = 0;
-  s.wasted = 0;
+  s.compact_size = 0;
   s.creator = 0;
   s.user_message = 0;
   s.key = 0;
@@ -165,7 +164,7 @@ MessageBuilder::State& MessageBuilder::writable() {
 
 void MessageBuilder::reopen() {
   auto& s = *state_;
-  if (s.wasted > kCompactAfter && s.wasted > s.open_size / 2) {
+  if (std::size_t{s.open_size} > 2 * std::size_t{s.compact_size} + kCompactSlack) {
     // Copy the live fields out of the finished message (still intact) into a fresh buffer.
     const auto finished =
         MLOpsMessage::trusted(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
@@ -437,6 +436,7 @@ void MessageBuilder::finish() {
   auto& s = *state_;
   auto& fbb = s.fbb;
   s.open_size = fbb.GetSize();
+  if (s.compact_size == 0) s.compact_size = s.open_size;
 
   std::int64_t now = 0;
   if (!s.id || !s.timestamp) now = unix_now_ns();

@@ -65,6 +65,26 @@ TEST(BuilderReuse, ChangingAFieldForeverStaysBounded) {
   EXPECT_LT(largest, std::size_t{16} << 10) << "wiped bytes must not pile up without bound";
 }
 
+TEST(BuilderReuse, OverwritingSmallFieldsKeepsMessagesNearAFreshOnesSize) {
+  // Short overwrites leave argument tables and padding behind as well as wiped bytes;
+  // a reused builder's messages once grew to megabytes this way.
+  const auto fresh = mes::MessageBuilder()
+                         .with_creator("stress")
+                         .with_additional_argument("n", std::int64_t{1})
+                         .build()
+                         .bytes()
+                         .size();
+  mes::MessageBuilder builder;
+  std::size_t largest = 0;
+  for (std::int64_t n = 0; n < 50'000; ++n) {
+    const auto view = builder.with_creator("stress").with_additional_argument("n", n).build_view();
+    largest = std::max(largest, view.bytes().size());
+    ASSERT_EQ(view.additional_argument("n")->as_int(), n);
+    ASSERT_EQ(view.additional_argument_count(), 1U);
+  }
+  EXPECT_LE(largest, 2 * fresh + 512) << "fresh message: " << fresh << " bytes";
+}
+
 TEST(BuilderReuse, WithoutAdditionalArgumentRemovesOnlyThatKey) {
   mes::MessageBuilder builder;
   builder.with_additional_argument("secret", "hunter2").with_additional_argument("keep", 1);
