@@ -88,6 +88,22 @@ struct Consumer::Impl {
     }
   }
 
+  /// The message a delivery carries, checked as its backend asks (or the original's JSON
+  /// read from its bytes); an error when it is neither. The delivery's bytes stay alive
+  /// for the error path.
+  Result<messaging::MLOpsMessage> open(detail::Delivery& delivery) noexcept {
+    if (!delivery.message) {
+      auto message = verify(delivery);
+      if (message) return message;
+      return read_foreign(delivery, message.error());
+    }
+    if (delivery.unverified) {
+      auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, options.verify_limits);
+      if (!checked) return read_foreign(delivery, checked.error());
+    }
+    return std::move(*delivery.message);
+  }
+
   void report_skipped(const detail::Delivery& delivery, const Error& error) noexcept {
     skipped_corrupt.add();
     const auto count = skipped_corrupt.get();
@@ -225,33 +241,7 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
     const bool got_any = !impl.scratch.empty();
     if (got_any) impl.uncommitted = true;
     for (auto& delivery : impl.scratch) {
-      if (delivery.message) {
-        if (delivery.unverified) {
-          auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, impl.options.verify_limits);
-          if (!checked) {
-            auto foreign = impl.read_foreign(delivery, checked.error());
-            if (!foreign) {
-              impl.report_skipped(delivery, foreign.error());
-              (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
-            } else if (filter(*foreign)) {
-              impl.failures->note(*foreign, delivery.topic);
-              out.push_back(std::move(*foreign));
-            } else {
-              impl.filtered_out.add();
-            }
-            continue;
-          }
-        }
-        if (filter(*delivery.message)) {
-          impl.failures->note(*delivery.message, delivery.topic);
-          out.push_back(std::move(*delivery.message));
-        } else {
-          impl.filtered_out.add();
-        }
-        continue;
-      }
-      auto message = impl.verify(delivery);
-      if (!message) message = impl.read_foreign(delivery, message.error());
+      auto message = impl.open(delivery);
       if (!message) {
         impl.report_skipped(delivery, message.error());
         (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
