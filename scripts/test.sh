@@ -4,14 +4,17 @@
 #   backend, the install test, a quick benchmark run.
 #   ASan+UBSan (clang++, -Werror): every test.
 #   TSan (clang++): every test labelled "concurrent".
-#   libFuzzer (clang++, ASan+UBSan): from_bytes for MLOPS_FUZZ_SECONDS (default 60).
+#   The sanitizer runs look for memory errors and races, not volume: their test presets
+#   run the crash, power-loss and kill loops with fewer cycles (CMakePresets.json).
+#   libFuzzer (clang++, ASan+UBSan): each fuzzer for MLOPS_FUZZ_SECONDS (default 30; set it
+#   higher for a real fuzzing session).
 # Exits non-zero on the first failure, and a stage that runs no tests fails (the test
 # presets set noTestsAction=error). MLOPS_TEST_QUICK=1 runs only the Release part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-fuzz_seconds="${MLOPS_FUZZ_SECONDS:-60}"
+fuzz_seconds="${MLOPS_FUZZ_SECONDS:-30}"
 passed=0
 failed=0
 started=$(date +%s)
