@@ -150,6 +150,7 @@ void PyBuilder::apply_additional_data() {
   for (const auto& key : data_keys) builder.without_additional_argument(key);
   data_keys.clear();
   if (PyDict_Check(data.ptr())) {
+    if (PyDict_GET_SIZE(data.ptr()) == 0) builder.with_additional_data(messaging::Value::Map{});
     for_each_entry(data, "the additional data dict", [&](py::handle key, py::handle value) {
       const auto name = utf8(key, "additional data key");
       set_argument(builder, name, value);

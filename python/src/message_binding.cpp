@@ -54,6 +54,7 @@ py::object arguments_dict(const MLOpsMessage& message) {
 // What with_additional_data was given: a dict is stored as one argument per key, anything
 // else under the key "additional_data" (the C++ core's convention), and read back so.
 py::object additional_data(const MLOpsMessage& message) {
+  if (message.additional_data_is_empty_map()) return py::dict();
   const std::size_t count = message.additional_argument_count();
   if (count == 1) {
     const auto argument = message.additional_argument_at(0);

@@ -106,6 +106,17 @@ def test_builder_keeps_its_fields_as_the_original():
     assert (m2.topic, m2.creator) == ("b", "x")
 
 
+def test_empty_additional_data_reads_back_as_an_empty_dict():
+    m = mes.MessageBuilder().with_additional_data({}).build()
+    assert m.additional_data == {}
+    assert m.to_json()["add_data"] == {}
+    assert mes.MessageDeserializer(m.json_serialization())().additional_data == {}
+    assert mes.MessageBuilder().build().additional_data is None
+    b = mes.MessageBuilder().with_additional_data({"a": 1})
+    b.build()
+    assert b.with_additional_data({}).build().additional_data == {}
+
+
 def test_later_additional_data_replaces_the_earlier_after_build():
     b = mes.MessageBuilder().with_additional_data({"a": 1, "b": 2})
     assert b.build().additional_data == {"a": 1, "b": 2}

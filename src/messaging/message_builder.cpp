@@ -47,6 +47,9 @@ class ReopenableBuilder : public flatbuffers::FlatBufferBuilder {
   }
 };
 
+// The additional arguments were given as an empty map (see the schema's ListFields).
+constexpr auto kEmptyMapFlag = static_cast<std::uint8_t>(wire::ListFields::additional_arguments);
+
 constexpr std::array<wire::ListFields, 4> kListFlags = {
     wire::ListFields::topic, wire::ListFields::next_task, wire::ListFields::output,
     wire::ListFields::recipient};
@@ -345,6 +348,7 @@ MessageBuilder& MessageBuilder::with_raw_argument(std::string_view key,
                                                   std::span<const std::uint8_t> flexbuffer) {
   auto& s = writable();
   s.check_room(key.size() + flexbuffer.size() + kFlexAlignment + 32);
+  s.list_flags &= static_cast<std::uint8_t>(~kEmptyMapFlag);  // no longer empty
   auto existing = std::find_if(s.args.begin(), s.args.end(),
                                [&](const State::Arg& arg) { return s.string_at(arg.key) == key; });
   if (existing != s.args.end()) {
@@ -426,7 +430,14 @@ MessageBuilder& MessageBuilder::with_additional_arguments(const Value::Map& argu
 }
 
 MessageBuilder& MessageBuilder::with_additional_data(const Value& data) {
-  if (const auto* map = data.if_map()) return with_additional_arguments(*map);
+  if (const auto* map = data.if_map()) {
+    if (map->empty()) {
+      auto& s = writable();
+      if (s.args.empty()) s.list_flags |= kEmptyMapFlag;
+      return *this;
+    }
+    return with_additional_arguments(*map);
+  }
   return with_additional_argument("additional_data", data);
 }
 
@@ -520,6 +531,7 @@ MessageBuilder MessageBuilder::from_message(const MLOpsMessage& message) {
   copy_list(ListField::kNextTask, message.next_task());
   copy_list(ListField::kOutput, message.output());
   copy_list(ListField::kRecipient, message.recipient());
+  if (message.additional_data_is_empty_map()) builder.with_additional_data(Value::Map{});
   for (std::size_t i = 0; i < message.additional_argument_count(); ++i) {
     const auto raw = message.raw_argument_at(i);
     if (raw.flexbuffer.empty()) {

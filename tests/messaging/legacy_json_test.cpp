@@ -76,6 +76,23 @@ TEST(LegacyJson, AddDataThatIsNoObjectReadsBackAsGiven) {
   EXPECT_NE(encoded(text).find(R"("add_data": "just text"})"), std::string::npos);
 }
 
+TEST(LegacyJson, EmptyAddDataStaysAnEmptyObjectNotNull) {
+  const auto decoded = legacy::decode(std::string_view(R"({"creator": "x", "add_data": {}})"));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_TRUE(decoded->additional_data_is_empty_map());
+  EXPECT_NE(encoded(*decoded).find(R"("add_data": {}})"), std::string::npos) << encoded(*decoded);
+  // Unset stays null; an argument set later makes the map non-empty.
+  EXPECT_NE(encoded(mes::MessageBuilder().build()).find(R"("add_data": null})"), std::string::npos);
+  mes::MessageBuilder builder;
+  builder.with_additional_data(mes::Value::Map{});
+  EXPECT_TRUE(builder.build().additional_data_is_empty_map());
+  const auto filled = builder.with_additional_argument("k", 1).build();
+  EXPECT_FALSE(filled.additional_data_is_empty_map());
+  EXPECT_EQ(filled.additional_argument_count(), 1U);
+  // Copies (and a reused builder's compaction, which copies) keep the shape.
+  EXPECT_TRUE(mes::MessageBuilder::from_message(*decoded).build().additional_data_is_empty_map());
+}
+
 TEST(LegacyJson, FloatsAreWrittenAsPythonsRepr) {
   EXPECT_EQ(written(1.0), "1.0");
   EXPECT_EQ(written(0.1), "0.1");

@@ -169,7 +169,8 @@ class MessageBuilder {
   /// Sets every entry of `arguments` (the bulk form of with_additional_argument).
   MessageBuilder& with_additional_arguments(const Value::Map& arguments);
   /// The original's name: a map sets each of its entries; any other value is stored
-  /// under the key "additional_data".
+  /// under the key "additional_data". An empty map given to a builder without arguments
+  /// reads back as one (MLOpsMessage::additional_data_is_empty_map), not as unset.
   MessageBuilder& with_additional_data(const Value& data);
 
   /// The message's key: messages with one key keep their order on backends that partition

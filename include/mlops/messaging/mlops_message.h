@@ -129,6 +129,12 @@ class MLOpsMessage {
     const auto* args = root()->additional_arguments();
     return args ? args->size() : 0;
   }
+  /// True when the producer gave the additional data as an empty map (the original's
+  /// `add_data: {}`); with no arguments and this false, it was never set.
+  [[nodiscard]] bool additional_data_is_empty_map() const noexcept {
+    return additional_argument_count() == 0 &&
+           has_list_flag(wire::ListFields::additional_arguments);
+  }
   /// Additional argument `index` in key order; index must be below the count.
   [[nodiscard]] Argument additional_argument_at(std::size_t index) const noexcept {
     const auto* arg =

@@ -108,11 +108,12 @@ void write_optional(std::string& out, std::optional<std::string_view> text) {
 }
 
 // add_data as with_additional_data() was given it: one argument named "additional_data"
-// is that value; several arguments are an object of them; none is null.
+// is that value; several arguments are an object of them; none is null, or {} when an
+// empty map was given.
 Result<void> write_add_data(const MLOpsMessage& message, std::string& out) {
   const std::size_t count = message.additional_argument_count();
   if (count == 0) {
-    out += "null";
+    out += message.additional_data_is_empty_map() ? "{}" : "null";
     return {};
   }
   if (count == 1) {
