@@ -28,7 +28,9 @@ std::string summary_of(const StageResult& result, int datasets) {
   line << "  " << result.name << ": " << result.seen.size() << "/" << datasets << " datasets";
   std::string missing;
   for (std::int64_t i = 0; i < datasets; ++i) {
-    if (!result.seen.contains(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    if (!result.seen.contains(i) && !result.dead_lettered.contains(i)) {
+      missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    }
   }
   if (!missing.empty()) line << ", MISSING " << missing;
   if (result.retried > 0) line << "; " << result.retried << " retries with backoff";
