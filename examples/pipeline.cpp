@@ -24,6 +24,7 @@
 
 namespace orc = mlops::orchestration;
 using mlops::examples::pipeline::Clock;
+using mlops::examples::pipeline::kFailureTopics;
 using mlops::examples::pipeline::kTopics;
 using mlops::examples::pipeline::StageResult;
 using mlops::examples::pipeline::summary_of;
@@ -190,8 +191,9 @@ int run_processes(Settings settings) {
   // Declared before every client: the cluster outlives them.
   std::optional<mlops::examples::KafkaMockProcess> mock_process;
   if (const auto mock = kafka_mock_of(settings.uri)) {
-    auto started = mlops::examples::KafkaMockProcess::start(mock->brokers, mock->partitions,
-                                                            {kTopics.begin(), kTopics.end()});
+    std::vector<std::string> topics(kTopics.begin(), kTopics.end());
+    topics.insert(topics.end(), kFailureTopics.begin(), kFailureTopics.end());
+    auto started = mlops::examples::KafkaMockProcess::start(mock->brokers, mock->partitions, topics);
     if (!started) {
       std::cerr << "kafka mock cluster: " << started.error().message << '\n';
       return 1;

@@ -28,11 +28,19 @@ std::string summary_of(const StageResult& result, int datasets) {
   line << "  " << result.name << ": " << result.seen.size() << "/" << datasets << " datasets";
   std::string missing;
   for (std::int64_t i = 0; i < datasets; ++i) {
-    if (!result.seen.contains(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    if (!result.seen.contains(i) && !result.dead_lettered.contains(i)) {
+      missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    }
   }
   if (!missing.empty()) line << ", MISSING " << missing;
+  if (result.retried > 0) line << "; " << result.retried << " retries with backoff";
+  if (!result.dead_lettered.empty()) {
+    line << "; dead-lettered:";
+    for (const auto item : result.dead_lettered) line << " dataset " << item;
+  }
   if (result.expected) {
     line << "; end of stream announced " << *result.expected;
+    if (result.dead_expected > 0) line << " (+" << result.dead_expected << " dead-lettered)";
     if (result.after_end > 0) line << " (" << result.after_end << " came after it)";
   } else {
     line << "; NO end of stream";
@@ -50,19 +58,30 @@ void print(const std::string& stage, const std::string& what, const mes::MLOpsMe
   if (const auto s = msg.stage()) line << ' ' << mes::to_string(*s);
   line << " from " << msg.creator().value_or("?") << " '" << msg.user_message().value_or("") << "'";
   for (const auto output : msg.output()) line << " output=" << output;
+  if (msg.retries() > 0) line << " (retry " << msg.retries() << ")";
+  if (const auto why = msg.additional_argument("mlops.dlq_reason")) {
+    line << " [dead letter: " << why->as_string().value_or("?") << "]";
+  }
   line << '\n';
   write_line(line.str());
 }
 
-// The end of a stage's stream: how many items it sent before this message.
-mes::MLOpsMessage end_of_stream(std::string_view creator, std::int64_t items) {
+// The end of a stage's stream: how many items it sent before this message, and how many it
+// dead-lettered.
+mes::MLOpsMessage end_of_stream(std::string_view creator, std::int64_t items, std::int64_t dead) {
   return mes::MessageBuilder()
       .with_msg_type(mes::MessageType::OTHER)
       .with_creator(creator)
       .with_user_msg("end of stream after " + std::to_string(items) + " items")
       .with_additional_argument("end_of_stream", true)
       .with_additional_argument("items", items)
+      .with_additional_argument("dead_lettered", dead)
       .build();
+}
+
+std::int64_t dead_lettered_of(const mes::MLOpsMessage& msg) {
+  const auto dead = msg.additional_argument("dead_lettered");
+  return dead ? dead->as_int().value_or(0) : 0;
 }
 
 // The item count of an end-of-stream message; nullopt for any other message.
@@ -87,7 +106,8 @@ bool send(orc::Producer& producer, const mes::MLOpsMessage& msg, StageResult& re
 
 // Ends a stage's stream with the count of what it sent, and waits until the backend holds it.
 void end_stream(orc::Producer& producer, StageResult& result, const std::string& out) {
-  const auto end = end_of_stream(result.name, result.sent);
+  const auto end = end_of_stream(result.name, result.sent,
+                                 static_cast<std::int64_t>(result.dead_lettered.size()));
   print(result.name, "-> " + out, end);
   if (!send(producer, end, result)) return;
   if (const auto status = producer.flush(5s); status != orc::Status::kOk && result.error.empty()) {
@@ -124,13 +144,21 @@ void etl(const orc::Orchestration& orch, int datasets, StageResult& result) {
 
 // Turns one input message into the message to send on (none: nothing to send).
 using Work = std::function<std::optional<mes::MLOpsMessage>(const mes::MLOpsMessage&)>;
+// Why the work on a message failed this time (empty: it did not).
+using Failure = std::function<std::string(const mes::MLOpsMessage&)>;
+
+// A failed evaluation comes back after 100 ms, 200 ms, ... (+-20%); after kMaxRetries
+// retries it goes to the dead-letter topic.
+constexpr orc::Backoff kBackoff{.initial = 100ms, .multiplier = 2, .max = 1s, .jitter = 0.2};
+constexpr std::int32_t kMaxRetries = 2;
 
 // A stage: consumes `in` in the group named after it until it has every item the end of
 // stream announced or `deadline` passes, handing each new item to `work` and sending what it
 // returns to `out` (none when `out` is empty: the end of the pipeline).
-void run_stage(const orc::Orchestration& orch, const std::string& in, const std::string& out,
-               const Work& work, Clock::time_point deadline, StageResult& result) {
-  auto consumer = orc::Consumer::create(in, orch, {.group = result.name});
+void run_stage(const orc::Orchestration& orch, const orc::TopicList& in, const std::string& out,
+               const Work& work, Clock::time_point deadline, StageResult& result,
+               const Failure& fails = {}) {
+  auto consumer = orc::Consumer::create(in, orch, {.group = result.name, .max_retries = kMaxRetries});
   if (!consumer) {
     result.error = consumer.error().message;
     return;
@@ -149,14 +177,41 @@ void run_stage(const orc::Orchestration& orch, const std::string& in, const std:
   while (sending && !result.complete() && Clock::now() < deadline) {
     if (consumer->receive(batch, {}, 200ms) != orc::Status::kOk) continue;
     for (const auto& msg : batch) {
-      print(result.name, "<- " + in, msg);
+      print(result.name, "<-", msg);
       if (const auto items = end_of_stream_items(msg)) {
         result.expected = *items;
+        result.dead_expected = dead_lettered_of(msg);
         continue;
       }
       const auto item = dataset_of(msg);
-      if (!item || !result.seen.insert(*item).second) continue;  // not an item, or a repeat
-      if (result.expected) ++result.after_end;
+      if (!item) continue;
+      if (msg.additional_argument("mlops.dlq_reason")) {  // the report reads the dead letters
+        result.dead_lettered.insert(*item);
+        continue;
+      }
+      if (msg.retries() > 0) {
+        if (result.retrying.erase(*item) == 0) continue;  // a repeat of a retry
+      } else if (!result.seen.insert(*item).second) {
+        continue;  // a repeat
+      } else if (result.expected) {
+        ++result.after_end;
+      }
+      if (const auto why = fails ? fails(msg) : std::string(); !why.empty()) {
+        const bool last = msg.retries() >= kMaxRetries;
+        if (const auto status = consumer->retry(msg, kBackoff, why); status != orc::Status::kOk) {
+          result.error = "retry: " + std::string(orc::to_string(status));
+        } else if (last) {
+          result.dead_lettered.insert(*item);
+          write_line("[" + result.name + "] dataset " + std::to_string(*item) + " failed (" + why +
+                     ") after " + std::to_string(msg.retries()) + " retries: dead-lettered\n");
+        } else {
+          result.retrying.insert(*item);
+          ++result.retried;
+          write_line("[" + result.name + "] dataset " + std::to_string(*item) + " failed (" + why +
+                     "): retry " + std::to_string(msg.retries() + 1) + " with backoff\n");
+        }
+        continue;
+      }
       auto next = work(msg);
       if (!next || !producer) continue;
       print(result.name, "-> " + out, *next);
@@ -213,8 +268,17 @@ void run_named_stage(const orc::Orchestration& orch, int datasets, Clock::time_p
                      StageResult& result) {
   if (result.name == "etl") etl(orch, datasets, result);
   if (result.name == "train") run_stage(orch, kTopics[0], kTopics[1], train, deadline, result);
-  if (result.name == "evaluate")
-    run_stage(orch, kTopics[1], kTopics[2], evaluate, deadline, result);
+  if (result.name == "evaluate") {
+    const auto flaky = flaky_dataset(datasets);
+    const auto poisoned = poisoned_dataset(datasets);
+    const Failure fails = [flaky, poisoned](const mes::MLOpsMessage& msg) -> std::string {
+      const auto dataset = dataset_of(msg);
+      if (dataset == flaky && msg.retries() == 0) return "GPU preempted";
+      if (dataset == poisoned) return "metrics file corrupt";
+      return {};
+    };
+    run_stage(orch, kTopics[1], kTopics[2], evaluate, deadline, result, fails);
+  }
 }
 
 StageResult report(const orc::Orchestration& orch, Clock::time_point deadline, double& best) {
@@ -223,7 +287,9 @@ StageResult report(const orc::Orchestration& orch, Clock::time_point deadline, d
     best = std::max(best, msg.additional_argument("accuracy")->as_double().value_or(0.0));
     return std::nullopt;
   };
-  run_stage(orch, kTopics[2], "", collect, deadline + 5s, result);
+  // The evaluations, and the dead letters of the evaluations that kept failing.
+  run_stage(orch, orc::TopicList{std::string(kTopics[2]), std::string(kFailureTopics[1])}, "", collect,
+            deadline + 5s, result);
   return result;
 }
 

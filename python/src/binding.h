@@ -26,6 +26,8 @@ void bind_orchestration(py::module_& m);
 void bind_producer(py::module_& m);
 /// Binds Consumer into `m` (called by bind_orchestration, after the exception classes).
 void bind_consumer(py::module_& m);
+/// Binds Backoff into `m` (before bind_consumer: Consumer.retry takes one).
+void bind_backoff(py::module_& m);
 
 /// Routes the library's log lines to Python's `logging` (logger "mlops").
 void install_log_bridge(py::module_& m);

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -58,6 +60,51 @@ namespace {
 constexpr std::size_t kMaxDelayMs = std::size_t{7} * 24 * 3600 * 1000;
 
 [[noreturn]] void raise_closed(const char* what) { raise_status(Status::kClosed, what, false); }
+
+// seek()'s position from time= ("earliest", "latest", a datetime) or after= (an id's text,
+// or a message). Exactly one of the two.
+orchestration::Position seek_position(py::handle time, py::handle after) {
+  using orchestration::Position;
+  if (time.is_none() == after.is_none()) {
+    throw py::type_error("seek() takes time= ('earliest', 'latest' or a datetime) or after= (a "
+                         "message id or a message), one of the two");
+  }
+  if (!after.is_none()) {
+    if (py::isinstance<MLOpsMessage>(after)) {
+      const auto id = after.cast<const MLOpsMessage&>().id();
+      if (!id) throw py::value_error("seek(after=...): the message has no id");
+      return Position::after(*id);
+    }
+    if (!py::isinstance<py::str>(after)) {
+      throw py::type_error("seek(after=...) takes a message id (str, as msg.id) or a message");
+    }
+    const auto text = after.cast<std::string>();
+    const auto id = messaging::MessageId::from_string(text);
+    if (!id) throw py::value_error("seek(after=...): '" + text + "' is not a message id (UUID text)");
+    return Position::after(*id);
+  }
+  if (py::isinstance<py::str>(time)) {
+    const auto text = time.cast<std::string>();
+    if (text == "earliest") return Position::earliest();
+    if (text == "latest") return Position::latest();
+    throw py::value_error("seek(time=...): '" + text + "' is not 'earliest', 'latest' or a datetime");
+  }
+  const py::object datetime = py::module_::import("datetime").attr("datetime");
+  if (!py::isinstance(time, datetime)) {
+    throw py::type_error("seek(time=...) takes 'earliest', 'latest' or a datetime.datetime");
+  }
+  // Seconds as a double keep microseconds exact for any year a datetime can hold; beyond
+  // int64 nanoseconds (years past 2262 or before 1677) the time is clamped, and the core
+  // refuses the future one.
+  const double seconds = time.attr("timestamp")().cast<double>();
+  const double micros = std::round(seconds * 1e6);
+  constexpr double kLimitMicros = 9.2e15;  // int64 ns / 1000, a little inside
+  const std::int64_t ns = micros >= kLimitMicros    ? INT64_MAX
+                          : micros <= -kLimitMicros ? INT64_MIN
+                                                    : static_cast<std::int64_t>(micros) * 1000;
+  return Position::at_time(std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns))));
+}
 
 // The messages of one batch that pass `filter` (all when None), as Python objects. The
 // filter's first exception rejects the whole batch (it counts as processed at the next
@@ -201,16 +248,35 @@ receive() within one slice (50 ms).)doc");
           "retry",
           [](PyConsumer& self, const MLOpsMessage& message, py::handle delay_ms,
              const std::string& reason) {
-            const auto delay = std::chrono::milliseconds(
-                static_cast<std::int64_t>(to_count(delay_ms, "delay_ms", 0, kMaxDelayMs)));
+            // A Backoff gives the delay for the message's retries, as C++'s overload does.
+            const auto delay =
+                py::isinstance<orchestration::Backoff>(delay_ms)
+                    ? std::min(delay_ms.cast<const orchestration::Backoff&>().delay_for(message.retries()),
+                               std::chrono::milliseconds(kMaxDelayMs))
+                    : std::chrono::milliseconds(static_cast<std::int64_t>(
+                          to_count(delay_ms, "delay_ms", 0, kMaxDelayMs)));
             if (self.closing.load()) raise_closed("retry");
             const Status status =
                 locked(self, [&] { return self.consumer->retry(message, delay, reason); });
             if (status != Status::kOk) raise_status(status, "retry", true);
           },
           py::arg("message"), py::arg("delay_ms"), py::arg("reason") = "",
-          "Schedules a copy with retries + 1 to reach the group again after delay_ms (after "
-          "max_retries: to <topic>.dlq instead); the message is processed at the next commit().")
+          "Schedules a copy with retries + 1 to reach the group again after delay_ms (an int, or "
+          "a Backoff, which gives the delay for the message's retries; after max_retries: to "
+          "<topic>.dlq instead); the message is processed at the next commit().")
+      .def(
+          "seek",
+          [](PyConsumer& self, const std::string& topic, py::handle time, py::handle after) {
+            const auto position = seek_position(time, after);
+            if (self.closing.load()) raise_closed("seek");
+            check(locked(self, [&] { return self.consumer->seek(topic, position); }));
+          },
+          py::arg("topic"), py::arg("time") = py::none(), py::kw_only(), py::arg("after") = py::none(),
+          "Moves the group in a subscribed topic, as a commit would: time='earliest' (the oldest "
+          "message held), 'latest' (only what comes next) or a datetime (the first message "
+          "stamped at or after it; naive ones are local time); or after=a message id (text, as "
+          "msg.id) or a message: the messages after it. InvalidArgumentError for a topic not "
+          "subscribed or a time in the future.")
       .def(
           "dead_letter",
           [](PyConsumer& self, const MLOpsMessage& message, const std::string& reason) {
@@ -238,11 +304,12 @@ receive() within one slice (50 ms).)doc");
             out["skipped_legacy"] = stats.skipped_legacy;
             out["retried"] = stats.retried;
             out["dead_lettered"] = stats.dead_lettered;
+            out["replay_skipped"] = stats.replay_skipped;
             return out;
           },
           "Counts so far: received, filtered_out, skipped_corrupt, commits, legacy (payloads in "
           "the original's JSON read as messages), skipped_legacy (ones that were not valid), "
-          "retried, dead_lettered.")
+          "retried, dead_lettered, replay_skipped (messages a seek's replay passed over).")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](py::object self, py::args) { self.attr("close")(); });
   install(cls, consumer_receive_method);

@@ -213,6 +213,7 @@ void bind_orchestration(py::module_& m) {
   make_orchestration_errors(m);
   bind_orchestration_types(m);
   bind_producer(m);
+  bind_backoff(m);
   bind_consumer(m);
   bind_admin(m);
 }

@@ -53,6 +53,9 @@ struct Delivery {
   std::shared_ptr<const void> owner;
   /// The topic it came from; valid as long as the backend.
   std::string_view topic;
+  /// The part of the topic it came from where the backend splits topics (kafka's
+  /// partitions); 0 elsewhere. Consumer::seek's replay skip runs per part.
+  std::int32_t partition = 0;
 };
 
 /// A producer's connection to its backend. Topic names are valid when they get here.
@@ -95,6 +98,15 @@ class ConsumerBackend {
   virtual Status commit_until(Deadline deadline) noexcept {
     (void)deadline;
     return commit();
+  }
+  /// Moves this consumer's group in `topic` (a subscribed one) to its oldest payload held
+  /// (`to_latest` false) or past its newest, as a commit would: what this consumer handed
+  /// out from `topic` and did not commit is dropped, not handed back.
+  /// @return success, or kUnavailable/kTimeout saying why the group did not move.
+  virtual Result<void> seek(std::string_view topic, bool to_latest) {
+    (void)topic;
+    (void)to_latest;
+    return Error{ErrorCode::kUnavailable, "this backend cannot move a consumer group"};
   }
   /// Leaves the group without committing; nothing else is called afterwards.
   virtual void close() noexcept = 0;

@@ -9,6 +9,7 @@
 #include "orchestration/backend.h"
 #include "orchestration/deadline.h"
 #include "orchestration/failure_handling.h"
+#include "orchestration/replay_skip.h"
 #include "orchestration/uri.h"
 #include "orchestration/wire_option.h"
 
@@ -42,6 +43,7 @@ struct Consumer::Impl {
   ConsumerOptions options;
   std::vector<std::string> subscriptions;
   std::vector<detail::Delivery> scratch;  // reused, so steady-state receive allocates nothing
+  detail::ReplaySkips skips;              // seek(at_time | after) replays under way
   bool closed = false;
   bool uncommitted = false;
   bool warned_no_topic = false;
@@ -51,6 +53,7 @@ struct Consumer::Impl {
   Counter legacy;
   Counter skipped_legacy;
   Counter commits;
+  Counter replay_skipped;
 
   /// Verifies a raw payload; takes its owner when it passes.
   Result<messaging::MLOpsMessage> verify(detail::Delivery& delivery) const {
@@ -172,6 +175,7 @@ Result<void> Consumer::subscribe(TopicList topics, bool override) {
   }
   if (auto assigned = impl_->backend->assign(wanted); !assigned) return assigned.error();
   if (auto assigned = impl_->failures->assign(wanted); !assigned) return assigned.error();
+  impl_->skips.keep_only(wanted);
   impl_->subscriptions = std::move(wanted);
   return {};
 }
@@ -180,6 +184,7 @@ Result<void> Consumer::unsubscribe() {
   if (impl_ == nullptr || impl_->closed) return closed_error();
   if (auto assigned = impl_->backend->assign({}); !assigned) return assigned.error();
   (void)impl_->failures->assign({});
+  impl_->skips.keep_only({});
   impl_->subscriptions.clear();
   return {};
 }
@@ -245,6 +250,9 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
       if (!message) {
         impl.report_skipped(delivery, message.error());
         (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
+      } else if (!impl.skips.empty() &&
+                 impl.skips.pass_over(*message, delivery.topic, delivery.partition)) {
+        impl.replay_skipped.add();  // a replay from a time or a message passes over it
       } else if (filter(*message)) {
         impl.failures->note(*message, delivery.topic);
         out.push_back(std::move(*message));
@@ -291,7 +299,7 @@ ConsumerStats Consumer::stats() const noexcept {
   const auto failures = impl_->failures->counts();
   return {impl_->received.get(), impl_->filtered_out.get(), impl_->skipped_corrupt.get(),
           impl_->commits.get(),  impl_->legacy.get(),       impl_->skipped_legacy.get(),
-          failures.retried,     failures.dead_lettered};
+          failures.retried,     failures.dead_lettered,   impl_->replay_skipped.get()};
 }
 
 Status Consumer::dead_letter(const messaging::MLOpsMessage& message,
@@ -309,6 +317,34 @@ Status Consumer::retry(const messaging::MLOpsMessage& message, std::chrono::mill
 Status Consumer::retry(const messaging::MLOpsMessage& message, const Backoff& backoff,
                        std::string_view reason) noexcept {
   return retry(message, backoff.delay_for(message.retries()), reason);
+}
+
+Result<void> Consumer::seek(std::string_view topic, Position position) {
+  if (impl_ == nullptr || impl_->closed) return closed_error();
+  auto& impl = *impl_;
+  if (std::find(impl.subscriptions.begin(), impl.subscriptions.end(), topic) == impl.subscriptions.end()) {
+    return Error{ErrorCode::kInvalidArgument, "seek: not subscribed to topic " + detail::quote_text(topic) +
+                                                  ": subscribe to it first"};
+  }
+  const std::int64_t now_ns = messaging::unix_now_ns();
+  if (position.kind() == Position::Kind::kTime && position.time_ns() > now_ns) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "seek: Position::at_time is " + std::to_string(position.time_ns() - now_ns) +
+                     " ns in the future: nothing is at or after it yet (Position::latest() reads "
+                     "only what comes next)"};
+  }
+  if (position.kind() == Position::Kind::kAfter && position.id().unix_ms() > now_ns / 1'000'000) {
+    return Error{ErrorCode::kInvalidArgument, "seek: Position::after names an id made in the future (" +
+                                                  position.id().to_string() + ")"};
+  }
+  // A time or a message: from the earliest, passing over what comes before it.
+  const bool to_latest = position.kind() == Position::Kind::kLatest;
+  if (auto moved = impl.backend->seek(topic, to_latest); !moved) return moved.error();
+  impl.skips.stop(topic);
+  if (position.kind() == Position::Kind::kTime || position.kind() == Position::Kind::kAfter) {
+    impl.skips.start(topic, position);
+  }
+  return {};
 }
 
 const ConsumerOptions& Consumer::options() const noexcept {

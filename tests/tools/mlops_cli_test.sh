@@ -127,6 +127,18 @@ printf '%s\n' '{"usr_msg": 5}' | "$MLOPS" send "$URI" legacyjson --json - >"$WOR
 check "a line neither form reads fails" [ $? -eq 1 ]
 check "its error names both forms" contains "$WORK/err" "original library"
 
+# --- tail shows the trace context (W3C traceparent) -----------------------------------------
+TRACE=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+printf '%s\n' "{\"msg_type\": \"START\", \"user_message\": \"traced\", \"trace_context\": \"$TRACE\"}" \
+  "{\"msg_type\": \"START\", \"user_message\": \"untraced\"}" |
+  "$MLOPS" send "$URI" traced --json - >"$WORK/out" 2>"$WORK/err"
+check "a traced line is sent" [ $? -eq 0 ]
+run "tail text with a trace" 0 "$MLOPS" tail "$URI" traced --count 2 --timeout "$WAIT"
+check "the text line shows the trace" contains "$WORK/out" "trace=\"$TRACE\""
+check "a message without one shows none" [ "$(grep -c 'trace=' "$WORK/out")" -eq 1 ]
+run "tail json with a trace" 0 "$MLOPS" tail "$URI" traced --format json --count 1 --timeout "$WAIT"
+check "the JSON shows the trace" contains "$WORK/out" "\"trace_context\": \"$TRACE\""
+
 # --- tail --from time: with timestamps on both sides --------------------------------------
 run "send before" 0 "$MLOPS" send "$URI" timed --user-msg before --flush
 cutoff=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)

@@ -69,6 +69,11 @@ std::string to_text_line(const messaging::MLOpsMessage& message) {
     out += " key=";
     append_quoted(out, *message.key());
   }
+  // The W3C traceparent that ties the messages of one pipeline run together.
+  if (const auto trace = message.trace_context()) {
+    out += " trace=";
+    append_quoted(out, *trace);
+  }
   for (std::size_t i = 0; i < message.additional_argument_count(); ++i) {
     const auto argument = message.additional_argument_at(i);
     out += " arg:";

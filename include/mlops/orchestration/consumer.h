@@ -13,6 +13,7 @@
 #include "mlops/orchestration/consumer_options.h"
 #include "mlops/orchestration/message_filter.h"
 #include "mlops/orchestration/orchestration.h"
+#include "mlops/orchestration/position.h"
 #include "mlops/orchestration/status.h"
 #include "mlops/orchestration/topic_list.h"
 #include "mlops/result.h"
@@ -122,6 +123,28 @@ class Consumer {
   ///   consumer.retry(msg, Backoff{.initial = 1s, .multiplier = 2, .max = 5min, .jitter = 0.2});
   Status retry(const messaging::MLOpsMessage& message, const Backoff& backoff,
                std::string_view reason = {}) noexcept;
+
+  /// Moves this consumer's group in `topic` (one it subscribes to) to `position`, as a
+  /// commit would, to re-run a stage over past messages (backfill, retraining) or to pass
+  /// them over. What receive() handed out from `topic` and commit() did not cover is
+  /// dropped, not handed back; retries already scheduled still come.
+  /// - earliest(): the oldest message held (inproc holds only what some group has not
+  ///   committed; a time or id before it is the same as earliest()).
+  /// - latest(): only messages sent afterwards.
+  /// - at_time(t), after(id): the group moves to the earliest, and this consumer passes
+  ///   over (stats().replay_skipped) the messages before the first one stamped at or after
+  ///   t / the one after `id`, in the topic's order (kafka: in each partition). The skip is
+  ///   this consumer's: other members of the group, and a consumer started before this one
+  ///   commits, read from the earliest. A time or id newer than every message held passes
+  ///   over all of them, then reads what comes.
+  /// kafka moves the group's offsets in every partition, and this member at once; other
+  /// members holding partitions of `topic` now keep their place until a rebalance.
+  /// @return success; kInvalidArgument (not subscribed to `topic`; a time, or an id's time,
+  ///         later than now); kUnavailable (closed; the backend cannot move the group now);
+  ///         kTimeout (the backend did not answer in time: the group may not have moved).
+  ///
+  ///   consumer.seek("etl-done", Position::at_time(std::chrono::system_clock::now() - 24h));
+  Result<void> seek(std::string_view topic, Position position);
 
   /// Leaves the group without committing: uncommitted messages come again to the group.
   /// Returns within the backend's bound (kafka: timeout_ms, brokers down or not; see the

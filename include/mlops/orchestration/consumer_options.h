@@ -69,6 +69,9 @@ struct ConsumerStats {
   /// Messages sent to a dead-letter topic: dead_letter(), retries over the limit, corrupt
   /// payloads (dead_letter_corrupt).
   std::uint64_t dead_lettered = 0;
+  /// Messages a replay (Consumer::seek with at_time or after) passed over as coming before
+  /// its start (processed at the next commit).
+  std::uint64_t replay_skipped = 0;
 };
 
 }  // namespace mlops::orchestration

@@ -15,6 +15,7 @@ does not know are passed through to the backend as text.
 
 from mlops._mlops.orchestration import (
     Admin,
+    Backoff,
     BackPressureError,
     ClosedError,
     Consumer,
@@ -28,6 +29,7 @@ from mlops._mlops.orchestration import (
 
 __all__ = [
     "Admin",
+    "Backoff",
     "BackPressureError",
     "ClosedError",
     "Consumer",

@@ -1,5 +1,6 @@
 """Type stubs for mlops.orchestration (the C++ core behind it is mlops._mlops.orchestration)."""
 
+import datetime
 from types import TracebackType
 from typing import Any, Callable, Dict, List, Optional, Sequence, Type, TypeVar, Union
 
@@ -68,6 +69,17 @@ class Producer(_Closable):
     def closed(self) -> bool: ...
     def stats(self) -> Dict[str, int]: ...
 
+class Backoff:
+    """Backoff(initial_ms=1000, multiplier=2.0, max_ms=300000, jitter=0.2): the delay before a
+    message's next retry, as C++'s Backoff."""
+    initial_ms: int
+    multiplier: float
+    max_ms: int
+    jitter: float
+    def __init__(self, initial_ms: int = 1000, multiplier: float = 2.0, max_ms: int = 300000,
+                 jitter: float = 0.2) -> None: ...
+    def delay_for(self, retries: int) -> int: ...
+
 class Consumer(_Closable):
     """Consumer(subscription, orchestration, group_id=None, auto_offset_reset="earliest",
     max_poll_records=256, enable_auto_commit=True, **backend_options)."""
@@ -83,9 +95,14 @@ class Consumer(_Closable):
     def recieve(self, filter: Optional[Callable[[MLOpsMessage], bool]] = None,
                 timeout: Optional[float] = None, max_records: Optional[int] = None) -> List[MLOpsMessage]: ...
     def commit(self) -> None: ...
-    def retry(self, message: MLOpsMessage, delay_ms: int, reason: str = "") -> None:
-        """A copy with retries + 1 reaches the group again after delay_ms; past max_retries it
-        goes to <topic>.dlq instead. The message is processed at the next commit()."""
+    def retry(self, message: MLOpsMessage, delay_ms: Union[int, Backoff], reason: str = "") -> None:
+        """A copy with retries + 1 reaches the group again after delay_ms (or the delay a
+        Backoff gives for message.retries); past max_retries it goes to <topic>.dlq instead.
+        The message is processed at the next commit()."""
+    def seek(self, topic: str, time: Union[None, str, datetime.datetime] = None, *,
+             after: Union[None, str, MLOpsMessage] = None) -> None:
+        """time='earliest' | 'latest' | a datetime (first message stamped at or after it), or
+        after=a message id or message. Moves the group as a commit would."""
     def dead_letter(self, message: MLOpsMessage, reason: str) -> None:
         """Sends the message to <topic>.dlq with mlops.dlq_reason, mlops.dlq_topic and
         mlops.dlq_time_ns; it is processed at the next commit()."""

@@ -124,6 +124,16 @@ Status InprocConsumer::commit() noexcept {
   return Status::kOk;
 }
 
+Result<void> InprocConsumer::seek(std::string_view topic, bool to_latest) {
+  for (auto& member : members_) {
+    if (member->topic->name() == topic) {
+      member->topic->seek(*member, to_latest);
+      return {};
+    }
+  }
+  return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(topic) + "'"};
+}
+
 void InprocConsumer::close() noexcept {
   for (auto& member : members_) member->topic->leave(*member);
   members_.clear();

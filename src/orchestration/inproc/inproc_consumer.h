@@ -20,6 +20,7 @@ class InprocConsumer final : public ConsumerBackend {
   Result<void> assign(std::span<const std::string> topics) override;
   Status poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept override;
   Status commit() noexcept override;
+  Result<void> seek(std::string_view topic, bool to_latest) override;
   void close() noexcept override;
 
  private:

@@ -334,6 +334,19 @@ std::size_t Topic::size() const noexcept {
   return static_cast<std::size_t>(held_.load(std::memory_order_acquire) >> kHeldBytesBits);
 }
 
+void Topic::seek(Member& member, bool to_latest) noexcept {
+  const std::lock_guard lock(mutex_);
+  Group& group = *member.group;
+  // begin_ is the oldest entry not freed: no group can go back further than what some
+  // group still holds.
+  group.next.store(to_latest ? tail_.load(std::memory_order_relaxed) : begin_.load(std::memory_order_relaxed),
+                   std::memory_order_relaxed);
+  group.redeliver.clear();
+  member.in_flight.clear();
+  trim();
+  wake_members();  // members of the group asleep have something to take again
+}
+
 std::uint64_t Topic::low_water(const Group& group) const noexcept {
   auto low = group.next.load(std::memory_order_relaxed);
   if (!group.redeliver.empty()) low = std::min(low, group.redeliver.front());

@@ -104,6 +104,9 @@ class Topic {
   std::size_t take(Member& member, std::vector<Delivery>& out, std::size_t max) noexcept;
   /// Marks everything `member` took as processed.
   void commit(Member& member) noexcept;
+  /// Moves `member`'s group to the oldest entry held (`to_latest` false) or past the newest
+  /// claimed; what `member` took uncommitted and what the group had handed back is dropped.
+  void seek(Member& member, bool to_latest) noexcept;
 
   /// Whether `member` may find something to take: the entry at its group's cursor is
   /// published, or a member handed entries back. Takes no lock, so idle consumers can poll.

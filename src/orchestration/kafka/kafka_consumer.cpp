@@ -413,6 +413,7 @@ bool KafkaConsumer::hand_out(std::vector<detail::Delivery>& out) noexcept {
   for (auto* record : batch_) {
     detail::Delivery delivery;
     delivery.topic = topic_name(record->rkt);
+    delivery.partition = record->partition;
     const auto* payload = static_cast<const std::uint8_t*>(record->payload);
     if (in_place(record)) {
       delivery.bytes = {payload, record->len};
@@ -490,16 +491,28 @@ bool KafkaConsumer::commit_still_pending() noexcept {
 
 Status KafkaConsumer::commit() noexcept {
   if (client_ == nullptr) return Status::kClosed;
+  const rd_kafka_resp_err_t error = commit_offsets(nullptr);
+  // Nothing stored since the last commit: nothing to do.
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return Status::kOk;
+  if (error == RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS) return Status::kError;  // logged already
+  try {
+    log_problem(std::string("commit failed: ") + rd_kafka_err2str(error));
+  } catch (...) {
+  }
+  return Status::kError;
+}
+
+rd_kafka_resp_err_t KafkaConsumer::commit_offsets(const rd_kafka_topic_partition_list_t* offsets) noexcept {
   // One deferred commit at a time: each would hold the group (and the client) for another
   // session.timeout.ms.
   if (commit_still_pending()) {
     log_problem("commit refused: the previous one still waits for the group coordinator");
-    return Status::kError;
+    return RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS;
   }
   rd_kafka_t* handle = client_->get();
   // Asynchronous commit on a queue of its own, so the wait has a bound.
   rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
-  rd_kafka_resp_err_t error = rd_kafka_commit_queue(handle, nullptr, queue, nullptr, nullptr);
+  rd_kafka_resp_err_t error = rd_kafka_commit_queue(handle, offsets, queue, nullptr, nullptr);
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(settings_.timeout.count()));
     if (event == nullptr) {
@@ -514,13 +527,72 @@ Status KafkaConsumer::commit() noexcept {
     }
   }
   if (queue != nullptr) rd_kafka_queue_destroy(queue);
-  // Nothing stored since the last commit: nothing to do.
-  if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return Status::kOk;
-  try {
-    log_problem(std::string("commit failed: ") + rd_kafka_err2str(error));
-  } catch (...) {
+  return error;
+}
+
+Result<void> KafkaConsumer::seek(std::string_view topic, bool to_latest) {
+  if (client_ == nullptr) return Error{ErrorCode::kUnavailable, "the kafka consumer is closed"};
+  const std::string name(topic);
+  if (std::find(subscribed_.begin(), subscribed_.end(), name) == subscribed_.end()) {
+    return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + name + "'"};
   }
-  return Status::kError;
+  rd_kafka_t* handle = client_->get();
+  const auto deadline = detail::Clock::now() + settings_.timeout;
+  auto partitions = read_partitions(std::span(&name, 1), deadline);
+  if (!partitions) return partitions.error();
+  rd_kafka_topic_partition_list_t* list = partitions->get();
+  // As a ListOffsets timestamp, BEGINNING/END ask for the partition's first/next offset.
+  for (int i = 0; i < list->cnt; ++i) {
+    list->elems[i].offset = to_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+  }
+  if (const auto error = rd_kafka_offsets_for_times(handle, list, remaining_ms(deadline));
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+                 "kafka seek: the offsets of topic '" + name + "' are not known: " + rd_kafka_err2str(error)};
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& partition = list->elems[i];
+    if (partition.err != RD_KAFKA_RESP_ERR_NO_ERROR || partition.offset < 0) {
+      return Error{ErrorCode::kUnavailable, "kafka seek: the offset of '" + name + "' partition " +
+                                                std::to_string(partition.partition) + " is not known: " +
+                                                rd_kafka_err2str(partition.err)};
+    }
+  }
+  // Records polled while subscribe() waited come from the old place.
+  std::erase_if(pending_, [&](rd_kafka_message_t* record) {
+    if (record->rkt == nullptr || name != rd_kafka_topic_name(record->rkt)) return false;
+    rd_kafka_message_destroy(record);
+    return true;
+  });
+  // The group's offsets first (every partition: members that get one later start there)...
+  if (const auto error = commit_offsets(list); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+                 "kafka seek: committing the new offsets of '" + name + "' failed: " + rd_kafka_err2str(error)};
+  }
+  // ...then this member's fetch positions in the partitions it holds now (seeking purges
+  // what was fetched from the old place), and their stored offsets, so the next commit
+  // does not put the group back.
+  rd_kafka_topic_partition_list_t* assigned_raw = nullptr;
+  if (const auto error = rd_kafka_assignment(handle, &assigned_raw); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kUnavailable, std::string("kafka seek: ") + rd_kafka_err2str(error)};
+  }
+  const PartitionList assigned(assigned_raw, &rd_kafka_topic_partition_list_destroy);
+  const PartitionList mine(rd_kafka_topic_partition_list_new(list->cnt), &rd_kafka_topic_partition_list_destroy);
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& partition = list->elems[i];
+    if (rd_kafka_topic_partition_list_find(assigned.get(), partition.topic, partition.partition) != nullptr) {
+      rd_kafka_topic_partition_list_add(mine.get(), partition.topic, partition.partition)->offset =
+          partition.offset;
+    }
+  }
+  if (mine->cnt == 0) return {};
+  if (rd_kafka_error_t* error = rd_kafka_seek_partitions(handle, mine.get(), remaining_ms(deadline))) {
+    std::string text = std::string("kafka seek: ") + rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    return Error{ErrorCode::kUnavailable, std::move(text)};
+  }
+  (void)rd_kafka_offsets_store(handle, mine.get());
+  return {};
 }
 
 void KafkaConsumer::close() noexcept {

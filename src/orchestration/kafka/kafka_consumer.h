@@ -45,6 +45,10 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   Status poll(std::vector<detail::Delivery>& out, std::size_t max,
               detail::Deadline deadline) noexcept override;
   Status commit() noexcept override;
+  /// Commits the earliest or next offset of every partition of `topic` for the group,
+  /// then moves the partitions this member holds there. Members holding the others now
+  /// keep their place until a rebalance gives them out again (see the README).
+  Result<void> seek(std::string_view topic, bool to_latest) override;
   void close() noexcept override;
 
  private:
@@ -74,6 +78,8 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   /// A stable view of the topic's name (for Delivery::topic).
   std::string_view topic_name(const rd_kafka_topic_t* topic);
   void drop_pending() noexcept;
+  /// Commits `offsets` (nullptr: the stored ones), waiting settings_.timeout at most.
+  rd_kafka_resp_err_t commit_offsets(const rd_kafka_topic_partition_list_t* offsets) noexcept;
   /// Whether the commit whose wait timed out is still deferred by librdkafka.
   bool commit_still_pending() noexcept;
   void log_problem(std::string_view text) noexcept { problems_.log(text); }

@@ -195,6 +195,24 @@ bool GroupMember::refresh_held(GroupTable& table, std::int64_t now) {
   return changed;
 }
 
+Result<void> GroupMember::seek(std::uint64_t position) {
+  follow_replaced_file();
+  const Locked locked(cursor_, std::chrono::steady_clock::now() + kLockPatience);
+  if (!locked) {
+    return Error{ErrorCode::kTimeout, "group '" + cursor_.path() + "' stayed locked by another member"};
+  }
+  // The table first, then the cursor (as a commit): load() rolls a table ahead of the
+  // cursor forward (a seek forward completes) and one behind it back (a seek back is undone).
+  GroupTable table;
+  reset_table(table, position, random_claim_base());
+  held_.clear();
+  if (!store(table)) {
+    return Error{ErrorCode::kUnavailable, "cannot write group '" + cursor_.path() + "'"};
+  }
+  if (auto written = cursor_.commit(position, durable_); !written) return written.error();
+  return {};
+}
+
 bool GroupMember::owner_alive(std::uint32_t process) {
   if (process == process_) return true;
   if (dead_.contains(process)) return false;

@@ -59,6 +59,13 @@ class GroupMember {
   ///         uncommitted.
   Result<void> commit(std::chrono::steady_clock::time_point deadline);
 
+  /// Moves the group to `position` (a record boundary: the log's earliest or latest), as
+  /// a commit would: every claim of every member is dropped, so the group reads on from
+  /// there. A crash part-way leaves the group where it was, or where it was moved.
+  /// @return success; kTimeout when the lock stays busy; kUnavailable when the file
+  ///         cannot be written.
+  Result<void> seek(std::uint64_t position);
+
   /// Releases the ranges this member holds uncommitted, so other members take them at
   /// once. Idempotent; bounded (a busy lock leaves them to their leases).
   void leave() noexcept;

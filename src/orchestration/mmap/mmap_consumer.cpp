@@ -207,6 +207,21 @@ Status MmapConsumer::commit_members(detail::Deadline deadline, bool report_busy)
   }
 }
 
+Result<void> MmapConsumer::seek(std::string_view topic, bool to_latest) {
+  if (forked_away()) return Error{ErrorCode::kUnavailable, "consumer inherited across fork()"};
+  for (auto& sub : subscriptions_) {
+    if (sub->topic != topic) continue;
+    const auto& log = sub->reader.log();
+    const std::uint64_t position = to_latest ? log->latest() : log->earliest();
+    if (!sub->member) {
+      sub->reader.seek(position);
+      return {};
+    }
+    return sub->member->seek(position);
+  }
+  return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(topic) + "'"};
+}
+
 void MmapConsumer::close() noexcept { subscriptions_.clear(); }
 
 }  // namespace mlops::orchestration::mmap

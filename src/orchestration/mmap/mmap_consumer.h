@@ -26,6 +26,7 @@ class MmapConsumer final : public detail::ConsumerBackend {
               detail::Deadline deadline) noexcept override;
   Status commit() noexcept override;
   Status commit_until(detail::Deadline deadline) noexcept override;
+  Result<void> seek(std::string_view topic, bool to_latest) override;
   void close() noexcept override;
 
  private:

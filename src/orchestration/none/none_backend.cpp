@@ -22,6 +22,8 @@ class NoneConsumer final : public ConsumerBackend {
   Result<void> assign(std::span<const std::string>) override { return {}; }
   Status poll(std::vector<Delivery>&, std::size_t, Deadline) noexcept override { return Status::kOk; }
   Status commit() noexcept override { return Status::kOk; }
+  // Holds nothing, so every position is where it already is.
+  Result<void> seek(std::string_view, bool) override { return {}; }
   void close() noexcept override {}
 };
 

@@ -419,24 +419,9 @@ Status RedisConsumer::commit() noexcept {
   const auto deadline = deadline_after(settings_.timeout);
   if (!connect(deadline)) return Status::kError;
   try {
-    auto ack = [&](Topic& topic) -> bool {
-      for (std::size_t start = 0; start < topic.handed.size(); start += kIdsPerCommand) {
-        const auto end = std::min(topic.handed.size(), start + kIdsPerCommand);
-        std::vector<std::string_view> args = {"XACK", topic.name, group_};
-        for (auto i = start; i < end; ++i) args.push_back(topic.handed[i]);
-        auto reply = connection_->command(args, deadline);
-        if (!reply || is_error(**reply)) {
-          problems_.log("XACK on " + topic.name + ": " +
-                        (reply ? quote_text(reply_text(**reply)) : reply.error().message));
-          return false;
-        }
-      }
-      topic.handed.clear();
-      return true;
-    };
     bool ok = true;
-    for (auto& topic : topics_) ok = ack(*topic) && ok;
-    for (auto& topic : retired_) ok = ack(*topic) && ok;
+    for (auto& topic : topics_) ok = acknowledge(*topic, deadline) && ok;
+    for (auto& topic : retired_) ok = acknowledge(*topic, deadline) && ok;
     if (!ok) {
       if (connection_ && connection_->broken()) lose_connection();
       return Status::kError;
@@ -446,6 +431,60 @@ Status RedisConsumer::commit() noexcept {
     return Status::kError;
   }
   return Status::kOk;
+}
+
+bool RedisConsumer::acknowledge(Topic& topic, Deadline deadline) {
+  for (std::size_t start = 0; start < topic.handed.size(); start += kIdsPerCommand) {
+    const auto end = std::min(topic.handed.size(), start + kIdsPerCommand);
+    std::vector<std::string_view> args = {"XACK", topic.name, group_};
+    for (auto i = start; i < end; ++i) args.push_back(topic.handed[i]);
+    auto reply = connection_->command(args, deadline);
+    if (!reply || is_error(**reply)) {
+      problems_.log("XACK on " + topic.name + ": " +
+                    (reply ? quote_text(reply_text(**reply)) : reply.error().message));
+      return false;
+    }
+  }
+  topic.handed.clear();
+  return true;
+}
+
+Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
+  if (closed_) return Error{ErrorCode::kUnavailable, "the redis consumer is closed"};
+  if (forked_away()) {
+    return Error{ErrorCode::kUnavailable,
+                 "redis consumer inherited across fork(): make a new Consumer in the child"};
+  }
+  auto found = std::find_if(topics_.begin(), topics_.end(),
+                            [&](const auto& topic) { return topic->name == name; });
+  if (found == topics_.end()) {
+    return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(name) + "'"};
+  }
+  Topic& topic = **found;
+  const auto deadline = deadline_after(settings_.timeout);
+  if (!connect(deadline)) {
+    return Error{ErrorCode::kUnavailable,
+                 "redis " + settings_.where() + ": cannot seek: the server is unreachable"};
+  }
+  // As a commit: what this member read from the topic is processed (a seek back reads it
+  // again from the stream, a seek forward passes it over)...
+  release_held(topic);
+  if (!acknowledge(topic, deadline)) {
+    if (connection_ && connection_->broken()) lose_connection();
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": cannot seek " + topic.name +
+                                              ": acknowledging what was read failed"};
+  }
+  // ...then the group's last-delivered id: 0 reads the stream from its first entry again.
+  const std::string_view args[] = {"XGROUP", "SETID", topic.name, group_, to_latest ? "$" : "0"};
+  auto reply = connection_->command(args, deadline);
+  if (!reply || is_error(**reply)) {
+    std::string why = reply ? quote_text(reply_text(**reply)) : reply.error().message;
+    if (connection_ && connection_->broken()) lose_connection();
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XGROUP SETID on " +
+                                              topic.name + ": " + why};
+  }
+  topic.claim_cursor = "0-0";
+  return {};
 }
 
 void RedisConsumer::hand_back(Topic& topic, Deadline deadline) noexcept {

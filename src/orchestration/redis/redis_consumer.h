@@ -38,6 +38,8 @@ class RedisConsumer final : public ConsumerBackend {
   Result<void> assign(std::span<const std::string> topics) override;
   Status poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept override;
   Status commit() noexcept override;
+  /// Acknowledges what this member read from `topic`, then XGROUP SETID (0 or $).
+  Result<void> seek(std::string_view topic, bool to_latest) override;
   void close() noexcept override;
 
  private:
@@ -82,6 +84,8 @@ class RedisConsumer final : public ConsumerBackend {
   /// Removes this member from the group on `topic` if nothing is pending on it (members
   /// would pile up in XINFO CONSUMERS otherwise).
   void forget_member(const Topic& topic, Deadline deadline) noexcept;
+  /// XACKs the ids handed out from `topic`; false (logged) when the server refused.
+  bool acknowledge(Topic& topic, Deadline deadline);
   /// Makes the uncommitted entries of `topic` claimable by other members now.
   void hand_back(Topic& topic, Deadline deadline) noexcept;
 
