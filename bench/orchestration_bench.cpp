@@ -307,6 +307,62 @@ void inproc_throughput(benchmark::State& state, bool topic_per_pair) {
 void BM_Inproc_Throughput(benchmark::State& state) { inproc_throughput(state, false); }
 void BM_Inproc_ThroughputTopicPerPair(benchmark::State& state) { inproc_throughput(state, true); }
 
+// ---- the failure paths' cost to the happy path (issue 17) -----------------------------
+
+// One thread sends 100,000 messages into a fresh topic, then receives them all in batches
+// of 64, twice per iteration: once with the failure paths on (retries read from
+// `<topic>.retry`, corrupt payloads dead-lettered: the defaults) and once with them off
+// (max_retries = 0, dead_letter_corrupt = false). The two alternate within each iteration,
+// so load on the machine hits both alike; the counters give each one's nanoseconds per
+// received message and their ratio (on / off). Receiving alone is timed.
+double receive_seconds(const orc::Orchestration& orch, const std::string& topic,
+                       const orc::ConsumerOptions& options,
+                       const std::vector<mes::MLOpsMessage>& pool, std::size_t count) {
+  auto consumer = orc::Consumer::create(topic, orch, options).value();
+  auto producer = orc::Producer::create(orch, topic).value();
+  for (std::size_t i = 0; i < count; ++i) (void)producer.send(pool[i % pool.size()]);
+  std::vector<mes::MLOpsMessage> out;
+  std::size_t got = 0;
+  const auto deadline = Clock::now() + 60s;
+  const auto start = Clock::now();
+  while (got < count && Clock::now() < deadline) {
+    if (consumer.receive(out, {}, 10ms, 64) == orc::Status::kOk) got += out.size();
+  }
+  const auto seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return got == count ? seconds : -1.0;
+}
+
+void BM_Inproc_ReceiveFailurePathsOnVsOff(benchmark::State& state) {
+  constexpr std::size_t kCount = 100'000;
+  const auto pool = message_pool(200);
+  const orc::ConsumerOptions on{.group = "stage", .max_batch = 64};
+  orc::ConsumerOptions off = on;
+  off.max_retries = 0;
+  off.dead_letter_corrupt = false;
+  double seconds_on = 0;
+  double seconds_off = 0;
+  int round = 0;
+  for (auto _ : state) {
+    const auto orch =
+        orc::Orchestration::from_uri(fresh_uri("failure-paths") + "?max_messages=200000").value();
+    // Alternate which goes first, so neither always runs on a warmer cache.
+    const bool on_first = (round++ % 2) == 0;
+    const double first = receive_seconds(orch, "a", on_first ? on : off, pool, kCount);
+    const double second = receive_seconds(orch, "b", on_first ? off : on, pool, kCount);
+    if (first < 0 || second < 0) {
+      state.SkipWithError("a receive lost messages or ran past its deadline");
+      return;
+    }
+    seconds_on += on_first ? first : second;
+    seconds_off += on_first ? second : first;
+    state.SetIterationTime(first + second);
+  }
+  const auto messages = static_cast<double>(kCount) * static_cast<double>(state.iterations());
+  state.counters["on_ns_per_msg"] = seconds_on * 1e9 / messages;
+  state.counters["off_ns_per_msg"] = seconds_off * 1e9 / messages;
+  state.counters["on_vs_off"] = seconds_on / seconds_off;
+}
+
 // ---- round-trip latency (ping-pong) ---------------------------------------------------
 
 void BM_Ring_RoundTrip(benchmark::State& state) {
@@ -382,6 +438,7 @@ void BM_Inproc_RoundTrip(benchmark::State& state) {
 BENCHMARK(BM_Ring_Throughput)->ArgsProduct({{200, 2048}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Inproc_Throughput)->ArgsProduct({{200, 2048}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Inproc_ThroughputTopicPerPair)->ArgsProduct({{200, 2048}, {2}})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Inproc_ReceiveFailurePathsOnVsOff)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ring_RoundTrip)->Arg(200)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Inproc_RoundTrip)->Args({200, 100})->UseManualTime()->Unit(benchmark::kMillisecond);
 
