@@ -3,17 +3,24 @@
 //
 // A producer process sends 200-byte messages at a fixed rate (100 k/s), each stamped with
 // CLOCK_MONOTONIC just before it is sent; a consumer process receives them and records
-// now - stamp. The producer sleeps between messages. Both consumers poll without sleeping (the queue's receive with a zero
-// timeout; the ring's reader spins on its sequence word), so the figures compare the paths,
-// not a futex wake-up. Rounds alternate (ring, queue, ring, queue) so that a change in the
-// machine's load falls on both. The first kWarmup samples of each round are left out (page
-// faults of a fresh log and ring). Counters: p50 and p99 of each, in microseconds, and the
-// queue's over the ring's. On a machine without idle cores the two spinning processes are
-// preempted now and then: only the p50 ratio means much there.
+// now - stamp. The producer sleeps between messages. Two ways to wait, each on both paths:
+//   spin (sleep:0): the consumer polls without sleeping (the queue's receive with a zero
+//     timeout; the ring's reader spins on its sequence word): the paths alone, which an
+//     idle core shows; on a busy machine a spinning process uses up its share and then
+//     waits whole time slices, and both figures are the scheduler's.
+//   sleep (sleep:1): the consumer sleeps when there is nothing (the queue's receive with a
+//     timeout: its futex; the ring's reader on a futex the producer wakes, the same Dekker
+//     pair of a waiter count and a wake word), as a real stage does.
+// Rounds alternate (ring, queue, ring, queue) so that a change in the machine's load falls
+// on both. The first kWarmup samples of each round are left out (page faults of a fresh log
+// and ring). Counters: p50 and p99 of each, in microseconds, and the queue's over the
+// ring's. Without idle cores only the p50 ratio means much.
 #include <benchmark/benchmark.h>
 #include <mlops/orchestration.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <ctime>
 #include <cstring>
@@ -143,17 +151,32 @@ bool run_pair(Consume consume, Produce produce) {
 
 // One slot per message of a round: the ring never laps a reader that was preempted.
 constexpr int kRingSlots = kPerRound;
+// How a sleeping ring reader and the producer meet (the queue's own scheme, for the ring).
+struct RingWake {
+  std::atomic<std::uint32_t> word{0};
+  std::atomic<std::uint32_t> waiters{0};
+};
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+  const timespec slice{0, 100'000'000};
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, expected, &slice, nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
 struct alignas(64) RingSlot {
   std::atomic<std::uint64_t> sequence{0};  // the message number + 1, stored last (release)
   std::uint32_t size = 0;
   std::uint8_t payload[kMessageBytes + 64];
 };
 
-bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offset) {
-  void* memory = ::mmap(nullptr, sizeof(RingSlot) * kRingSlots, PROT_READ | PROT_WRITE,
+bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offset, bool sleep) {
+  void* memory = ::mmap(nullptr, sizeof(RingSlot) * kRingSlots + sizeof(RingWake), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (memory == MAP_FAILED) return false;
   auto* ring = new (memory) RingSlot[kRingSlots];
+  auto* wake = new (static_cast<std::uint8_t*>(memory) + sizeof(RingSlot) * kRingSlots) RingWake;
   const bool ok = run_pair(
       [&](Shared& shared) {
         std::vector<std::uint8_t> out(message.size());
@@ -161,9 +184,16 @@ bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offs
         const auto give_up = std::chrono::steady_clock::now() + kGiveUp;
         for (int i = 0; i < kPerRound; ++i) {
           RingSlot& slot = ring[i % kRingSlots];
-          for (std::uint64_t spins = 1;
-               slot.sequence.load(std::memory_order_acquire) != static_cast<std::uint64_t>(i) + 1; ++spins) {
+          const auto ready = [&] {
+            return slot.sequence.load(std::memory_order_seq_cst) == static_cast<std::uint64_t>(i) + 1;
+          };
+          for (std::uint64_t spins = 1; !ready(); ++spins) {
             if (spins % 4096 == 0 && std::chrono::steady_clock::now() > give_up) return false;
+            if (!sleep) continue;
+            wake->waiters.fetch_add(1, std::memory_order_seq_cst);
+            const std::uint32_t expected = wake->word.load(std::memory_order_seq_cst);
+            if (!ready()) futex_wait(wake->word, expected);
+            wake->waiters.fetch_sub(1, std::memory_order_seq_cst);
           }
           std::memcpy(out.data(), slot.payload, slot.size);
           const std::string_view text(reinterpret_cast<const char*>(out.data()) + stamp_offset, kStampDigits);
@@ -180,18 +210,22 @@ bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offs
           RingSlot& slot = ring[i % kRingSlots];
           std::memcpy(slot.payload, bytes.data(), bytes.size());
           slot.size = static_cast<std::uint32_t>(bytes.size());
-          slot.sequence.store(static_cast<std::uint64_t>(i) + 1, std::memory_order_release);
+          slot.sequence.store(static_cast<std::uint64_t>(i) + 1, std::memory_order_seq_cst);
+          if (wake->waiters.load(std::memory_order_seq_cst) != 0) {
+            wake->word.fetch_add(1, std::memory_order_seq_cst);
+            futex_wake(wake->word);
+          }
           ++i;
           return true;
         });
       });
-  ::munmap(memory, sizeof(RingSlot) * kRingSlots);
+  ::munmap(memory, sizeof(RingSlot) * kRingSlots + sizeof(RingWake));
   return ok;
 }
 
 // --- The queue ---------------------------------------------------------------------------------
 
-bool queue_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offset, int round) {
+bool queue_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offset, int round, bool sleep) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("mlops-latency-" + std::to_string(::getpid()) + "-" + std::to_string(round));
   std::filesystem::remove_all(dir);
@@ -210,7 +244,8 @@ bool queue_round(const std::vector<std::uint8_t>& message, std::size_t stamp_off
         const auto give_up = std::chrono::steady_clock::now() + kGiveUp;
         int received = 0;
         while (received < kPerRound && std::chrono::steady_clock::now() < give_up) {
-          if (consumer->receive(batch, {}, std::chrono::milliseconds(0), 256) != orc::Status::kOk) continue;
+          const auto wait = std::chrono::milliseconds(sleep ? 100 : 0);
+          if (consumer->receive(batch, {}, wait, 256) != orc::Status::kOk) continue;
           const std::int64_t now = now_ns();
           for (const auto& m : batch) {
             if (received == kPerRound) break;
@@ -250,6 +285,7 @@ void keep(std::vector<std::int64_t>& samples) {
 }
 
 void BM_Latency_OneWay(benchmark::State& state) {
+  const bool sleep = state.range(0) != 0;
   std::size_t stamp_offset = 0;
   const auto message = stamped_message(stamp_offset);
   std::vector<std::int64_t> ring;
@@ -258,12 +294,12 @@ void BM_Latency_OneWay(benchmark::State& state) {
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     for (int r = 0; r < kRounds; ++r) {
-      if (!ring_round(message, stamp_offset)) {
+      if (!ring_round(message, stamp_offset, sleep)) {
         state.SkipWithError("the ring round failed");
         return;
       }
       keep(ring);
-      if (!queue_round(message, stamp_offset, round++)) {
+      if (!queue_round(message, stamp_offset, round++, sleep)) {
         state.SkipWithError("the queue round failed (a message lost, or a process failed)");
         return;
       }
@@ -286,6 +322,6 @@ void BM_Latency_OneWay(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Latency_OneWay)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Latency_OneWay)->ArgName("sleep")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
