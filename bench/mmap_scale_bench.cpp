@@ -181,9 +181,19 @@ void BM_Mmap_SustainedAppend(benchmark::State& state) {
 
 // --- Reading the same log ------------------------------------------------------------------
 
+// Removes a directory when the program ends (a forked child's _exit skips it): each run's
+// log is hundreds of MB, and many runs must not fill the disk.
+struct RemovedAtExit {
+  std::string path;
+  ~RemovedAtExit() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
 // One log of kMessages messages, written once and read by every benchmark below.
 const std::string& shared_log() {
-  static const std::string dir = [] {
+  static const RemovedAtExit log{[] {
     auto path = fresh_dir("log");
     auto orch = orc::Orchestration::from_uri(queue_uri(path)).value();
     auto producer = orc::Producer::create(orch, "bench").value();
@@ -192,8 +202,8 @@ const std::string& shared_log() {
       if (producer.send(msg) != orc::Status::kOk) std::abort();
     }
     return path;
-  }();
-  return dir;
+  }()};
+  return log.path;
 }
 
 // The floor: memcpy of each record's payload out of the log's own segment files, mapped

@@ -62,6 +62,7 @@ class LogReader {
 
   std::shared_ptr<TopicLog> log_;
   std::shared_ptr<Segment> current_;
+  std::uint64_t current_base_ = 0;  // Position of current_'s first byte.
   std::uint64_t position_;
   // The pending record this reader is waiting on, since when, and when its writer's
   // liveness was last asked.

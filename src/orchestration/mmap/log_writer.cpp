@@ -35,7 +35,7 @@ Result<Segment*> LogWriter::segment_for(std::uint64_t index) {
   if (current_ && current_->index == index) return current_.get();
   auto segment = log_->writable_segment(index);
   if (!segment) return segment.error();
-  current_ = std::move(*segment);
+  release_in_background(std::exchange(current_, std::move(*segment)));
   current_base_ = index * log_->segment_bytes();
   prepare_mark_ = current_base_;  // The next append asks for this segment's first chunks.
   allocated_mark_ = 0;
@@ -46,10 +46,12 @@ void LogWriter::prepare_ahead(std::uint64_t end) {
   // The chunk `end` lies in and the two after it (in this segment or the next) are faulted
   // in by the preparer; once past this chunk, the writer asks again.
   const std::uint64_t bytes = log_->segment_bytes();
-  // Chunks grow with what this segment holds: a topic that got one small message has a
-  // few hundred KiB made ready, not megabytes.
+  // Chunks grow with what the topic holds: a topic that got one small message has a few
+  // hundred KiB made ready, not megabytes; one past its first segment is busy, and gets
+  // full chunks from the start of each segment.
   std::uint64_t chunk = kMinPrepareChunkBytes;
-  while (chunk < kPrepareChunkBytes && chunk < end - current_base_) chunk *= 2;
+  while (chunk < kPrepareChunkBytes && chunk < end - current_base_ && end < bytes) chunk *= 2;
+  if (end >= bytes) chunk = kPrepareChunkBytes;
   chunk = std::min(chunk, bytes);
   const std::uint64_t chunks_per_segment = (bytes + chunk - 1) / chunk;
   const std::uint64_t index = current_base_ / bytes;
@@ -59,6 +61,12 @@ void LogWriter::prepare_ahead(std::uint64_t end) {
     const std::uint64_t begin = number % chunks_per_segment * chunk;
     prepare_segment_ahead(log_, index + number / chunks_per_segment, begin,
                           std::min(begin + chunk, bytes));
+  }
+  // Past half of its segment a writer has the next one made (created, its directory entry
+  // synced, its first chunk faulted in) long before it gets there: making a segment syncs
+  // a new file, tens of milliseconds on a busy disk, which the writer must not wait for.
+  if (end - current_base_ >= bytes / 2 && bytes > chunk) {
+    prepare_segment_ahead(log_, index + 1, 0, chunk);
   }
   prepare_mark_ = current_base_ + std::min((here + 1) * chunk, bytes);
 }

@@ -23,6 +23,7 @@ struct Request {
   std::uint64_t index;
   std::uint64_t begin;
   std::uint64_t end;
+  std::shared_ptr<Segment> retired;  // set instead: a segment to let go of here
 };
 
 // Deliberately leaked: the thread is detached and may still wait on it while the process
@@ -41,6 +42,12 @@ void run(PreparerState* state) {
       state->wake.wait(lock, [&] { return !state->pending.empty(); });
       request = std::move(state->pending.front());
       state->pending.pop_front();
+    }
+    if (request.retired) {
+      // Unmapping a segment whose pages are all mapped takes milliseconds (and a TLB
+      // shootdown): here rather than on the writer's path.
+      request.retired.reset();
+      continue;
     }
     // The guard first: a fork() waits for this preparation instead of copying its locks.
     const ForkGuard guard;
@@ -82,12 +89,28 @@ void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t i
     {
       std::lock_guard lock(state->mutex);
       if (state->pending.size() >= kMaxPending) return;
-      state->pending.push_back({log->prepare_gate(), index, begin, end});
+      state->pending.push_back({log->prepare_gate(), index, begin, end, nullptr});
     }
     state->wake.notify_one();
   } catch (...) {
     // No thread or no memory: the writer prepares its segments itself, only slower.
   }
+}
+
+void release_in_background(std::shared_ptr<Segment>&& segment) noexcept {
+  if (!segment) return;
+  try {
+    auto* state = state_for_this_process();
+    {
+      std::lock_guard lock(state->mutex);
+      if (state->pending.size() < kMaxPending) {
+        state->pending.push_back({nullptr, 0, 0, 0, std::move(segment)});
+      }
+    }
+    state->wake.notify_one();
+  } catch (...) {
+  }
+  segment.reset();  // Not queued (too many pending, no thread): let go of it here.
 }
 
 }  // namespace mlops::orchestration::mmap

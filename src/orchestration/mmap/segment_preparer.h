@@ -10,6 +10,7 @@
 namespace mlops::orchestration::mmap {
 
 class TopicLog;
+struct Segment;
 
 /// Asks the background thread to make bytes [begin, end) of segment `index` of `log` ready:
 /// the file created, mapped and those pages faulted in. Never blocks on that work; a request
@@ -17,5 +18,10 @@ class TopicLog;
 /// its first request, and fork() waits for a preparation under way (fork_guard.h).
 void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
                            std::uint64_t begin, std::uint64_t end) noexcept;
+
+/// Lets go of `segment` on the background thread: when this was the last reference, its
+/// unmapping (milliseconds for a segment whose pages are all mapped) is off the caller's
+/// path. Done here instead when it cannot be queued.
+void release_in_background(std::shared_ptr<Segment>&& segment) noexcept;
 
 }  // namespace mlops::orchestration::mmap
