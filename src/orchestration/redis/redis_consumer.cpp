@@ -40,7 +40,7 @@ RedisConsumer::RedisConsumer(RedisSettings settings, ConsumerOptions options)
       member_(unique_member()),
       problems_(LogLevel::kError, "redis consumer", settings_.log_interval) {
   own_group_ = options_.group.empty();
-  group_ = own_group_ ? member_ : options_.group;
+  group_ = own_group_ ? std::string(kOwnGroupPrefix) + member_ : options_.group;
 }
 
 bool RedisConsumer::connect(Deadline deadline) noexcept {

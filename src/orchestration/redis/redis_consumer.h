@@ -13,6 +13,10 @@
 
 namespace mlops::orchestration::detail::redis {
 
+/// A consumer without a group reads through a group of its own named this and its member
+/// name (Admin::lag() lists these only when named).
+inline constexpr std::string_view kOwnGroupPrefix = "mlops-own-";
+
 /// assign() creates the group on each topic (XGROUP CREATE ... MKSTREAM at 0 for
 /// OffsetReset::kEarliest, $ for kLatest) unless it exists. poll() hands out, in this order:
 /// after a (re)connect, this member's own entries still pending (a reply lost with the
