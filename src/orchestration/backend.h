@@ -73,6 +73,21 @@ class ProducerBackend {
   virtual Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept = 0;
   /// Waits until the backend holds everything sent. @return kOk, kTimeout, kError.
   virtual Status flush(Deadline deadline) noexcept = 0;
+  /// As send(), for send(message, true): also sets `ticket` to a number naming this copy for
+  /// confirm() (0: the backend tracks none). @return as send().
+  virtual Status send_tracked(std::string_view topic, const messaging::MLOpsMessage& message,
+                              std::uint64_t& ticket) noexcept {
+    ticket = 0;
+    return send(topic, message);
+  }
+  /// send(message, true)'s wait: flush() by `deadline`, then what became of the copies
+  /// `tickets` names (from send_tracked()). Default: a failed flush leaves them unknown.
+  /// @return kOk (held); kError (the backend refused one after taking it: certainly not
+  ///         held); kDeliveryUnknown (not confirmed: may still arrive).
+  virtual Status confirm(std::span<const std::uint64_t> tickets, Deadline deadline) noexcept {
+    (void)tickets;
+    return flush(deadline) == Status::kOk ? Status::kOk : Status::kDeliveryUnknown;
+  }
   /// Releases the connection; nothing else is called afterwards.
   virtual void close() noexcept = 0;
 };

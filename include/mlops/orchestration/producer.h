@@ -67,7 +67,9 @@ class Producer {
   /// @return kOk (with `flush`: held as the backend promises); kInvalidTopic (nothing
   ///         sent); kNoTopic (nothing sent); kClosed (not sent); kBackPressured (kReturn
   ///         policy) or kTimeout (kBlock policy) when a topic stayed full: not sent, safe to
-  ///         send again; kTooLarge (not sent); kError (not sent); with `flush` only,
+  ///         send again; kTooLarge (not sent); kError (not sent; with `flush`, also a
+  ///         message the backend refused once it had it, e.g. redis's WRONGTYPE for a key
+  ///         that holds another type: certainly not held); with `flush` only,
   ///         kDeliveryUnknown: sent, but the flush did not confirm it in time (or failed), so
   ///         it may still arrive: do not resend blindly, its delivery report tells. With
   ///         several topics: the first failure, after trying every topic.
