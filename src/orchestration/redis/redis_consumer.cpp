@@ -14,7 +14,6 @@
 namespace mlops::orchestration::detail::redis {
 namespace {
 
-constexpr std::chrono::milliseconds kFirstBackoff{50};
 /// How long past a poll's deadline its XREADGROUP ... BLOCK reply may take to arrive (the
 /// server ends the BLOCK at the deadline; this is the trip back).
 constexpr std::chrono::milliseconds kReplyGrace{250};
@@ -46,19 +45,8 @@ RedisConsumer::RedisConsumer(RedisSettings settings, ConsumerOptions options)
 bool RedisConsumer::connect(Deadline deadline) noexcept {
   if (connection_ && !connection_->broken()) return true;
   if (connection_) lose_connection();
-  if (Clock::now() < next_attempt_) {
-    if (next_attempt_ > deadline) return false;
-    std::this_thread::sleep_until(next_attempt_);
-  }
-  auto opened = Connection::open(settings_, std::min(deadline, Clock::now() + settings_.timeout));
-  if (!opened) {
-    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-    next_attempt_ = Clock::now() + backoff_;
-    problems_.log(opened.error().message);
-    return false;
-  }
-  connection_ = std::move(*opened);
-  backoff_ = std::chrono::milliseconds(0);
+  connection_ = reconnector_.open(settings_, deadline, problems_);
+  if (!connection_) return false;
   // A reply lost with the old connection may have left entries pending on this member
   // (held ones too: read again from the history).
   held_.clear();
@@ -71,8 +59,7 @@ bool RedisConsumer::connect(Deadline deadline) noexcept {
 void RedisConsumer::lose_connection() noexcept {
   if (connection_) problems_.log("redis " + settings_.where() + ": " + connection_->problem());
   connection_.reset();
-  backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-  next_attempt_ = Clock::now() + kFirstBackoff;
+  reconnector_.lost(settings_);
 }
 
 Result<void> RedisConsumer::create_group(const std::string& topic, Deadline deadline) {

@@ -10,6 +10,7 @@
 #include "orchestration/backend.h"
 #include "orchestration/log_limiter.h"
 #include "orchestration/redis/redis_connection.h"
+#include "orchestration/redis/redis_reconnect.h"
 
 namespace mlops::orchestration::detail::redis {
 
@@ -99,8 +100,7 @@ class RedisConsumer final : public ConsumerBackend {
   std::unique_ptr<Connection> connection_;
   bool read_history_ = false;
   Clock::time_point next_claim_{};
-  Clock::time_point next_attempt_{};
-  std::chrono::milliseconds backoff_{0};
+  Reconnector reconnector_;
   bool recreated_ = false;  // groups made again in this poll (once a poll)
   Clock::time_point retry_at_{};  // after a refused command, no poll before this
   std::chrono::milliseconds error_backoff_{0};

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <thread>
 
 #include "mlops/log.h"
 #include "orchestration/deadline.h"
@@ -11,7 +10,6 @@
 namespace mlops::orchestration::detail::redis {
 namespace {
 
-constexpr std::chrono::milliseconds kFirstBackoff{50};
 
 }  // namespace
 
@@ -47,21 +45,8 @@ void RedisProducer::report(const Pending& pending, Status status) noexcept {
 bool RedisProducer::connect(Deadline deadline) noexcept {
   if (connection_ && !connection_->broken()) return true;
   if (connection_) lose_connection();
-  // Backoff between attempts, waited out only within the caller's deadline.
-  if (Clock::now() < next_attempt_) {
-    if (next_attempt_ > deadline) return false;
-    std::this_thread::sleep_until(next_attempt_);
-  }
-  auto opened = Connection::open(settings_, std::min(deadline, Clock::now() + settings_.timeout));
-  if (!opened) {
-    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-    next_attempt_ = Clock::now() + backoff_;
-    problems_.log(opened.error().message);
-    return false;
-  }
-  connection_ = std::move(*opened);
-  backoff_ = std::chrono::milliseconds(0);
-  return true;
+  connection_ = reconnector_.open(settings_, deadline, problems_);
+  return connection_ != nullptr;
 }
 
 void RedisProducer::lose_connection() noexcept {
@@ -78,8 +63,7 @@ void RedisProducer::lose_connection() noexcept {
   unwritten_messages_ = 0;
   unwritten_bytes_ = 0;
   connection_.reset();
-  backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-  next_attempt_ = Clock::now() + kFirstBackoff;
+  reconnector_.lost(settings_);
   for (const auto& pending : lost) report(pending, Status::kDeliveryUnknown);
 }
 

@@ -12,6 +12,7 @@
 #include "orchestration/backend.h"
 #include "orchestration/log_limiter.h"
 #include "orchestration/redis/redis_connection.h"
+#include "orchestration/redis/redis_reconnect.h"
 
 namespace mlops::orchestration::detail::redis {
 
@@ -90,8 +91,7 @@ class RedisProducer final : public ProducerBackend {
   std::deque<std::pair<std::uint64_t, bool>> outcomes_;  // tracked XADD replies: (ticket, stored)
   bool sent_since_wait_ = false;
   bool closed_ = false;
-  Clock::time_point next_attempt_{};
-  std::chrono::milliseconds backoff_{0};
+  Reconnector reconnector_;
   LogLimiter problems_;
   std::uint64_t fork_generation_ = fork_generation();
   std::atomic<bool> fork_reported_{false};
