@@ -51,7 +51,8 @@ struct Delivery {
   /// it alive (a broker's message, a mapped segment). Verified in place when 8-byte aligned.
   std::span<const std::uint8_t> bytes;
   std::shared_ptr<const void> owner;
-  /// The topic it came from; valid as long as the backend.
+  /// The topic it came from; valid until the backend's next poll() (Consumer drops its
+  /// views before polling again) or its end.
   std::string_view topic;
 };
 
