@@ -29,8 +29,8 @@ namespace mlops::orchestration {
 /// What "held" means per backend: inproc holds a message once send() returns kOk (in
 /// memory, shared by reference with every consumer; nothing survives the process).
 ///
-/// Order (README, "Ordering"): inproc and mmap keep one order per topic, the order sends
-/// were published in, for every producer and every group. Kafka keeps order per partition
+/// Order (README, "Ordering"): inproc, mmap and redis keep one order per topic, the order
+/// sends were published in (redis: reached the server), for every producer and every group. Kafka keeps order per partition
 /// only: messages of one key (MessageBuilder::with_key) go to one partition in send order;
 /// a key-less message takes this producer's own key under the option `ordering=producer`
 /// (the default: its messages stay in order, in one partition) or none under
