@@ -30,15 +30,15 @@ namespace mlops::orchestration {
 /// memory, shared by reference with every consumer; nothing survives the process).
 ///
 /// Order (README, "Ordering"): inproc, mmap and redis keep one order per topic, the order
-/// sends were published in (redis: reached the server), for every producer and every group. Kafka keeps order per partition
-/// only: messages of one key (MessageBuilder::with_key) go to one partition in send order;
-/// a key-less message takes this producer's own key under the option `ordering=producer`
-/// (the default: its messages stay in order, in one partition) or none under
-/// `ordering=none` (spread over the partitions, in no order). Messages of different keys or
+/// sends were published in (redis: reached the server), for every producer and every group.
+/// Kafka keeps order per partition only: messages of one key (MessageBuilder::with_key) go
+/// to one partition in send order; a key-less message takes this producer's own key under
+/// the option `ordering=producer` (the default: its messages stay in order, in one
+/// partition) or none under `ordering=none` (spread over the partitions, in no order). Messages of different keys or
 /// different producers have no order between them on Kafka; on every backend, neither have
 /// messages sent by several threads at once through one Producer.
-/// Thread-safety: on the none, inproc and kafka backends one Producer may be shared by any
-/// number of threads: send(), send_raw(), flush() and close() may run at once (after
+/// Thread-safety: on the none, inproc, kafka and redis backends one Producer may be shared
+/// by any number of threads: send(), send_raw(), flush() and close() may run at once (after
 /// close(), calls return kClosed); ProducerOptions::on_delivery then runs on whichever
 /// thread sends (kafka: one report at a time). mmap producers are one thread at a time, as
 /// each owns a log writer: hand one from thread to thread freely, but a call made while

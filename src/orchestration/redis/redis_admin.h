@@ -48,7 +48,8 @@ class RedisAdmin final : public AdminBackend {
                                              const std::optional<std::vector<std::string>>& groups);
   /// Entries of `stream` after id `last_id`, counted with XRANGE by `deadline` (when XINFO's
   /// lag is nil: entries deleted after a group's position make Redis unable to tell).
-  Result<std::uint64_t> count_after(const std::string& stream, std::string last_id, Deadline deadline);
+  Result<std::uint64_t> count_after(const std::string& stream, std::string last_id,
+                                    Deadline deadline);
 
   RedisSettings settings_;
   std::mutex mutex_;

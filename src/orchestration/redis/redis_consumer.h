@@ -30,8 +30,9 @@ inline constexpr std::string_view kOwnGroupPrefix = "mlops-own-";
 /// nothing pending idle past claim_idle_ms are removed (dead ones whose entries were claimed).
 /// A consumer without a group has a group of its own, destroyed at close(). A lost
 /// connection gives kError (logged, rate-limited) and the next poll() reconnects, with
-/// backoff; after a refused command the next poll() waits a backoff (within its deadline). NOGROUP (group or stream deleted, server restarted empty) makes
-/// the groups again, once a poll. XREADGROUP's COUNT applies to each stream: what one read
+/// backoff; after a refused command the next poll() waits a backoff (within its deadline).
+/// NOGROUP (group or stream deleted, server restarted empty) makes the groups again, once a
+/// poll. XREADGROUP's COUNT applies to each stream: what one read
 /// brings past `max` is held for the next polls. In a process forked from the one that made
 /// it, every call fails (kError) and close() sends nothing. One thread at a time.
 class RedisConsumer final : public ConsumerBackend {
