@@ -19,8 +19,15 @@
 namespace mlops::orchestration::detail::redis {
 namespace {
 
-/// Entries one XRANGE brings when counting by hand.
+/// Entries one counting step reads (server-side: a step holds the server this long).
 constexpr std::string_view kCountBatch = "1000";
+/// One counting step run in the server, so that no payload crosses the network: the number
+/// of entries of KEYS[1] from ARGV[1] (exclusive start "(ID") on, at most ARGV[2], and the
+/// id of the last one.
+constexpr std::string_view kCountScript = R"lua(
+local r = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+if #r == 0 then return {0, ''} end
+return {#r, r[#r][1]})lua";
 
 /// The value of `key` in a flat key/value reply array (XINFO's), or nullptr.
 const redisReply* field(const redisReply& map, std::string_view key) {
@@ -59,27 +66,25 @@ bool is_internal_group(std::string_view name) {
 Result<std::uint64_t> RedisAdmin::count_after(const std::string& stream, std::string last_id,
                                                Deadline deadline) {
   // XINFO gives no lag when entries were deleted after the group's position (XDEL), so its
-  // entries-read cannot say how many follow: count them, a batch at a time, within the
-  // deadline. "(" makes the start exclusive (Redis 6.2 and later).
+  // entries-read cannot say how many follow: count them in the server, a batch at a time,
+  // within the deadline. "(" makes the start exclusive (Redis 6.2 and later).
   std::uint64_t count = 0;
   for (;;) {
     const std::string from = "(" + last_id;
-    const std::string_view args[] = {"XRANGE", stream, from, "+", "COUNT", kCountBatch};
+    const std::string_view args[] = {"EVAL", kCountScript, "1", stream, from, kCountBatch};
     auto reply = command(args, deadline);
     if (!reply) return reply.error();
     const redisReply& r = **reply;
-    if (r.type != REDIS_REPLY_ARRAY) {
-      return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XRANGE " + stream + ": " +
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 || r.element[0]->type != REDIS_REPLY_INTEGER ||
+        r.element[1]->type != REDIS_REPLY_STRING || r.element[0]->integer < 0) {
+      return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": counting entries of " + stream +
+                                                ": " +
                                                 (r.type == REDIS_REPLY_ERROR ? quote_text(reply_text(r))
                                                                              : std::string("odd reply"))};
     }
-    count += r.elements;
-    if (r.elements == 0) return count;
-    const redisReply& last = *r.element[r.elements - 1];
-    if (last.type != REDIS_REPLY_ARRAY || last.elements == 0 || last.element[0]->type != REDIS_REPLY_STRING) {
-      return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XRANGE " + stream + ": odd entry"};
-    }
-    last_id = std::string(reply_text(*last.element[0]));
+    if (r.element[0]->integer == 0) return count;
+    count += static_cast<std::uint64_t>(r.element[0]->integer);
+    last_id = std::string(reply_text(*r.element[1]));
   }
 }
 
