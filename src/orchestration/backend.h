@@ -51,7 +51,8 @@ struct Delivery {
   /// it alive (a broker's message, a mapped segment). Verified in place when 8-byte aligned.
   std::span<const std::uint8_t> bytes;
   std::shared_ptr<const void> owner;
-  /// The topic it came from; valid as long as the backend.
+  /// The topic it came from; valid until the backend's next poll() (Consumer drops its
+  /// views before polling again) or its end.
   std::string_view topic;
   /// The part of the topic it came from where the backend splits topics (kafka's
   /// partitions); 0 elsewhere. Consumer::seek's replay skip runs per part.
@@ -76,6 +77,21 @@ class ProducerBackend {
   virtual Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept = 0;
   /// Waits until the backend holds everything sent. @return kOk, kTimeout, kError.
   virtual Status flush(Deadline deadline) noexcept = 0;
+  /// As send(), for send(message, true): also sets `ticket` to a number naming this copy for
+  /// confirm() (0: the backend tracks none). @return as send().
+  virtual Status send_tracked(std::string_view topic, const messaging::MLOpsMessage& message,
+                              std::uint64_t& ticket) noexcept {
+    ticket = 0;
+    return send(topic, message);
+  }
+  /// send(message, true)'s wait: flush() by `deadline`, then what became of the copies
+  /// `tickets` names (from send_tracked()). Default: a failed flush leaves them unknown.
+  /// @return kOk (held); kError (the backend refused one after taking it: certainly not
+  ///         held); kDeliveryUnknown (not confirmed: may still arrive).
+  virtual Status confirm(std::span<const std::uint64_t> tickets, Deadline deadline) noexcept {
+    (void)tickets;
+    return flush(deadline) == Status::kOk ? Status::kOk : Status::kDeliveryUnknown;
+  }
   /// Releases the connection; nothing else is called afterwards.
   virtual void close() noexcept = 0;
 };

@@ -1,6 +1,7 @@
 #include "mlops/orchestration/producer.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <string>
 
@@ -40,6 +41,29 @@ struct Producer::Impl {
     const Status status = wire == WireFormat::kLegacyJson ? send_legacy(topic, message)
                                                           : backend->send(topic, message);
     counts.count(status);
+    return status;
+  }
+
+  /// Copies of one send(message, true), for ProducerBackend::confirm(). Past kMax topics the
+  /// last slot is 0 (untracked: unknown unless the flush succeeds).
+  struct Tickets {
+    static constexpr std::size_t kMax = 16;
+    std::array<std::uint64_t, kMax> numbers{};
+    std::size_t count = 0;
+  };
+
+  /// As send_to(), keeping the copy's ticket in `tickets`.
+  Status send_tracked(std::string_view topic, const messaging::MLOpsMessage& message,
+                      Tickets& tickets) noexcept {
+    std::uint64_t ticket = 0;
+    const Status status = wire == WireFormat::kLegacyJson ? send_legacy(topic, message)
+                                                          : backend->send_tracked(topic, message, ticket);
+    counts.count(status);
+    if (tickets.count < Tickets::kMax) {
+      tickets.numbers[tickets.count++] = ticket;
+    } else {
+      tickets.numbers[Tickets::kMax - 1] = 0;  // an untracked copy: unknown unless flushed
+    }
     return status;
   }
 
@@ -147,6 +171,7 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
   Impl::Call call(*impl_);
   if (!call.admitted()) return call.refuse();
   Status result = Status::kOk;
+  Impl::Tickets tickets;
   const auto own_topics = message.topic();
   if (!own_topics.empty()) {
     // Check every name first, so an invalid one sends nothing.
@@ -160,12 +185,12 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
     // of the names before: lists are short, and it needs no memory.)
     for (auto it = own_topics.begin(); it != own_topics.end(); ++it) {
       if (std::find(own_topics.begin(), it, *it) != it) continue;
-      const Status status = impl_->send_to(*it, message);
+      const Status status = flush ? impl_->send_tracked(*it, message, tickets) : impl_->send_to(*it, message);
       if (result == Status::kOk) result = status;
     }
   } else if (!impl_->topics.empty()) {
     for (const auto& topic : impl_->topics) {
-      const Status status = impl_->send_to(topic, message);
+      const Status status = flush ? impl_->send_tracked(topic, message, tickets) : impl_->send_to(topic, message);
       if (result == Status::kOk) result = status;
     }
   } else {
@@ -173,11 +198,11 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
     return Status::kNoTopic;
   }
   if (flush && result == Status::kOk) {
-    // Sent: if the flush cannot confirm it, it may still arrive. Not "timeout", which
+    // Sent: unless the backend says a copy was refused (certainly not held), a flush that
+    // cannot confirm leaves it kDeliveryUnknown: it may still arrive. Not "timeout", which
     // means "not sent" to a sender.
-    if (impl_->backend->flush(detail::deadline_after(impl_->flush_timeout)) != Status::kOk) {
-      result = Status::kDeliveryUnknown;
-    }
+    result = impl_->backend->confirm({tickets.numbers.data(), tickets.count},
+                                     detail::deadline_after(impl_->flush_timeout));
   }
   return result;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The `mlops` command line through its binary, as a user types it:
-#   mlops_cli_test.sh MLOPS_BINARY mmap|kafka
+#   mlops_cli_test.sh MLOPS_BINARY mmap|kafka|redis
 # kafka needs $MLOPS_TEST_KAFKA (brokers; mlops_test_kafka_mock_run sets it) and the topics
-# etl, jsonl, timed, lagged, perf, raw. Every check can fail; every wait has a deadline.
+# etl, jsonl, timed, lagged, perf, raw; redis needs $MLOPS_TEST_REDIS (HOST:PORT of an empty
+# server; mlops_test_redis_run starts one). Every check can fail; every wait has a deadline.
 set -u -o pipefail
 
 MLOPS=$1
@@ -21,6 +22,10 @@ case $BACKEND in
     # Short group timings: the mock delays a group's first join by 3 s regardless.
     URI="kafka://$MLOPS_TEST_KAFKA?session.timeout.ms=6000&heartbeat.interval.ms=300&timeout_ms=10000"
     WAIT=15000 ;;
+  redis)
+    [ -n "${MLOPS_TEST_REDIS:-}" ] || { echo "SKIP: MLOPS_TEST_REDIS is not set"; exit 77; }
+    URI="redis://$MLOPS_TEST_REDIS?timeout_ms=3000"
+    WAIT=3000 ;;
   *) echo "unknown backend $BACKEND"; exit 2 ;;
 esac
 

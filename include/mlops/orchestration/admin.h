@@ -28,7 +28,10 @@ struct GroupLag {
 
 /// What a topic holds and how far each consumer group got in it (Admin::lag()).
 /// Positions are the backend's: mmap, byte offsets in the topic's log; kafka, offsets
-/// summed over the partitions (so a group's lag is end minus committed there).
+/// summed over the partitions (so a group's lag is end minus committed there); redis, entry
+/// counts (end: entries ever added to the stream; a group's committed is end minus its lag,
+/// its lag being the entries not yet delivered to it plus those delivered but not
+/// acknowledged).
 struct TopicLag {
   /// The topic's name.
   std::string topic;
@@ -76,7 +79,8 @@ class Admin {
   /// Each topic (or only `topic` when not empty) with its message count and every consumer
   /// group's committed position and lag, sorted by topic. `groups` chooses the groups:
   /// nullopt, every group the backend can list (mmap: all; kafka: those its brokers list,
-  /// so name them where a broker cannot list groups); empty, none (the topics' figures
+  /// so name them where a broker cannot list groups; redis: all but the groups it makes for
+  /// consumers without one); empty, none (the topics' figures
   /// only); else those named. Reads only: no group is joined or moved.
   ///
   ///   for (const auto& t : admin.lag("etl-done").value())

@@ -29,16 +29,16 @@ namespace mlops::orchestration {
 /// What "held" means per backend: inproc holds a message once send() returns kOk (in
 /// memory, shared by reference with every consumer; nothing survives the process).
 ///
-/// Order (README, "Ordering"): inproc and mmap keep one order per topic, the order sends
-/// were published in, for every producer and every group. Kafka keeps order per partition
-/// only: messages of one key (MessageBuilder::with_key) go to one partition in send order;
-/// a key-less message takes this producer's own key under the option `ordering=producer`
-/// (the default: its messages stay in order, in one partition) or none under
-/// `ordering=none` (spread over the partitions, in no order). Messages of different keys or
+/// Order (README, "Ordering"): inproc, mmap and redis keep one order per topic, the order
+/// sends were published in (redis: reached the server), for every producer and every group.
+/// Kafka keeps order per partition only: messages of one key (MessageBuilder::with_key) go
+/// to one partition in send order; a key-less message takes this producer's own key under
+/// the option `ordering=producer` (the default: its messages stay in order, in one
+/// partition) or none under `ordering=none` (spread over the partitions, in no order). Messages of different keys or
 /// different producers have no order between them on Kafka; on every backend, neither have
 /// messages sent by several threads at once through one Producer.
-/// Thread-safety: on the none, inproc and kafka backends one Producer may be shared by any
-/// number of threads: send(), send_raw(), flush() and close() may run at once (after
+/// Thread-safety: on the none, inproc, kafka and redis backends one Producer may be shared
+/// by any number of threads: send(), send_raw(), flush() and close() may run at once (after
 /// close(), calls return kClosed); ProducerOptions::on_delivery then runs on whichever
 /// thread sends (kafka: one report at a time). mmap producers are one thread at a time, as
 /// each owns a log writer: hand one from thread to thread freely, but a call made while
@@ -67,7 +67,9 @@ class Producer {
   /// @return kOk (with `flush`: held as the backend promises); kInvalidTopic (nothing
   ///         sent); kNoTopic (nothing sent); kClosed (not sent); kBackPressured (kReturn
   ///         policy) or kTimeout (kBlock policy) when a topic stayed full: not sent, safe to
-  ///         send again; kTooLarge (not sent); kError (not sent); with `flush` only,
+  ///         send again; kTooLarge (not sent); kError (not sent; with `flush`, also a
+  ///         message the backend refused once it had it, e.g. redis's WRONGTYPE for a key
+  ///         that holds another type: certainly not held); with `flush` only,
   ///         kDeliveryUnknown: sent, but the flush did not confirm it in time (or failed), so
   ///         it may still arrive: do not resend blindly, its delivery report tells. With
   ///         several topics: the first failure, after trying every topic.

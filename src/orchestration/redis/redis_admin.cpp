@@ -6,13 +6,6 @@
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration::detail::redis {
-namespace {
-
-/// The group create_topic() makes (and drops again) to create an empty stream.
-constexpr std::string_view kCreateGroup = "mlops-create-topic";
-
-}  // namespace
-
 Result<void> RedisAdmin::validate_connection(Deadline deadline) {
   auto opened = Connection::open(settings_, deadline);
   if (!opened) return opened.error();
@@ -68,7 +61,7 @@ Result<std::vector<std::string>> RedisAdmin::topics() {
 Result<void> RedisAdmin::create_topic(std::string_view name, const TopicOptions& /*options*/) {
   const std::lock_guard lock(mutex_);
   const auto deadline = deadline_after(settings_.timeout);
-  const std::string_view create[] = {"XGROUP", "CREATE", name, kCreateGroup, "$", "MKSTREAM"};
+  const std::string_view create[] = {"XGROUP", "CREATE", name, kCreateTopicGroup, "$", "MKSTREAM"};
   auto reply = command(create, deadline);
   if (!reply) return reply.error();
   if ((*reply)->type == REDIS_REPLY_ERROR) {
@@ -82,7 +75,7 @@ Result<void> RedisAdmin::create_topic(std::string_view name, const TopicOptions&
                    "redis " + settings_.where() + ": XGROUP CREATE: " + quote_text(text)};
     }
   }
-  const std::string_view destroy[] = {"XGROUP", "DESTROY", name, kCreateGroup};
+  const std::string_view destroy[] = {"XGROUP", "DESTROY", name, kCreateTopicGroup};
   auto dropped = command(destroy, deadline);
   if (!dropped) return dropped.error();
   return {};

@@ -21,6 +21,13 @@
 //   reconnect_backoff_ms  longest pause between reconnect attempts (default 2000)
 //   log_interval_ms       rate limit of problem log lines after a burst of 10 (default 10000)
 //
+// Order (README, "Ordering"): one producer's entries in send order (one connection, replies
+// read in order, nothing resent); one order per stream for every producer (entry ids, in
+// the order XADDs reached the server), the same for every group; a group's members compete,
+// each getting its share in stream order. Redelivery: a reconnected member re-reads its own
+// pending entries first; what a member left uncommitted (closed: at once; died: after
+// claim_idle_ms) goes to the next member's XAUTOCLAIM pass, usually after newer entries.
+//
 // Durability: send(msg, true) and flush() return kOk once Redis has replied to the XADD:
 // the entry is in the server's memory, and on disk as its appendonly/appendfsync settings
 // say (appendfsync always: on disk). wait_replicas adds WAIT. TLS is not available: Debian's

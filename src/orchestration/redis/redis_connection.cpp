@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "orchestration/redis/redis_resolve.h"
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration::detail::redis {
@@ -235,9 +236,10 @@ Result<ReplyPtr> Connection::command(std::span<const std::string_view> args, Dea
   return Error{ErrorCode::kUnavailable, problem_};
 }
 
-Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settings,
-                                                     Deadline deadline) {
-  redisContext* context = redisConnectNonBlock(settings.host.c_str(), settings.port);
+Result<std::unique_ptr<Connection>> Connection::connect_tcp(const std::string& address,
+                                                            const RedisSettings& settings,
+                                                            Deadline deadline) {
+  redisContext* context = redisConnectNonBlock(address.c_str(), settings.port);
   if (context == nullptr) return unavailable(settings, "out of memory");
   std::unique_ptr<Connection> connection(new (std::nothrow) Connection(context));
   if (!connection || !connection->buffer_) {
@@ -269,10 +271,26 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settin
   }
   redisEnableKeepAlive(context);
   // Blocking from here on: every read and write says for itself whether it may wait.
-  const int flags = ::fcntl(context->fd, F_GETFL);
-  if (flags < 0 || ::fcntl(context->fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+  const int flags = ::fcntl(connection->context_->fd, F_GETFL);
+  if (flags < 0 || ::fcntl(connection->context_->fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
     return unavailable(settings, std::string("cannot set up the socket (") + std::strerror(errno) + ")");
   }
+  return connection;
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settings,
+                                                     Deadline deadline) {
+  // hiredis would resolve a name with getaddrinfo(), unbounded: resolved here by the deadline.
+  auto addresses = numeric_hosts(settings.host, deadline);
+  if (!addresses) return unavailable(settings, addresses.error().message);
+  // Each address in turn, as hiredis does (localhost: ::1, then 127.0.0.1).
+  Result<std::unique_ptr<Connection>> connected = unavailable(settings, "no address");
+  for (const auto& address : *addresses) {
+    connected = connect_tcp(address, settings, deadline);
+    if (connected || Clock::now() >= deadline) break;
+  }
+  if (!connected) return connected.error();
+  std::unique_ptr<Connection> connection = std::move(*connected);
 
   // AUTH, SELECT and PING in one round trip; PING's +PONG shows the peer speaks Redis.
   constexpr std::size_t kHandshakeReplyBytes = 64 * 1024;

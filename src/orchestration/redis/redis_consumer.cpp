@@ -14,7 +14,6 @@
 namespace mlops::orchestration::detail::redis {
 namespace {
 
-constexpr std::chrono::milliseconds kFirstBackoff{50};
 /// How long past a poll's deadline its XREADGROUP ... BLOCK reply may take to arrive (the
 /// server ends the BLOCK at the deadline; this is the trip back).
 constexpr std::chrono::milliseconds kReplyGrace{250};
@@ -30,6 +29,23 @@ std::string unique_member() {
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
+/// Removes the members of group ARGV[1] on stream KEYS[1], other than ARGV[2], that have
+/// nothing pending and were idle at least ARGV[3] ms: dead ones whose entries were claimed,
+/// and live ones that read nothing for that long (XREADGROUP makes them again). One script,
+/// so atomic: no member can read an entry between the check and XGROUP DELCONSUMER, which
+/// would drop it from the pending list (and its redelivery with it).
+constexpr std::string_view kReapScript = R"lua(
+local n = 0
+for _, e in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for i = 1, #e, 2 do f[e[i]] = e[i + 1] end
+  if f['name'] ~= ARGV[2] and f['pending'] == 0 and f['idle'] >= tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    n = n + 1
+  end
+end
+return n)lua";
+
 bool is_error(const redisReply& reply) { return reply.type == REDIS_REPLY_ERROR; }
 
 }  // namespace
@@ -40,25 +56,14 @@ RedisConsumer::RedisConsumer(RedisSettings settings, ConsumerOptions options)
       member_(unique_member()),
       problems_(LogLevel::kError, "redis consumer", settings_.log_interval) {
   own_group_ = options_.group.empty();
-  group_ = own_group_ ? member_ : options_.group;
+  group_ = own_group_ ? std::string(kOwnGroupPrefix) + member_ : options_.group;
 }
 
 bool RedisConsumer::connect(Deadline deadline) noexcept {
   if (connection_ && !connection_->broken()) return true;
   if (connection_) lose_connection();
-  if (Clock::now() < next_attempt_) {
-    if (next_attempt_ > deadline) return false;
-    std::this_thread::sleep_until(next_attempt_);
-  }
-  auto opened = Connection::open(settings_, std::min(deadline, Clock::now() + settings_.timeout));
-  if (!opened) {
-    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-    next_attempt_ = Clock::now() + backoff_;
-    problems_.log(opened.error().message);
-    return false;
-  }
-  connection_ = std::move(*opened);
-  backoff_ = std::chrono::milliseconds(0);
+  connection_ = reconnector_.open(settings_, deadline, problems_);
+  if (!connection_) return false;
   // A reply lost with the old connection may have left entries pending on this member
   // (held ones too: read again from the history).
   held_.clear();
@@ -71,8 +76,7 @@ bool RedisConsumer::connect(Deadline deadline) noexcept {
 void RedisConsumer::lose_connection() noexcept {
   if (connection_) problems_.log("redis " + settings_.where() + ": " + connection_->problem());
   connection_.reset();
-  backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-  next_attempt_ = Clock::now() + kFirstBackoff;
+  reconnector_.lost(settings_);
 }
 
 Result<void> RedisConsumer::create_group(const std::string& topic, Deadline deadline) {
@@ -303,11 +307,35 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
     }
     topic->claim_cursor = std::string(reply_text(*owner->element[0]));
     if (topic->claim_cursor != "0-0") pass_done = false;
+    if (topic->claim_cursor == "0-0" && Clock::now() >= next_reap_) reap_members(*topic, deadline);
     take_entries(*topic, owner, *owner->element[1]);
     hand_out(out, max, before);
   }
-  if (pass_done) next_claim_ = Clock::now() + claim_interval();
+  if (pass_done) {
+    next_claim_ = Clock::now() + claim_interval();
+    if (Clock::now() >= next_reap_) next_reap_ = Clock::now() + settings_.claim_idle;
+  }
   return Status::kOk;
+}
+
+void RedisConsumer::reap_members(const Topic& topic, Deadline deadline) noexcept {
+  if (own_group_) return;  // no other members
+  try {
+    const std::string idle = ms_text(settings_.claim_idle);
+    const std::string_view args[] = {"EVAL", kReapScript, "1", topic.name, group_, member_, idle};
+    auto reply = connection_->command(args, deadline + kReplyGrace);
+    if (reply && is_error(**reply)) {
+      problems_.log("removing dead members of " + group_ + " on " + topic.name + ": " +
+                    quote_text(reply_text(**reply)));
+    }
+  } catch (...) {  // out of memory: they are removed at a later pass
+  }
+}
+
+void RedisConsumer::prune_retired() noexcept {
+  // Deliveries of earlier polls view these names no more (Consumer drops its views before
+  // it polls again), so a left topic with nothing left to acknowledge can go.
+  std::erase_if(retired_, [](const auto& topic) { return topic->handed.empty(); });
 }
 
 Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
@@ -360,6 +388,7 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
 Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept {
   if (closed_ || max == 0) return Status::kOk;
   if (forked_away()) return Status::kError;
+  prune_retired();
   if (topics_.empty()) return Status::kTimeout;
   try {
     if (!held_.empty()) {

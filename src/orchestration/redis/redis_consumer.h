@@ -10,8 +10,13 @@
 #include "orchestration/backend.h"
 #include "orchestration/log_limiter.h"
 #include "orchestration/redis/redis_connection.h"
+#include "orchestration/redis/redis_reconnect.h"
 
 namespace mlops::orchestration::detail::redis {
+
+/// A consumer without a group reads through a group of its own named this and its member
+/// name (Admin::lag() lists these only when named).
+inline constexpr std::string_view kOwnGroupPrefix = "mlops-own-";
 
 /// assign() creates the group on each topic (XGROUP CREATE ... MKSTREAM at 0 for
 /// OffsetReset::kEarliest, $ for kLatest) unless it exists. poll() hands out, in this order:
@@ -21,11 +26,13 @@ namespace mlops::orchestration::detail::redis {
 /// BLOCK until the deadline). commit() XACKs every entry handed out; close() leaves the
 /// group if nothing is pending on this member (XGROUP DELCONSUMER); close() and topics
 /// left mark the uncommitted entries idle (XCLAIM ... IDLE) so the group's other members
-/// claim them at once. A consumer without a group has a group of its own, destroyed at
-/// close(). A lost connection gives kError (logged, rate-limited) and the next poll()
-/// reconnects, with backoff; after a refused command the next poll() waits a backoff
-/// (within its deadline). NOGROUP (group or stream deleted, server restarted empty) makes
-/// the groups again, once a poll. XREADGROUP's COUNT applies to each stream: what one read
+/// claim them at once. After a claim pass, at most once per claim_idle_ms, members with
+/// nothing pending idle past claim_idle_ms are removed (dead ones whose entries were claimed).
+/// A consumer without a group has a group of its own, destroyed at close(). A lost
+/// connection gives kError (logged, rate-limited) and the next poll() reconnects, with
+/// backoff; after a refused command the next poll() waits a backoff (within its deadline).
+/// NOGROUP (group or stream deleted, server restarted empty) makes the groups again, once a
+/// poll. XREADGROUP's COUNT applies to each stream: what one read
 /// brings past `max` is held for the next polls. In a process forked from the one that made
 /// it, every call fails (kError) and close() sends nothing. One thread at a time.
 class RedisConsumer final : public ConsumerBackend {
@@ -41,6 +48,8 @@ class RedisConsumer final : public ConsumerBackend {
   /// Acknowledges what this member read from `topic`, then XGROUP SETID (0 or $).
   Result<void> seek(std::string_view topic, bool to_latest) override;
   void close() noexcept override;
+  /// Topics left but kept (tests: they must not pile up).
+  [[nodiscard]] std::size_t retired_topics() const noexcept { return retired_.size(); }
 
  private:
   /// One subscribed stream.
@@ -86,6 +95,12 @@ class RedisConsumer final : public ConsumerBackend {
   void forget_member(const Topic& topic, Deadline deadline) noexcept;
   /// XACKs the ids handed out from `topic`; false (logged) when the server refused.
   bool acknowledge(Topic& topic, Deadline deadline);
+  /// After a claim pass (at most once per claim_idle_ms): removes the group's members on
+  /// `topic` with nothing pending, idle past claim_idle_ms (kReapScript), so members that
+  /// died do not pile up once their entries were claimed.
+  void reap_members(const Topic& topic, Deadline deadline) noexcept;
+  /// Drops the topics left whose entries are all acknowledged or handed back.
+  void prune_retired() noexcept;
   /// Makes the uncommitted entries of `topic` claimable by other members now.
   void hand_back(Topic& topic, Deadline deadline) noexcept;
 
@@ -95,12 +110,14 @@ class RedisConsumer final : public ConsumerBackend {
   std::string member_;
   bool own_group_ = false;
   std::vector<std::unique_ptr<Topic>> topics_;  // stable addresses: Delivery::topic views names
-  std::vector<std::unique_ptr<Topic>> retired_;  // topics left, until their ids are acked
+  // Topics left, until their ids are acknowledged or handed back (and no Delivery views
+  // their names: pruned at the next poll).
+  std::vector<std::unique_ptr<Topic>> retired_;
   std::unique_ptr<Connection> connection_;
   bool read_history_ = false;
   Clock::time_point next_claim_{};
-  Clock::time_point next_attempt_{};
-  std::chrono::milliseconds backoff_{0};
+  Clock::time_point next_reap_{};
+  Reconnector reconnector_;
   bool recreated_ = false;  // groups made again in this poll (once a poll)
   Clock::time_point retry_at_{};  // after a refused command, no poll before this
   std::chrono::milliseconds error_backoff_{0};

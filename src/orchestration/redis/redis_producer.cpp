@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <thread>
 
 #include "mlops/log.h"
 #include "orchestration/deadline.h"
@@ -11,7 +10,6 @@
 namespace mlops::orchestration::detail::redis {
 namespace {
 
-constexpr std::chrono::milliseconds kFirstBackoff{50};
 
 }  // namespace
 
@@ -47,21 +45,8 @@ void RedisProducer::report(const Pending& pending, Status status) noexcept {
 bool RedisProducer::connect(Deadline deadline) noexcept {
   if (connection_ && !connection_->broken()) return true;
   if (connection_) lose_connection();
-  // Backoff between attempts, waited out only within the caller's deadline.
-  if (Clock::now() < next_attempt_) {
-    if (next_attempt_ > deadline) return false;
-    std::this_thread::sleep_until(next_attempt_);
-  }
-  auto opened = Connection::open(settings_, std::min(deadline, Clock::now() + settings_.timeout));
-  if (!opened) {
-    backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-    next_attempt_ = Clock::now() + backoff_;
-    problems_.log(opened.error().message);
-    return false;
-  }
-  connection_ = std::move(*opened);
-  backoff_ = std::chrono::milliseconds(0);
-  return true;
+  connection_ = reconnector_.open(settings_, deadline, problems_);
+  return connection_ != nullptr;
 }
 
 void RedisProducer::lose_connection() noexcept {
@@ -78,8 +63,7 @@ void RedisProducer::lose_connection() noexcept {
   unwritten_messages_ = 0;
   unwritten_bytes_ = 0;
   connection_.reset();
-  backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, settings_.reconnect_backoff);
-  next_attempt_ = Clock::now() + kFirstBackoff;
+  reconnector_.lost(settings_);
   for (const auto& pending : lost) report(pending, Status::kDeliveryUnknown);
 }
 
@@ -93,6 +77,10 @@ void RedisProducer::collect(std::size_t in_flight, Deadline deadline) noexcept {
     }
     Pending done = std::move(pending_.front());
     pending_.pop_front();
+    if (done.ticket != 0) {
+      if (outcomes_.size() >= kMaxOutcomes) outcomes_.pop_front();
+      outcomes_.emplace_back(done.ticket, reply->type == REDIS_REPLY_STRING);
+    }
     if (reply->type == REDIS_REPLY_STRING) {
       report(done, Status::kOk);
     } else {
@@ -106,7 +94,7 @@ void RedisProducer::collect(std::size_t in_flight, Deadline deadline) noexcept {
 }
 
 Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t> bytes,
-                            const messaging::MLOpsMessage* message) noexcept {
+                            const messaging::MLOpsMessage* message, std::uint64_t ticket) noexcept {
   if (closed_) return Status::kClosed;
   if (bytes.size() > settings_.max_message_bytes) return Status::kTooLarge;
   const bool block = options_.back_pressure == BackPressure::kBlock;
@@ -158,9 +146,11 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
       lose_connection();
       return Status::kError;
     }
-    pending_.push_back(Pending{name, message != nullptr && options_.on_delivery
-                                         ? std::optional<messaging::MLOpsMessage>(*message)
-                                         : std::nullopt});
+    pending_.push_back(Pending{name,
+                               message != nullptr && options_.on_delivery
+                                   ? std::optional<messaging::MLOpsMessage>(*message)
+                                   : std::nullopt,
+                               ticket});
   } catch (...) {
     problems_.log("out of memory queueing a message");
     return Status::kError;
@@ -207,6 +197,40 @@ Status RedisProducer::send_raw(std::string_view topic, std::span<const std::uint
   if (forked_away()) return Status::kError;
   const std::lock_guard lock(mutex_);
   return queue(topic, bytes, nullptr);
+}
+
+Status RedisProducer::send_tracked(std::string_view topic, const messaging::MLOpsMessage& message,
+                                   std::uint64_t& ticket) noexcept {
+  ticket = 0;
+  if (forked_away()) return Status::kError;
+  const std::lock_guard lock(mutex_);
+  const std::uint64_t number = last_ticket_ + 1;
+  const Status status = queue(topic, message.bytes(), &message, number);
+  if (status == Status::kOk) ticket = last_ticket_ = number;
+  return status;
+}
+
+Status RedisProducer::confirm(std::span<const std::uint64_t> tickets, Deadline deadline) noexcept {
+  const std::lock_guard lock(mutex_);
+  const Status flushed = flush(deadline);
+  if (tickets.empty()) return flushed == Status::kOk ? Status::kOk : Status::kDeliveryUnknown;
+  Status result = Status::kOk;
+  for (const std::uint64_t ticket : tickets) {
+    const auto found = std::find_if(outcomes_.begin(), outcomes_.end(),
+                                    [&](const auto& outcome) { return outcome.first == ticket; });
+    Status status = Status::kDeliveryUnknown;
+    if (found != outcomes_.end()) {
+      // Stored, but a failed flush may be WAIT's: then not confirmed as asked.
+      status = !found->second ? Status::kError
+               : flushed == Status::kOk || settings_.wait_replicas == 0 ? Status::kOk
+                                                                        : Status::kDeliveryUnknown;
+      outcomes_.erase(found);
+    } else if (flushed == Status::kOk) {
+      status = Status::kOk;
+    }
+    if (result == Status::kOk) result = status;
+  }
+  return result;
 }
 
 Status RedisProducer::flush(Deadline deadline) noexcept {

@@ -12,6 +12,7 @@
 #include "orchestration/backend.h"
 #include "orchestration/log_limiter.h"
 #include "orchestration/redis/redis_connection.h"
+#include "orchestration/redis/redis_reconnect.h"
 
 namespace mlops::orchestration::detail::redis {
 
@@ -38,6 +39,14 @@ class RedisProducer final : public ProducerBackend {
   Status send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept override;
   Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept override;
   Status flush(Deadline deadline) noexcept override;
+  /// As send(), numbering the XADD so that confirm() can tell a refused one from a lost one.
+  Status send_tracked(std::string_view topic, const messaging::MLOpsMessage& message,
+                      std::uint64_t& ticket) noexcept override;
+  /// flush(); then kOk if it succeeded, else per ticket: an XADD answered with an error
+  /// (WRONGTYPE, OOM, ...) is kError (Redis stored nothing), one answered with an id is held
+  /// (kOk; kDeliveryUnknown when wait_replicas' WAIT failed), one without a reply (lost with
+  /// the connection, not in by the deadline, or forgotten past kMaxOutcomes) kDeliveryUnknown.
+  Status confirm(std::span<const std::uint64_t> tickets, Deadline deadline) noexcept override;
   void close() noexcept override;
   [[nodiscard]] bool shareable() const noexcept override { return true; }
 
@@ -46,10 +55,14 @@ class RedisProducer final : public ProducerBackend {
   struct Pending {
     std::string_view topic;
     std::optional<messaging::MLOpsMessage> message;
+    std::uint64_t ticket = 0;  // send_tracked()'s number, 0 for others
   };
+  /// Replies to tracked XADDs kept for confirm(): beyond this many unconfirmed (a
+  /// send(message, true) that failed on another topic never confirms), the oldest go.
+  static constexpr std::size_t kMaxOutcomes = 4096;
 
   Status queue(std::string_view topic, std::span<const std::uint8_t> bytes,
-               const messaging::MLOpsMessage* message) noexcept;
+               const messaging::MLOpsMessage* message, std::uint64_t ticket = 0) noexcept;
   /// A usable connection by `deadline`, reconnecting (with backoff) when there is none.
   bool connect(Deadline deadline) noexcept;
   /// Reads replies until at most `in_flight` are awaited or `deadline`.
@@ -74,10 +87,11 @@ class RedisProducer final : public ProducerBackend {
   std::string_view last_topic_;  // a key of topics_: the latest send's
   std::string maxlen_;
   std::uint64_t failed_since_flush_ = 0;
+  std::uint64_t last_ticket_ = 0;
+  std::deque<std::pair<std::uint64_t, bool>> outcomes_;  // tracked XADD replies: (ticket, stored)
   bool sent_since_wait_ = false;
   bool closed_ = false;
-  Clock::time_point next_attempt_{};
-  std::chrono::milliseconds backoff_{0};
+  Reconnector reconnector_;
   LogLimiter problems_;
   std::uint64_t fork_generation_ = fork_generation();
   std::atomic<bool> fork_reported_{false};
