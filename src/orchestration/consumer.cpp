@@ -224,7 +224,8 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
     return Status::kNoTopic;
   }
   if (max == 0) max = impl.options.max_batch;
-  const auto deadline = detail::deadline_after(timeout);
+  auto now = detail::Clock::now();
+  const auto deadline = now + detail::clamp_timeout(timeout);
   // Within the receive's own deadline: a commit left undone now is tried at the next one.
   if (impl.options.auto_commit && impl.uncommitted &&
       impl.backend->commit_until(deadline) == Status::kOk &&
@@ -235,7 +236,7 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
   impl.failures->begin_batch();
   for (;;) {
     impl.scratch.clear();
-    impl.failures->take_due(out, filter, max);  // retries whose delay has passed
+    impl.failures->take_due(out, filter, max, now);  // retries whose delay has passed
     if (out.size() >= max) {
       impl.received.add(out.size());
       return Status::kOk;
@@ -265,11 +266,15 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
       impl.received.add(out.size());
       return Status::kOk;
     }
-    if (status == Status::kTimeout && wait_until < deadline) continue;  // a retry's turn
+    if (status == Status::kTimeout && wait_until < deadline) {  // a retry's turn
+      now = detail::Clock::now();
+      continue;
+    }
     if (status != Status::kOk) return status;  // kTimeout: the backend waited already
     if (!got_any) return Status::kOk;          // a backend that never waits (none)
     // Everything was filtered out or skipped: wait for more until the deadline.
-    if (detail::Clock::now() >= deadline) return Status::kTimeout;
+    now = detail::Clock::now();
+    if (now >= deadline) return Status::kTimeout;
   }
 }
 

@@ -124,9 +124,9 @@ void FailureHandling::read_retry_topics(Clock::time_point now) noexcept {
 }
 
 void FailureHandling::take_due(std::vector<messaging::MLOpsMessage>& out,
-                               const MessageFilter& filter, std::size_t max) {
+                               const MessageFilter& filter, std::size_t max,
+                               Clock::time_point now) {
   if (retry_reader_ == nullptr && held_.empty()) return;
-  const auto now = Clock::now();
   if (retry_reader_ != nullptr && now >= next_read_) read_retry_topics(now);
   while (!held_.empty() && out.size() < max && held_.front().due <= now) {
     std::pop_heap(held_.begin(), held_.end(), later<Held, Held>);

@@ -59,9 +59,10 @@ class FailureHandling {
   }
 
   /// Moves due retries that pass `filter` into `out`, up to `max` in all, reading new
-  /// copies first when it is time. Cheap when nothing is held.
+  /// copies first when it is time. `now` is the caller's clock reading (receive() has one
+  /// already), so the happy path reads the clock no more often than without retries.
   void take_due(std::vector<messaging::MLOpsMessage>& out, const MessageFilter& filter,
-                std::size_t max);
+                std::size_t max, Clock::time_point now);
   /// The earliest of `deadline`, the next due retry and the next look at the retry topics:
   /// how long the main poll may wait.
   [[nodiscard]] Deadline cap(Deadline deadline) const noexcept;
