@@ -60,7 +60,17 @@ struct Hash {
   void missing() { add(0xFFFF); }
 };
 
-enum Tag : std::uint64_t { kNull = 0xA0, kBool, kInt, kDouble, kString, kBytes, kList, kMap, kOther };
+enum Tag : std::uint64_t {
+  kNull = 0xA0,
+  kBool,
+  kInt,
+  kDouble,
+  kString,
+  kBytes,
+  kList,
+  kMap,
+  kOther
+};
 
 // Identifier of a message built for the baselines: the same UUIDv7 layout and the same work
 // as MessageId::generate (clock split into ms and sub-ms, splitmix64, monotonic per thread).
@@ -123,7 +133,8 @@ struct Fixture {
 /// Reports bytes, allocations per iteration and a checksum.
 class Counters {
  public:
-  explicit Counters(benchmark::State& state) : state_(state), start_(mlops::testing::alloc_count()) {}
+  explicit Counters(benchmark::State& state)
+      : state_(state), start_(mlops::testing::alloc_count()) {}
   void finish(std::size_t bytes, std::uint64_t checksum) {
     const auto allocs = mlops::testing::alloc_count() - start_;
     state_.counters["allocs"] =

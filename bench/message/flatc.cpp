@@ -92,8 +92,9 @@ std::span<const std::uint8_t> build_flatc(FlatcWriter& w, const Source& m,
   if (m.next_task_is_list) list_fields |= static_cast<std::uint8_t>(wire::ListFields::next_task);
   if (m.output_is_list) list_fields |= static_cast<std::uint8_t>(wire::ListFields::output);
   if (m.recipient_is_list) list_fields |= static_cast<std::uint8_t>(wire::ListFields::recipient);
-  const auto stage = m.stage ? flatbuffers::Optional<wire::Stage>(static_cast<wire::Stage>(*m.stage))
-                             : flatbuffers::nullopt;
+  const auto stage = m.stage
+                         ? flatbuffers::Optional<wire::Stage>(static_cast<wire::Stage>(*m.stage))
+                         : flatbuffers::nullopt;
   const auto root = wire::CreateMessage(
       fbb, static_cast<wire::MessageType>(m.msg_type), topic, creator,
       static_cast<wire::CreatorType>(m.creator_type), stage, next_task, user_message, m.retries,
@@ -107,9 +108,18 @@ namespace {
 void read_flex(Hash& s, const flexbuffers::Reference& r) {
   switch (r.GetType()) {
     case flexbuffers::FBT_NULL: s.add(kNull); return;
-    case flexbuffers::FBT_BOOL: s.add(kBool); s.add(r.AsBool()); return;
-    case flexbuffers::FBT_INT: s.add(kInt); s.add(static_cast<std::uint64_t>(r.AsInt64())); return;
-    case flexbuffers::FBT_FLOAT: s.add(kDouble); s.add(std::bit_cast<std::uint64_t>(r.AsDouble())); return;
+    case flexbuffers::FBT_BOOL:
+      s.add(kBool);
+      s.add(r.AsBool());
+      return;
+    case flexbuffers::FBT_INT:
+      s.add(kInt);
+      s.add(static_cast<std::uint64_t>(r.AsInt64()));
+      return;
+    case flexbuffers::FBT_FLOAT:
+      s.add(kDouble);
+      s.add(std::bit_cast<std::uint64_t>(r.AsDouble()));
+      return;
     case flexbuffers::FBT_STRING: {
       const auto text = r.AsString();
       s.add(kString);
@@ -146,7 +156,8 @@ void read_flex(Hash& s, const flexbuffers::Reference& r) {
   }
 }
 
-void read_flatc_list(Hash& s, const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list,
+void read_flatc_list(Hash& s,
+                     const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list,
                      std::uint8_t flags, wire::ListFields flag) {
   s.add(list ? list->size() : 0);
   s.add((flags & static_cast<std::uint8_t>(flag)) != 0);
@@ -155,7 +166,8 @@ void read_flatc_list(Hash& s, const flatbuffers::Vector<flatbuffers::Offset<flat
 }
 
 void read_flatc_text(Hash& s, const flatbuffers::String* text) {
-  if (text) s.text({text->c_str(), text->size()}); else s.missing();
+  if (text) s.text({text->c_str(), text->size()});
+  else s.missing();
 }
 
 }  // namespace

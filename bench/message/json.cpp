@@ -111,11 +111,23 @@ namespace {
 void read_json_value(Hash& s, const json& v) {
   switch (v.type()) {
     case json::value_t::null: s.add(kNull); return;
-    case json::value_t::boolean: s.add(kBool); s.add(v.get<bool>()); return;
+    case json::value_t::boolean:
+      s.add(kBool);
+      s.add(v.get<bool>());
+      return;
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: s.add(kInt); s.add(v.get<std::uint64_t>()); return;
-    case json::value_t::number_float: s.add(kDouble); s.add(std::bit_cast<std::uint64_t>(v.get<double>())); return;
-    case json::value_t::string: s.add(kString); s.text(v.get_ref<const std::string&>()); return;
+    case json::value_t::number_unsigned:
+      s.add(kInt);
+      s.add(v.get<std::uint64_t>());
+      return;
+    case json::value_t::number_float:
+      s.add(kDouble);
+      s.add(std::bit_cast<std::uint64_t>(v.get<double>()));
+      return;
+    case json::value_t::string:
+      s.add(kString);
+      s.text(v.get_ref<const std::string&>());
+      return;
     case json::value_t::array:
       s.add(kList);
       s.add(v.size());
@@ -149,7 +161,8 @@ void read_json_list(Hash& s, const json& v) {
 }
 
 void read_json_text(Hash& s, const json& v) {
-  if (v.is_string()) s.text(v.get_ref<const std::string&>()); else s.missing();
+  if (v.is_string()) s.text(v.get_ref<const std::string&>());
+  else s.missing();
 }
 
 /// Parses the text and reads every field, as the original's receivers did.

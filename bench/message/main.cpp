@@ -71,7 +71,8 @@ Source full_message() {
       {"model", mes::Value("resnet50")},
       {"weights_sha", mes::Value(std::move(digest))},
       {"layers", mes::Value(mes::Value::List{64, 128, 256, 512})},
-      {"optimizer", mes::Value(mes::Value::Map{{"name", "adam"}, {"beta1", 0.9}, {"beta2", 0.999}})},
+      {"optimizer",
+       mes::Value(mes::Value::Map{{"name", "adam"}, {"beta1", 0.9}, {"beta2", 0.999}})},
       {"parent_run", mes::Value(nullptr)},
   };
   return m;
@@ -210,7 +211,8 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("protobuf",
                               google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION));
   benchmark::AddCustomContext("nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
-                                                   std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+                                                   std::to_string(NLOHMANN_JSON_VERSION_MINOR) +
+                                                   "." +
                                                    std::to_string(NLOHMANN_JSON_VERSION_PATCH));
   benchmark::AddCustomContext("seed_bytes", std::to_string(seed.bytes.size));
   benchmark::AddCustomContext("full_bytes", std::to_string(full.bytes.size));

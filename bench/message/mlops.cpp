@@ -34,7 +34,8 @@ void add_argument(mes::MessageBuilder& b, std::string_view key, const mes::Value
 void fill(mes::MessageBuilder& b, const Source& m, bool text_creator_type) {
   b.with_msg_type(m.msg_type);
   if (!m.topic.empty()) {
-    if (m.topic_is_list) b.with_topic(m.topic); else b.with_topic(m.topic.front());
+    if (m.topic_is_list) b.with_topic(m.topic);
+    else b.with_topic(m.topic.front());
   }
   if (m.creator) b.with_creator(*m.creator);
   if (text_creator_type) {
@@ -44,15 +45,18 @@ void fill(mes::MessageBuilder& b, const Source& m, bool text_creator_type) {
   }
   if (m.stage) b.with_stage(*m.stage);
   if (!m.next_task.empty()) {
-    if (m.next_task_is_list) b.with_next_task(m.next_task); else b.with_next_task(m.next_task.front());
+    if (m.next_task_is_list) b.with_next_task(m.next_task);
+    else b.with_next_task(m.next_task.front());
   }
   if (m.user_message) b.with_user_msg(*m.user_message);
   b.with_retries(m.retries);
   if (!m.output.empty()) {
-    if (m.output_is_list) b.with_output(m.output); else b.with_output(m.output.front());
+    if (m.output_is_list) b.with_output(m.output);
+    else b.with_output(m.output.front());
   }
   if (!m.recipient.empty()) {
-    if (m.recipient_is_list) b.with_recipient(m.recipient); else b.with_recipient(m.recipient.front());
+    if (m.recipient_is_list) b.with_recipient(m.recipient);
+    else b.with_recipient(m.recipient.front());
   }
   for (const auto& [key, value] : m.args) add_argument(b, key, value);
 }
@@ -62,10 +66,22 @@ namespace {
 void read_value(Hash& s, const mes::ValueView& v) {
   switch (v.type()) {
     case mes::ValueType::kNull: s.add(kNull); return;
-    case mes::ValueType::kBool: s.add(kBool); s.add(*v.as_bool()); return;
-    case mes::ValueType::kInt: s.add(kInt); s.add(static_cast<std::uint64_t>(*v.as_int())); return;
-    case mes::ValueType::kDouble: s.add(kDouble); s.add(std::bit_cast<std::uint64_t>(*v.as_double())); return;
-    case mes::ValueType::kString: s.add(kString); s.text(*v.as_string()); return;
+    case mes::ValueType::kBool:
+      s.add(kBool);
+      s.add(*v.as_bool());
+      return;
+    case mes::ValueType::kInt:
+      s.add(kInt);
+      s.add(static_cast<std::uint64_t>(*v.as_int()));
+      return;
+    case mes::ValueType::kDouble:
+      s.add(kDouble);
+      s.add(std::bit_cast<std::uint64_t>(*v.as_double()));
+      return;
+    case mes::ValueType::kString:
+      s.add(kString);
+      s.text(*v.as_string());
+      return;
     case mes::ValueType::kBytes: {
       const auto bytes = *v.as_bytes();
       s.add(kBytes);
@@ -100,7 +116,8 @@ void read_list(Hash& s, const mes::StringList& list) {
 }
 
 void read_text(Hash& s, std::optional<std::string_view> text) {
-  if (text) s.text(*text); else s.missing();
+  if (text) s.text(*text);
+  else s.missing();
 }
 
 }  // namespace

@@ -65,7 +65,8 @@ void fill_proto(pb::Message& p, const Source& m, IdGenerator& ids) {
 namespace {
 
 /// Serialises `p` into `out` (grown if needed) and returns the bytes.
-std::span<const std::uint8_t> serialize_proto(const pb::Message& p, std::vector<std::uint8_t>& out) {
+std::span<const std::uint8_t> serialize_proto(const pb::Message& p,
+                                              std::vector<std::uint8_t>& out) {
   const auto size = p.ByteSizeLong();
   if (out.size() < size) out.resize(size);
   p.SerializeWithCachedSizesToArray(out.data());
@@ -75,10 +76,22 @@ std::span<const std::uint8_t> serialize_proto(const pb::Message& p, std::vector<
 void read_proto_value(Hash& s, const pb::Value& v) {
   switch (v.kind_case()) {
     case pb::Value::kNullValue: s.add(kNull); return;
-    case pb::Value::kBoolValue: s.add(kBool); s.add(v.bool_value()); return;
-    case pb::Value::kIntValue: s.add(kInt); s.add(static_cast<std::uint64_t>(v.int_value())); return;
-    case pb::Value::kDoubleValue: s.add(kDouble); s.add(std::bit_cast<std::uint64_t>(v.double_value())); return;
-    case pb::Value::kStringValue: s.add(kString); s.text(v.string_value()); return;
+    case pb::Value::kBoolValue:
+      s.add(kBool);
+      s.add(v.bool_value());
+      return;
+    case pb::Value::kIntValue:
+      s.add(kInt);
+      s.add(static_cast<std::uint64_t>(v.int_value()));
+      return;
+    case pb::Value::kDoubleValue:
+      s.add(kDouble);
+      s.add(std::bit_cast<std::uint64_t>(v.double_value()));
+      return;
+    case pb::Value::kStringValue:
+      s.add(kString);
+      s.text(v.string_value());
+      return;
     case pb::Value::kBytesValue: {
       const auto& bytes = v.bytes_value();
       s.add(kBytes);
@@ -117,11 +130,13 @@ std::uint64_t read_proto(const pb::Message& p) {
   const auto flags = p.list_fields();
   s.add(static_cast<std::uint64_t>(p.msg_type()));
   read_proto_list(s, p.topic(), flags, 1);
-  if (p.has_creator()) s.text(p.creator()); else s.missing();
+  if (p.has_creator()) s.text(p.creator());
+  else s.missing();
   s.add(static_cast<std::uint64_t>(p.creator_type()));
   s.add(p.has_stage() ? 1 + static_cast<std::uint64_t>(p.stage()) : 0);
   read_proto_list(s, p.next_task(), flags, 2);
-  if (p.has_user_message()) s.text(p.user_message()); else s.missing();
+  if (p.has_user_message()) s.text(p.user_message());
+  else s.missing();
   s.add(static_cast<std::uint32_t>(p.retries()));
   read_proto_list(s, p.output(), flags, 4);
   read_proto_list(s, p.recipient(), flags, 8);

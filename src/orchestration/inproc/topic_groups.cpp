@@ -53,7 +53,8 @@ void Topic::leave(Member& member) noexcept {
   bool handed_back = false;
   if (!group.ephemeral) {
     for (const auto& range : member.in_flight) {
-      for (auto offset = range.begin; offset < range.end; ++offset) group.redeliver.push_back(offset);
+      for (auto offset = range.begin; offset < range.end; ++offset)
+        group.redeliver.push_back(offset);
       handed_back = handed_back || range.begin < range.end;
     }
     std::sort(group.redeliver.begin(), group.redeliver.end());
@@ -133,12 +134,14 @@ std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t 
       member.reserved.push_back(offset);
       member.in_flight.push_back({offset, offset + 1});
     }
-    start = std::max(group.next.load(std::memory_order_relaxed), begin_.load(std::memory_order_relaxed));
+    start = std::max(group.next.load(std::memory_order_relaxed),
+                     begin_.load(std::memory_order_relaxed));
     const auto wanted = max - member.reserved.size();
     // Producers publish out of order: take the published run from the cursor on.
     while (count < wanted) {
       const Slot* slot = ring_.find(start + count);
-      if (slot == nullptr || slot->published.load(std::memory_order_acquire) != start + count + 1) break;
+      if (slot == nullptr || slot->published.load(std::memory_order_acquire) != start + count + 1)
+        break;
       ++count;
     }
     if (count > 0) {
@@ -154,7 +157,8 @@ std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t 
   // Each hand-out increments a reference count the producer wrote last, a cache miss
   // that stalls; asking for those lines a few entries ahead overlaps the misses.
   const auto end = start + count;
-  for (auto offset = start; offset < std::min(end, start + kPrefetchAhead); ++offset) prefetch(offset);
+  for (auto offset = start; offset < std::min(end, start + kPrefetchAhead); ++offset)
+    prefetch(offset);
   for (auto offset = start; offset < end; ++offset) {
     if (offset + kPrefetchAhead < end) prefetch(offset + kPrefetchAhead);
     hand_out(offset, out);
@@ -174,8 +178,9 @@ void Topic::seek(Member& member, bool to_latest) noexcept {
   Group& group = *member.group;
   // begin_ is the oldest entry not freed: no group can go back further than what some
   // group still holds.
-  group.next.store(to_latest ? tail_.load(std::memory_order_relaxed) : begin_.load(std::memory_order_relaxed),
-                   std::memory_order_relaxed);
+  group.next.store(
+      to_latest ? tail_.load(std::memory_order_relaxed) : begin_.load(std::memory_order_relaxed),
+      std::memory_order_relaxed);
   group.redeliver.clear();
   member.in_flight.clear();
   trim();

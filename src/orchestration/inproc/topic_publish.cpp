@@ -69,8 +69,8 @@ void Topic::wake_sleepers() noexcept {
   wake_members();
 }
 
-Status Topic::publish(const messaging::MLOpsMessage& message, bool verified,
-                      BackPressure policy, std::chrono::milliseconds timeout) noexcept {
+Status Topic::publish(const messaging::MLOpsMessage& message, bool verified, BackPressure policy,
+                      std::chrono::milliseconds timeout) noexcept {
   const std::size_t bytes = message.bytes().size();
   if (bytes > limits_.max_bytes) return Status::kTooLarge;
   Status status = try_publish(message, verified, false);

@@ -56,12 +56,14 @@ void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions,
   // within `deadline`, so a rebalance never holds its caller much past the caller's own
   // timeout. What is not pinned in time is left to auto.offset.reset.
   rd_kafka_t* handle = client_->get();
-  if (rd_kafka_committed(handle, partitions, remaining_ms(deadline)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_committed(handle, partitions, remaining_ms(deadline)) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
     return;
   }
   const std::unique_ptr<rd_kafka_topic_partition_list_t,
                         decltype(&rd_kafka_topic_partition_list_destroy)>
-      ends(rd_kafka_topic_partition_list_new(partitions->cnt), &rd_kafka_topic_partition_list_destroy);
+      ends(rd_kafka_topic_partition_list_new(partitions->cnt),
+           &rd_kafka_topic_partition_list_destroy);
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& partition = partitions->elems[i];
     if (partition.offset >= 0) continue;  // committed: the group goes on from there
@@ -69,14 +71,15 @@ void KafkaConsumer::pin_latest(rd_kafka_topic_partition_list_t* partitions,
     rd_kafka_topic_partition_list_add(ends.get(), partition.topic, partition.partition)->offset =
         RD_KAFKA_OFFSET_END;
   }
-  if (ends->cnt == 0 ||
-      rd_kafka_offsets_for_times(handle, ends.get(), remaining_ms(deadline)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (ends->cnt == 0 || rd_kafka_offsets_for_times(handle, ends.get(), remaining_ms(deadline)) !=
+                            RD_KAFKA_RESP_ERR_NO_ERROR) {
     return;
   }
   for (int i = 0; i < ends->cnt; ++i) {
     const auto& end = ends->elems[i];
     if (end.err != RD_KAFKA_RESP_ERR_NO_ERROR || end.offset < 0) continue;
-    if (auto* partition = rd_kafka_topic_partition_list_find(partitions, end.topic, end.partition)) {
+    if (auto* partition =
+            rd_kafka_topic_partition_list_find(partitions, end.topic, end.partition)) {
       partition->offset = end.offset;
     }
   }
@@ -100,7 +103,8 @@ Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
     const rd_kafka_resp_err_t error =
         own_group_ ? rd_kafka_assign(handle, nullptr) : rd_kafka_unsubscribe(handle);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Error{ErrorCode::kUnavailable, std::string("kafka unsubscribe: ") + rd_kafka_err2str(error)};
+      return Error{ErrorCode::kUnavailable,
+                   std::string("kafka unsubscribe: ") + rd_kafka_err2str(error)};
     }
     subscribed_.clear();
     return {};
@@ -120,7 +124,8 @@ Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   const rd_kafka_resp_err_t error = rd_kafka_subscribe(handle, list);
   rd_kafka_topic_partition_list_destroy(list);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{ErrorCode::kUnavailable, std::string("kafka subscribe: ") + rd_kafka_err2str(error)};
+    return Error{ErrorCode::kUnavailable,
+                 std::string("kafka subscribe: ") + rd_kafka_err2str(error)};
   }
   subscribed_.assign(topics.begin(), topics.end());
   // Wait (bounded) until the group has assigned partitions, so what is sent after
@@ -132,7 +137,8 @@ Result<void> KafkaConsumer::assign(std::span<const std::string> topics) {
   while (assignments_ == before) {
     const int left = remaining_ms(deadline);
     if (left == 0) break;
-    if (rd_kafka_message_t* record = rd_kafka_consumer_poll(handle, std::min(left, kAssignPollMs))) {
+    if (rd_kafka_message_t* record =
+            rd_kafka_consumer_poll(handle, std::min(left, kAssignPollMs))) {
       pending_.push_back(record);
     }
   }
@@ -153,8 +159,8 @@ Result<KafkaConsumer::PartitionList> KafkaConsumer::read_partitions(
     // again until the timeout.
     for (;;) {
       const rd_kafka_metadata_t* metadata = nullptr;
-      const rd_kafka_resp_err_t error = rd_kafka_metadata(
-          handle, 0, handle_of_topic, &metadata, std::max(remaining_ms(deadline), 1));
+      const rd_kafka_resp_err_t error = rd_kafka_metadata(handle, 0, handle_of_topic, &metadata,
+                                                          std::max(remaining_ms(deadline), 1));
       if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_topic_destroy(handle_of_topic);
         return Error{ErrorCode::kUnavailable,
@@ -196,8 +202,10 @@ Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics)
   // message comes twice); new ones (a new topic, or partitions added to a topic since)
   // start from the committed offset, else offset_reset; those of topics left are dropped.
   rd_kafka_topic_partition_list_t* current_list = nullptr;
-  if (const auto error = rd_kafka_assignment(handle, &current_list); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{ErrorCode::kUnavailable, std::string("kafka assignment: ") + rd_kafka_err2str(error)};
+  if (const auto error = rd_kafka_assignment(handle, &current_list);
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Error{ErrorCode::kUnavailable,
+                 std::string("kafka assignment: ") + rd_kafka_err2str(error)};
   }
   const PartitionList current(current_list, &rd_kafka_topic_partition_list_destroy);
   const PartitionList added(rd_kafka_topic_partition_list_new(wanted->get()->cnt),
@@ -206,14 +214,16 @@ Result<void> KafkaConsumer::assign_directly(std::span<const std::string> topics)
                               &rd_kafka_topic_partition_list_destroy);
   for (int i = 0; i < wanted->get()->cnt; ++i) {
     const auto& partition = wanted->get()->elems[i];
-    if (rd_kafka_topic_partition_list_find(current.get(), partition.topic, partition.partition) == nullptr) {
+    if (rd_kafka_topic_partition_list_find(current.get(), partition.topic, partition.partition) ==
+        nullptr) {
       rd_kafka_topic_partition_list_add(added.get(), partition.topic, partition.partition)->offset =
           partition.offset;
     }
   }
   for (int i = 0; i < current->cnt; ++i) {
     const auto& partition = current->elems[i];
-    if (rd_kafka_topic_partition_list_find(wanted->get(), partition.topic, partition.partition) == nullptr) {
+    if (rd_kafka_topic_partition_list_find(wanted->get(), partition.topic, partition.partition) ==
+        nullptr) {
       rd_kafka_topic_partition_list_add(removed.get(), partition.topic, partition.partition);
     }
   }
@@ -253,15 +263,18 @@ Result<void> KafkaConsumer::seek(std::string_view topic, bool to_latest) {
   }
   if (const auto error = rd_kafka_offsets_for_times(handle, list, remaining_ms(deadline));
       error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                 "kafka seek: the offsets of topic '" + name + "' are not known: " + rd_kafka_err2str(error)};
+    return Error{
+        error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+        "kafka seek: the offsets of topic '" + name +
+            "' are not known: " + rd_kafka_err2str(error)};
   }
   for (int i = 0; i < list->cnt; ++i) {
     const auto& partition = list->elems[i];
     if (partition.err != RD_KAFKA_RESP_ERR_NO_ERROR || partition.offset < 0) {
-      return Error{ErrorCode::kUnavailable, "kafka seek: the offset of '" + name + "' partition " +
-                                                std::to_string(partition.partition) + " is not known: " +
-                                                rd_kafka_err2str(partition.err)};
+      return Error{ErrorCode::kUnavailable,
+                   "kafka seek: the offset of '" + name + "' partition " +
+                       std::to_string(partition.partition) +
+                       " is not known: " + rd_kafka_err2str(partition.err)};
     }
   }
   // Records polled while subscribe() waited come from the old place.
@@ -272,27 +285,33 @@ Result<void> KafkaConsumer::seek(std::string_view topic, bool to_latest) {
   });
   // The group's offsets first (every partition: members that get one later start there)...
   if (const auto error = commit_offsets(list); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Error{error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                 "kafka seek: committing the new offsets of '" + name + "' failed: " + rd_kafka_err2str(error)};
+    return Error{
+        error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+        "kafka seek: committing the new offsets of '" + name +
+            "' failed: " + rd_kafka_err2str(error)};
   }
   // ...then this member's fetch positions in the partitions it holds now (seeking purges
   // what was fetched from the old place), and their stored offsets, so the next commit
   // does not put the group back.
   rd_kafka_topic_partition_list_t* assigned_raw = nullptr;
-  if (const auto error = rd_kafka_assignment(handle, &assigned_raw); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (const auto error = rd_kafka_assignment(handle, &assigned_raw);
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Error{ErrorCode::kUnavailable, std::string("kafka seek: ") + rd_kafka_err2str(error)};
   }
   const PartitionList assigned(assigned_raw, &rd_kafka_topic_partition_list_destroy);
-  const PartitionList mine(rd_kafka_topic_partition_list_new(list->cnt), &rd_kafka_topic_partition_list_destroy);
+  const PartitionList mine(rd_kafka_topic_partition_list_new(list->cnt),
+                           &rd_kafka_topic_partition_list_destroy);
   for (int i = 0; i < list->cnt; ++i) {
     const auto& partition = list->elems[i];
-    if (rd_kafka_topic_partition_list_find(assigned.get(), partition.topic, partition.partition) != nullptr) {
+    if (rd_kafka_topic_partition_list_find(assigned.get(), partition.topic, partition.partition) !=
+        nullptr) {
       rd_kafka_topic_partition_list_add(mine.get(), partition.topic, partition.partition)->offset =
           partition.offset;
     }
   }
   if (mine->cnt == 0) return {};
-  if (rd_kafka_error_t* error = rd_kafka_seek_partitions(handle, mine.get(), remaining_ms(deadline))) {
+  if (rd_kafka_error_t* error =
+          rd_kafka_seek_partitions(handle, mine.get(), remaining_ms(deadline))) {
     std::string text = std::string("kafka seek: ") + rd_kafka_error_string(error);
     rd_kafka_error_destroy(error);
     return Error{ErrorCode::kUnavailable, std::move(text)};

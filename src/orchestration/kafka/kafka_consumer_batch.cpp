@@ -55,9 +55,9 @@ namespace {
 /// message kept alive keeps its batch (librdkafka's records of one fetch share its buffer
 /// anyway).
 struct Batch {
-  std::shared_ptr<Client> client;           // the kept records' memory is the client's
-  std::vector<rd_kafka_message_t*> kept;    // destroyed with the batch
-  std::unique_ptr<std::uint64_t[]> arena;   // copies, each at an 8-byte boundary
+  std::shared_ptr<Client> client;          // the kept records' memory is the client's
+  std::vector<rd_kafka_message_t*> kept;   // destroyed with the batch
+  std::unique_ptr<std::uint64_t[]> arena;  // copies, each at an 8-byte boundary
   Batch() = default;
   Batch(const Batch&) = delete;
   Batch& operator=(const Batch&) = delete;
