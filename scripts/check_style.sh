@@ -4,16 +4,25 @@
 # differ from BASE are judged, so old code is not held against a change (the tree gets its
 # tree-wide formatting in a commit of its own).
 #   scripts/check_style.sh [BASE]
-# BASE: a revision; default $MLOPS_STYLE_BASE, else `git merge-base HEAD origin/main`, else
-# HEAD~1. MLOPS_STYLE_TIDY=0 skips clang-tidy (about half a minute per changed .cpp file).
+# BASE: a revision; default $MLOPS_STYLE_BASE, else the merge base with origin/main or main
+# (when HEAD is not on it), else HEAD~1. MLOPS_STYLE_TIDY=0 skips clang-tidy (about half a
+# minute per changed .cpp file).
 # Exits 1 naming the files and the command that fixes or shows them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 base="${1:-${MLOPS_STYLE_BASE:-}}"
 if [ -z "$base" ]; then
-  if git rev-parse --verify -q origin/main >/dev/null; then
-    base=$(git merge-base HEAD origin/main)
+  for main in origin/main main; do
+    # On main itself the merge base is HEAD: fall through to HEAD~1 (the last merge).
+    if git rev-parse --verify -q "$main" >/dev/null &&
+       [ "$(git merge-base HEAD "$main")" != "$(git rev-parse HEAD)" ]; then
+      base=$(git merge-base HEAD "$main")
+      break
+    fi
+  done
+  if [ -n "$base" ]; then
+    :
   elif git rev-parse --verify -q HEAD~1 >/dev/null; then
     base=HEAD~1
   else
@@ -80,10 +89,10 @@ if [ "${MLOPS_STYLE_TIDY:-1}" != 0 ] && [ -f "$database" ] && command -v clang-t
         --extra-arg=-Wno-unknown-warning-option \
         --header-filter="^$PWD/(include|src|tests|bench|tools|examples|python)/" \
         --line-filter="$line_filter" >"$tidy_log" 2>/dev/null || true
-    if grep -qE '^[^ ].*: (warning|error): ' "$tidy_log"; then
-      grep -E -A3 '^[^ ].*: (warning|error): ' "$tidy_log"
+    if grep -qE '^/[^ ]*:[0-9]+:[0-9]+: (warning|error): ' "$tidy_log"; then
+      grep -E -A2 '^/[^ ]*:[0-9]+:[0-9]+: (warning|error): ' "$tidy_log"
       echo "check_style: clang-tidy found the above in lines this change touched, in:"
-      grep -oE '^[^ :]+' "$tidy_log" | grep -E '\.(cpp|h|cc|hpp)$' | sort -u | sed "s|^$PWD/|  |"
+      grep -oE '^/[^ :]+' "$tidy_log" | grep -E '\.(cpp|h|cc|hpp)$' | sort -u | sed "s|^$PWD/|  |"
       echo "See them with:  clang-tidy -p build/release --extra-arg=-Wno-unknown-warning-option FILE.cpp"
       failed=1
     fi
