@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: build and pass the whole test suite.
-#   Release (g++, -Werror): every test, the examples, the main job three times on every
-#   backend, the install test, a quick benchmark run.
+#   Release (g++, -Werror): the style of the changed C++ lines, every test, the examples,
+#   the main job three times on every backend, the install test, a quick benchmark run.
 #   ASan+UBSan (clang++, -Werror): every test.
 #   TSan (clang++): every test labelled "concurrent".
 #   The sanitizer runs look for memory errors and races, not volume: their test presets
@@ -47,6 +47,12 @@ run_ctest() {
 step "Release build (g++)"
 cmake --preset release >/dev/null
 cmake --build --preset release
+
+step "Style of the changed C++ lines (scripts/check_style.sh)"
+# Only the lines that differ from origin/main (or HEAD~1): clang-format, then clang-tidy on
+# build/release/compile_commands.json.
+scripts/check_style.sh
+
 run_ctest release
 
 step "Examples"

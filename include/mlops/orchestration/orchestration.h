@@ -29,7 +29,18 @@ class Backend;
 ///                            send(msg, true) or flush() it is on disk and survives power
 ///                            loss. Options: segment_bytes, max_message_bytes,
 ///                            pending_timeout_ms, populate, retention_ms, retention_bytes,
-///                            sync_commits (src/orchestration/mmap/mmap_backend.h).
+///                            sync_commits, lease_ms, mode
+///                            (src/orchestration/mmap/mmap_backend.h).
+///   kafka://HOST:PORT[,HOST:PORT]  Kafka brokers (librdkafka; when built with it). Options:
+///                            key, ordering, timeout_ms, assign_wait_ms, log_interval_ms;
+///                            any other key is a librdkafka property, passed through
+///                            (src/orchestration/kafka/kafka_client.h).
+///   redis://[USER:PASSWORD@]HOST:PORT[/DB]  Redis streams (hiredis; when built with it).
+///                            Options: user, password, timeout_ms, claim_idle_ms, maxlen,
+///                            pipeline_messages, pipeline_bytes, linger_ms, max_in_flight,
+///                            wait_replicas, wait_timeout_ms, max_message_bytes,
+///                            reconnect_backoff_ms, log_interval_ms
+///                            (src/orchestration/redis/redis_settings.h).
 ///   SCHEME://CONNECTION?key=value&key=value   query pairs become options()
 ///
 ///   auto orch = Orchestration::from_uri("inproc://pipeline");

@@ -26,8 +26,16 @@ namespace mlops::orchestration {
 ///   auto producer = Producer::create(orch, "etl-done").value();
 ///   if (producer.send(msg) != Status::kOk) { ... }
 ///
-/// What "held" means per backend: inproc holds a message once send() returns kOk (in
-/// memory, shared by reference with every consumer; nothing survives the process).
+/// What "held" means per backend (what send(msg, true) and flush() wait for):
+///   none     nothing is ever held: every send is dropped (the warning says so).
+///   inproc   held once send() returns kOk (in memory, shared by reference with every
+///            consumer; nothing survives the process).
+///   mmap     held once send() returns kOk in the mapped log, surviving the crash of any
+///            process; flush() (or send(msg, true)) also syncs it to disk, surviving power loss.
+///   kafka    held once the brokers acknowledged the record (acks=all with idempotence by
+///            default); until then it is in librdkafka's queue.
+///   redis    held once Redis replied to its XADD (and, with wait_replicas, WAIT saw that
+///            many replicas); how long it survives is the server's persistence setting.
 ///
 /// Order (README, "Ordering"): inproc, mmap and redis keep one order per topic, the order
 /// sends were published in (redis: reached the server), for every producer and every group.

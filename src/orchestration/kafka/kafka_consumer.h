@@ -1,6 +1,7 @@
 #pragma once
 // A Kafka consumer: a member of a consumer group, at-least-once.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -57,6 +58,10 @@ class KafkaConsumer final : public detail::ConsumerBackend {
         settings_(std::move(settings)),
         options_(std::move(options)),
         problems_(LogLevel::kWarning, "kafka consumer", settings_.log_interval) {}
+
+  // How far past its caller's deadline a rebalance callback may wait to pin the end of new
+  // partitions (so a short receive still pins on a healthy cluster).
+  static constexpr std::chrono::milliseconds kPinSlack{250};
 
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);

@@ -1,0 +1,224 @@
+// Topic's consumer side: groups and their members, hand-outs, commits and freeing.
+#include "orchestration/inproc/topic.h"
+
+#include <algorithm>
+#include <limits>
+#include <thread>
+
+#include "orchestration/inproc/cache_hints.h"
+#include "orchestration/inproc/spin.h"
+
+namespace mlops::orchestration::detail::inproc {
+namespace {
+
+// Entries ahead of the one being handed out whose reference counts are fetched early.
+constexpr std::uint64_t kPrefetchAhead = 8;
+// Where a make_shared reference count lies before the object (libstdc++: the counts and a
+// vtable pointer, 16 bytes).
+constexpr std::size_t kCountBeforeBytes = 16;
+
+}  // namespace
+
+void Topic::join(Member& member, std::string_view group_name, bool ephemeral, OffsetReset reset,
+                 Waiter& waiter) {
+  const std::lock_guard lock(mutex_);
+  // Everything that may throw comes before any change, so a failed join leaves no trace.
+  members_.reserve(members_.size() + 1);
+  auto it = groups_.find(group_name);
+  if (it == groups_.end()) {
+    auto group = std::make_unique<Group>();
+    group->name = std::string(group_name);
+    group->ephemeral = ephemeral;
+    group->next = reset == OffsetReset::kEarliest ? begin_.load() : tail_.load();
+    group->members.reserve(1);
+    it = groups_.emplace(group->name, std::move(group)).first;
+  } else {
+    it->second->members.reserve(it->second->members.size() + 1);
+  }
+  member.topic = this;
+  member.group = it->second.get();
+  member.waiter = &waiter;
+  member.in_flight.clear();
+  member.seen_handbacks = handbacks_.load(std::memory_order_relaxed);
+  member.group->members.push_back(&member);
+  members_.push_back(&member);
+  trim();  // a first group at latest releases what was kept for nobody
+}
+
+void Topic::leave(Member& member) noexcept {
+  const std::lock_guard lock(mutex_);
+  Group& group = *member.group;
+  std::erase(group.members, &member);
+  std::erase(members_, &member);
+  bool handed_back = false;
+  if (!group.ephemeral) {
+    for (const auto& range : member.in_flight) {
+      for (auto offset = range.begin; offset < range.end; ++offset)
+        group.redeliver.push_back(offset);
+      handed_back = handed_back || range.begin < range.end;
+    }
+    std::sort(group.redeliver.begin(), group.redeliver.end());
+  }
+  member.in_flight.clear();
+  member.group = nullptr;
+  if (group.ephemeral && group.members.empty()) groups_.erase(group.name);
+  trim();
+  if (handed_back) {
+    handbacks_.fetch_add(1, std::memory_order_relaxed);
+    wake_members();
+  }
+}
+
+bool Topic::has_news(const Member& member) const noexcept {
+  if (handbacks_.load(std::memory_order_relaxed) != member.seen_handbacks) return true;
+  const auto next = member.group->next.load(std::memory_order_relaxed);
+  const Slot* slot = ring_.find(next);
+  return slot != nullptr && slot->published.load(std::memory_order_acquire) == next + 1;
+}
+
+void Topic::prefetch(std::uint64_t offset) const noexcept {
+  const Entry& entry = ring_.at(offset).entry;
+  if (!entry.message) return;
+  // Messages from MessageBuilder::build() and from_bytes() keep their reference count in
+  // the same allocation just before the bytes (make_shared). For any other owner this
+  // only fetches a line in vain: a prefetch never faults. (Integer arithmetic: the address
+  // may lie outside the buffer.)
+  const auto address = reinterpret_cast<std::uintptr_t>(entry.message->bytes().data());
+  prefetch_for_write(reinterpret_cast<const void*>(address - kCountBeforeBytes));
+}
+
+void Topic::hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noexcept {
+  const Entry& entry = ring_.at(offset).entry;
+  // Default-initialised member by member: emplace_back() would zero the whole struct first
+  // (a `rep stos`, which costs more than the rest of a hand-out).
+  Delivery delivery;
+  delivery.message = entry.message;  // shares the bytes: a reference-count bump
+  delivery.topic = name_;
+  if (!entry.verified) {
+    delivery.bytes = entry.message->bytes();
+    delivery.unverified = true;
+  }
+  out.push_back(std::move(delivery));  // capacity reserved by take()
+}
+
+std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t max) noexcept {
+  // Reserve under the lock; copy after it. Reserved offsets are in the member's in-flight
+  // ranges, so no trim can free them, and slots never move (SlotRing), so the copying
+  // needs no lock.
+  member.reserved.clear();
+  std::uint64_t start = 0;
+  std::uint64_t count = 0;
+  try {
+    out.reserve(out.size() + max);
+    member.reserved.reserve(max);
+  } catch (...) {  // Out of memory: take nothing now.
+    return 0;
+  }
+  {
+    lock_spinning(mutex_);
+    const std::lock_guard lock(mutex_, std::adopt_lock);
+    // Other members read in_flight under this lock (low_water), so it grows only here.
+    auto& in_flight = member.in_flight;
+    if (in_flight.capacity() < in_flight.size() + max + 1) {
+      try {
+        in_flight.reserve(std::max(2 * in_flight.capacity(), in_flight.size() + max + 1));
+      } catch (...) {
+        return 0;
+      }
+    }
+    member.seen_handbacks = handbacks_.load(std::memory_order_relaxed);
+    Group& group = *member.group;
+    while (member.reserved.size() < max && !group.redeliver.empty()) {
+      const auto offset = group.redeliver.front();
+      group.redeliver.pop_front();
+      member.reserved.push_back(offset);
+      member.in_flight.push_back({offset, offset + 1});
+    }
+    start = std::max(group.next.load(std::memory_order_relaxed),
+                     begin_.load(std::memory_order_relaxed));
+    const auto wanted = max - member.reserved.size();
+    // Producers publish out of order: take the published run from the cursor on.
+    while (count < wanted) {
+      const Slot* slot = ring_.find(start + count);
+      if (slot == nullptr || slot->published.load(std::memory_order_acquire) != start + count + 1)
+        break;
+      ++count;
+    }
+    if (count > 0) {
+      group.next.store(start + count, std::memory_order_relaxed);
+      if (!in_flight.empty() && in_flight.back().end == start) {
+        in_flight.back().end = start + count;
+      } else {
+        in_flight.push_back({start, start + count});
+      }
+    }
+  }
+  for (const auto offset : member.reserved) hand_out(offset, out);
+  // Each hand-out increments a reference count the producer wrote last, a cache miss
+  // that stalls; asking for those lines a few entries ahead overlaps the misses.
+  const auto end = start + count;
+  for (auto offset = start; offset < std::min(end, start + kPrefetchAhead); ++offset)
+    prefetch(offset);
+  for (auto offset = start; offset < end; ++offset) {
+    if (offset + kPrefetchAhead < end) prefetch(offset + kPrefetchAhead);
+    hand_out(offset, out);
+  }
+  return member.reserved.size() + static_cast<std::size_t>(count);
+}
+
+void Topic::commit(Member& member) noexcept {
+  lock_spinning(mutex_);
+  const std::lock_guard lock(mutex_, std::adopt_lock);
+  member.in_flight.clear();
+  trim();
+}
+
+void Topic::seek(Member& member, bool to_latest) noexcept {
+  const std::lock_guard lock(mutex_);
+  Group& group = *member.group;
+  // begin_ is the oldest entry not freed: no group can go back further than what some
+  // group still holds.
+  group.next.store(
+      to_latest ? tail_.load(std::memory_order_relaxed) : begin_.load(std::memory_order_relaxed),
+      std::memory_order_relaxed);
+  group.redeliver.clear();
+  member.in_flight.clear();
+  trim();
+  wake_members();  // members of the group asleep have something to take again
+}
+
+std::uint64_t Topic::low_water(const Group& group) const noexcept {
+  auto low = group.next.load(std::memory_order_relaxed);
+  if (!group.redeliver.empty()) low = std::min(low, group.redeliver.front());
+  for (const Member* member : group.members) {
+    for (const auto& range : member->in_flight) low = std::min(low, range.begin);
+  }
+  return low;
+}
+
+void Topic::trim() noexcept {
+  if (groups_.empty()) {
+    // Blocked producers may now drop what nobody has a claim on.
+    if (blocked_producers_.load(std::memory_order_relaxed) > 0) room_.notify_all();
+    return;
+  }
+  auto low = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& [name, group] : groups_) low = std::min(low, low_water(*group));
+  auto begin = begin_.load(std::memory_order_relaxed);
+  std::uint64_t freed = 0;
+  std::size_t freed_bytes = 0;
+  for (; begin < low; ++begin, ++freed) {
+    Slot& slot = ring_.at(begin);
+    // A group that joined at latest starts at tail_, maybe past entries still being
+    // published. Their producers finish without the lock: wait for them (stopping here
+    // instead could leave a full topic that nobody will ever trim again).
+    while (slot.published.load(std::memory_order_acquire) != begin + 1) std::this_thread::yield();
+    freed_bytes += slot.entry.size();
+    slot.entry.clear();
+  }
+  if (freed == 0) return;
+  begin_.store(begin, std::memory_order_release);
+  give_back(freed, freed_bytes, true);
+}
+
+}  // namespace mlops::orchestration::detail::inproc
