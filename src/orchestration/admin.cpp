@@ -58,7 +58,7 @@ Result<void> Admin::create_topic(std::string_view name, const TopicOptions& opti
   if (backend == nullptr) return closed_error();
   if (!is_valid_topic_name(name)) {
     return Error{ErrorCode::kInvalidArgument, "invalid topic name " + detail::quote_text(name) +
-                                                  ": topics match ^[A-Za-z0-9._-]{1,249}$"};
+                                                  ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
   }
   return backend->create_topic(name, options);
 }
@@ -69,12 +69,12 @@ Result<std::vector<TopicLag>> Admin::lag(std::string_view topic,
   if (backend == nullptr) return closed_error();
   if (!topic.empty() && !is_valid_topic_name(topic)) {
     return Error{ErrorCode::kInvalidArgument, "invalid topic name " + detail::quote_text(topic) +
-                                                  ": topics match ^[A-Za-z0-9._-]{1,249}$"};
+                                                  ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
   }
   for (const auto& group : groups.value_or(std::vector<std::string>{})) {
     if (!is_valid_topic_name(group)) {
       return Error{ErrorCode::kInvalidArgument, "invalid group name " + detail::quote_text(group) +
-                                                    ": groups match ^[A-Za-z0-9._-]{1,249}$"};
+                                                    ": groups match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
     }
   }
   return backend->lag(topic, groups);

@@ -166,7 +166,7 @@ Result<void> Consumer::subscribe(TopicList topics, bool override) {
   if (const auto* invalid = topics.first_invalid()) {
     return Error{ErrorCode::kInvalidArgument,
                  "invalid topic name " + detail::quote_text(*invalid) +
-                     ": topics match ^[A-Za-z0-9._-]{1,249}$"};
+                     ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
   }
   std::vector<std::string> wanted;
   if (!override) wanted = impl_->subscriptions;

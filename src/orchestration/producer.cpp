@@ -125,7 +125,7 @@ Result<Producer> Producer::create(const Orchestration& orchestration, TopicList 
   if (const auto* invalid = topics.first_invalid()) {
     return Error{ErrorCode::kInvalidArgument,
                  "invalid topic name " + detail::quote_text(*invalid) +
-                     ": topics match ^[A-Za-z0-9._-]{1,249}$"};
+                     ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
   }
   if (orchestration.backend_ == nullptr) {
     return Error{ErrorCode::kInvalidArgument, "the orchestration was moved from"};

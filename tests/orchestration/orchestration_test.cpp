@@ -206,10 +206,10 @@ TEST(Orchestration, SameNameMeansSameBroker) {
 }
 
 TEST(TopicName, FollowsTheRule) {
-  for (const char* good : {"a", "Z", "0", "etl-done", "train_done", "v1.2", "A-b_c.9"}) {
+  for (const char* good : {"a", "Z", "0", "etl-done", "train_done", "v1.2", "A-b_c.9", "...", ".a"}) {
     EXPECT_TRUE(is_valid_topic_name(good)) << good;
   }
-  for (const char* bad : {"", " ", "a b", "a/b", "a:b", "tab\t", "caf\xc3\xa9", "a*", "#"}) {
+  for (const char* bad : {"", " ", "a b", "a/b", "a:b", "tab\t", "caf\xc3\xa9", "a*", "#", ".", ".."}) {
     EXPECT_FALSE(is_valid_topic_name(bad)) << bad;
   }
   EXPECT_TRUE(is_valid_topic_name(std::string(kMaxTopicNameLength, 'x')));

@@ -71,6 +71,8 @@ run "bad --arg" 2 "$MLOPS" send "$URI" etl --arg novalue
 run "missing topic" 2 "$MLOPS" send "$URI"
 run "invalid topic name" 2 "$MLOPS" send "$URI" "bad/topic"
 check "invalid topic named" contains "$WORK/err" "bad/topic"
+run "topic named .." 2 "$MLOPS" send "$URI" ".."
+check "the rule says . and .. are out" contains "$WORK/err" "not . or .."
 run "huge --count" 2 "$MLOPS" send "$URI" etl --count 99999999999999999999
 run "--retries overflow" 2 "$MLOPS" send "$URI" etl --retries 99999999999
 run "--set without =" 1 "$MLOPS" topics "$URI" --set novalue
@@ -116,6 +118,15 @@ check "nothing after the bad line" not_contains "$WORK/out" "from json 3"
 "$MLOPS" send "$URI" jsonl --json - --keep-going <"$WORK/lines" >"$WORK/out" 2>"$WORK/err"
 check "--keep-going still fails" [ $? -eq 1 ]
 check "--keep-going names line 2" contains "$WORK/err" "line 2"
+
+# --- output that cannot be written (a full disk) fails; a reader going away does not ----
+if [ -w /dev/full ]; then
+  "$MLOPS" tail "$URI" etl --count 1 --timeout "$WAIT" >/dev/full 2>"$WORK/err"
+  check "tail into a full disk exits 1" [ $? -eq 1 ]
+  check "and says why" contains "$WORK/err" "writing the output failed"
+fi
+"$MLOPS" tail "$URI" etl --count 1 --timeout "$WAIT" 2>"$WORK/err" | head -c 0
+check "tail into a closed pipe exits 0" [ "${PIPESTATUS[0]}" -eq 0 ]
 run "after --keep-going" 0 "$MLOPS" tail "$URI" jsonl --count 3 --timeout "$WAIT"
 check "three sent in all" lines_are "$WORK/out" 3
 check "line 3 sent with --keep-going" contains "$WORK/out" "from json 3"

@@ -23,6 +23,7 @@ namespace {
 extern "C" void on_stop_signal(int /*signal*/) { g_stop_requested.store(true); }
 
 bool stdout_gone = false;
+int stdout_errno = 0;  // why stdout failed: EPIPE is a reader gone, anything else an error
 
 // Reads exactly `digits` decimal digits at text[at]. @return the number, or -1.
 int digits_at(std::string_view text, std::size_t at, std::size_t digits) {
@@ -162,6 +163,7 @@ bool write_stdout(std::string_view bytes) {
   if (stdout_gone) return false;
   if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) {
     stdout_gone = true;
+    stdout_errno = errno;
     return false;
   }
   return true;
@@ -169,8 +171,22 @@ bool write_stdout(std::string_view bytes) {
 
 bool flush_stdout() {
   if (stdout_gone) return false;
-  if (std::fflush(stdout) != 0) stdout_gone = true;
+  if (std::fflush(stdout) != 0) {
+    stdout_gone = true;
+    stdout_errno = errno;
+  }
   return !stdout_gone;
+}
+
+std::optional<std::string> stdout_write_error() {
+  if (!stdout_gone) {
+    // What is still buffered must reach its file too: a full disk shows here at the latest.
+    if (std::fflush(stdout) == 0) return std::nullopt;
+    stdout_gone = true;
+    stdout_errno = errno;
+  }
+  if (stdout_errno == EPIPE) return std::nullopt;
+  return std::string("writing the output failed: ") + std::strerror(stdout_errno);
 }
 
 void install_stop_handlers() {

@@ -53,6 +53,9 @@ std::int64_t now_unix_ns();
 bool write_stdout(std::string_view bytes);
 /// Flushes stdout. @return false if stdout is gone.
 bool flush_stdout();
+/// After a command: why stdout failed (a full disk, an I/O error), or nothing when it did
+/// not or its reader just went away (EPIPE, which ends a command quietly with success).
+std::optional<std::string> stdout_write_error();
 
 /// Set by SIGINT and SIGTERM (once install_stop_handlers() ran): long commands stop soon.
 extern std::atomic<bool> g_stop_requested;

@@ -55,5 +55,9 @@ int main(int argc, char** argv) {
     std::cerr << "mlops: " << e.what() << '\n';
     return kExitFailure;
   }
+  if (const auto error = stdout_write_error()) {
+    std::cerr << "mlops: " << *error << '\n';
+    return kExitFailure;
+  }
   return exit_code;
 }

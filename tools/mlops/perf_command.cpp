@@ -319,7 +319,7 @@ std::vector<ProducerCounts> collect(Children& children) {
 int run(PerfArgs args) {
   if (args.producers == 0 && args.consumers == 0) return usage_error("perf", "nothing to do: no producers and no consumers");
   if (!args.topic.empty() && !orchestration::is_valid_topic_name(args.topic)) {
-    return usage_error("perf", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$");
+    return usage_error("perf", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
   }
   if (args.topic.empty()) {
     args.topic = "mlops-perf-" + std::to_string(::getpid()) + "-" + std::to_string(now_unix_ns() / 1'000'000 % 100'000'000);

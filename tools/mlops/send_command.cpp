@@ -138,7 +138,7 @@ int run(const SendArgs& args) {
   }
   if (args.keep_going && !args.json) return usage_error("send", "--keep-going goes with --json -");
   if (!orchestration::is_valid_topic_name(args.topic)) {
-    return usage_error("send", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$");
+    return usage_error("send", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
   }
   // Check the fields before touching the backend, so a typo never half-sends.
   MessageBuilder builder;

@@ -36,6 +36,9 @@ int run(const TailArgs& args) {
   std::optional<std::int64_t> since_ns;
   orchestration::ConsumerOptions options;
   options.auto_commit = false;  // only --commit moves a group
+  // A viewer: no retry topic or group of its own (`<topic>.retry`), no dead letters.
+  options.max_retries = 0;
+  options.dead_letter_corrupt = false;
   if (args.from == "earliest") {
     options.offset_reset = orchestration::OffsetReset::kEarliest;
   } else if (args.from == "latest") {
@@ -50,7 +53,7 @@ int run(const TailArgs& args) {
     return usage_error("tail", "--from '" + args.from + "' is not earliest, latest or time:ISO8601");
   }
   if (!orchestration::is_valid_topic_name(args.topic)) {
-    return usage_error("tail", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$");
+    return usage_error("tail", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
   }
   if (args.commit && args.group.empty()) {
     return usage_error("tail", "--commit needs --group: without one no group is moved");

@@ -14,7 +14,8 @@ namespace mlops::orchestration {
 /// The longest topic name accepted (Kafka's limit).
 inline constexpr std::size_t kMaxTopicNameLength = 249;
 
-/// True when `name` matches ^[A-Za-z0-9._-]{1,249}$ (checked without std::regex).
+/// True when `name` matches ^[A-Za-z0-9._-]{1,249}$ (checked without std::regex) and is
+/// not "." or ".." (Kafka's rule; on mmap they would name directories).
 [[nodiscard]] bool is_valid_topic_name(std::string_view name) noexcept;
 
 /// One topic, a list of topics, or none: what Producer, Consumer and subscribe() take.

@@ -145,9 +145,10 @@ Result<std::optional<TopicLag>> RedisAdmin::stream_lag(const std::string& stream
       }
       GroupLag entry;
       entry.group = std::move(*name);
-      // Pending entries deleted since (XDEL, MAXLEN) still count: the group has them to
-      // acknowledge. The lag never exceeds the entries ever added, so committed stays >= 0.
-      entry.lag = std::min(*undelivered + *pending, lag.end);
+      // Pending entries deleted since (XDEL, XTRIM, MAXLEN) can never be delivered again, and
+      // XINFO still counts them as pending: the lag is at most what the stream holds (which
+      // also keeps committed >= 0).
+      entry.lag = std::min(*undelivered + *pending, lag.messages);
       // A group that was never handed anything has no position of its own yet.
       if (*last_id != "0-0") entry.committed = lag.end - entry.lag;
       found.push_back(std::move(entry));

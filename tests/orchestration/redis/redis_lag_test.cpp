@@ -156,6 +156,27 @@ TEST(RedisLag, NilLagFromXinfoIsCountedByHand) {
   EXPECT_EQ((*lag)[0].groups[0].lag, 3u);
 }
 
+TEST(RedisLag, PendingEntriesTrimmedAwayAreNoLongerLag) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  Raw raw(server.port());
+  ASSERT_TRUE(raw.ok());
+  for (int i = 0; i < 10; ++i) raw.run({"XADD", "trimmed", "*", "m", "x"});
+  ASSERT_EQ(raw.run({"XGROUP", "CREATE", "trimmed", "g", "0"}), "OK");
+  // Eight read and never acknowledged, then all but the last three trimmed away.
+  ASSERT_EQ(raw.run({"XREADGROUP", "GROUP", "g", "c", "COUNT", "8", "STREAMS", "trimmed", ">"}), "1");
+  ASSERT_EQ(raw.run({"XTRIM", "trimmed", "MAXLEN", "3"}), "7");
+  auto orch = Orchestration::from_uri(redis_uri(server));
+  ASSERT_TRUE(orch);
+  auto admin = Admin::create(*orch);
+  ASSERT_TRUE(admin);
+  auto lag = admin->lag("trimmed", std::vector<std::string>{"g"});
+  ASSERT_TRUE(lag) << lag.error().message;
+  EXPECT_EQ((*lag)[0].messages, 3u);
+  // Pending 8 (7 of them gone) plus 2 undelivered: only what the stream holds can come.
+  EXPECT_EQ((*lag)[0].groups[0].lag, 3u);
+}
+
 TEST(RedisLag, MissingStreamOtherTypeAndDeadServerAreClearErrorsWithinTheTimeout) {
   RedisServer server;
   MLOPS_START_REDIS(server);
