@@ -185,7 +185,8 @@ Result<std::vector<TopicLag>> RedisAdmin::lag(std::string_view topic,
     if (*one) {
       result.push_back(std::move(**one));
     } else if (!topic.empty()) {
-      return Error{ErrorCode::kNotFound, "redis " + settings_.where() + " has no stream " + quote_text(topic)};
+      return Error{ErrorCode::kNotFound, "redis " + settings_.where() + " has no stream " + quote_text(topic) +
+                                             " (no such key, or a key of another type)"};
     }
   }
   return result;
