@@ -22,6 +22,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <mlops/orchestration.h>
+#include <mlops/version.h>
 
 #include <array>
 #include <atomic>
@@ -105,7 +106,12 @@ std::vector<mes::MLOpsMessage> pool_of(std::size_t bytes) {
 // The header the library puts on every record (src/orchestration/kafka/kafka_client.h);
 // BM_Raw_Consume checks that the library's records carry exactly this.
 constexpr std::string_view kHeaderName = "content-type";
-constexpr std::string_view kHeaderValue = "application/x-mlops-flatbuffer; schema=2";
+// Its schema version follows the library's, which this binary is linked with.
+const std::string& header_value() {
+  static const std::string value =
+      "application/x-mlops-flatbuffer; schema=" + std::to_string(mlops::schema_version());
+  return value;
+}
 // A key as long as the one the library gives each producer's records (a message id's text).
 constexpr std::string_view kProducerKey = "0190b1c2-d3e4-7f00-8a1b-2c3d4e5f6a7b";
 
@@ -170,8 +176,8 @@ class RawProducer {
     fields_[0].u.rkt = handle_;
     fields_[1].vtype = RD_KAFKA_VTYPE_VALUE;
     fields_[2].vtype = RD_KAFKA_VTYPE_HEADER;
-    fields_[2].u.header = {kHeaderName.data(), kHeaderValue.data(),
-                           static_cast<ssize_t>(kHeaderValue.size())};
+    fields_[2].u.header = {kHeaderName.data(), header_value().data(),
+                           static_cast<ssize_t>(header_value().size())};
     fields_[3].vtype = RD_KAFKA_VTYPE_KEY;
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): librdkafka copies the key.
     fields_[3].u.mem = {const_cast<char*>(kProducerKey.data()), kProducerKey.size()};
@@ -279,7 +285,7 @@ std::string filled_topic(std::size_t bytes, std::int64_t& batch, std::size_t& me
   return topic;
 }
 
-// Whether `record` carries exactly the header kHeaderName/kHeaderValue, nothing else.
+// Whether `record` carries exactly the header kHeaderName/header_value(), nothing else.
 bool has_library_header(const rd_kafka_message_t* record) {
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(record, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
@@ -288,7 +294,7 @@ bool has_library_header(const rd_kafka_message_t* record) {
   return rd_kafka_header_cnt(headers) == 1 &&
          rd_kafka_header_get_last(headers, std::string(kHeaderName).c_str(), &value, &size) ==
              RD_KAFKA_RESP_ERR_NO_ERROR &&
-         std::string_view(static_cast<const char*>(value), size) == kHeaderValue;
+         std::string_view(static_cast<const char*>(value), size) == header_value();
 }
 
 // One consume pass: a fresh raw consumer reads the topic's `batch` records from the start.

@@ -272,7 +272,9 @@ void BM_Mmap_CompetingConsumers(benchmark::State& state) {
   const int members = static_cast<int>(state.range(0));
   const auto& dir = shared_log();
   auto* received = shared_counters() + 8;
-  int round = 0;
+  // Across repetitions too (each calls this function again): a group of its own per round,
+  // or a repetition finds the group already at the end of the log.
+  static int round = 0;
   for (auto _ : state) {
     received->store(0);
     const std::string group = "g" + std::to_string(members) + "-" + std::to_string(round++);

@@ -21,8 +21,8 @@
 //                      blob/master/CONFIGURATION.md); an unknown one fails at create().
 //
 // Producer: enable.idempotence=true and acks=all unless overridden; every record carries one
-// header, content-type=application/x-mlops-flatbuffer; schema=2 (the wire schema's version as
-// a media-type parameter). Durability: send(msg, true) and flush() return kOk once all
+// header, content-type=application/x-mlops-flatbuffer; schema=N (N: mlops::schema_version(), the
+// wire schema's version, as a media-type parameter). Durability: send(msg, true) and flush() return kOk once all
 // in-sync replicas hold the record.
 // Order: Kafka keeps order within a partition only. Records of one key go to one partition
 // in the order one producer sent them (idempotence keeps that order through retries);
