@@ -37,13 +37,6 @@ struct Producer::Impl {
         counts(sharing && backend->shareable()),
         check_overlap(sharing && !backend->shareable()) {}
 
-  Status send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
-    const Status status = wire == WireFormat::kLegacyJson ? send_legacy(topic, message)
-                                                          : backend->send(topic, message);
-    counts.count(status);
-    return status;
-  }
-
   /// Copies of one send(message, true), for ProducerBackend::confirm(). Past kMax topics the
   /// last slot is 0 (untracked: unknown unless the flush succeeds).
   struct Tickets {
@@ -52,17 +45,19 @@ struct Producer::Impl {
     std::size_t count = 0;
   };
 
-  /// As send_to(), keeping the copy's ticket in `tickets`.
-  Status send_tracked(std::string_view topic, const messaging::MLOpsMessage& message,
-                      Tickets& tickets) noexcept {
+  /// Sends one copy; with `tickets`, keeps the copy's ticket there for a confirmed flush.
+  Status send_to(std::string_view topic, const messaging::MLOpsMessage& message,
+                 Tickets* tickets = nullptr) noexcept {
     std::uint64_t ticket = 0;
     const Status status = wire == WireFormat::kLegacyJson ? send_legacy(topic, message)
-                                                          : backend->send_tracked(topic, message, ticket);
+                          : tickets ? backend->send_tracked(topic, message, ticket)
+                                    : backend->send(topic, message);
     counts.count(status);
-    if (tickets.count < Tickets::kMax) {
-      tickets.numbers[tickets.count++] = ticket;
+    if (!tickets) return status;
+    if (tickets->count < Tickets::kMax) {
+      tickets->numbers[tickets->count++] = ticket;
     } else {
-      tickets.numbers[Tickets::kMax - 1] = 0;  // an untracked copy: unknown unless flushed
+      tickets->numbers[Tickets::kMax - 1] = 0;  // an untracked copy: unknown unless flushed
     }
     return status;
   }
@@ -185,12 +180,12 @@ Status Producer::send(const messaging::MLOpsMessage& message, bool flush) noexce
     // of the names before: lists are short, and it needs no memory.)
     for (auto it = own_topics.begin(); it != own_topics.end(); ++it) {
       if (std::find(own_topics.begin(), it, *it) != it) continue;
-      const Status status = flush ? impl_->send_tracked(*it, message, tickets) : impl_->send_to(*it, message);
+      const Status status = impl_->send_to(*it, message, flush ? &tickets : nullptr);
       if (result == Status::kOk) result = status;
     }
   } else if (!impl_->topics.empty()) {
     for (const auto& topic : impl_->topics) {
-      const Status status = flush ? impl_->send_tracked(topic, message, tickets) : impl_->send_to(topic, message);
+      const Status status = impl_->send_to(topic, message, flush ? &tickets : nullptr);
       if (result == Status::kOk) result = status;
     }
   } else {
