@@ -10,6 +10,14 @@ Error malformed(std::string_view uri, std::string_view why) {
                                                 quote_text(redact_uri(uri)) + ": " + std::string(why)};
 }
 
+bool is_scheme_char(char c, bool first) {
+  const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  if (first) return alpha;
+  return alpha || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
+}  // namespace
+
 bool names_a_secret(std::string_view key) {
   std::string lower;
   for (const char c : key) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -18,14 +26,6 @@ bool names_a_secret(std::string_view key) {
   }
   return false;
 }
-
-bool is_scheme_char(char c, bool first) {
-  const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  if (first) return alpha;
-  return alpha || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
-}
-
-}  // namespace
 
 std::string quote_text(std::string_view text) {
   constexpr std::size_t kMaxShown = 120;

@@ -21,6 +21,10 @@ std::string format_uri(const Endpoint& endpoint);
 /// token or credential. Works on malformed text too (it is what error messages quote).
 std::string redact_uri(std::string_view uri);
 
+/// Whether an option `key` names a password, secret, token or credential (its value is
+/// never shown).
+bool names_a_secret(std::string_view key);
+
 /// A readable quote of untrusted text for error messages (control bytes escaped, long text cut).
 std::string quote_text(std::string_view text);
 

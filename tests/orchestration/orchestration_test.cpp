@@ -61,8 +61,9 @@ TEST(Orchestration, MalformedUrisSayWhatIsWrong) {
       {"inproc://x?=1", "not KEY=VALUE"},
       {"inproc://x?max_messages=1&", "ends with '&'"},
       {"inproc://x?max_messages=1&max_messages=2", "given twice"},
-      {"inproc://x?max_messages=lots", "not a positive integer"},
-      {"inproc://x?max_bytes=0", "not a positive integer"},
+      {"inproc://x?max_messages=lots", "max_messages='lots' must be a whole number from 1 to"},
+      {"inproc://x?max_bytes=0", "max_bytes='0' must be a whole number from 1 to"},
+      {"inproc://x?max_messages=16777217", "must be a whole number from 1 to 16777216"},
       {"none://somewhere", "takes no connection"},
       {"carrier-pigeon://coop", "unknown orchestrator 'carrier-pigeon'"},
   };

@@ -1,27 +1,14 @@
 #include "orchestration/inproc/broker.h"
 
-#include <charconv>
+#include <limits>
 
 #include "mlops/log.h"
 #include "mlops/orchestration/topic_list.h"
+#include "orchestration/option_reader.h"
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration::detail::inproc {
 namespace {
-
-Result<std::size_t> parse_limit(const BackendOptions& options, std::string_view key,
-                                std::size_t fallback) {
-  const auto it = options.find(key);
-  if (it == options.end()) return fallback;
-  std::size_t value = 0;
-  const auto& text = it->second;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value == 0) {
-    return Error{ErrorCode::kInvalidArgument, "inproc option " + std::string(key) + "=" +
-                                                  quote_text(text) + " is not a positive integer"};
-  }
-  return value;
-}
 
 Error too_many_messages(std::size_t requested) {
   return Error{ErrorCode::kInvalidArgument,
@@ -48,15 +35,13 @@ Result<Broker*> Broker::open(std::string_view name, const BackendOptions& option
                  "inproc broker name " + quote_text(name) +
                      " must match ^[A-Za-z0-9._-]{1,249}$, as in 'inproc://pipeline'"};
   }
-  auto max_messages = parse_limit(options, "max_messages", kDefaultMaxMessages);
+  OptionReader reader("inproc broker", options);
+  auto max_messages = reader.number("max_messages", 1, kMaxTopicMessages, kDefaultMaxMessages);
   if (!max_messages) return max_messages.error();
-  if (*max_messages > kMaxTopicMessages) return too_many_messages(*max_messages);
-  auto max_bytes = parse_limit(options, "max_bytes", kDefaultMaxBytes);
+  auto max_bytes =
+      reader.number("max_bytes", 1, std::numeric_limits<std::size_t>::max(), kDefaultMaxBytes);
   if (!max_bytes) return max_bytes.error();
-  BackendOptions unknown = options;
-  unknown.erase("max_messages");
-  unknown.erase("max_bytes");
-  warn_ignored_options("broker", unknown);
+  reader.warn_unread();
 
   auto& reg = registry();
   const std::lock_guard lock(reg.mutex);
@@ -100,13 +85,7 @@ std::vector<std::string> Broker::topic_names() const {
 }
 
 void warn_ignored_options(std::string_view role, const BackendOptions& options) {
-  if (options.empty()) return;
-  std::string keys;
-  for (const auto& [key, value] : options) {
-    if (!keys.empty()) keys += ", ";
-    keys += quote_text(key);
-  }
-  log(LogLevel::kWarning, "inproc " + std::string(role) + " ignores options it does not know: " + keys);
+  OptionReader("inproc " + std::string(role), options).warn_unread();
 }
 
 }  // namespace mlops::orchestration::detail::inproc

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <limits>
+
+#include "orchestration/option_reader.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
@@ -19,17 +21,14 @@ Error unreachable(const Cluster& cluster, rd_kafka_resp_err_t error) {
                    rd_kafka_err2str(error)};
 }
 
-Result<int> read_int(const BackendOptions& options, std::string_view key, int fallback) {
-  const auto found = options.find(key);
-  if (found == options.end()) return fallback;
-  int value = 0;
-  const auto& text = found->second;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    return Error{ErrorCode::kInvalidArgument,
-                 "topic option " + std::string(key) + "='" + text + "' is not a whole number"};
-  }
-  return value;
+// A topic option, or -1 (the broker's default) when absent.
+Result<int> read_topic_count(detail::OptionReader& reader, std::string_view key) {
+  auto text = reader.text(key);
+  if (!text || *text == "-1") return -1;
+  auto value = detail::whole_number(*text, 1, std::numeric_limits<int>::max());
+  if (!value)
+    return reader.invalid(key, "must be -1 (the broker's default) or a whole number from 1");
+  return static_cast<int>(*value);
 }
 
 }  // namespace
@@ -75,9 +74,10 @@ Result<std::vector<std::string>> KafkaAdmin::topics() {
 }
 
 Result<void> KafkaAdmin::create_topic(std::string_view name, const TopicOptions& options) {
-  auto partitions = read_int(options.backend, "num.partitions", -1);
+  detail::OptionReader reader("kafka topic", options.backend);
+  auto partitions = read_topic_count(reader, "num.partitions");
   if (!partitions) return partitions.error();
-  auto replication = read_int(options.backend, "replication.factor", -1);
+  auto replication = read_topic_count(reader, "replication.factor");
   if (!replication) return replication.error();
   if (cluster_->is_mock()) {
     cluster_->ensure_mock_topic(name, std::max(*partitions, 0));

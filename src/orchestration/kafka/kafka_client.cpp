@@ -1,7 +1,6 @@
 #include "orchestration/kafka/kafka_client.h"
 
 #include <array>
-#include <charconv>
 #include <mutex>
 #include <set>
 #include <string>
@@ -9,22 +8,10 @@
 #include "mlops/log.h"
 #include "orchestration/kafka/kafka_python_names.h"
 #include "orchestration/kafka/kafka_reaper.h"
+#include "orchestration/option_reader.h"
 
 namespace mlops::orchestration::kafka {
 namespace {
-
-Result<std::int64_t> read_number(std::string_view key, std::string_view text, std::int64_t min,
-                                 std::int64_t max) {
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return Error{ErrorCode::kInvalidArgument,
-                 "kafka option " + std::string(key) + "='" + std::string(text) +
-                     "' is not a whole number from " + std::to_string(min) + " to " +
-                     std::to_string(max)};
-  }
-  return value;
-}
 
 // librdkafka's log lines (from its own threads) go to the library's log hook.
 void log_line(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
@@ -67,47 +54,53 @@ void warn_once(const std::string& key, const std::string& text) {
 }  // namespace
 
 Result<KafkaSettings> read_settings(const BackendOptions& options, KafkaSettings base) {
-  for (const auto& [key, text] : options) {
-    if (key == "key") {
-      if (text == "none" || text.empty()) {
-        base.key = KeySource::kNone;
-      } else if (text == "creator") {
-        base.key = KeySource::kCreator;
-      } else {
-        return Error{ErrorCode::kInvalidArgument,
-                     "kafka option key='" + text + "' is not none or creator"};
-      }
-    } else if (key == "ordering") {
-      if (text == "producer") {
-        base.ordering = Ordering::kProducer;
-      } else if (text == "none") {
-        base.ordering = Ordering::kNone;
-      } else {
-        return Error{ErrorCode::kInvalidArgument,
-                     "kafka option ordering='" + text + "' is not producer or none"};
-      }
-    } else if (key == "timeout_ms" || key == "assign_wait_ms") {
-      auto number = read_number(key, text, 0, 3'600'000);
-      if (!number) return number.error();
-      (key == "timeout_ms" ? base.timeout : base.assign_wait) = std::chrono::milliseconds(*number);
-    } else if (key == "log_interval_ms") {
-      auto number = read_number(key, text, 1, 3'600'000);
-      if (!number) return number.error();
-      base.log_interval = std::chrono::milliseconds(*number);
-    } else if (key == "mock.brokers" || key == "mock.partitions") {
-      auto number = read_number(key, text, key == "mock.brokers" ? 0 : 1, 1000);
-      if (!number) return number.error();
-      (key == "mock.brokers" ? base.mock_brokers : base.mock_partitions) = static_cast<int>(*number);
+  detail::OptionReader reader("kafka", options);
+  if (auto key = reader.text("key")) {
+    if (*key == "none" || key->empty()) {
+      base.key = KeySource::kNone;
+    } else if (*key == "creator") {
+      base.key = KeySource::kCreator;
     } else {
-      auto translated = translate_kafka_python(key, text);
-      if (!translated) return translated.error();
-      if (!*translated) {
-        base.properties.insert_or_assign(key, text);  // librdkafka's own name
-      } else if ((*translated)->property.empty()) {
-        warn_once(key, "kafka: ignoring option '" + key + "': " + std::string((*translated)->note));
-      } else {
-        base.properties.insert_or_assign((*translated)->property, (*translated)->value);
-      }
+      return reader.invalid("key", "is not none or creator");
+    }
+  }
+  if (auto ordering = reader.text("ordering")) {
+    if (*ordering == "producer") {
+      base.ordering = Ordering::kProducer;
+    } else if (*ordering == "none") {
+      base.ordering = Ordering::kNone;
+    } else {
+      return reader.invalid("ordering", "is not producer or none");
+    }
+  }
+  auto timeout = reader.millis("timeout_ms", 0, 3'600'000, base.timeout);
+  if (!timeout) return timeout.error();
+  base.timeout = *timeout;
+  auto assign_wait = reader.millis("assign_wait_ms", 0, 3'600'000, base.assign_wait);
+  if (!assign_wait) return assign_wait.error();
+  base.assign_wait = *assign_wait;
+  auto log_interval = reader.millis("log_interval_ms", 1, 3'600'000, base.log_interval);
+  if (!log_interval) return log_interval.error();
+  base.log_interval = *log_interval;
+  auto brokers =
+      reader.number("mock.brokers", 0, 1000, static_cast<std::uint64_t>(base.mock_brokers));
+  if (!brokers) return brokers.error();
+  base.mock_brokers = static_cast<int>(*brokers);
+  auto partitions =
+      reader.number("mock.partitions", 1, 1000, static_cast<std::uint64_t>(base.mock_partitions));
+  if (!partitions) return partitions.error();
+  base.mock_partitions = static_cast<int>(*partitions);
+  // The rest are librdkafka's properties, under its names or kafka-python's.
+  for (const auto& key : reader.unread()) {
+    const std::string& text = options.find(key)->second;
+    auto translated = translate_kafka_python(key, text);
+    if (!translated) return translated.error();
+    if (!*translated) {
+      base.properties.insert_or_assign(key, text);  // librdkafka's own name
+    } else if ((*translated)->property.empty()) {
+      warn_once(key, "kafka: ignoring option '" + key + "': " + std::string((*translated)->note));
+    } else {
+      base.properties.insert_or_assign((*translated)->property, (*translated)->value);
     }
   }
   return base;

@@ -5,28 +5,10 @@
 #include <optional>
 #include <string>
 
-#include "mlops/log.h"
+#include "orchestration/option_reader.h"
 
 namespace mlops::orchestration::detail::redis {
 namespace {
-
-Error bad_value(std::string_view key, std::string_view text, const std::string& rule) {
-  const bool secret = key == "password";
-  return Error{ErrorCode::kInvalidArgument, "redis option " + std::string(key) + "='" +
-                                                (secret ? std::string("***") : std::string(text)) +
-                                                "' " + rule};
-}
-
-Result<std::uint64_t> read_number(std::string_view key, std::string_view text, std::uint64_t min,
-                                  std::uint64_t max) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return bad_value(key, text, "must be a whole number from " + std::to_string(min) + " to " +
-                                    std::to_string(max));
-  }
-  return value;
-}
 
 constexpr std::uint64_t kHour = 3'600'000;
 
@@ -80,7 +62,7 @@ Result<RedisSettings> parse_connection(std::string_view connection) {
     const auto db_text = connection.substr(slash + 1);
     connection = connection.substr(0, slash);
     if (!db_text.empty()) {
-      auto db = read_number("db", db_text, 0, std::numeric_limits<int>::max());
+      auto db = whole_number(db_text, 0, std::numeric_limits<int>::max());
       if (!db) return invalid("the database is not a number");
       settings.db = static_cast<int>(*db);
     }
@@ -108,7 +90,7 @@ Result<RedisSettings> parse_connection(std::string_view connection) {
     has_port = true;
   }
   if (has_port) {
-    auto port = read_number("port", port_text, 1, 65535);
+    auto port = whole_number(port_text, 1, 65535);
     if (!port) return invalid("the port is not a number from 1 to 65535");
     settings.port = static_cast<int>(*port);
   }
@@ -118,57 +100,35 @@ Result<RedisSettings> parse_connection(std::string_view connection) {
 }
 
 Result<RedisSettings> read_settings(const BackendOptions& options, RedisSettings base) {
-  for (const auto& option : options) {
-    // Named references, not a structured binding: clang 14 cannot capture those in lambdas.
-    const std::string& key = option.first;
-    const std::string& text = option.second;
-    auto millis = [&](std::chrono::milliseconds& into, std::uint64_t min,
-                      std::uint64_t max) -> Result<void> {
-      auto number = read_number(key, text, min, max);
-      if (!number) return number.error();
-      into = std::chrono::milliseconds(*number);
-      return {};
-    };
-    auto count = [&](auto& into, std::uint64_t min, std::uint64_t max) -> Result<void> {
-      auto number = read_number(key, text, min, max);
-      if (!number) return number.error();
-      into = static_cast<std::remove_reference_t<decltype(into)>>(*number);
-      return {};
-    };
-    Result<void> done;
-    if (key == "user") {
-      base.user = text;
-    } else if (key == "password") {
-      base.password = text;
-    } else if (key == "timeout_ms") {
-      done = millis(base.timeout, 1, kHour);
-    } else if (key == "claim_idle_ms") {
-      done = millis(base.claim_idle, 1, 24 * kHour);
-    } else if (key == "maxlen") {
-      done = count(base.maxlen, 0, std::uint64_t{1} << 62);
-    } else if (key == "pipeline_messages") {
-      done = count(base.pipeline_messages, 1, 1'000'000);
-    } else if (key == "pipeline_bytes") {
-      done = count(base.pipeline_bytes, 1, std::uint64_t{1} << 30);
-    } else if (key == "linger_ms") {
-      done = millis(base.linger, 0, kHour);
-    } else if (key == "max_in_flight") {
-      done = count(base.max_in_flight, 1, 10'000'000);
-    } else if (key == "wait_replicas") {
-      done = count(base.wait_replicas, 0, 1000);
-    } else if (key == "wait_timeout_ms") {
-      done = millis(base.wait_timeout, 1, kHour);
-    } else if (key == "max_message_bytes") {
-      done = count(base.max_message_bytes, 1, std::uint64_t{512} << 20);
-    } else if (key == "reconnect_backoff_ms") {
-      done = millis(base.reconnect_backoff, 1, 10 * 60'000);
-    } else if (key == "log_interval_ms") {
-      done = millis(base.log_interval, 0, 24 * kHour);
-    } else {
-      log(LogLevel::kWarning, "redis: ignoring unknown option '" + key + "'");
-    }
-    if (!done) return done.error();
-  }
+  OptionReader reader("redis", options);
+  Result<void> done;
+  auto millis = [&](std::string_view key, std::chrono::milliseconds& into, std::uint64_t min,
+                    std::uint64_t max) {
+    auto number = reader.millis(key, min, max, into);
+    if (number) into = *number;
+    if (!number && done) done = number.error();
+  };
+  auto count = [&](std::string_view key, auto& into, std::uint64_t min, std::uint64_t max) {
+    auto number = reader.number(key, min, max, static_cast<std::uint64_t>(into));
+    if (number) into = static_cast<std::remove_reference_t<decltype(into)>>(*number);
+    if (!number && done) done = number.error();
+  };
+  if (auto user = reader.text("user")) base.user = std::move(*user);
+  if (auto password = reader.text("password")) base.password = std::move(*password);
+  millis("timeout_ms", base.timeout, 1, kHour);
+  millis("claim_idle_ms", base.claim_idle, 1, 24 * kHour);
+  count("maxlen", base.maxlen, 0, std::uint64_t{1} << 62);
+  count("pipeline_messages", base.pipeline_messages, 1, 1'000'000);
+  count("pipeline_bytes", base.pipeline_bytes, 1, std::uint64_t{1} << 30);
+  millis("linger_ms", base.linger, 0, kHour);
+  count("max_in_flight", base.max_in_flight, 1, 10'000'000);
+  count("wait_replicas", base.wait_replicas, 0, 1000);
+  millis("wait_timeout_ms", base.wait_timeout, 1, kHour);
+  count("max_message_bytes", base.max_message_bytes, 1, std::uint64_t{512} << 20);
+  millis("reconnect_backoff_ms", base.reconnect_backoff, 1, 10 * 60'000);
+  millis("log_interval_ms", base.log_interval, 0, 24 * kHour);
+  if (!done) return done.error();
+  reader.warn_unread();
   return base;
 }
 
