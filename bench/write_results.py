@@ -216,6 +216,14 @@ def transport_pairs():
          "memcpy into a pre-faulted mapping, as many processes")
         for n in (1, 2, 4)
     ] + [
+        # Context for the row above: the same memcpy into a file made within the run, so
+        # every page is new to the kernel, as a fresh queue's are.
+        ("mmap_scale_bench", f"mmap sustained append, {n} writer process{'es' if n > 1 else ''}, 200 B",
+         f"BM_Mmap_SustainedAppend/{n}/iterations:1/manual_time",
+         f"BM_FreshFileFloor_Append/{n}/iterations:1/manual_time", None,
+         "memcpy into a file made in the run (fresh pages), as many processes")
+        for n in (1, 2, 4)
+    ] + [
         ("mmap_scale_bench", "mmap read of the 2 M, 200 B", "BM_Mmap_ReadLog/iterations:3/manual_time",
          "BM_Floor_Read/iterations:3/manual_time", 0.35, "memcpy out of the segment files"),
     ] + [
