@@ -269,6 +269,24 @@ if [ "$BACKEND" = mmap ]; then
   check "garbage control reported" contains "$WORK/out" "topic jsonl: control file is damaged"
   run "inspect --json" 0 "$MLOPS" inspect --json "$WORK/damaged"
   check "inspect --json parses" /usr/bin/python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$WORK/out"
+
+  # A segment cut short (attack6 F3): listings write nothing; the records before the cut
+  # are still delivered, the loss is logged, and new messages go on in the next segment.
+  mkdir "$WORK/cut"
+  cp -r "$Q/busy" "$WORK/cut/busy"
+  truncate -s 100000 "$WORK/cut/busy/00000000000000000000.seg"
+  cp "$WORK/cut/busy/control" "$WORK/cut-control"
+  run "topics of a cut segment" 0 "$MLOPS" topics "mmap://$WORK/cut"
+  check "topics counts the records before the cut" grep -qE '^busy +[1-9][0-9]* ' "$WORK/out"
+  run "groups of a cut segment" 0 "$MLOPS" groups "mmap://$WORK/cut"
+  check "topics and groups left the control file alone" cmp -s "$WORK/cut/busy/control" "$WORK/cut-control"
+  run "tail a cut segment" 0 "$MLOPS" -v tail "mmap://$WORK/cut" busy --timeout 200
+  before_cut=$(grep -c '' "$WORK/out")
+  check "tail delivers the records before the cut ($before_cut)" [ "$before_cut" -gt 0 -a "$before_cut" -lt 3000 ]
+  check "tail logs the bytes lost" grep -qF 'is cut short: bytes [100000, ' "$WORK/err"
+  run "send after a cut segment" 0 "$MLOPS" send "mmap://$WORK/cut" busy --type START --flush
+  run "tail after the send" 0 "$MLOPS" tail "mmap://$WORK/cut" busy --timeout 200
+  check "the new message follows the old ones" lines_are "$WORK/out" $((before_cut + 1))
 fi
 
 echo "$checks checks passed, $failures failed ($BACKEND)"
