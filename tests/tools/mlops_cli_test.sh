@@ -224,6 +224,26 @@ fi
 run "perf --json" 0 "$MLOPS" perf "$URI" --topic perf --count 200 --json --timeout "$WAIT"
 check "perf --json parses" /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["received"]==200 and d["latency_ms"]["p99"]>=0' "$WORK/out"
 
+# --- redis only: a key of another type refuses XADD; send says so, and that nothing is held --
+if [ "$BACKEND" = redis ]; then
+  # SET through bash's own TCP (no redis-cli needed): the key then holds a string.
+  if exec 3<>"/dev/tcp/${MLOPS_TEST_REDIS%:*}/${MLOPS_TEST_REDIS##*:}"; then
+    printf 'SET strkey hello\r\n' >&3
+    read -r -t 5 reply <&3 || reply=""
+    exec 3<&-
+    check "SET strkey answered +OK" [ "${reply%$'\r'}" = "+OK" ]
+  else
+    fail "cannot connect to $MLOPS_TEST_REDIS"
+  fi
+  for flush in "" --flush; do
+    run "send to a string key $flush" 1 "$MLOPS" send "$URI" strkey --type START --count 2 $flush
+    check "one line ($flush)" lines_are "$WORK/err" 1
+    check "says none is stored ($flush)" contains "$WORK/err" "2 of 2 message(s) NOT stored"
+    check "names the key and the cause ($flush)" contains "$WORK/err" "key 'strkey' holds another type, not a stream"
+    check "no may-or-may-not ($flush)" not_contains "$WORK/err" "may or may not"
+  done
+fi
+
 # --- inspect (mmap only): a healthy queue, one being written, a damaged one -----------------
 if [ "$BACKEND" = mmap ]; then
   Q="$WORK/queue"
