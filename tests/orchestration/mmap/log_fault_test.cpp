@@ -473,6 +473,7 @@ void write_and_cut(const TempDir& dir) {
 
 std::vector<std::string> first_ten() {
   std::vector<std::string> texts;
+  texts.reserve(10);
   for (int i = 0; i < 10; ++i) texts.push_back("record-" + std::to_string(100 + i));
   return texts;
 }
@@ -499,7 +500,7 @@ TEST(MmapLogFaults, TruncatedSegmentKeepsItsWholeRecordsAndTakesNewOnesAfterIt) 
   EXPECT_EQ(fs::file_size(segment_path(dir, 0)), cut_size) << "the cut file was written";
 
   auto expected = first_ten();
-  expected.push_back("after");
+  expected.emplace_back("after");
   const auto read = read_everything(log);
   EXPECT_EQ(read.texts, expected) << "the records before the cut are delivered, then the new one";
   EXPECT_GE(read.damaged, 1U) << "what the cut lost is reported";
