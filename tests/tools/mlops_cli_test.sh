@@ -224,6 +224,26 @@ fi
 run "perf --json" 0 "$MLOPS" perf "$URI" --topic perf --count 200 --json --timeout "$WAIT"
 check "perf --json parses" /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["received"]==200 and d["latency_ms"]["p99"]>=0' "$WORK/out"
 
+# --- redis only: a key of another type refuses XADD; send says so, and that nothing is held --
+if [ "$BACKEND" = redis ]; then
+  # SET through bash's own TCP (no redis-cli needed): the key then holds a string.
+  if exec 3<>"/dev/tcp/${MLOPS_TEST_REDIS%:*}/${MLOPS_TEST_REDIS##*:}"; then
+    printf 'SET strkey hello\r\n' >&3
+    read -r -t 5 reply <&3 || reply=""
+    exec 3<&-
+    check "SET strkey answered +OK" [ "${reply%$'\r'}" = "+OK" ]
+  else
+    fail "cannot connect to $MLOPS_TEST_REDIS"
+  fi
+  for flush in "" --flush; do
+    run "send to a string key $flush" 1 "$MLOPS" send "$URI" strkey --type START --count 2 $flush
+    check "one line ($flush)" lines_are "$WORK/err" 1
+    check "says none is stored ($flush)" contains "$WORK/err" "2 of 2 message(s) NOT stored"
+    check "names the key and the cause ($flush)" contains "$WORK/err" "key 'strkey' holds another type, not a stream"
+    check "no may-or-may-not ($flush)" not_contains "$WORK/err" "may or may not"
+  done
+fi
+
 # --- inspect (mmap only): a healthy queue, one being written, a damaged one -----------------
 if [ "$BACKEND" = mmap ]; then
   Q="$WORK/queue"
@@ -269,6 +289,24 @@ if [ "$BACKEND" = mmap ]; then
   check "garbage control reported" contains "$WORK/out" "topic jsonl: control file is damaged"
   run "inspect --json" 0 "$MLOPS" inspect --json "$WORK/damaged"
   check "inspect --json parses" /usr/bin/python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$WORK/out"
+
+  # A segment cut short (attack6 F3): listings write nothing; the records before the cut
+  # are still delivered, the loss is logged, and new messages go on in the next segment.
+  mkdir "$WORK/cut"
+  cp -r "$Q/busy" "$WORK/cut/busy"
+  truncate -s 100000 "$WORK/cut/busy/00000000000000000000.seg"
+  cp "$WORK/cut/busy/control" "$WORK/cut-control"
+  run "topics of a cut segment" 0 "$MLOPS" topics "mmap://$WORK/cut"
+  check "topics counts the records before the cut" grep -qE '^busy +[1-9][0-9]* ' "$WORK/out"
+  run "groups of a cut segment" 0 "$MLOPS" groups "mmap://$WORK/cut"
+  check "topics and groups left the control file alone" cmp -s "$WORK/cut/busy/control" "$WORK/cut-control"
+  run "tail a cut segment" 0 "$MLOPS" -v tail "mmap://$WORK/cut" busy --timeout 200
+  before_cut=$(grep -c '' "$WORK/out")
+  check "tail delivers the records before the cut ($before_cut)" [ "$before_cut" -gt 0 -a "$before_cut" -lt 3000 ]
+  check "tail logs the bytes lost" grep -qF 'is cut short: bytes [100000, ' "$WORK/err"
+  run "send after a cut segment" 0 "$MLOPS" send "mmap://$WORK/cut" busy --type START --flush
+  run "tail after the send" 0 "$MLOPS" tail "mmap://$WORK/cut" busy --timeout 200
+  check "the new message follows the old ones" lines_are "$WORK/out" $((before_cut + 1))
 fi
 
 echo "$checks checks passed, $failures failed ($BACKEND)"

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "mlops/log.h"
+#include "library_log.h"
 
 int main(int argc, char** argv) {
   using namespace mlops::tool;
@@ -20,9 +20,7 @@ int main(int argc, char** argv) {
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Also print the library's log (backend warnings and errors)");
   app.fallthrough();
-  app.parse_complete_callback([&verbose] {
-    if (!verbose) mlops::set_log_handler([](mlops::LogLevel, std::string_view) {});
-  });
+  app.parse_complete_callback([&verbose] { install_library_log(verbose); });
   int exit_code = kExitOk;
   add_send_command(app, exit_code);
   add_tail_command(app, exit_code);

@@ -2,12 +2,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <charconv>
 #include <iostream>
 #include <memory>
 
 #include "cli.h"
 #include "commands.h"
+#include "library_log.h"
 #include "message_text.h"
 #include "mlops/messaging/message_builder.h"
 #include "mlops/orchestration/producer.h"
@@ -88,6 +90,24 @@ std::optional<std::string> fill(MessageBuilder& builder, const SendArgs& args) {
   return std::nullopt;
 }
 
+// What the delivery reports said: held, or certainly not held (refused, given up unsent).
+struct Outcomes {
+  std::atomic<std::uint64_t> held{0};
+  std::atomic<std::uint64_t> not_held{0};
+};
+
+// The failure line when some messages are certainly not held: how many, why (the
+// library's last error: a server's refusal), and how many are still unknown.
+std::string not_held_text(const Outcomes& outcomes, std::uint64_t sent) {
+  const std::uint64_t not_held = outcomes.not_held.load();
+  const std::uint64_t known = not_held + outcomes.held.load();
+  std::string text =
+      std::to_string(not_held) + " of " + std::to_string(sent) +
+      " message(s) NOT stored: " + last_library_error().value_or("the backend refused them");
+  if (sent > known) text += "; " + std::to_string(sent - known) + " may or may not be held";
+  return text;
+}
+
 // Sends one message; on failure reports it. @return whether it was sent.
 bool send_one(orchestration::Producer& producer, const std::string& topic,
               const messaging::MLOpsMessage& message, std::string& problem) {
@@ -147,7 +167,18 @@ int run(const SendArgs& args) {
   }
   auto orch = open_uri(args.uri, args.sets);
   if (!orch) return fail("send", orch.error().message);
-  auto producer = orchestration::Producer::create(*orch, args.topic);
+  // Delivery reports tell a refused message (certainly not held) from one whose fate is
+  // unknown, so that a failure says which it is.
+  auto outcomes = std::make_shared<Outcomes>();
+  orchestration::ProducerOptions options;
+  options.on_delivery = [outcomes](const orchestration::DeliveryReport& report) {
+    if (report.status == orchestration::Status::kOk) {
+      outcomes->held.fetch_add(1, std::memory_order_relaxed);
+    } else if (report.status != orchestration::Status::kDeliveryUnknown) {
+      outcomes->not_held.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  auto producer = orchestration::Producer::create(*orch, args.topic, std::move(options));
   if (!producer) return fail("send", producer.error().message);
   std::uint64_t sent = 0;
   int status = kExitOk;
@@ -167,12 +198,14 @@ int run(const SendArgs& args) {
   if (args.flush) {
     const auto flushed = producer->flush(std::chrono::milliseconds(args.flush_timeout_ms));
     if (flushed != orchestration::Status::kOk) {
+      if (outcomes->not_held.load() > 0) return fail("send", not_held_text(*outcomes, sent));
       return fail("send", "flush failed: " + std::string(orchestration::to_string(flushed)) +
                               "; the messages may or may not be held");
     }
   }
   const auto closed = producer->close();
   if (closed != orchestration::Status::kOk && status == kExitOk) {
+    if (outcomes->not_held.load() > 0) return fail("send", not_held_text(*outcomes, sent));
     return fail("send", "not every message was confirmed before closing (" +
                             std::string(orchestration::to_string(closed)) +
                             "): some may or may not be held; -v shows the backend's log");

@@ -189,7 +189,7 @@ Result<bool> create_file_atomically(const Directory& dir, const std::string& nam
 }
 
 Result<MappedFile> MappedFile::open(const Directory& dir, const std::string& name,
-                                    std::uint64_t expected_size, Access access) {
+                                    std::uint64_t expected_size, Access access, bool allow_short) {
   const std::string path = dir.path_of(name);
   const bool writable = access == Access::kReadWrite;
   // O_NONBLOCK: a FIFO planted under the name must not block the open.
@@ -213,14 +213,29 @@ Result<MappedFile> MappedFile::open(const Directory& dir, const std::string& nam
     return Error{ErrorCode::kCorrupt, "'" + path + "' is not a regular file"};
   }
   const auto size = static_cast<std::uint64_t>(info.st_size);
-  if ((expected_size != 0 && size != expected_size) || size == 0) {
+  const bool short_allowed = allow_short && !writable && expected_size != 0 && size < expected_size;
+  if ((expected_size != 0 && size != expected_size && !short_allowed) || size == 0) {
     return Error{ErrorCode::kCorrupt, "'" + path + "' is " + std::to_string(size) +
                                           " bytes; expected " + std::to_string(expected_size)};
+  }
+  if (short_allowed) {
+    // Zeros first, then the file's pages over their start: touching past the file's last
+    // page reads the anonymous zeros instead of raising SIGBUS.
+    void* zeros = ::mmap(nullptr, expected_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (zeros == MAP_FAILED) return errno_error("cannot map", path);
+    file.data_ = static_cast<std::uint8_t*>(zeros);
+    file.size_ = expected_size;
+    file.file_size_ = size;
+    if (::mmap(zeros, size, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+      return errno_error("cannot map", path);  // file's destructor unmaps the zeros
+    }
+    return file;
   }
   void* data = ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED) return errno_error("cannot map", path);
   file.data_ = static_cast<std::uint8_t*>(data);
   file.size_ = size;
+  file.file_size_ = size;
   return file;
 }
 
@@ -228,6 +243,7 @@ MappedFile::MappedFile(MappedFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
+      file_size_(std::exchange(other.file_size_, 0)),
       writable_(other.writable_),
       path_(std::move(other.path_)) {}
 
@@ -237,6 +253,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    file_size_ = std::exchange(other.file_size_, 0);
     writable_ = other.writable_;
     path_ = std::move(other.path_);
   }

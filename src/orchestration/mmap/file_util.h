@@ -83,9 +83,14 @@ class MappedFile {
   /// `expected_size` bytes (0: any size). A file of another size is refused, never mapped:
   /// touching past its end would be a SIGBUS. Blocks are not allocated here: a writer calls
   /// allocate() for what it is about to write (segments grow their blocks as they fill).
-  /// kNotFound when there is no such file.
+  /// kNotFound when there is no such file. With `allow_short` (read-only only), a file
+  /// shorter than `expected_size` (cut short by hand or a crash of the filesystem) is mapped
+  /// at `expected_size` all the same, the part past its end reading as zeros (anonymous
+  /// memory, never a SIGBUS), so that what it still holds can be read; file_size() says
+  /// where it ends.
   static Result<MappedFile> open(const Directory& dir, const std::string& name,
-                                 std::uint64_t expected_size, Access access);
+                                 std::uint64_t expected_size, Access access,
+                                 bool allow_short = false);
 
   /// Nothing mapped.
   MappedFile() noexcept = default;
@@ -97,6 +102,8 @@ class MappedFile {
 
   [[nodiscard]] std::uint8_t* data() const noexcept { return data_; }
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+  /// The size of the file itself: size(), or less for a short file opened with allow_short.
+  [[nodiscard]] std::uint64_t file_size() const noexcept { return file_size_; }
   [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] bool writable() const noexcept { return writable_; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -113,6 +120,7 @@ class MappedFile {
   int fd_ = -1;
   std::uint8_t* data_ = nullptr;
   std::uint64_t size_ = 0;
+  std::uint64_t file_size_ = 0;
   bool writable_ = false;
   std::string path_;
 };

@@ -111,6 +111,13 @@ LogReader::Step LogReader::step(LogRecord& record) {
       if (!segment) return missing_segment(segment.error(), index, tail);
       current_ = std::move(*segment);
       current_base_ = index * segment_bytes;
+      if (current_->file_bytes() < segment_bytes) {
+        // Cut short (truncated): the records wholly before its end are still read.
+        report("segment file '" + current_->file.path() + "' is cut short: bytes [" +
+               std::to_string(current_->file_bytes()) + ", " + std::to_string(segment_bytes) +
+               ") (positions [" + std::to_string(current_base_ + current_->file_bytes()) + ", " +
+               std::to_string(current_base_ + segment_bytes) + ")) are missing and lost");
+      }
     }
   }
   const std::uint64_t next_segment = current_base_ + segment_bytes + kFileHeaderBytes;
@@ -129,6 +136,10 @@ LogReader::Step LogReader::step(LogRecord& record) {
       // (a payload's bytes may look like headers): the rest of the segment is given up, or,
       // in the tail's own segment, what lies before the tail as it is now.
       const std::uint64_t resume = tail / segment_bytes == index ? tail : next_segment;
+      if (offset >= current_->file_bytes()) {
+        position_ = resume;  // Past the end of a file cut short: reported when it was mapped.
+        return Step::kAdvanced;
+      }
       report(std::string(word == 0 ? "a hole" : "a damaged record header") + " at position " +
              std::to_string(position_) + " below the tail; resuming at " + std::to_string(resume));
       position_ = resume;
@@ -174,6 +185,9 @@ LogReader::Step LogReader::step(LogRecord& record) {
       const std::uint32_t crc = __atomic_load_n(&header->crc32c, __ATOMIC_RELAXED);
       if (!payload_fits(payload_bytes, word_size(word))) {
         report("record at position " + std::to_string(position_) + " has a bad length");
+      } else if (offset + word_size(word) > current_->file_bytes()) {
+        report("record at position " + std::to_string(position_) +
+               " is cut off where its segment file ends");
       } else if (crc32c(body, payload_bytes) != crc) {
         report("record at position " + std::to_string(position_) + " fails its CRC32C");
       } else {

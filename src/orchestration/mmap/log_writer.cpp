@@ -224,6 +224,10 @@ Result<void> LogWriter::sync() {
     if (!segment || segment->index != index) {
       auto found = log_->segment(index, MappedFile::Access::kReadWrite);
       if (!found && found.error().code == ErrorCode::kNotFound) continue;  // Retention took it.
+      // A damaged segment (cut short, say) below this writer's records was stepped past:
+      // nothing is written there again, and readers skip what it lost.
+      if (!found && found.error().code == ErrorCode::kCorrupt && index < unsynced_from_ / bytes)
+        continue;
       if (!found) return found.error();
       segment = std::move(*found);
     }

@@ -43,7 +43,8 @@ class MmapAdmin final : public AdminBackend {
     }
     std::vector<TopicLag> result;
     for (const auto& name : *names) {
-      auto log = queue_->topic(name);
+      // Read-only: a listing must not repair or write the queue it looks at.
+      auto log = queue_->topic_to_read(name);
       if (!log) return log.error();
       result.push_back(mmap::topic_lag(*log, groups));
     }

@@ -45,6 +45,18 @@ Result<std::shared_ptr<TopicLog>> Queue::topic(std::string_view name) {
   return *log;
 }
 
+Result<std::shared_ptr<TopicLog>> Queue::topic_to_read(std::string_view name) {
+  const ForkGuard guard;
+  std::lock_guard lock(mutex_);
+  if (auto found = topics_.find(name); found != topics_.end()) return found->second;
+  const std::string topic_name(name);
+  if (!valid_file_name(topic_name)) {
+    return Error{ErrorCode::kInvalidArgument, "'" + topic_name + "' is not a valid topic name"};
+  }
+  // Not kept: a producer or consumer of this process later opens it for writing.
+  return TopicLog::open_read_only(root_, topic_name, settings_.log, settings_.modes, registry_);
+}
+
 Result<std::vector<std::string>> Queue::topic_names() const {
   DIR* dir = ::fdopendir(::dup(root_.fd()));
   if (dir == nullptr) return errno_error("cannot list", root_.path());

@@ -31,6 +31,11 @@ class Queue {
   /// The log of `topic`, created on first use.
   Result<std::shared_ptr<TopicLog>> topic(std::string_view name);
 
+  /// The log of existing `topic` to look at (list, lag): the one this process has open, or
+  /// one opened read-only, which creates, repairs and writes nothing.
+  /// @return as TopicLog::open_read_only (kNotFound for no such topic).
+  Result<std::shared_ptr<TopicLog>> topic_to_read(std::string_view name);
+
   /// Names of the topics in the directory, sorted.
   Result<std::vector<std::string>> topic_names() const;
 

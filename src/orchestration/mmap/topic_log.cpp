@@ -117,16 +117,9 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open(const Directory& root, const st
                  "segment_bytes must be a multiple of 8 from 4096 to 2 GiB, not " +
                      std::to_string(settings.segment_bytes)};
   }
-  std::shared_ptr<TopicLog> log(new TopicLog());
-  log->gate_ = std::make_shared<PrepareGate>();
-  log->gate_->log = log.get();
-  log->name_ = topic;
-  log->settings_ = settings;
-  log->modes_ = modes;
-  log->registry_ = std::move(registry);
-  auto directory = root.subdirectory(topic, modes);
-  if (!directory) return directory.error();
-  log->directory_ = std::move(*directory);
+  auto made = make(root, topic, settings, modes, std::move(registry));
+  if (!made) return made.error();
+  auto log = std::move(*made);
   auto groups = log->directory_.subdirectory("groups", modes);
   if (!groups) return groups.error();
   log->groups_ = std::move(*groups);
@@ -149,6 +142,49 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open(const Directory& root, const st
   if (!lock) return lock.error();
   if (auto checked = log->check_control(settings.segment_bytes); !checked) return checked.error();
   if (auto repaired = log->repair_positions(); !repaired) return repaired.error();
+  return log;
+}
+
+Result<std::shared_ptr<TopicLog>> TopicLog::make(const Directory& root, const std::string& topic,
+                                                 const LogSettings& settings,
+                                                 const FileModes& modes,
+                                                 std::shared_ptr<ProcessRegistry> registry) {
+  std::shared_ptr<TopicLog> log(new TopicLog());
+  log->gate_ = std::make_shared<PrepareGate>();
+  log->gate_->log = log.get();
+  log->name_ = topic;
+  log->settings_ = settings;
+  log->modes_ = modes;
+  log->registry_ = std::move(registry);
+  auto directory = root.subdirectory(topic, modes);
+  if (!directory) return directory.error();
+  log->directory_ = std::move(*directory);
+  return log;
+}
+
+Result<std::shared_ptr<TopicLog>> TopicLog::open_read_only(
+    const Directory& root, const std::string& topic, const LogSettings& settings,
+    const FileModes& modes, std::shared_ptr<ProcessRegistry> registry) {
+  struct stat info {};
+  const std::string control_path = topic + "/control";
+  if (::fstatat(root.fd(), control_path.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+    return Error{ErrorCode::kNotFound, "no topic '" + topic + "' in " + root.path()};
+  }
+  auto made = make(root, topic, settings, modes, std::move(registry));
+  if (!made) return made.error();
+  auto log = std::move(*made);
+  log->read_only_ = true;
+  // Without a groups directory there are no groups to list; it is not made here.
+  if (::fstatat(log->directory_.fd(), "groups", &info, AT_SYMLINK_NOFOLLOW) == 0) {
+    auto groups = log->directory_.subdirectory("groups", modes);
+    if (!groups) return groups.error();
+    log->groups_ = std::move(*groups);
+  }
+  auto control = MappedFile::open(log->directory_, "control", kControlFileBytes,
+                                  MappedFile::Access::kReadOnly);
+  if (!control) return control.error();
+  log->control_ = std::move(*control);
+  if (auto checked = log->check_control(settings.segment_bytes); !checked) return checked.error();
   return log;
 }
 
@@ -179,6 +215,16 @@ Result<void> TopicLog::check_control(std::uint64_t requested_segment_bytes) {
         bytes = header.segment_bytes;
         break;
       }
+    }
+    if (read_only_) {
+      // Only looking: the size the segments say, kept in this process; the file unchanged.
+      if (bytes == 0) {
+        return Error{ErrorCode::kCorrupt,
+                     "'" + path + "' has a damaged header and no segment says its size"};
+      }
+      segment_bytes_ = bytes;
+      settings_.segment_bytes = bytes;
+      return {};
     }
     block.version = kLayoutVersion;
     block.segment_bytes = bytes != 0 ? bytes : requested_segment_bytes;
@@ -239,6 +285,17 @@ Result<void> TopicLog::repair_positions() {
       (missing && tail != first_position(tail_index, bytes))) {
     // Damaged, or gone while the tail says records were written in it (its directory entry
     // lost to a power loss, a flipped bit): writers start afresh in the next segment.
+    // A file cut short is never written again (readers still get the records it holds).
+    struct stat info {};
+    const std::string name = segment_name(tail_index);
+    if (!missing && ::fstatat(directory_.fd(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(info.st_mode) && static_cast<std::uint64_t>(info.st_size) < bytes) {
+      log(LogLevel::kWarning,
+          "mmap queue, topic '" + name_ + "': segment file '" + directory_.path_of(name) +
+              "' is cut short: bytes [" + std::to_string(info.st_size) + ", " +
+              std::to_string(bytes) +
+              ") are missing and the records in them lost; writing resumes in the next segment");
+    }
     tail = first_position(tail_index + 1, bytes);
     changed = true;
   } else if (segment) {
@@ -306,7 +363,7 @@ std::vector<std::uint64_t> TopicLog::segment_indexes() const {
     const std::string name = entry->d_name;
     if (auto index = parse_segment_name(name)) {
       indexes.push_back(*index);
-    } else if (is_temporary_name(name)) {
+    } else if (!read_only_ && is_temporary_name(name)) {
       struct stat info {};
       if (::fstatat(directory_.fd(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
           now - info.st_mtime > kStaleTemporarySeconds) {
@@ -320,8 +377,15 @@ std::vector<std::uint64_t> TopicLog::segment_indexes() const {
 }
 
 Result<std::shared_ptr<Segment>> TopicLog::map_segment(std::uint64_t index, MappedFile::Access access) {
-  auto file = MappedFile::open(directory_, segment_name(index), segment_bytes_, access);
+  // Read-only, a file cut short still gives the records it holds (zeros past its end).
+  auto file = MappedFile::open(directory_, segment_name(index), segment_bytes_, access,
+                               /*allow_short=*/access == MappedFile::Access::kReadOnly);
   if (!file) return file.error();
+  if (file->file_size() < kFileHeaderBytes) {
+    return Error{ErrorCode::kCorrupt, "'" + file->path() + "' is " +
+                                          std::to_string(file->file_size()) +
+                                          " bytes, shorter than a segment header"};
+  }
   const auto& header = *reinterpret_cast<const FileHeader*>(file->data());
   if (!file_header_valid(header, segment_bytes_, index)) {
     return Error{ErrorCode::kCorrupt, "'" + file->path() + "' has a damaged segment header"};
@@ -445,6 +509,8 @@ void TopicLog::wake_readers() const noexcept {
 
 bool TopicLog::swap_word(const Segment& segment, std::uint64_t offset, std::uint64_t expected,
                          std::uint64_t desired) const {
+  // A looking-only log writes nothing; past a short file's end there is no file to write.
+  if (read_only_ || offset + sizeof(std::uint64_t) > segment.file_bytes()) return false;
   if (segment.file.writable()) {
     return segment.header_at(offset)->word.compare_exchange_strong(expected, desired,
                                                                     std::memory_order_acq_rel);

@@ -30,6 +30,9 @@ struct Segment {
   [[nodiscard]] RecordHeader* header_at(std::uint64_t offset) const noexcept {
     return reinterpret_cast<RecordHeader*>(file.data() + offset);
   }
+  /// Where the file ends: the segment size, or less for a file cut short (truncated), whose
+  /// records past this point are lost.
+  [[nodiscard]] std::uint64_t file_bytes() const noexcept { return file.file_size(); }
 };
 
 /// Settings of one topic log.
@@ -75,6 +78,16 @@ class TopicLog {
                                                 const LogSettings& settings, const FileModes& modes,
                                                 std::shared_ptr<ProcessRegistry> registry);
 
+  /// Opens existing topic `topic` to look at it alone (listing, lag): nothing in the queue
+  /// is created, repaired or written, the control block is taken as it is, and segments
+  /// are only ever mapped read-only.
+  /// @return the log; kNotFound if there is no such topic; kCorrupt if its control block is
+  ///         not one, or its header is damaged and no segment says the size (a writer's
+  ///         open repairs it); kUnavailable if it cannot be opened.
+  static Result<std::shared_ptr<TopicLog>> open_read_only(
+      const Directory& root, const std::string& topic, const LogSettings& settings,
+      const FileModes& modes, std::shared_ptr<ProcessRegistry> registry);
+
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] const std::string& directory() const noexcept { return directory_.path(); }
   [[nodiscard]] const Directory& groups() const noexcept { return groups_; }
@@ -86,7 +99,9 @@ class TopicLog {
   }
   [[nodiscard]] ProcessRegistry& registry() const noexcept { return *registry_; }
 
-  /// The mapping of existing segment `index`, read-only or writable.
+  /// The mapping of existing segment `index`, read-only or writable. A read-only mapping of
+  /// a file cut short holds zeros past the file's end (see Segment::file_bytes); a
+  /// writable one is refused, so that nothing is ever written where the file is missing.
   /// @return the segment; kNotFound if there is no such file; kCorrupt if it is damaged
   ///         (wrong size or header, a link); kUnavailable if it cannot be opened.
   Result<std::shared_ptr<Segment>> segment(std::uint64_t index, MappedFile::Access access);
@@ -132,6 +147,9 @@ class TopicLog {
 
  private:
   TopicLog() = default;
+  static Result<std::shared_ptr<TopicLog>> make(const Directory& root, const std::string& topic,
+                                                const LogSettings& settings, const FileModes& modes,
+                                                std::shared_ptr<ProcessRegistry> registry);
   Result<void> check_control(std::uint64_t requested_segment_bytes);
   Result<void> repair_positions();
   Result<std::shared_ptr<Segment>> map_segment(std::uint64_t index, MappedFile::Access access);
@@ -142,6 +160,7 @@ class TopicLog {
   FileModes modes_;
   LogSettings settings_;
   std::uint64_t segment_bytes_ = 0;
+  bool read_only_ = false;  // open_read_only(): looks, never writes
   MappedFile control_;
   std::shared_ptr<ProcessRegistry> registry_;
   std::atomic<std::uint64_t> directory_synced_{0};  // index + 1 of the last segment fsync'd

@@ -85,9 +85,14 @@ void RedisProducer::collect(std::size_t in_flight, Deadline deadline) noexcept {
       report(done, Status::kOk);
     } else {
       ++failed_since_flush_;
-      problems_.log("XADD to " + std::string(done.topic) + " refused: " +
-                    quote_text(reply->type == REDIS_REPLY_ERROR ? reply_text(*reply)
-                                                                : "an unexpected reply"));
+      const std::string_view text =
+          reply->type == REDIS_REPLY_ERROR ? reply_text(*reply) : "an unexpected reply";
+      // WRONGTYPE names no key: say which, and that it is not a stream.
+      const std::string cause =
+          text.starts_with("WRONGTYPE")
+              ? "key '" + std::string(done.topic) + "' holds another type, not a stream: "
+              : std::string();
+      problems_.log("XADD to " + std::string(done.topic) + " refused: " + cause + quote_text(text));
       report(done, Status::kError);
     }
   }

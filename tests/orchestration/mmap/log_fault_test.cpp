@@ -9,15 +9,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <ctime>
-#include <cstdio>
-#include <filesystem>
-#include <mutex>
-#include <thread>
 #include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "orchestration/mmap/crash_points.h"
@@ -444,4 +447,102 @@ TEST(MmapLogFaults, FilesAreCreatedForTheOwnerOnly) {
   EXPECT_EQ(mode_of(dir.str() + "/t/groups"), 0700U);
   EXPECT_EQ(mode_of(dir.str() + "/t/control"), 0600U);
   EXPECT_EQ(mode_of(segment_path(dir, 0)), 0600U);
+}
+
+// attack6 F3: a segment file cut short (truncate -s) lost all of its records, not only
+// those past the cut, silently; and a listing wrote a repair into the control block.
+namespace {
+
+// Writes "r0".."r29" into segment 0, then cuts its file inside record 10 (its header kept,
+// its payload cut): records 0 to 9 are whole, the rest is gone.
+void write_and_cut(const TempDir& dir) {
+  std::uint64_t cut = 0;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    for (int i = 0; i < 30; ++i) {
+      const auto position = writer.append(as_bytes("record-" + std::to_string(100 + i)));
+      ASSERT_TRUE(position.has_value()) << position.error().message;
+      if (i == 10) cut = *position % 4096 + sizeof(std::uint64_t) + 4;
+    }
+    ASSERT_TRUE(writer.sync().has_value());
+    ASSERT_EQ(log->latest() / 4096, 0U) << "the test needs every record in segment 0";
+  }
+  ASSERT_EQ(::truncate(segment_path(dir, 0).c_str(), static_cast<off_t>(cut)), 0);
+}
+
+std::vector<std::string> first_ten() {
+  std::vector<std::string> texts;
+  texts.reserve(10);
+  for (int i = 0; i < 10; ++i) texts.push_back("record-" + std::to_string(100 + i));
+  return texts;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST(MmapLogFaults, TruncatedSegmentKeepsItsWholeRecordsAndTakesNewOnesAfterIt) {
+  TempDir dir;
+  write_and_cut(dir);
+  const auto cut_size = fs::file_size(segment_path(dir, 0));
+  auto log = open_log(dir);
+  EXPECT_GE(log->latest(), mq::first_position(1, 4096)) << "nothing is written into a cut file";
+  mq::LogWriter writer(log);
+  const auto after = writer.append(as_bytes("after"));
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_GE(*after, mq::first_position(1, 4096));
+  const auto synced = writer.sync();
+  EXPECT_TRUE(synced.has_value()) << "a flush after the cut segment: " << synced.error().message;
+  EXPECT_EQ(fs::file_size(segment_path(dir, 0)), cut_size) << "the cut file was written";
+
+  auto expected = first_ten();
+  expected.emplace_back("after");
+  const auto read = read_everything(log);
+  EXPECT_EQ(read.texts, expected) << "the records before the cut are delivered, then the new one";
+  EXPECT_GE(read.damaged, 1U) << "what the cut lost is reported";
+}
+
+TEST(MmapLogFaults, ReadOnlyOpenOfATruncatedSegmentReadsItAndWritesNothing) {
+  TempDir dir;
+  write_and_cut(dir);
+  const std::string control = dir.str() + "/t/control";
+  const std::string before = file_bytes(control);
+  const auto segment_size = fs::file_size(segment_path(dir, 0));
+  auto queue = mq::Queue::open(dir.str(), small_segments());
+  ASSERT_TRUE(queue.has_value()) << queue.error().message;
+  auto log = (*queue)->topic_to_read("t");
+  ASSERT_TRUE(log.has_value()) << log.error().message;
+  const auto read = read_everything(*log);
+  EXPECT_EQ(read.texts, first_ten());
+  EXPECT_GE(read.damaged, 1U);
+  EXPECT_TRUE(file_bytes(control) == before) << "looking at the topic changed its control file";
+  EXPECT_EQ(fs::file_size(segment_path(dir, 0)), segment_size);
+
+  auto missing = (*queue)->topic_to_read("nothing");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, mlops::ErrorCode::kNotFound);
+  EXPECT_FALSE(fs::exists(dir.str() + "/nothing")) << "a read created the topic";
+}
+
+TEST(MmapLogFaults, ReadOnlyOpenOfADamagedControlHeaderReadsAndWritesNothing) {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    ASSERT_TRUE(writer.append(as_bytes("kept")).has_value());
+  }
+  const std::string control = dir.str() + "/t/control";
+  zero_range(control, offsetof(mq::ControlBlock, segment_bytes), 8);  // header CRC now wrong
+  const std::string before = file_bytes(control);
+  auto queue = mq::Queue::open(dir.str(), small_segments(8192));  // not what the topic has
+  ASSERT_TRUE(queue.has_value()) << queue.error().message;
+  auto log = (*queue)->topic_to_read("t");
+  ASSERT_TRUE(log.has_value()) << log.error().message;
+  EXPECT_EQ((*log)->segment_bytes(), 4096U) << "the size the segments give";
+  EXPECT_EQ(read_everything(*log).texts, std::vector<std::string>{"kept"});
+  EXPECT_TRUE(file_bytes(control) == before) << "looking at the topic repaired its control file";
 }

@@ -189,7 +189,9 @@ TEST(MmapLog, TruncatedOrGarbageSegmentIsSkippedWithAReport) {
   std::unique_ptr<mq::LogReader> reader;
   auto fresh = open_topic(open_queue(dir));  // A new process's view: nothing cached.
   const auto got = read_all(fresh, 0, &reader);
-  EXPECT_EQ(reader->damaged(), 2U);
+  // The cut (once), the record it went through, the garbage header; the truncated
+  // segment's whole records before the cut are still read.
+  EXPECT_EQ(reader->damaged(), 3U);
   EXPECT_GT(got.size(), 0U);
   EXPECT_LT(got.size(), 120U);
 }

@@ -35,6 +35,29 @@ TEST(RedisConfirm, FlushedSendToAKeyOfAnotherTypeIsADefiniteError) {
   EXPECT_EQ(pro->flush(1s), Status::kOk) << "the refusal was reported once, by the send";
 }
 
+// attack6 F6: a send without flush to a key of another type was reported only as a failed
+// close ("may or may not be held"); its report says not held, and the log says why.
+TEST(RedisConfirm, SendToAKeyOfAnotherTypeIsReportedNotHeldNamingTheKey) {
+  RedisServer server;
+  MLOPS_START_REDIS(server);
+  set_plain_key(server, "plain");
+  auto orch = Orchestration::from_uri(redis_uri(server));
+  ASSERT_TRUE(orch);
+  std::vector<Status> reports;
+  LogCapture log;
+  auto pro = Producer::create(*orch, "plain", {.on_delivery = [&](const DeliveryReport& r) {
+    reports.push_back(r.status);
+  }});
+  ASSERT_TRUE(pro);
+  ASSERT_EQ(pro->send(numbered(1)), Status::kOk) << "queued; Redis answers later";
+  ASSERT_EQ(pro->send(numbered(2)), Status::kOk);
+  EXPECT_EQ(pro->close(), Status::kError);
+  EXPECT_EQ(reports, (std::vector<Status>{Status::kError, Status::kError})) << "certainly not held";
+  EXPECT_GE(log.count(LogLevel::kError, "key 'plain' holds another type, not a stream"), 1U)
+      << "the refusal names the key and what is wrong with it";
+  EXPECT_GE(log.count(LogLevel::kError, "WRONGTYPE"), 1U) << "and keeps the server's words";
+}
+
 TEST(RedisConfirm, AnotherMessagesRefusalDoesNotTaintAConfirmedOne) {
   RedisServer server;
   MLOPS_START_REDIS(server);
