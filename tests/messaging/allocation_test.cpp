@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "support/alloc_counter.h"
 
@@ -112,6 +113,23 @@ TEST(Allocations, AHugeMessagesBuilderIsNotKeptAsTheSpare) {
   EXPECT_GT(count, 1);
   // ... which then serves as the spare again.
   EXPECT_EQ(allocations_in([] { (void)build_with_fresh_builder(2); }), 1);
+}
+
+// from_json keeps its parser per thread: the embedded schema, hundreds of allocations to
+// parse, is parsed once per thread, not once per message. (The parser's own allocations per
+// message remain: FlatBuffers' JSON parser allocates for its tokens.)
+TEST(Allocations, FromJsonParsesTheSchemaOncePerThread) {
+  const std::string text = build_with_fresh_builder(3).to_json().value();
+  long first = 0;
+  long steady = 0;
+  std::thread fresh_thread([&] {  // a thread that has not parsed any JSON yet
+    first = allocations_in([&] { ASSERT_TRUE(mes::MessageBuilder::from_json(text)); });
+    (void)mes::MessageBuilder::from_json(text);
+    steady = allocations_in([&] { ASSERT_TRUE(mes::MessageBuilder::from_json(text)); });
+  });
+  fresh_thread.join();
+  EXPECT_GT(first, 0);
+  EXPECT_LT(steady * 10, first) << "first call " << first << ", later calls " << steady;
 }
 
 TEST(Allocations, CopyingAMessageAllocatesNothing) {
