@@ -34,6 +34,8 @@ void mlops_read(benchmark::State& state, const Fixture& f);
 void mlops_verify_read(benchmark::State& state, const Fixture& f);
 void mlops_round_trip(benchmark::State& state, const Fixture& f);
 void mlops_to_json(benchmark::State& state, const Fixture& f);
+// from_json: to_json()'s text back into an owned, verified message.
+void mlops_from_json(benchmark::State& state, const Fixture& f);
 
 // --- flatc ---------------------------------------------------------------------------------
 
@@ -67,6 +69,9 @@ void flatc_build_fresh(benchmark::State& state, const Fixture& f);
 void flatc_verify(benchmark::State& state, const Fixture& f);
 // The baseline for from_bytes(): the same owned, aligned copy, then the raw Verifier.
 void flatc_copy_verify(benchmark::State& state, const Fixture& f);
+// The baseline for from_json(): one flatbuffers::Parser kept across messages (the schema
+// parsed once), ParseJson, the raw Verifier and the same owned copy.
+void flatc_from_json(benchmark::State& state, const Fixture& f);
 void flatc_read(benchmark::State& state, const Fixture& f);
 void flatc_verify_read(benchmark::State& state, const Fixture& f);
 void flatc_round_trip(benchmark::State& state, const Fixture& f);

@@ -128,6 +128,7 @@ struct Fixture {
   AlignedBytes bytes;       // Built by our builder; every verify and read runs on these.
   std::string proto_bytes;  // The same message as protobuf.
   std::string json_text;    // The same message as the original's JSON.
+  std::string mlops_json;   // Our message as to_json() writes it (what from_json reads).
 };
 
 /// Reports bytes, allocations per iteration and a checksum.

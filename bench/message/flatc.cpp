@@ -3,6 +3,8 @@
 
 #include <flatbuffers/flatbuffers.h>
 #include <flatbuffers/flexbuffers.h>
+#include <flatbuffers/idl.h>
+#include <flatbuffers/util.h>
 
 #include <bit>
 #include <cstdint>
@@ -280,6 +282,36 @@ void flatc_verify(benchmark::State& state, const Fixture& f) {
 }
 
 // The baseline for from_bytes(): the same owned, aligned copy, then the raw Verifier.
+void flatc_from_json(benchmark::State& state, const Fixture& f) {
+  flatbuffers::IDLOptions options;  // as the library's own parser
+  options.strict_json = true;
+  options.indent_step = -1;
+  options.allow_non_utf8 = true;
+  flatbuffers::Parser parser(options);
+  std::string schema;
+  if (!flatbuffers::LoadFile(MLOPS_BENCH_SCHEMA, false, &schema) || !parser.Parse(schema.c_str())) {
+    state.SkipWithError("the schema " MLOPS_BENCH_SCHEMA " did not parse");
+    return;
+  }
+  std::string text;
+  std::size_t size = 0;
+  bool ok = true;
+  Counters counters(state);
+  for (auto _ : state) {
+    text.assign(f.mlops_json);  // NUL-terminated, as ParseJson needs
+    ok = parser.ParseJson(text.c_str()) && ok;
+    const auto* data = parser.builder_.GetBufferPointer();
+    size = parser.builder_.GetSize();
+    flatbuffers::Verifier verifier(data, size);
+    ok = wire::VerifyMessageBuffer(verifier) && ok;
+    auto owned = std::make_shared_for_overwrite<std::uint64_t[]>((size + 7) / 8);
+    std::memcpy(owned.get(), data, size);
+    keep(owned);
+  }
+  counters.finish(size, size);
+  if (!ok) state.SkipWithError("the parser or Verifier rejected the text");
+}
+
 void flatc_copy_verify(benchmark::State& state, const Fixture& f) {
   const auto* data = f.bytes.data();
   const auto size = f.bytes.size;

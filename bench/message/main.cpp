@@ -121,6 +121,7 @@ Fixture make_fixture(Source source) {
   fill(builder, f.source);
   const auto message = builder.build();
   f.bytes = AlignedBytes(message.bytes());
+  f.mlops_json = message.to_json().value();
   pb::Message proto;
   IdGenerator ids;
   fill_proto(proto, f.source, ids);
@@ -168,6 +169,8 @@ void register_all(const Fixture& f) {
   add(f, "round_trip/protobuf", protobuf_round_trip);
   add(f, "round_trip/json", json_round_trip);
   add(f, "to_json/mlops", mlops_to_json);
+  add(f, "from_json/mlops", mlops_from_json);
+  add(f, "from_json/flatc_parser", flatc_from_json);
   add(f, "copy/memcpy", memcpy_copy);
 }
 

@@ -295,4 +295,18 @@ void mlops_to_json(benchmark::State& state, const Fixture& f) {
   counters.finish(size, size);
 }
 
+void mlops_from_json(benchmark::State& state, const Fixture& f) {
+  std::size_t size = 0;
+  bool ok = true;
+  Counters counters(state);
+  for (auto _ : state) {
+    auto message = mes::MessageBuilder::from_json(f.mlops_json);
+    ok = ok && message.has_value();
+    keep(message);
+    size = message ? message->bytes().size() : 0;
+  }
+  counters.finish(size, size);
+  if (!ok) state.SkipWithError("from_json() rejected the text");
+}
+
 }  // namespace mlops::bench::message

@@ -45,7 +45,12 @@ class ReopenableBuilder : public flatbuffers::FlatBufferBuilder {
     buf_.pop(buf_.size() - size);
     finished = false;
   }
+  [[nodiscard]] std::size_t capacity() const noexcept { return buf_.capacity(); }
 };
+
+// A spare State keeps its buffers only while they are this small: one huge message must
+// not pin its memory in every thread that ever built one.
+constexpr std::size_t kMaxSpareBytes = std::size_t{64} << 10;
 
 // The additional arguments were given as an empty map (see the schema's ListFields).
 constexpr auto kEmptyMapFlag = static_cast<std::uint8_t>(wire::ListFields::additional_arguments);
@@ -123,6 +128,43 @@ struct MessageBuilder::State {
     std::memset(start, 0, sizeof(uoffset_t) * (1 + count));
   }
 
+  // Back to a fresh builder's fields, keeping the memory (reset(), and a spare State).
+  void clear() noexcept {
+    fbb.Clear();
+    finished = false;
+    open_size = 0;
+    compact_size = 0;
+    creator = 0;
+    user_message = 0;
+    key = 0;
+    trace_context = 0;
+    lists = {};
+    list_flags = 0;
+    msg_type = MessageType::OTHER;
+    creator_type = CreatorType::UNKNOWN;
+    stage.reset();
+    retries = 0;
+    id.reset();
+    timestamp.reset();
+    args.clear();
+  }
+
+  [[nodiscard]] bool small_enough_to_keep() const noexcept {
+    return fbb.capacity() <= kMaxSpareBytes && flex.GetBuffer().capacity() <= kMaxSpareBytes &&
+           args.capacity() * sizeof(Arg) <= kMaxSpareBytes;
+  }
+
+  static std::unique_ptr<State, StateRecycler> take(std::size_t capacity);
+
+  // Frees the thread's spare at thread exit. A thread_local of its own, so the slot stays
+  // readable after it runs (the slot's variables are trivially destructible).
+  struct SpareSlotCloser {
+    SpareSlotCloser() = default;
+    SpareSlotCloser(const SpareSlotCloser&) = delete;
+    SpareSlotCloser& operator=(const SpareSlotCloser&) = delete;
+    ~SpareSlotCloser();
+  };
+
   void check_room(std::size_t extra) const {
     if (fbb.GetSize() + extra + kTableOverhead >= kAbsoluteMaxMessageBytes) {
       throw std::length_error("mlops: message would reach 2 GiB, the FlatBuffers limit");
@@ -130,33 +172,55 @@ struct MessageBuilder::State {
   }
 };
 
+// --- One spare State per thread -------------------------------------------------------
+// A builder made and dropped per message (the README's way) takes the State, buffers and all,
+// that the last builder dropped on this thread left behind, so the message's own bytes are
+// its only allocation. No lock: each thread has its own slot. A builder dropped on another
+// thread than it was made on becomes that thread's spare; fork() copies the forking
+// thread's slot with the rest of its memory. Once the thread's slot is gone (thread exit,
+// then static destructors on the main thread), dropped States are freed.
+namespace {
+
+thread_local void* t_spare = nullptr;  // a cleared MessageBuilder::State, or nullptr
+thread_local bool t_spare_closed = false;
+
+}  // namespace
+
+std::unique_ptr<MessageBuilder::State, MessageBuilder::StateRecycler> MessageBuilder::State::take(
+    std::size_t capacity) {
+  if (t_spare != nullptr) {
+    auto* spare = static_cast<State*>(t_spare);
+    t_spare = nullptr;
+    return std::unique_ptr<State, StateRecycler>(spare);
+  }
+  return std::unique_ptr<State, StateRecycler>(new State(capacity));
+}
+
+void MessageBuilder::StateRecycler::operator()(State* state) const noexcept {
+  if (state == nullptr) return;
+  if (t_spare != nullptr || t_spare_closed || !state->small_enough_to_keep()) {
+    delete state;
+    return;
+  }
+  static thread_local State::SpareSlotCloser closer;  // registered on this thread's first spare
+  state->clear();
+  t_spare = state;
+}
+
+MessageBuilder::State::SpareSlotCloser::~SpareSlotCloser() {
+  delete static_cast<State*>(t_spare);
+  t_spare = nullptr;
+  t_spare_closed = true;
+}
+
 MessageBuilder::MessageBuilder() : MessageBuilder(kDefaultCapacity) {}
 MessageBuilder::MessageBuilder(std::size_t initial_capacity)
-    : state_(std::make_unique<State>(initial_capacity)) {}
+    : state_(State::take(initial_capacity)) {}
 MessageBuilder::MessageBuilder(MessageBuilder&&) noexcept = default;
 MessageBuilder& MessageBuilder::operator=(MessageBuilder&&) noexcept = default;
 MessageBuilder::~MessageBuilder() = default;
 
-void MessageBuilder::reset() noexcept {
-  auto& s = *state_;
-  s.fbb.Clear();
-  s.finished = false;
-  s.open_size = 0;
-  s.compact_size = 0;
-  s.creator = 0;
-  s.user_message = 0;
-  s.key = 0;
-  s.trace_context = 0;
-  s.lists = {};
-  s.list_flags = 0;
-  s.msg_type = MessageType::OTHER;
-  s.creator_type = CreatorType::UNKNOWN;
-  s.stage.reset();
-  s.retries = 0;
-  s.id.reset();
-  s.timestamp.reset();
-  s.args.clear();
-}
+void MessageBuilder::reset() noexcept { state_->clear(); }
 
 // A builder that finished a message goes back to its fields on its next use (so a view
 // from build_view() stays intact until then). The id and timestamp belong to one message.

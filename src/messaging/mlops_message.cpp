@@ -88,6 +88,17 @@ bool keys_terminate(const flexbuffers::Reference& ref, const std::uint8_t* end,
   }
 }
 
+// Whether a verified FlexBuffer's root can hold a key (a map, a vector, a key itself):
+// keys_terminate has nothing to check in scalars, strings and blobs, most arguments, and
+// its walk cost as much as the FlexBuffer verifier's own. The root's type is the byte
+// before the last (the last is its width).
+bool may_hold_keys(const flatbuffers::Vector<std::uint8_t>& flexbuffer) {
+  if (flexbuffer.size() < 2) return true;  // let keys_terminate judge
+  const auto type = static_cast<flexbuffers::Type>(flexbuffer.Data()[flexbuffer.size() - 2] >> 2);
+  return type == flexbuffers::FBT_KEY || type == flexbuffers::FBT_MAP ||
+         type == flexbuffers::FBT_VECTOR || type == flexbuffers::FBT_VECTOR_KEY;
+}
+
 // What the FlatBuffers Verifier cannot see: keys sorted and unique (so binary search is
 // right) and every nested FlexBuffer aligned for in-place reads.
 Result<void> check_arguments(const wire::Message& root, const std::uint8_t* base) {
@@ -111,7 +122,8 @@ Result<void> check_arguments(const wire::Message& root, const std::uint8_t* base
                                               "FlexBuffer values to 8 bytes)");
       }
       std::size_t budget = value->size() + 1;
-      if (!keys_terminate(flexbuffers::GetRoot(value->Data(), value->size()),
+      if (may_hold_keys(*value) &&
+          !keys_terminate(flexbuffers::GetRoot(value->Data(), value->size()),
                           value->Data() + value->size(), budget)) {
         return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
                                               "' has a map key without its terminating NUL "

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <mlops/messaging.h>
 
+#include <cstdint>
+#include <span>
+#include <string>
+#include <thread>
+
 #include "support/alloc_counter.h"
 
 namespace mes = mlops::messaging;
@@ -64,6 +69,67 @@ TEST(Allocations, BuildCostsExactlyOneAllocation) {
     EXPECT_EQ(msg.user_message(), "Hello World");
   });
   EXPECT_EQ(count, 1) << "the message's own shared buffer";
+}
+
+// The README's way: a new builder per message. The builder's working memory comes from the
+// State the previous builder on this thread left behind, so the message's own bytes are the
+// one allocation.
+mes::MLOpsMessage build_with_fresh_builder(int i) {
+  return mes::MessageBuilder()
+      .with_msg_type(mes::MessageType::START)
+      .with_creator_type("ETL")
+      .with_creator("ETL")
+      .with_user_msg("Hello World")
+      .with_next_task("Train")
+      .with_topic({"Cool-New-Topic", "Sick-Topic"})
+      .with_output("/data/out.parquet")
+      .with_retries(i)
+      .with_additional_argument("epoch", i)
+      .with_additional_argument("name", "resnet")
+      .with_additional_argument("blob", std::span<const std::byte>(kBlob))
+      .build();
+}
+
+TEST(Allocations, FreshBuilderAndBuildCostAtMostOneAllocation) {
+  (void)build_with_fresh_builder(0);  // This thread's first builder makes the spare State.
+  constexpr int kMessages = 1000;
+  std::int64_t sum = 0;
+  const long count = allocations_in([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      const auto msg = build_with_fresh_builder(i);
+      sum += *msg.additional_argument("epoch")->as_int() + msg.retries();
+    }
+  });
+  EXPECT_LE(count, kMessages) << "allocations for " << kMessages << " fresh builders + build()";
+  EXPECT_EQ(sum, std::int64_t{kMessages} * (kMessages - 1));
+}
+
+TEST(Allocations, AHugeMessagesBuilderIsNotKeptAsTheSpare) {
+  (void)build_with_fresh_builder(0);
+  const std::string huge(std::size_t{1} << 20, 'x');
+  (void)mes::MessageBuilder().with_user_msg(huge).build();  // Grows past the spare's limit.
+  // The next builder finds no spare (the huge one was freed), so it allocates its State.
+  const long count = allocations_in([] { (void)build_with_fresh_builder(1); });
+  EXPECT_GT(count, 1);
+  // ... which then serves as the spare again.
+  EXPECT_EQ(allocations_in([] { (void)build_with_fresh_builder(2); }), 1);
+}
+
+// from_json keeps its parser per thread: the embedded schema, hundreds of allocations to
+// parse, is parsed once per thread, not once per message. (The parser's own allocations per
+// message remain: FlatBuffers' JSON parser allocates for its tokens.)
+TEST(Allocations, FromJsonParsesTheSchemaOncePerThread) {
+  const std::string text = build_with_fresh_builder(3).to_json().value();
+  long first = 0;
+  long steady = 0;
+  std::thread fresh_thread([&] {  // a thread that has not parsed any JSON yet
+    first = allocations_in([&] { ASSERT_TRUE(mes::MessageBuilder::from_json(text)); });
+    (void)mes::MessageBuilder::from_json(text);
+    steady = allocations_in([&] { ASSERT_TRUE(mes::MessageBuilder::from_json(text)); });
+  });
+  fresh_thread.join();
+  EXPECT_GT(first, 0);
+  EXPECT_LT(steady * 10, first) << "first call " << first << ", later calls " << steady;
 }
 
 TEST(Allocations, CopyingAMessageAllocatesNothing) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "mlops/messaging.h"
 
@@ -97,4 +98,62 @@ TEST(BuilderReuse, WithoutAdditionalArgumentRemovesOnlyThatKey) {
   EXPECT_EQ(after.additional_argument("keep")->as_int(), 1);
   const std::string bytes(reinterpret_cast<const char*>(after.bytes().data()), after.bytes().size());
   EXPECT_EQ(bytes.find("hunter2"), std::string::npos) << "a removed value leaves no trace";
+}
+
+// A builder made per message reuses the memory of the last one dropped on its thread: none
+// of that builder's fields, nor its bytes, may reach the new builder's messages.
+TEST(BuilderReuse, ADroppedBuildersFieldsNeverReachTheNextBuilder) {
+  {
+    mes::MessageBuilder dropped;
+    (void)dropped.with_msg_type(mes::MessageType::FAIL)
+        .with_creator_type(mes::CreatorType::MLOPS)
+        .with_creator("hunter2-creator")
+        .with_user_msg("hunter2-text")
+        .with_topic({"hunter2-a", "hunter2-b"})
+        .with_next_task("hunter2-task")
+        .with_output({"hunter2-out"})
+        .with_recipient("hunter2-recipient")
+        .with_stage(mes::Stage::TRAIN)
+        .with_retries(9)
+        .with_key("hunter2-key")
+        .with_additional_argument("hunter2-arg", "hunter2-value")
+        .with_additional_data(mes::Value::Map{})
+        .with_id(mes::MessageId{7, 8})
+        .with_timestamp(99)
+        .build_view();
+  }
+  for (int round = 0; round < 2; ++round) {  // the second takes the first one's memory
+    const auto msg = mes::MessageBuilder().build();
+    EXPECT_EQ(msg.message_type(), mes::MessageType::OTHER);
+    EXPECT_EQ(msg.creator_type(), mes::CreatorType::UNKNOWN);
+    EXPECT_FALSE(msg.creator().has_value());
+    EXPECT_FALSE(msg.user_message().has_value());
+    EXPECT_TRUE(msg.topic().empty());
+    EXPECT_FALSE(msg.topic().is_list());
+    EXPECT_TRUE(msg.next_task().empty());
+    EXPECT_TRUE(msg.output().empty());
+    EXPECT_TRUE(msg.recipient().empty());
+    EXPECT_FALSE(msg.stage().has_value());
+    EXPECT_EQ(msg.retries(), 0);
+    EXPECT_FALSE(msg.key().has_value());
+    EXPECT_EQ(msg.additional_argument_count(), 0U);
+    EXPECT_FALSE(msg.additional_data_is_empty_map());
+    EXPECT_NE(msg.id(), (mes::MessageId{7, 8}));
+    EXPECT_NE(msg.timestamp(), 99);
+    const std::string bytes(reinterpret_cast<const char*>(msg.bytes().data()),
+                            msg.bytes().size());
+    EXPECT_EQ(bytes.find("hunter2"), std::string::npos);
+  }
+}
+
+TEST(BuilderReuse, MoveAssigningABuilderKeepsOnlyTheMovedFields) {
+  mes::MessageBuilder target;
+  target.with_creator("old");
+  mes::MessageBuilder source;
+  source.with_user_msg("new");
+  target = std::move(source);  // target's old State goes back to the thread's spare slot
+  const auto msg = target.build();
+  EXPECT_EQ(msg.user_message(), "new");
+  EXPECT_FALSE(msg.creator().has_value());
+  EXPECT_FALSE(mes::MessageBuilder().build().creator().has_value());
 }

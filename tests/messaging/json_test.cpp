@@ -103,3 +103,25 @@ TEST(Json, UnsortedKeysInJsonAreStillFound) {
   EXPECT_EQ(msg->additional_argument("a")->as_int(), 2);
   EXPECT_EQ(msg->additional_argument("z")->as_int(), 1);
 }
+
+// from_json keeps one parser per thread: each message read must hold its own fields only,
+// also after a text the parser rejected.
+TEST(Json, EachMessageReadHoldsOnlyItsOwnFields) {
+  const auto full = mes::MessageBuilder::from_json(
+      R"({"msg_type": "START", "creator": "etl", "user_message": "first", "topic": ["a", "b"],
+          "additional_arguments": [{"key": "k", "value": [1]}]})");
+  ASSERT_TRUE(full.has_value()) << full.error().message;
+  EXPECT_FALSE(mes::MessageBuilder::from_json(R"({"msg_type": "NOT_A_TYPE"})").has_value());
+  for (int round = 0; round < 3; ++round) {
+    const auto small = mes::MessageBuilder::from_json(R"({"user_message": "second"})");
+    ASSERT_TRUE(small.has_value()) << small.error().message;
+    EXPECT_EQ(small->user_message(), "second");
+    EXPECT_FALSE(small->creator().has_value());
+    EXPECT_TRUE(small->topic().empty());
+    EXPECT_EQ(small->message_type(), mes::MessageType::OTHER);
+    EXPECT_EQ(small->additional_argument_count(), 0U);
+    EXPECT_LT(small->bytes().size(), full->bytes().size());
+  }
+  EXPECT_EQ(full->user_message(), "first");  // its bytes are its own, not the parser's
+  EXPECT_EQ(full->topic()[1], "b");
+}
