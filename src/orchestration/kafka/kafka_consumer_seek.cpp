@@ -71,13 +71,15 @@ Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
   }
   if (reads->cnt == 0) return {};
   // A client of a group of its own (librdkafka's consumer needs one): it reads by
-  // assignment, so it never joins it, and commits nothing.
-  const BackendOptions defaults{{"group.id", own_group_name()},
-                                {"enable.auto.commit", "false"},
-                                {"enable.auto.offset.store", "false"},
-                                {"enable.partition.eof", "true"},
-                                {"client.id", "mlops-seek-scan"}};
-  auto conf = make_conf(*cluster_, defaults, settings_.properties);
+  // assignment, so it never joins it, and commits nothing. These settings win over the
+  // endpoint's: the scan depends on them.
+  BackendOptions properties = settings_.properties;
+  properties["group.id"] = own_group_name();
+  properties["enable.auto.commit"] = "false";
+  properties["enable.auto.offset.store"] = "false";
+  properties["enable.partition.eof"] = "true";  // a partition read to its end says so
+  properties["auto.offset.reset"] = "earliest";  // a first offset retention removed: the next
+  auto conf = make_conf(*cluster_, {{"client.id", "mlops-seek-scan"}}, properties);
   if (!conf) return conf.error();
   auto client = make_client(RD_KAFKA_CONSUMER, *conf, cluster_);
   if (!client) return client.error();
