@@ -338,7 +338,8 @@ Result<void> Consumer::seek(std::string_view topic, Position position) {
   }
   if (position.kind() == Position::Kind::kTime || position.kind() == Position::Kind::kAfter) {
     // The backend reads the topic for the start and moves the group there.
-    auto moved = impl.backend->seek_to(topic, detail::make_seek_probe(position, impl.options.verify_limits));
+    auto moved =
+        impl.backend->seek_to(topic, detail::make_seek_probe(position, impl.options.verify_limits));
     if (!moved) return moved.error();
     impl.replay_skipped.add(*moved);
     return {};

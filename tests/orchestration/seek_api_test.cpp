@@ -98,7 +98,8 @@ TEST_P(SeekApi, AtTimeMovesTheGroupForANewMemberAndARestartedOne) {
   {
     auto second = consumer(topic, {.group = "stage", .auto_commit = false});
     const auto got = receive_n(second, 3, 10s);
-    EXPECT_EQ(names(got), range(7, 10)) << "a new member did not start where the seek put the group";
+    EXPECT_EQ(names(got), range(7, 10))
+        << "a new member did not start where the seek put the group";
     ASSERT_FALSE(got.empty());
     EXPECT_EQ(got[0].user_message(), "7");
     EXPECT_TRUE(second.receive(200ms).empty()) << "the new member got messages before the time";
@@ -107,7 +108,8 @@ TEST_P(SeekApi, AtTimeMovesTheGroupForANewMemberAndARestartedOne) {
   }
   auto restarted = consumer(topic, {.group = "stage"});
   EXPECT_EQ(names(receive_n(restarted, 3, 10s)), range(7, 10));
-  EXPECT_TRUE(restarted.receive(200ms).empty()) << "the restarted member got messages before the time";
+  EXPECT_TRUE(restarted.receive(200ms).empty())
+      << "the restarted member got messages before the time";
 }
 
 TEST_P(SeekApi, AfterAnIdMovesTheGroupForANewMemberAndARestartedOne) {
@@ -146,7 +148,8 @@ TEST_P(SeekApi, AtTimeAfterEveryMessageMovesTheGroupPastThem) {
   first.close();
   auto next = consumer(topic, {.group = "stage"});
   EXPECT_TRUE(next.receive(300ms).empty()) << "messages before the time came";
-  ASSERT_EQ(pro.send(mes::MessageBuilder().with_creator("test").with_user_msg("new").build()), Status::kOk);
+  ASSERT_EQ(pro.send(mes::MessageBuilder().with_creator("test").with_user_msg("new").build()),
+            Status::kOk);
   const auto got = receive_n(next, 1, 10s);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].user_message(), "new");

@@ -134,8 +134,7 @@ Result<void> InprocConsumer::seek(std::string_view topic, bool to_latest) {
   return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(topic) + "'"};
 }
 
-Result<std::uint64_t> InprocConsumer::seek_to(std::string_view topic,
-                                                             const SeekProbe& probe) {
+Result<std::uint64_t> InprocConsumer::seek_to(std::string_view topic, const SeekProbe& probe) {
   for (auto& member : members_) {
     if (member->topic->name() == topic) return member->topic->seek_to(*member, probe);
   }

@@ -15,6 +15,9 @@
 
 namespace mlops::orchestration::kafka {
 
+/// A group of one client alone: a name nobody else picks.
+std::string own_group_name();
+
 /// A consumer without a group (ConsumerOptions::group empty) is a group of its own: like
 /// kafka-python's group_id=None it reads every partition of its topics directly, with no
 /// group join (it starts at once), committing under a generated group id. Every
@@ -26,14 +29,11 @@ namespace mlops::orchestration::kafka {
 /// librdkafka's own payload memory where it is 8-byte aligned, and of 8-byte aligned copies
 /// where it is not (FlatBuffers needs aligned reads); every Delivery of one poll() shares
 /// one owner, which holds those records (and the client) and the copies' one arena, so a
-/// batch costs one to three allocations however many records it has. Rebalances (eager or cooperative) are served
-/// inside poll(); a group that starts at "latest" pins the end of each new partition when it
-/// is assigned, so everything sent after subscribe() returned is seen. Pinning asks once for
-/// all committed offsets and once for all ends, within the deadline of the call that serves
-/// the rebalance plus 250 ms; past that, auto.offset.reset=latest resolves the end itself.
-/// A group of one client alone: a name nobody else picks.
-std::string own_group_name();
-
+/// batch costs one to three allocations however many records it has. Rebalances (eager or
+/// cooperative) are served inside poll(); a group that starts at "latest" pins the end of each new
+/// partition when it is assigned, so everything sent after subscribe() returned is seen. Pinning
+/// asks once for all committed offsets and once for all ends, within the deadline of the call that
+/// serves the rebalance plus 250 ms; past that, auto.offset.reset=latest resolves the end itself.
 class KafkaConsumer final : public detail::ConsumerBackend {
  public:
   static Result<std::unique_ptr<detail::ConsumerBackend>> create(std::shared_ptr<Cluster> cluster,
@@ -54,10 +54,9 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   /// keep their place until a rebalance gives them out again (see the README).
   Result<void> seek(std::string_view topic, bool to_latest) override;
   /// Finds each partition's start by reading `topic` from its first offsets with a client
-  /// of its own (no group), then moves the group there as seek() does. A partition read to
+  /// of its own (it joins no group), then moves the group there as seek() does. A partition read to
   /// its end without a start starts at its end.
-  Result<std::uint64_t> seek_to(std::string_view topic,
-                                               const detail::SeekProbe& probe) override;
+  Result<std::uint64_t> seek_to(std::string_view topic, const detail::SeekProbe& probe) override;
   void close() noexcept override;
 
  private:

@@ -17,14 +17,15 @@ namespace {
 constexpr int kScanPollMs = 100;  // one wait of the scan's poll loop
 
 Error seek_error(rd_kafka_resp_err_t error, const std::string& what) {
-  return Error{error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-               "kafka seek: " + what + ": " + rd_kafka_err2str(error) + " (the group did not move)"};
+  return Error{
+      error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+      "kafka seek: " + what + ": " + rd_kafka_err2str(error) + " (the group did not move)"};
 }
 
 }  // namespace
 
 Result<std::uint64_t> KafkaConsumer::seek_to(std::string_view topic,
-                                                            const detail::SeekProbe& probe) {
+                                             const detail::SeekProbe& probe) {
   if (client_ == nullptr) return Error{ErrorCode::kUnavailable, "the kafka consumer is closed"};
   const std::string name(topic);
   if (std::find(subscribed_.begin(), subscribed_.end(), name) == subscribed_.end()) {
@@ -41,8 +42,8 @@ Result<std::uint64_t> KafkaConsumer::seek_to(std::string_view topic,
 }
 
 Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
-                                        const detail::SeekProbe& probe,
-                                        detail::Deadline deadline, std::uint64_t& passed) {
+                                        const detail::SeekProbe& probe, detail::Deadline deadline,
+                                        std::uint64_t& passed) {
   // The first and next offsets of each partition: those with nothing between start at
   // their end, the others are read from their first.
   struct Scan {
@@ -57,8 +58,9 @@ Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
     auto& partition = list->elems[i];
     std::int64_t low = 0;
     std::int64_t high = 0;
-    if (const auto error = rd_kafka_query_watermark_offsets(
-            client_->get(), partition.topic, partition.partition, &low, &high, remaining_ms(deadline));
+    if (const auto error =
+            rd_kafka_query_watermark_offsets(client_->get(), partition.topic, partition.partition,
+                                             &low, &high, remaining_ms(deadline));
         error != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return seek_error(error, "the offsets of '" + std::string(partition.topic) + "' partition " +
                                    std::to_string(partition.partition) + " are not known");
@@ -66,7 +68,8 @@ Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
     partition.offset = high;
     scans.push_back(Scan{partition.partition, high, low >= high});
     if (low < high) {
-      rd_kafka_topic_partition_list_add(reads.get(), partition.topic, partition.partition)->offset = low;
+      rd_kafka_topic_partition_list_add(reads.get(), partition.topic, partition.partition)->offset =
+          low;
     }
   }
   if (reads->cnt == 0) return {};
@@ -77,7 +80,7 @@ Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
   properties["group.id"] = own_group_name();
   properties["enable.auto.commit"] = "false";
   properties["enable.auto.offset.store"] = "false";
-  properties["enable.partition.eof"] = "true";  // a partition read to its end says so
+  properties["enable.partition.eof"] = "true";   // a partition read to its end says so
   properties["auto.offset.reset"] = "earliest";  // a first offset retention removed: the next
   auto conf = make_conf(*cluster_, {{"client.id", "mlops-seek-scan"}}, properties);
   if (!conf) return conf.error();
@@ -85,10 +88,12 @@ Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
   if (!client) return client.error();
   rd_kafka_t* scanner = (*client)->get();
   (void)rd_kafka_poll_set_consumer(scanner);
-  if (const auto error = rd_kafka_assign(scanner, reads.get()); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (const auto error = rd_kafka_assign(scanner, reads.get());
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return seek_error(error, "reading '" + std::string(list->elems[0].topic) + "'");
   }
-  auto unplaced = std::count_if(scans.begin(), scans.end(), [](const Scan& scan) { return !scan.placed; });
+  auto unplaced =
+      std::count_if(scans.begin(), scans.end(), [](const Scan& scan) { return !scan.placed; });
   while (unplaced > 0 && detail::Clock::now() < deadline) {
     rd_kafka_message_t* record =
         rd_kafka_consumer_poll(scanner, std::min(kScanPollMs, remaining_ms(deadline)));
@@ -96,7 +101,8 @@ Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
     auto scan = std::find_if(scans.begin(), scans.end(),
                              [&](const Scan& each) { return each.partition == record->partition; });
     const bool eof = record->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
-    if (scan != scans.end() && !scan->placed && (record->err == RD_KAFKA_RESP_ERR_NO_ERROR || eof)) {
+    if (scan != scans.end() && !scan->placed &&
+        (record->err == RD_KAFKA_RESP_ERR_NO_ERROR || eof)) {
       auto& offset = list->elems[scan - scans.begin()].offset;
       detail::SeekPlace place = detail::SeekPlace::kBefore;
       if (eof) {

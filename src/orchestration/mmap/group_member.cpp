@@ -178,10 +178,11 @@ bool GroupMember::refresh_held(GroupTable& table, std::int64_t now) {
                       slot.state == ClaimState::kClaimed && slot.claim_id == held.claim_id;
     if (!mine) {
       // A lapsed lease is not the only cause: a seek by any member resets the whole table.
-      log(LogLevel::kWarning, "mmap consumer: a range of group '" + cursor_.path() +
-                                  "' that this member read is no longer its own: a member moved "
-                                  "the group (seek), or another member took the range over after "
-                                  "this one held it past its lease; this member does not commit it");
+      log(LogLevel::kWarning,
+          "mmap consumer: a range of group '" + cursor_.path() +
+              "' that this member read is no longer its own: a member moved "
+              "the group (seek), or another member took the range over after "
+              "this one held it past its lease; this member does not commit it");
     }
     return !mine;
   });

@@ -218,7 +218,7 @@ Result<void> MmapConsumer::seek(std::string_view topic, bool to_latest) {
 }
 
 Result<std::uint64_t> MmapConsumer::seek_to(std::string_view topic,
-                                                           const detail::SeekProbe& probe) {
+                                            const detail::SeekProbe& probe) {
   if (forked_away()) return Error{ErrorCode::kUnavailable, "consumer inherited across fork()"};
   for (auto& sub : subscriptions_) {
     if (sub->topic != topic) continue;

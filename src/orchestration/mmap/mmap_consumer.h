@@ -27,8 +27,7 @@ class MmapConsumer final : public detail::ConsumerBackend {
   Status commit() noexcept override;
   Status commit_until(detail::Deadline deadline) noexcept override;
   Result<void> seek(std::string_view topic, bool to_latest) override;
-  Result<std::uint64_t> seek_to(std::string_view topic,
-                                               const detail::SeekProbe& probe) override;
+  Result<std::uint64_t> seek_to(std::string_view topic, const detail::SeekProbe& probe) override;
   void close() noexcept override;
 
  private:

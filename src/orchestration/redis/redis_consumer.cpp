@@ -542,7 +542,8 @@ std::string id_after(std::string_view id) {
       std::from_chars(id.data() + dash + 1, end, seq).ptr != end) {
     return {};
   }
-  if (seq != std::numeric_limits<std::uint64_t>::max()) return std::to_string(ms) + "-" + std::to_string(seq + 1);
+  if (seq != std::numeric_limits<std::uint64_t>::max())
+    return std::to_string(ms) + "-" + std::to_string(seq + 1);
   if (ms == std::numeric_limits<std::uint64_t>::max()) return {};
   return std::to_string(ms + 1) + "-0";
 }
@@ -560,8 +561,7 @@ std::span<const std::uint8_t> entry_payload(const redisReply& fields) noexcept {
 
 }  // namespace
 
-Result<std::uint64_t> RedisConsumer::seek_to(std::string_view name,
-                                                            const SeekProbe& probe) {
+Result<std::uint64_t> RedisConsumer::seek_to(std::string_view name, const SeekProbe& probe) {
   const auto deadline = deadline_after(settings_.timeout);
   auto found = seek_topic(name, deadline);
   if (!found) return found.error();

@@ -9,12 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <iostream>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <random>
 #include <set>
@@ -235,9 +235,11 @@ TEST(MmapCompetingConsumers, MemberWhoseRangeASeekTookIsToldItWasTheSeek) {
     lines.emplace_back(line);
   });
   auto orch = orc::Orchestration::from_uri(uri).value();
-  auto holder = orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
+  auto holder =
+      orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
   ASSERT_EQ(holder.receive({}, 5s, 4).size(), 4U);
-  auto seeker = orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
+  auto seeker =
+      orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
   ASSERT_TRUE(seeker.seek("work", orc::Position::earliest()));
   ASSERT_EQ(holder.commit(), orc::Status::kOk);
   mlops::set_log_handler({});
