@@ -38,6 +38,36 @@ def test_seek_time_starts_at_the_first_message_at_or_after_it(orch):
     assert con.stats()["replay_skipped"] == 7
 
 
+def test_seek_moves_the_group_for_new_and_restarted_members(orch):
+    """One member's seek moves the group: a member that joins afterwards, and one restarted
+    without a commit, start at the first message at or after the time (or after the id)."""
+    prod = orc.Producer(orch, "frames")
+    keeper = orc.Consumer("frames", orch, group_id="keeper")  # inproc frees what all groups committed
+    first = orc.Consumer("frames", orch, group_id="stage")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    base_ns = int(now.timestamp()) * 10**9 - HOUR_NS
+    sent = send_spread(prod, 10, base_ns)
+    assert len(receive_until(first, 10)) == 10
+    first.commit()
+    start = datetime.datetime.fromtimestamp((base_ns + 6_500_000_000) / 1e9, datetime.timezone.utc)
+    first.seek("frames", time=start)
+    second = orc.Consumer("frames", orch, group_id="stage", enable_auto_commit=False)
+    assert [m.user_message for m in receive_until(second, 3)] == ["7", "8", "9"]
+    assert second.receive(timeout=200) == []
+    assert second.stats()["replay_skipped"] == 0  # the group moved; nobody skips
+    second.close()  # without a commit
+    restarted = orc.Consumer("frames", orch, group_id="stage")
+    assert names(receive_until(restarted, 3)) == ["7", "8", "9"]
+    restarted.commit()
+    restarted.close()
+    first.seek("frames", after=sent[7].id)
+    third = orc.Consumer("frames", orch, group_id="stage")
+    assert names(receive_until(third, 2)) == ["8", "9"]
+    assert third.receive(timeout=200) == []
+    for con in (third, first, keeper):
+        con.close()
+
+
 def test_seek_earliest_latest_and_after(orch):
     prod = orc.Producer(orch, "jobs")
     keeper = orc.Consumer("jobs", orch, group_id="keeper")  # inproc frees what all groups committed

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -54,10 +55,17 @@ struct Delivery {
   /// The topic it came from; valid until the backend's next poll() (Consumer drops its
   /// views before polling again) or its end.
   std::string_view topic;
-  /// The part of the topic it came from where the backend splits topics (kafka's
-  /// partitions); 0 elsewhere. Consumer::seek's replay skip runs per part.
-  std::int32_t partition = 0;
 };
+
+/// Where one payload stands against a seek to a time or past a message (Consumer::seek).
+enum class SeekPlace : std::uint8_t {
+  kBefore,  ///< before the start: passed over
+  kStart,   ///< the first payload to read again
+  kLast,    ///< the last one passed over: the payload after it starts
+};
+/// Places one payload (its raw bytes) for a seek; called in the topic's order, oldest first
+/// (kafka: per partition). Ends the scan by returning kStart or kLast.
+using SeekProbe = std::function<SeekPlace(std::span<const std::uint8_t>)>;
 
 /// A producer's connection to its backend. Topic names are valid when they get here.
 /// A shareable() backend takes send(), send_raw() and flush() from several threads at once;
@@ -124,6 +132,12 @@ class ConsumerBackend {
     (void)to_latest;
     return Error{ErrorCode::kUnavailable, "this backend cannot move a consumer group"};
   }
+  /// Moves this consumer's group in `topic` (a subscribed one), as seek() does, to the
+  /// first payload `probe` places at kStart, or the one after the payload it places kLast,
+  /// reading from the oldest payload held; past the last one read when none starts.
+  /// @return how many payloads it passed over, or an error as seek() (kTimeout also when
+  ///         the read did not reach the start in time: the group did not move).
+  virtual Result<std::uint64_t> seek_to(std::string_view topic, const SeekProbe& probe) = 0;
   /// Leaves the group without committing; nothing else is called afterwards.
   virtual void close() noexcept = 0;
 };

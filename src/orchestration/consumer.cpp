@@ -9,7 +9,7 @@
 #include "orchestration/backend.h"
 #include "orchestration/deadline.h"
 #include "orchestration/failure_handling.h"
-#include "orchestration/replay_skip.h"
+#include "orchestration/seek_probe.h"
 #include "orchestration/uri.h"
 #include "orchestration/wire_option.h"
 
@@ -43,7 +43,6 @@ struct Consumer::Impl {
   ConsumerOptions options;
   std::vector<std::string> subscriptions;
   std::vector<detail::Delivery> scratch;  // reused, so steady-state receive allocates nothing
-  detail::ReplaySkips skips;              // seek(at_time | after) replays under way
   bool closed = false;
   bool uncommitted = false;
   bool warned_no_topic = false;
@@ -175,7 +174,6 @@ Result<void> Consumer::subscribe(TopicList topics, bool override) {
   }
   if (auto assigned = impl_->backend->assign(wanted); !assigned) return assigned.error();
   if (auto assigned = impl_->failures->assign(wanted); !assigned) return assigned.error();
-  impl_->skips.keep_only(wanted);
   impl_->subscriptions = std::move(wanted);
   return {};
 }
@@ -184,7 +182,6 @@ Result<void> Consumer::unsubscribe() {
   if (impl_ == nullptr || impl_->closed) return closed_error();
   if (auto assigned = impl_->backend->assign({}); !assigned) return assigned.error();
   (void)impl_->failures->assign({});
-  impl_->skips.keep_only({});
   impl_->subscriptions.clear();
   return {};
 }
@@ -251,9 +248,6 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
       if (!message) {
         impl.report_skipped(delivery, message.error());
         (void)impl.failures->dead_letter_corrupt(delivery.topic, delivery.bytes);
-      } else if (!impl.skips.empty() &&
-                 impl.skips.pass_over(*message, delivery.topic, delivery.partition)) {
-        impl.replay_skipped.add();  // a replay from a time or a message passes over it
       } else if (filter(*message)) {
         impl.failures->note(*message, delivery.topic);
         out.push_back(std::move(*message));
@@ -342,14 +336,16 @@ Result<void> Consumer::seek(std::string_view topic, Position position) {
     return Error{ErrorCode::kInvalidArgument, "seek: Position::after names an id made in the future (" +
                                                   position.id().to_string() + ")"};
   }
-  // A time or a message: from the earliest, passing over what comes before it.
-  const bool to_latest = position.kind() == Position::Kind::kLatest;
-  if (auto moved = impl.backend->seek(topic, to_latest); !moved) return moved.error();
-  impl.skips.stop(topic);
   if (position.kind() == Position::Kind::kTime || position.kind() == Position::Kind::kAfter) {
-    impl.skips.start(topic, position);
+    // The backend reads the topic for the start and moves the group there.
+    auto moved =
+        impl.backend->seek_to(topic, detail::make_seek_probe(position, impl.options.verify_limits));
+    if (!moved) return moved.error();
+    impl.replay_skipped.add(*moved);
+    return {};
   }
-  return {};
+  const bool to_latest = position.kind() == Position::Kind::kLatest;
+  return impl.backend->seek(topic, to_latest);
 }
 
 const ConsumerOptions& Consumer::options() const noexcept {

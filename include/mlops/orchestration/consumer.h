@@ -131,17 +131,21 @@ class Consumer {
   /// - earliest(): the oldest message held (inproc holds only what some group has not
   ///   committed; a time or id before it is the same as earliest()).
   /// - latest(): only messages sent afterwards.
-  /// - at_time(t), after(id): the group moves to the earliest, and this consumer passes
-  ///   over (stats().replay_skipped) the messages before the first one stamped at or after
-  ///   t / the one after `id`, in the topic's order (kafka: in each partition). The skip is
-  ///   this consumer's: other members of the group, and a consumer started before this one
-  ///   commits, read from the earliest. A time or id newer than every message held passes
-  ///   over all of them, then reads what comes.
+  /// - at_time(t): the group moves to the first message stamped at or after t, in the
+  ///   topic's order (kafka: in each partition); after(id): to the message after the one
+  ///   with `id` (or, without one, the first with a newer id). Other members and a consumer
+  ///   started later read from there too. The backend finds it by reading the topic from its
+  ///   oldest message held (message stamps and ids are in the payloads, not the backends'
+  ///   own indexes: kafka's record times and redis's entry ids are arrival times), within
+  ///   the backend's timeout; stats().replay_skipped counts the messages passed over. A
+  ///   payload that cannot be read starts the replay there. A time or id newer than every
+  ///   message held moves the group past all of them: it reads what comes.
   /// kafka moves the group's offsets in every partition, and this member at once; other
   /// members holding partitions of `topic` now keep their place until a rebalance.
   /// @return success; kInvalidArgument (not subscribed to `topic`; a time, or an id's time,
   ///         later than now); kUnavailable (closed; the backend cannot move the group now);
-  ///         kTimeout (the backend did not answer in time: the group may not have moved).
+  ///         kTimeout (the backend did not answer, or the read for a time or an id did not
+  ///         reach the start, in time: the group may not have moved).
   ///
   ///   consumer.seek("etl-done", Position::at_time(std::chrono::system_clock::now() - 24h));
   Result<void> seek(std::string_view topic, Position position);

@@ -69,8 +69,8 @@ struct ConsumerStats {
   /// Messages sent to a dead-letter topic: dead_letter(), retries over the limit, corrupt
   /// payloads (dead_letter_corrupt).
   std::uint64_t dead_lettered = 0;
-  /// Messages a replay (Consumer::seek with at_time or after) passed over as coming before
-  /// its start (processed at the next commit).
+  /// Messages Consumer::seek with at_time or after passed over as coming before its start
+  /// (the group moved past them).
   std::uint64_t replay_skipped = 0;
 };
 

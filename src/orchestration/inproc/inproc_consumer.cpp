@@ -134,6 +134,13 @@ Result<void> InprocConsumer::seek(std::string_view topic, bool to_latest) {
   return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(topic) + "'"};
 }
 
+Result<std::uint64_t> InprocConsumer::seek_to(std::string_view topic, const SeekProbe& probe) {
+  for (auto& member : members_) {
+    if (member->topic->name() == topic) return member->topic->seek_to(*member, probe);
+  }
+  return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(topic) + "'"};
+}
+
 void InprocConsumer::close() noexcept {
   for (auto& member : members_) member->topic->leave(*member);
   members_.clear();

@@ -21,6 +21,7 @@ class InprocConsumer final : public ConsumerBackend {
   Status poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept override;
   Status commit() noexcept override;
   Result<void> seek(std::string_view topic, bool to_latest) override;
+  Result<std::uint64_t> seek_to(std::string_view topic, const SeekProbe& probe) override;
   void close() noexcept override;
 
  private:

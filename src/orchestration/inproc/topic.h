@@ -107,6 +107,10 @@ class Topic {
   /// Moves `member`'s group to the oldest entry held (`to_latest` false) or past the newest
   /// claimed; what `member` took uncommitted and what the group had handed back is dropped.
   void seek(Member& member, bool to_latest) noexcept;
+  /// As seek(), to the first entry from the oldest held that `probe` places at kStart (or
+  /// after the one it places kLast); past the last published entry when none does. An entry
+  /// still being published ends the scan there. @return the entries passed over.
+  std::uint64_t seek_to(Member& member, const SeekProbe& probe);
 
   /// Whether `member` may find something to take: the entry at its group's cursor is
   /// published, or a member handed entries back. Takes no lock, so idle consumers can poll.

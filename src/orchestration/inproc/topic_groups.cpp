@@ -187,6 +187,31 @@ void Topic::seek(Member& member, bool to_latest) noexcept {
   wake_members();  // members of the group asleep have something to take again
 }
 
+std::uint64_t Topic::seek_to(Member& member, const SeekProbe& probe) {
+  const std::lock_guard lock(mutex_);
+  const auto begin = begin_.load(std::memory_order_relaxed);
+  const auto tail = tail_.load(std::memory_order_relaxed);
+  auto start = begin;
+  // Entries at or past begin_ stay until trim() frees them, which needs this lock.
+  for (; start < tail; ++start) {
+    const Slot& slot = ring_.at(start);
+    if (slot.published.load(std::memory_order_acquire) != start + 1) break;
+    const SeekPlace place = probe(slot.entry.message->bytes());
+    if (place == SeekPlace::kStart) break;
+    if (place == SeekPlace::kLast) {
+      ++start;
+      break;
+    }
+  }
+  Group& group = *member.group;
+  group.next.store(start, std::memory_order_relaxed);
+  group.redeliver.clear();
+  member.in_flight.clear();
+  trim();
+  wake_members();
+  return start - begin;
+}
+
 std::uint64_t Topic::low_water(const Group& group) const noexcept {
   auto low = group.next.load(std::memory_order_relaxed);
   if (!group.redeliver.empty()) low = std::min(low, group.redeliver.front());

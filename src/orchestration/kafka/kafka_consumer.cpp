@@ -13,9 +13,7 @@
 #include "orchestration/kafka/kafka_version.h"
 
 namespace mlops::orchestration::kafka {
-namespace {
 
-// A group of this consumer alone: a name nobody else picks.
 std::string own_group_name() {
   static std::atomic<std::uint64_t> counter{0};
   std::random_device random;
@@ -23,8 +21,6 @@ std::string own_group_name() {
   return "mlops-own-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
          "-" + std::to_string(salt);
 }
-
-}  // namespace
 
 Result<std::string> KafkaConsumer::resolve_group(const Cluster& cluster,
                                                  const ConsumerOptions& options) {

@@ -15,6 +15,9 @@
 
 namespace mlops::orchestration::kafka {
 
+/// A group of one client alone: a name nobody else picks.
+std::string own_group_name();
+
 /// A consumer without a group (ConsumerOptions::group empty) is a group of its own: like
 /// kafka-python's group_id=None it reads every partition of its topics directly, with no
 /// group join (it starts at once), committing under a generated group id. Every
@@ -26,11 +29,11 @@ namespace mlops::orchestration::kafka {
 /// librdkafka's own payload memory where it is 8-byte aligned, and of 8-byte aligned copies
 /// where it is not (FlatBuffers needs aligned reads); every Delivery of one poll() shares
 /// one owner, which holds those records (and the client) and the copies' one arena, so a
-/// batch costs one to three allocations however many records it has. Rebalances (eager or cooperative) are served
-/// inside poll(); a group that starts at "latest" pins the end of each new partition when it
-/// is assigned, so everything sent after subscribe() returned is seen. Pinning asks once for
-/// all committed offsets and once for all ends, within the deadline of the call that serves
-/// the rebalance plus 250 ms; past that, auto.offset.reset=latest resolves the end itself.
+/// batch costs one to three allocations however many records it has. Rebalances (eager or
+/// cooperative) are served inside poll(); a group that starts at "latest" pins the end of each new
+/// partition when it is assigned, so everything sent after subscribe() returned is seen. Pinning
+/// asks once for all committed offsets and once for all ends, within the deadline of the call that
+/// serves the rebalance plus 250 ms; past that, auto.offset.reset=latest resolves the end itself.
 class KafkaConsumer final : public detail::ConsumerBackend {
  public:
   static Result<std::unique_ptr<detail::ConsumerBackend>> create(std::shared_ptr<Cluster> cluster,
@@ -50,6 +53,10 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   /// then moves the partitions this member holds there. Members holding the others now
   /// keep their place until a rebalance gives them out again (see the README).
   Result<void> seek(std::string_view topic, bool to_latest) override;
+  /// Finds each partition's start by reading `topic` from its first offsets with a client
+  /// of its own (it joins no group), then moves the group there as seek() does. A partition read to
+  /// its end without a start starts at its end.
+  Result<std::uint64_t> seek_to(std::string_view topic, const detail::SeekProbe& probe) override;
   void close() noexcept override;
 
  private:
@@ -71,6 +78,14 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   /// none yet, until `deadline`), each at RD_KAFKA_OFFSET_INVALID.
   Result<PartitionList> read_partitions(std::span<const std::string> topics,
                                         detail::Deadline deadline);
+  /// seek()'s second half: commits `list` (each partition at its new offset) for the group,
+  /// then moves this member's fetch positions in the partitions of it that it holds.
+  Result<void> move_group(const std::string& name, const rd_kafka_topic_partition_list_t* list,
+                          detail::Deadline deadline);
+  /// seek_to()'s read: sets each of `list`'s offsets (their first offsets on entry) to where
+  /// `probe` places the start; adds the records passed over to `passed`.
+  Result<void> find_starts(rd_kafka_topic_partition_list_t* list, const detail::SeekProbe& probe,
+                           detail::Deadline deadline, std::uint64_t& passed);
   /// Assigns every partition of `topics` to a consumer without a group.
   Result<void> assign_directly(std::span<const std::string> topics);
   /// Sets the offset of each of `partitions` without a committed one to the partition's

@@ -277,6 +277,13 @@ Result<void> KafkaConsumer::seek(std::string_view topic, bool to_latest) {
                        " is not known: " + rd_kafka_err2str(partition.err)};
     }
   }
+  return move_group(name, list, deadline);
+}
+
+Result<void> KafkaConsumer::move_group(const std::string& name,
+                                       const rd_kafka_topic_partition_list_t* list,
+                                       detail::Deadline deadline) {
+  rd_kafka_t* handle = client_->get();
   // Records polled while subscribe() waited come from the old place.
   std::erase_if(pending_, [&](rd_kafka_message_t* record) {
     if (record->rkt == nullptr || name != rd_kafka_topic_name(record->rkt)) return false;

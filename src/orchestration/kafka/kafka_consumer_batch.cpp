@@ -115,7 +115,6 @@ bool KafkaConsumer::hand_out(std::vector<detail::Delivery>& out) noexcept {
   for (auto* record : batch_) {
     detail::Delivery delivery;
     delivery.topic = topic_name(record->rkt);
-    delivery.partition = record->partition;
     const auto* payload = static_cast<const std::uint8_t*>(record->payload);
     if (in_place(record)) {
       delivery.bytes = {payload, record->len};

@@ -177,9 +177,12 @@ bool GroupMember::refresh_held(GroupTable& table, std::int64_t now) {
     const bool mine = static_cast<std::uint32_t>(held.slot) < table.used_slots &&
                       slot.state == ClaimState::kClaimed && slot.claim_id == held.claim_id;
     if (!mine) {
-      log(LogLevel::kWarning, "mmap consumer: a range of group '" + cursor_.path() +
-                                  "' was taken over by another member (this one held it past its "
-                                  "lease); it is theirs to commit");
+      // A lapsed lease is not the only cause: a seek by any member resets the whole table.
+      log(LogLevel::kWarning,
+          "mmap consumer: a range of group '" + cursor_.path() +
+              "' that this member read is no longer its own: a member moved "
+              "the group (seek), or another member took the range over after "
+              "this one held it past its lease; this member does not commit it");
     }
     return !mine;
   });

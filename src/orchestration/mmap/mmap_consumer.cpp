@@ -212,14 +212,51 @@ Result<void> MmapConsumer::seek(std::string_view topic, bool to_latest) {
   for (auto& sub : subscriptions_) {
     if (sub->topic != topic) continue;
     const auto& log = sub->reader.log();
-    const std::uint64_t position = to_latest ? log->latest() : log->earliest();
-    if (!sub->member) {
-      sub->reader.seek(position);
-      return {};
-    }
-    return sub->member->seek(position);
+    return move_to(*sub, to_latest ? log->latest() : log->earliest());
   }
   return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(topic) + "'"};
+}
+
+Result<std::uint64_t> MmapConsumer::seek_to(std::string_view topic,
+                                            const detail::SeekProbe& probe) {
+  if (forked_away()) return Error{ErrorCode::kUnavailable, "consumer inherited across fork()"};
+  for (auto& sub : subscriptions_) {
+    if (sub->topic != topic) continue;
+    // A reader of its own from the oldest record retained, so the subscription's place
+    // stays as it is should the move fail.
+    LogReader scan(sub->reader.log(), sub->reader.log()->earliest());
+    std::uint64_t passed = 0;
+    std::uint64_t start = scan.position();
+    LogRecord record;
+    for (;;) {
+      if (scan.next(record)) {
+        const auto place = probe(record.payload);
+        if (place == detail::SeekPlace::kBefore) {
+          ++passed;
+          start = record.next;
+          continue;
+        }
+        start = place == detail::SeekPlace::kStart ? record.position : record.next;
+        if (place == detail::SeekPlace::kLast) ++passed;
+        break;
+      }
+      // The read's step bound moved it on: read on. A record still being written (or the
+      // end) stops the scan there, so that record and all after it are read again.
+      if (!scan.stopped_early() || scan.position() == start) break;
+      start = scan.position();
+    }
+    if (auto moved = move_to(*sub, start); !moved) return moved.error();
+    return passed;
+  }
+  return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(topic) + "'"};
+}
+
+Result<void> MmapConsumer::move_to(Subscription& sub, std::uint64_t position) {
+  if (!sub.member) {
+    sub.reader.seek(position);
+    return {};
+  }
+  return sub.member->seek(position);
 }
 
 void MmapConsumer::close() noexcept { subscriptions_.clear(); }

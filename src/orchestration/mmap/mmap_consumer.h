@@ -27,6 +27,7 @@ class MmapConsumer final : public detail::ConsumerBackend {
   Status commit() noexcept override;
   Status commit_until(detail::Deadline deadline) noexcept override;
   Result<void> seek(std::string_view topic, bool to_latest) override;
+  Result<std::uint64_t> seek_to(std::string_view topic, const detail::SeekProbe& probe) override;
   void close() noexcept override;
 
  private:
@@ -39,6 +40,7 @@ class MmapConsumer final : public detail::ConsumerBackend {
     std::optional<GroupMember> member;  // None for a consumer without a group.
   };
 
+  Result<void> move_to(Subscription& sub, std::uint64_t position);
   Result<Subscription> subscribe(const std::string& topic);
   std::size_t collect(std::vector<detail::Delivery>& out, std::size_t max,
                       detail::Deadline deadline);

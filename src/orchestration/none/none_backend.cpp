@@ -24,6 +24,10 @@ class NoneConsumer final : public ConsumerBackend {
   Status commit() noexcept override { return Status::kOk; }
   // Holds nothing, so every position is where it already is.
   Result<void> seek(std::string_view, bool) override { return {}; }
+  // A time or a message: none held, so none passed over.
+  Result<std::uint64_t> seek_to(std::string_view, const SeekProbe&) override {
+    return std::uint64_t{0};
+  }
   void close() noexcept override {}
 };
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -478,7 +480,7 @@ bool RedisConsumer::acknowledge(Topic& topic, Deadline deadline) {
   return true;
 }
 
-Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
+Result<RedisConsumer::Topic*> RedisConsumer::seek_topic(std::string_view name, Deadline deadline) {
   if (closed_) return Error{ErrorCode::kUnavailable, "the redis consumer is closed"};
   if (forked_away()) {
     return Error{ErrorCode::kUnavailable,
@@ -489,12 +491,14 @@ Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
   if (found == topics_.end()) {
     return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(name) + "'"};
   }
-  Topic& topic = **found;
-  const auto deadline = deadline_after(settings_.timeout);
   if (!connect(deadline)) {
     return Error{ErrorCode::kUnavailable,
                  "redis " + settings_.where() + ": cannot seek: the server is unreachable"};
   }
+  return found->get();
+}
+
+Result<void> RedisConsumer::set_group_id(Topic& topic, std::string_view id, Deadline deadline) {
   // As a commit: what this member read from the topic is processed (a seek back reads it
   // again from the stream, a seek forward passes it over)...
   release_held(topic);
@@ -503,8 +507,8 @@ Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
     return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": cannot seek " + topic.name +
                                               ": acknowledging what was read failed"};
   }
-  // ...then the group's last-delivered id: 0 reads the stream from its first entry again.
-  const std::string_view args[] = {"XGROUP", "SETID", topic.name, group_, to_latest ? "$" : "0"};
+  // ...then the group's last-delivered id: the group reads the entries after it.
+  const std::string_view args[] = {"XGROUP", "SETID", topic.name, group_, id};
   auto reply = connection_->command(args, deadline);
   if (!reply || is_error(**reply)) {
     std::string why = reply ? quote_text(reply_text(**reply)) : reply.error().message;
@@ -514,6 +518,95 @@ Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
   }
   topic.claim_cursor = "0-0";
   return {};
+}
+
+Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
+  const auto deadline = deadline_after(settings_.timeout);
+  auto topic = seek_topic(name, deadline);
+  if (!topic) return topic.error();
+  // 0 reads the stream from its first entry again; $ only what comes.
+  return set_group_id(**topic, to_latest ? "$" : "0", deadline);
+}
+
+namespace {
+
+/// The stream id right after `id` ("ms-seq"), for XRANGE to go on past it; empty when `id`
+/// is not one (a server that answers nonsense ends the scan).
+std::string id_after(std::string_view id) {
+  const auto dash = id.find('-');
+  if (dash == std::string_view::npos) return {};
+  std::uint64_t ms = 0;
+  std::uint64_t seq = 0;
+  const auto* end = id.data() + id.size();
+  if (std::from_chars(id.data(), id.data() + dash, ms).ptr != id.data() + dash ||
+      std::from_chars(id.data() + dash + 1, end, seq).ptr != end) {
+    return {};
+  }
+  if (seq != std::numeric_limits<std::uint64_t>::max())
+    return std::to_string(ms) + "-" + std::to_string(seq + 1);
+  if (ms == std::numeric_limits<std::uint64_t>::max()) return {};
+  return std::to_string(ms + 1) + "-0";
+}
+
+/// Our entry's payload (field "m"), or empty bytes for a foreign entry.
+std::span<const std::uint8_t> entry_payload(const redisReply& fields) noexcept {
+  if (fields.type == REDIS_REPLY_ARRAY && fields.elements == 2 &&
+      fields.element[0]->type == REDIS_REPLY_STRING && reply_text(*fields.element[0]) == "m" &&
+      fields.element[1]->type == REDIS_REPLY_STRING) {
+    const redisReply& value = *fields.element[1];
+    return {reinterpret_cast<const std::uint8_t*>(value.str), value.len};
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::uint64_t> RedisConsumer::seek_to(std::string_view name, const SeekProbe& probe) {
+  const auto deadline = deadline_after(settings_.timeout);
+  auto found = seek_topic(name, deadline);
+  if (!found) return found.error();
+  Topic& topic = **found;
+  // Stream ids are the server's arrival times, not the messages' stamps, so the entries are
+  // read in order (a page at a time) until the probe places one. The group then goes to
+  // the last entry passed over ("0": none), which XGROUP SETID takes as its last delivered.
+  std::string last_passed = "0";
+  std::string from = "-";
+  std::uint64_t passed = 0;
+  bool placed = false;
+  while (!placed && !from.empty()) {
+    const std::string_view args[] = {"XRANGE", topic.name, from, "+", "COUNT", kScanPage};
+    auto reply = connection_->command(args, deadline);
+    if (!reply || is_error(**reply)) {
+      std::string why = reply ? quote_text(reply_text(**reply)) : reply.error().message;
+      const bool late = !reply && reply.error().code == ErrorCode::kTimeout;
+      if (connection_ && connection_->broken()) lose_connection();
+      return Error{late ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+                   "redis " + settings_.where() + ": cannot seek " + topic.name +
+                       ": XRANGE: " + why + " (the group did not move)"};
+    }
+    const redisReply& entries = **reply;
+    if (entries.type != REDIS_REPLY_ARRAY || entries.elements == 0) break;
+    from.clear();  // the next page starts after this one's last entry
+    for (std::size_t i = 0; i < entries.elements && !placed; ++i) {
+      const redisReply& entry = *entries.element[i];
+      if (entry.type != REDIS_REPLY_ARRAY || entry.elements < 2 ||
+          entry.element[0]->type != REDIS_REPLY_STRING) {
+        continue;
+      }
+      const std::string_view id = reply_text(*entry.element[0]);
+      from = id_after(id);
+      const SeekPlace place = probe(entry_payload(*entry.element[1]));
+      if (place == SeekPlace::kStart) {
+        placed = true;
+        continue;
+      }
+      ++passed;
+      last_passed = std::string(id);
+      placed = place == SeekPlace::kLast;
+    }
+  }
+  if (auto moved = set_group_id(topic, last_passed, deadline); !moved) return moved.error();
+  return passed;
 }
 
 void RedisConsumer::hand_back(Topic& topic, Deadline deadline) noexcept {

@@ -47,6 +47,9 @@ class RedisConsumer final : public ConsumerBackend {
   Status commit() noexcept override;
   /// Acknowledges what this member read from `topic`, then XGROUP SETID (0 or $).
   Result<void> seek(std::string_view topic, bool to_latest) override;
+  /// Reads the stream from its first entry (XRANGE, a page at a time) to the start, then
+  /// as seek() to the last entry passed over.
+  Result<std::uint64_t> seek_to(std::string_view topic, const SeekProbe& probe) override;
   void close() noexcept override;
   /// Topics left but kept (tests: they must not pile up).
   [[nodiscard]] std::size_t retired_topics() const noexcept { return retired_.size(); }
@@ -60,6 +63,12 @@ class RedisConsumer final : public ConsumerBackend {
     std::vector<std::string> handed;   // ids handed out since the last commit
   };
 
+  /// Entries one XRANGE of seek_to() reads.
+  static constexpr std::string_view kScanPage = "512";
+  /// seek()'s checks: the subscribed topic `name`, and a connection.
+  Result<Topic*> seek_topic(std::string_view name, Deadline deadline);
+  /// Acknowledges what this member read from `topic`, then XGROUP SETID `id`.
+  Result<void> set_group_id(Topic& topic, std::string_view id, Deadline deadline);
   bool connect(Deadline deadline) noexcept;
   void lose_connection() noexcept;
   /// Creates the group again on every topic (after NOGROUP: the group or the stream was

@@ -3,17 +3,19 @@
 // to the others. Every test counts each message's deliveries exactly (a tally in shared
 // memory that every member process writes into).
 #include <gtest/gtest.h>
+#include <mlops/log.h>
 #include <mlops/orchestration.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <iostream>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -217,6 +219,45 @@ TEST(MmapCompetingConsumers, StalledMemberPastItsLeaseLosesItsRangeAndItsCommitL
   // Everything is committed: the group's next member gets nothing.
   auto next = orc::Consumer::create("work", orch, {.group = "stage"}).value();
   EXPECT_TRUE(next.receive(100ms).empty()) << "the stalled member's late commit undid a commit";
+}
+
+// Attack finding F5: a member whose range another member's seek took away is told so, not
+// that it held the range past its lease; its late commit leaves the moved group be.
+TEST(MmapCompetingConsumers, MemberWhoseRangeASeekTookIsToldItWasTheSeek) {
+  mlops::testing::TempDir dir;
+  const auto uri = queue_uri(dir);
+  produce(uri, 0, 10);
+  static std::mutex mutex;
+  static std::vector<std::string> lines;
+  lines.clear();
+  mlops::set_log_handler([](mlops::LogLevel, std::string_view line) {
+    const std::lock_guard lock(mutex);
+    lines.emplace_back(line);
+  });
+  auto orch = orc::Orchestration::from_uri(uri).value();
+  auto holder =
+      orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
+  ASSERT_EQ(holder.receive({}, 5s, 4).size(), 4U);
+  auto seeker =
+      orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
+  ASSERT_TRUE(seeker.seek("work", orc::Position::earliest()));
+  ASSERT_EQ(holder.commit(), orc::Status::kOk);
+  mlops::set_log_handler({});
+  {
+    const std::lock_guard lock(mutex);
+    const auto told = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+      return line.find("no longer its own") != std::string::npos;
+    });
+    ASSERT_NE(told, lines.end()) << "the member was not told its range went";
+    EXPECT_NE(told->find("seek"), std::string::npos) << *told;
+  }
+  // The late commit did not take the group past the four: the seeker gets all ten.
+  std::set<std::int64_t> seen;
+  const auto give_up = Clock::now() + 10s;
+  while (seen.size() < 10 && Clock::now() < give_up) {
+    for (const auto& msg : seeker.receive({}, 100ms, 16)) seen.insert(number_of(msg));
+  }
+  EXPECT_EQ(seen.size(), 10U);
 }
 
 TEST(MmapCompetingConsumers, MembersJoiningAndLeavingWhileMessagesFlowLoseNothing) {
