@@ -34,3 +34,20 @@ function(mlops_configure_target target)
   mlops_set_warnings(${target})
   mlops_set_instrumentation(${target})
 endfunction()
+
+# What a library of the installed API gets on top (mlops_messaging, mlops_orchestration and
+# the backends' objects in it): built shared, only what the public headers mark with
+# MLOPS_EXPORT (include/mlops/export.h) is exported, and the file carries the version.
+# SOVERSION is MAJOR.MINOR: like the CMake package (SameMinorVersion), a minor release may
+# change the ABI.
+function(mlops_configure_library target)
+  if(NOT MLOPS_SHARED)
+    return()
+  endif()
+  set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "SHARED_LIBRARY")
+    set_target_properties(${target} PROPERTIES VERSION ${PROJECT_VERSION}
+                                               SOVERSION ${MLOPS_SOVERSION})
+  endif()
+endfunction()
