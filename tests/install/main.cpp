@@ -24,7 +24,8 @@ int fail(const std::string& why) {
 // Sends `msg` and receives it again through an inproc broker; empty on success.
 std::string round_trip(const mlops::messaging::MLOpsMessage& msg) {
   namespace orc = mlops::orchestration;
-  auto orch = orc::OrchestrationBuilder().with_orchestrator("inproc").with_connection("install").build();
+  auto orch =
+      orc::OrchestrationBuilder().with_orchestrator("inproc").with_connection("install").build();
   if (!orch) return "no inproc orchestration: " + orch.error().message;
   auto consumer = orc::Consumer::create("installed", *orch, {.group = "install-test"});
   auto producer = orc::Producer::create(*orch, "installed");
