@@ -40,6 +40,11 @@ if(MLOPS_SHARED)
   set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
   set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "mlops: the shared libraries (messaging, orchestration)")
   set(CPACK_COMPONENT_DEVELOPMENT_DEPENDS Runtime)  # Depends: libmlopsX.Y (= version)
+  # dpkg-shlibdeps finds the Runtime package's own libraries in the build tree (they are not
+  # installed while packaging; libmlops_orchestration and the Python extension link them):
+  # no Debian package holds them, so the packages depend on the Runtime one by name.
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/src
+                                                 ${PROJECT_BINARY_DIR}/src/orchestration)
 endif()
 
 if(TARGET mlops_tool)
@@ -59,10 +64,6 @@ if(TARGET mlops_python)
   set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
       "python3 (>= ${MLOPS_PYTHON_VERSION_MAJOR}.${MLOPS_PYTHON_VERSION_MINOR}), python3 (<< ${MLOPS_PYTHON_VERSION_MAJOR}.${mlops_python_next})")
   if(MLOPS_SHARED)
-    # dpkg-shlibdeps finds the Runtime package's libraries in the build tree (they are not
-    # installed while packaging); the package depends on that one by name.
-    set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/src
-                                                   ${PROJECT_BINARY_DIR}/src/orchestration)
     set(CPACK_COMPONENT_PYTHON_DEPENDS Runtime)
   endif()
 endif()
