@@ -49,5 +49,10 @@ function(mlops_configure_library target)
   if(type STREQUAL "SHARED_LIBRARY")
     set_target_properties(${target} PROPERTIES VERSION ${PROJECT_VERSION}
                                                SOVERSION ${MLOPS_SOVERSION})
+    # A symbol the library needs but neither it nor what it links defines (one left hidden in
+    # libmlops_messaging) fails here, not at its users' links. Sanitizer runtimes resolve later.
+    if(NOT MLOPS_SANITIZE)
+      target_link_options(${target} PRIVATE LINKER:--no-undefined)
+    endif()
   endif()
 endfunction()
