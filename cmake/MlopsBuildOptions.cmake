@@ -34,3 +34,25 @@ function(mlops_configure_target target)
   mlops_set_warnings(${target})
   mlops_set_instrumentation(${target})
 endfunction()
+
+# What a library of the installed API gets on top (mlops_messaging, mlops_orchestration and
+# the backends' objects in it): built shared, only what the public headers mark with
+# MLOPS_EXPORT (include/mlops/export.h) is exported, and the file carries the version.
+# SOVERSION is MAJOR.MINOR: like the CMake package (SameMinorVersion), a minor release may
+# change the ABI.
+function(mlops_configure_library target)
+  if(NOT MLOPS_SHARED)
+    return()
+  endif()
+  set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "SHARED_LIBRARY")
+    set_target_properties(${target} PROPERTIES VERSION ${PROJECT_VERSION}
+                                               SOVERSION ${MLOPS_SOVERSION})
+    # A symbol the library needs but neither it nor what it links defines (one left hidden in
+    # libmlops_messaging) fails here, not at its users' links. Sanitizer runtimes resolve later.
+    if(NOT MLOPS_SANITIZE)
+      target_link_options(${target} PRIVATE LINKER:--no-undefined)
+    endif()
+  endif()
+endfunction()

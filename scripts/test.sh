@@ -2,6 +2,8 @@
 # The README's second command: build and pass the whole test suite.
 #   Release (g++, -Werror): the style of the changed C++ lines, every test, the examples,
 #   the main job three times on every backend, the install test, a quick benchmark run.
+#   Shared libraries (g++, -Werror): installed, consumed through CMake and pkg-config, and
+#   packaged as .deb; outside MLOPS_TEST_QUICK, every test against them.
 #   ASan+UBSan (clang++, -Werror): every test.
 #   TSan (clang++): every test labelled "concurrent".
 #   The sanitizer runs look for memory errors and races, not volume: their test presets
@@ -129,9 +131,8 @@ if outside=$(grep -v "^$prefix/" build/release/install_manifest.txt); then
   echo "$outside"
   exit 1
 fi
-cmake -S tests/install -B build/install-test -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build build/install-test
-build/install-test/install_test
+# A consumer through find_package and one through pkg-config alone, both linking statically.
+tests/install/check_install.sh "$prefix" static build/install-test
 # The Python package, when built, imports from where it was installed.
 if package=$(find "$prefix" -path '*/mlops/__init__.py' | grep .); then
   PYTHONPATH="$(dirname "$(dirname "$package")")" PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c \
@@ -139,12 +140,34 @@ if package=$(find "$prefix" -path '*/mlops/__init__.py' | grep .); then
   echo "python package installed under $prefix imports"
 fi
 
+step "Shared libraries: install, pkg-config and CMake consumers, .deb packages"
+# The shared preset (prefix /usr, as the packages install): the libraries, the tool and the
+# Python module, whose objects outside the libraries the Release build has in ccache. The
+# packages are unpacked into a directory of their own (dpkg-deb -x), never installed here.
+cmake --preset shared >/dev/null
+shared_targets=(mlops_messaging mlops_orchestration)
+shared_help=$(cmake --build build/shared --target help)  # the targets this machine can build
+for target in mlops_tool mlops_python; do
+  if grep -q "^$target:" <<<"$shared_help"; then shared_targets+=("$target"); fi
+done
+cmake --build --preset shared --target "${shared_targets[@]}"
+rm -rf build/install-shared
+cmake --install build/shared --prefix "$PWD/build/install-shared" >/dev/null
+tests/install/check_install.sh build/install-shared shared build/install-test-shared
+tests/install/check_debs.sh build/shared build/deb-test
+
 if [ -x bench/run ]; then
   step "Benchmarks, once briefly (no timing asserted)"
   bench/run --quick --build-dir build/release
 fi
 
 if [ "${MLOPS_TEST_QUICK:-0}" != 1 ]; then
+  step "Shared libraries (g++): every test"
+  # The tests, the examples and the Python binding against libmlops_*.so (tests that reach
+  # into src/ link the internal archives of the same objects: src/CMakeLists.txt).
+  cmake --build --preset shared
+  run_ctest shared
+
   step "ASan + UBSan build (clang++)"
   cmake --preset asan >/dev/null
   cmake --build --preset asan

@@ -4,13 +4,15 @@
 #include <functional>
 #include <string_view>
 
+#include "mlops/export.h"
+
 namespace mlops {
 
 /// How serious a log line is.
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 /// Readable name of a LogLevel, e.g. "warning".
-std::string_view to_string(LogLevel level) noexcept;
+MLOPS_EXPORT std::string_view to_string(LogLevel level) noexcept;
 
 /// Receives every log line. Called from whichever thread logs; must be thread-safe.
 using LogHandler = std::function<void(LogLevel, std::string_view)>;
@@ -18,9 +20,9 @@ using LogHandler = std::function<void(LogLevel, std::string_view)>;
 /// Routes every log line to `handler`; an empty handler restores the default,
 /// which writes "mlops <level>: <message>" to stderr. Thread-safe.
 /// Nothing logs per message on a hot path, so the handler may be slow.
-void set_log_handler(LogHandler handler);
+MLOPS_EXPORT void set_log_handler(LogHandler handler);
 
 /// Sends one line to the current handler. Thread-safe.
-void log(LogLevel level, std::string_view message);
+MLOPS_EXPORT void log(LogLevel level, std::string_view message);
 
 }  // namespace mlops

@@ -9,6 +9,8 @@
 #include <utility>
 #include <variant>
 
+#include "mlops/export.h"
+
 namespace mlops {
 
 /// Why a call failed; the Error's message says the details.
@@ -27,10 +29,10 @@ enum class ErrorCode {
 };
 
 /// Readable name of an ErrorCode, e.g. "corrupt".
-std::string_view to_string(ErrorCode code) noexcept;
+MLOPS_EXPORT std::string_view to_string(ErrorCode code) noexcept;
 
 /// A failure: a code to branch on and a message to show a person.
-struct Error {
+struct MLOPS_EXPORT Error {
   ErrorCode code;
   std::string message;
 };

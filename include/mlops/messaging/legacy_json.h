@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "mlops/export.h"
 #include "mlops/messaging/mlops_message.h"
 #include "mlops/messaging/value.h"
 #include "mlops/result.h"
@@ -22,7 +23,7 @@ namespace mlops::messaging::legacy_json {
 inline constexpr std::size_t kDefaultMaxBytes = std::size_t{16} << 20;
 
 /// What decode() holds untrusted JSON to.
-struct Limits {
+struct MLOPS_EXPORT Limits {
   /// Longer input is refused with kTooLarge before it is parsed.
   std::size_t max_bytes = kDefaultMaxBytes;
   /// Deepest nesting of objects and arrays, the message's own object counting as 1
@@ -34,7 +35,7 @@ struct Limits {
 /// starts with '{'. A FlatBuffers message never does (its first 4 bytes are a small
 /// little-endian root offset). Cheap: the consumer asks it of every payload that is not
 /// one of our messages before trying decode().
-[[nodiscard]] bool looks_like(std::span<const std::uint8_t> bytes) noexcept;
+[[nodiscard]] MLOPS_EXPORT bool looks_like(std::span<const std::uint8_t> bytes) noexcept;
 
 /// The original's JSON for `message`, byte for byte what Python's
 /// `json.dumps(msg.to_json())` writes (", " and ": " separators, non-ASCII as \uXXXX,
@@ -46,7 +47,7 @@ struct Limits {
 ///
 /// @return the JSON text, or kInvalidArgument when an additional argument holds bytes
 ///         (JSON has no bytes; the original could not send them either).
-[[nodiscard]] Result<std::string> encode(const MLOpsMessage& message);
+[[nodiscard]] MLOPS_EXPORT Result<std::string> encode(const MLOpsMessage& message);
 
 /// Rebuilds a message from the original's JSON through a MessageBuilder (so creator_type
 /// is normalised again, and the message gets a fresh id and timestamp). A str field
@@ -59,18 +60,19 @@ struct Limits {
 ///         limits.max_bytes), kInvalidArgument (not JSON, nested deeper than
 ///         limits.max_depth, not an object, no message key, a field of the wrong type, an
 ///         unknown msg_type or stage text, retries outside 32 bits).
-[[nodiscard]] Result<MLOpsMessage> decode(std::string_view json, const Limits& limits = {});
+[[nodiscard]] MLOPS_EXPORT Result<MLOpsMessage> decode(std::string_view json,
+                                                       const Limits& limits = {});
 /// As above, for bytes (a broker payload).
-[[nodiscard]] Result<MLOpsMessage> decode(std::span<const std::uint8_t> bytes,
-                                          const Limits& limits = {});
+[[nodiscard]] MLOPS_EXPORT Result<MLOpsMessage> decode(std::span<const std::uint8_t> bytes,
+                                                       const Limits& limits = {});
 
 /// Parses any JSON text into a Value (objects become maps, arrays lists; integers that fit
 /// int64 stay ints, other numbers doubles), held to `limits`.
 /// @return the value, or an error as decode() for text that is not JSON.
-[[nodiscard]] Result<Value> parse(std::string_view json, const Limits& limits = {});
+[[nodiscard]] MLOPS_EXPORT Result<Value> parse(std::string_view json, const Limits& limits = {});
 
 /// Appends `value` as Python's json.dumps writes it (", " and ": ", ASCII only).
 /// @return kInvalidArgument if it holds bytes (JSON has none), else nothing.
-[[nodiscard]] Result<void> write(const Value& value, std::string& out);
+[[nodiscard]] MLOPS_EXPORT Result<void> write(const Value& value, std::string& out);
 
 }  // namespace mlops::messaging::legacy_json

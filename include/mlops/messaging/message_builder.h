@@ -13,6 +13,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "mlops/export.h"
 #include "mlops/messaging/enums.h"
 #include "mlops/messaging/message_id.h"
 #include "mlops/messaging/mlops_message.h"
@@ -67,7 +68,7 @@ inline constexpr std::size_t kMaxValueDepth = 63;
 /// 2 GiB, std::invalid_argument for a Value nested deeper than kMaxValueDepth or a map key
 /// with a NUL character.
 /// Thread-safety: none; use one builder per thread.
-class MessageBuilder {
+class MLOPS_EXPORT MessageBuilder {
  public:
   /// A builder with default fields and a 1 KiB buffer to start with. A builder made after
   /// another was dropped on the same thread takes over that one's memory instead (cleared),

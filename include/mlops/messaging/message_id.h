@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "mlops/export.h"
+
 namespace mlops::messaging {
 
 /// A UUIDv7-style id: 48 bits of Unix milliseconds, the version, 12 bits of
@@ -15,7 +17,7 @@ namespace mlops::messaging {
 /// ids from different threads or processes collide with negligible probability.
 /// Comparing ids orders them by creation time (to within a millisecond across threads).
 /// Thread-safety: a plain value.
-struct MessageId {
+struct MLOPS_EXPORT MessageId {
   std::uint64_t hi = 0;  ///< Milliseconds, version, sub-millisecond time.
   std::uint64_t lo = 0;  ///< Variant and the 62 random, increasing bits.
 
@@ -38,6 +40,6 @@ struct MessageId {
 };
 
 /// Nanoseconds since the Unix epoch, from the system clock. Never allocates.
-std::int64_t unix_now_ns() noexcept;
+MLOPS_EXPORT std::int64_t unix_now_ns() noexcept;
 
 }  // namespace mlops::messaging

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "mlops/export.h"
 #include "mlops/messaging/detail/mlops_message_generated.h"
 #include "mlops/messaging/enums.h"
 #include "mlops/messaging/message_id.h"
@@ -26,7 +27,7 @@ inline constexpr std::size_t kAbsoluteMaxMessageBytes = (std::size_t{1} << 31) -
 /// The limits from_bytes() verifies untrusted bytes against.
 /// Nested FlexBuffers (additional arguments) are held to FlexBuffers' own limits:
 /// nesting depth 64 and no more vectors than bytes.
-struct VerifyLimits {
+struct MLOPS_EXPORT VerifyLimits {
   /// Larger input is refused with kTooLarge (capped at kAbsoluteMaxMessageBytes).
   std::size_t max_bytes = kDefaultMaxMessageBytes;
   /// Deepest nesting of tables and vectors accepted.
@@ -36,7 +37,7 @@ struct VerifyLimits {
 };
 
 /// One additional argument: its key and a view of its value.
-struct Argument {
+struct MLOPS_EXPORT Argument {
   std::string_view key;
   ValueView value;
 };
@@ -52,7 +53,7 @@ struct Argument {
 ///   msg.stage();          // std::nullopt: never set
 ///
 /// Thread-safety: const; any number of threads may read one message and its copies.
-class MLOpsMessage {
+class MLOPS_EXPORT MLOpsMessage {
  public:
   /// Verifies `bytes` and copies them into a buffer the message owns.
   /// @return the message, or an Error: kEmpty, kTooLarge, kTruncated, kWrongIdentifier, kCorrupt.

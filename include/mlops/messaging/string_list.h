@@ -9,13 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "mlops/export.h"
+
 namespace mlops::messaging {
 
 /// The strings of one multi-valued field, read in place: no copies, no allocation.
 /// Empty when the field is unset. Remembers whether the producer gave one value or
 /// a list, so a caller can hand it back in that shape. Valid while its message lives.
 /// Thread-safety: a plain const view.
-class StringList {
+class MLOPS_EXPORT StringList {
   using WireVector = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
 
  public:

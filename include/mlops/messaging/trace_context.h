@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "mlops/export.h"
 #include "mlops/result.h"
 
 namespace mlops::messaging {
@@ -16,13 +17,13 @@ inline constexpr std::size_t kTraceparentLength = 55;
 /// (span) id must not be all zeros; version 00 is exactly 55 characters, a later version
 /// may carry more lower-case hex and '-' after a '-'.
 /// @return success, or kInvalidArgument saying which part is wrong.
-Result<void> check_traceparent(std::string_view text);
+MLOPS_EXPORT Result<void> check_traceparent(std::string_view text);
 
 /// A fresh version-00 traceparent: a random trace id and span id, flags "01" (sampled).
-std::string new_traceparent();
+MLOPS_EXPORT std::string new_traceparent();
 
 /// A version-00 traceparent in the trace of `parent` (a valid traceparent): its trace id
 /// and flags, a new random span id.
-std::string child_traceparent(std::string_view parent);
+MLOPS_EXPORT std::string child_traceparent(std::string_view parent);
 
 }  // namespace mlops::messaging

@@ -11,13 +11,15 @@
 #include <variant>
 #include <vector>
 
+#include "mlops/export.h"
+
 namespace mlops::messaging {
 
 /// The kinds of value an additional argument can hold.
 enum class ValueType { kNull, kBool, kInt, kDouble, kString, kBytes, kList, kMap };
 
 /// "null", "bool", "int", "double", "string", "bytes", "list", "map".
-std::string_view to_string(ValueType type) noexcept;
+MLOPS_EXPORT std::string_view to_string(ValueType type) noexcept;
 
 /// An owned JSON-like value. Building one allocates; for scalars, MessageBuilder
 /// has overloads that write straight into the message without a Value.
@@ -25,7 +27,7 @@ std::string_view to_string(ValueType type) noexcept;
 ///   Value params = Value::Map{{"lr", 0.001}, {"layers", Value::List{64, 32}}, {"name", "resnet"}};
 ///
 /// Thread-safety: a plain value.
-class Value {
+class MLOPS_EXPORT Value {
  public:
   using List = std::vector<Value>;
   /// Keys are unique and sorted; a key must not contain a NUL character.

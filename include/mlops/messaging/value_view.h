@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "mlops/export.h"
 #include "mlops/messaging/value.h"
 
 namespace mlops::messaging {
@@ -18,7 +19,7 @@ namespace mlops::messaging {
 /// allocates (except to_value() and to_json()). Valid while the message it came from
 /// (or a copy of it) lives. Asking for the wrong kind gives nullopt or an empty view,
 /// never undefined behaviour. Thread-safety: a plain const view.
-class ValueView {
+class MLOPS_EXPORT ValueView {
  public:
   /// A null value.
   ValueView() noexcept = default;

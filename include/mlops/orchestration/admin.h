@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlops/export.h"
 #include "mlops/orchestration/orchestration.h"
 #include "mlops/orchestration/topic_options.h"
 #include "mlops/result.h"
@@ -16,7 +17,7 @@
 namespace mlops::orchestration {
 
 /// One consumer group's progress in one topic (Admin::lag()).
-struct GroupLag {
+struct MLOPS_EXPORT GroupLag {
   /// The group's name.
   std::string group;
   /// Its committed position (backend units, as TopicLag::end); nullopt if it never committed.
@@ -32,7 +33,7 @@ struct GroupLag {
 /// counts (end: entries ever added to the stream; a group's committed is end minus its lag,
 /// its lag being the entries not yet delivered to it plus those delivered but not
 /// acknowledged).
-struct TopicLag {
+struct MLOPS_EXPORT TopicLag {
   /// The topic's name.
   std::string topic;
   /// Position of the oldest message held, and of the next one to be written.
@@ -52,7 +53,7 @@ struct TopicLag {
 ///   if (auto ok = admin.validate_connection(); !ok) std::cerr << ok.error().message;
 ///
 /// Thread-safety: all calls may be made from several threads at once.
-class Admin {
+class MLOPS_EXPORT Admin {
  public:
   /// An admin client for `orchestration`.
   /// @return the client, or the backend's error.

@@ -4,13 +4,15 @@
 #include <chrono>
 #include <cstdint>
 
+#include "mlops/export.h"
+
 namespace mlops::orchestration {
 
 /// Exponential backoff with jitter for Consumer::retry: retry n (0 for a message never
 /// retried) waits initial * multiplier^n, at most `max`, then spread by +-jitter (0.2: up
 /// to 20% shorter or longer, so failed workers do not come back in lock-step). Aggregate:
 /// `Backoff{.initial = 1s, .multiplier = 2, .max = 5min, .jitter = 0.2}`.
-struct Backoff {
+struct MLOPS_EXPORT Backoff {
   /// The delay before the first retry.
   std::chrono::milliseconds initial{1000};
   /// What each further retry multiplies the delay by (below 1 counts as 1).

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlops/export.h"
 #include "mlops/messaging/mlops_message.h"
 #include "mlops/orchestration/backoff.h"
 #include "mlops/orchestration/consumer_options.h"
@@ -40,7 +41,7 @@ inline constexpr std::chrono::milliseconds kDefaultReceiveTimeout{1000};
 ///   }
 ///
 /// Thread-safety: one thread at a time; give each thread its own Consumer.
-class Consumer {
+class MLOPS_EXPORT Consumer {
  public:
   /// A consumer of `subscription` (possibly none yet) on `orchestration`.
   /// @return the consumer, or kInvalidArgument naming an invalid topic, or the backend's error.

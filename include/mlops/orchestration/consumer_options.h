@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "mlops/export.h"
 #include "mlops/messaging/mlops_message.h"
 #include "mlops/orchestration/backend_options.h"
 
@@ -17,7 +18,7 @@ enum class OffsetReset : std::uint8_t {
 };
 
 /// How a Consumer behaves. Aggregate: `ConsumerOptions{.group = "train"}`.
-struct ConsumerOptions {
+struct MLOPS_EXPORT ConsumerOptions {
   /// The consumer group: every group sees every message, and the members of one group
   /// share them (competing consumers). Empty: a group of this consumer alone that ends
   /// with it (like kafka-python's group_id=None). On Kafka a `group_id` or `group.id`
@@ -46,7 +47,7 @@ struct ConsumerOptions {
 };
 
 /// Counts of what a Consumer saw.
-struct ConsumerStats {
+struct MLOPS_EXPORT ConsumerStats {
   /// Messages handed to the caller by receive().
   std::uint64_t received = 0;
   /// Messages the filter rejected (they count as processed at the next commit).

@@ -4,6 +4,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "mlops/export.h"
 #include "mlops/messaging/mlops_message.h"
 
 namespace mlops::orchestration {
@@ -16,7 +17,7 @@ namespace mlops::orchestration {
 ///   consumer.receive([](const MLOpsMessage& m) { return m.stage() == Stage::TRAIN; });
 ///
 /// Thread-safety: a plain reference; as safe as the callable it refers to.
-class MessageFilter {
+class MLOPS_EXPORT MessageFilter {
  public:
   /// Accepts every message.
   MessageFilter() noexcept = default;

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "mlops/export.h"
 #include "mlops/orchestration/backend_options.h"
 #include "mlops/result.h"
 
@@ -50,7 +51,7 @@ class Backend;
 /// Opening never touches the network; networked backends connect lazily.
 /// Copies share the opened backend (for inproc, the broker).
 /// Thread-safety: const after construction; share it between threads freely.
-class Orchestration {
+class MLOPS_EXPORT Orchestration {
  public:
   /// The variable detect() reads.
   static constexpr std::string_view kEnvironmentVariable = "MLOPS_ORCHESTRATION";

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "mlops/export.h"
 #include "mlops/orchestration/backend_options.h"
 #include "mlops/orchestration/orchestration.h"
 #include "mlops/result.h"
@@ -18,7 +19,7 @@ namespace mlops::orchestration {
 /// A missing orchestrator is detected (Orchestration::detect()); a missing connection is
 /// the backend's default (inproc: "default"). A later call overwrites an earlier one.
 /// Thread-safety: none; use one builder per thread.
-class OrchestrationBuilder {
+class MLOPS_EXPORT OrchestrationBuilder {
  public:
   /// The backend: "none", "inproc", ... (case-insensitive).
   OrchestrationBuilder& with_orchestrator(std::string_view orchestrator);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "mlops/export.h"
 #include "mlops/messaging/message_id.h"
 
 namespace mlops::orchestration {
@@ -14,7 +15,7 @@ namespace mlops::orchestration {
 ///   consumer.seek("etl-done", Position::at_time(std::chrono::system_clock::now() - 24h));
 ///
 /// Thread-safety: a plain value.
-class Position {
+class MLOPS_EXPORT Position {
  public:
   /// What a Position names.
   enum class Kind : std::uint8_t { kEarliest, kLatest, kTime, kAfter };

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlops/export.h"
 #include "mlops/messaging/mlops_message.h"
 #include "mlops/orchestration/orchestration.h"
 #include "mlops/orchestration/producer_options.h"
@@ -53,7 +54,7 @@ namespace mlops::orchestration {
 /// another thread is inside one is refused (kError, logged); give each thread its own (they
 /// share the mapped log). On every backend stats() may be read from any thread, and the
 /// Producer must outlive every call on it.
-class Producer {
+class MLOPS_EXPORT Producer {
  public:
   /// A producer on `orchestration` whose messages without topics go to `topics`.
   /// @return the producer, or kInvalidArgument naming an invalid topic, or the backend's error.

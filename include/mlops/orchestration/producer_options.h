@@ -6,6 +6,7 @@
 #include <functional>
 #include <string_view>
 
+#include "mlops/export.h"
 #include "mlops/messaging/mlops_message.h"
 #include "mlops/orchestration/backend_options.h"
 #include "mlops/orchestration/status.h"
@@ -26,7 +27,7 @@ enum class WireFormat : std::uint8_t {
 };
 
 /// The final outcome of one message sent to one topic.
-struct DeliveryReport {
+struct MLOPS_EXPORT DeliveryReport {
   /// The topic it was sent to (valid during the callback).
   std::string_view topic;
   /// The message (a shared reference to its bytes).
@@ -47,7 +48,7 @@ struct DeliveryReport {
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
 
 /// How a Producer behaves. Aggregate: `ProducerOptions{.back_pressure = BackPressure::kReturn}`.
-struct ProducerOptions {
+struct MLOPS_EXPORT ProducerOptions {
   /// What send() does when a topic is full.
   BackPressure back_pressure = BackPressure::kBlock;
   /// How long send() waits for room under BackPressure::kBlock.
@@ -67,7 +68,7 @@ struct ProducerOptions {
 };
 
 /// Counts of what a Producer did, per message and topic.
-struct ProducerStats {
+struct MLOPS_EXPORT ProducerStats {
   /// Messages the backend accepted.
   std::uint64_t sent = 0;
   /// Messages refused for lack of room (kBackPressured or kTimeout).

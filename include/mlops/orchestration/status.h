@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "mlops/export.h"
+
 namespace mlops::orchestration {
 
 /// The outcome of a hot-path call. Back-pressure and timeouts are normal control flow,
@@ -27,6 +29,6 @@ enum class Status : std::uint8_t {
 };
 
 /// Readable name of a Status, e.g. "back_pressured".
-std::string_view to_string(Status status) noexcept;
+MLOPS_EXPORT std::string_view to_string(Status status) noexcept;
 
 }  // namespace mlops::orchestration

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mlops/export.h"
+
 namespace mlops::orchestration {
 
 /// The longest topic name accepted (Kafka's limit).
@@ -16,7 +18,7 @@ inline constexpr std::size_t kMaxTopicNameLength = 249;
 
 /// True when `name` matches ^[A-Za-z0-9._-]{1,249}$ (checked without std::regex) and is
 /// not "." or ".." (Kafka's rule; on mmap they would name directories).
-[[nodiscard]] bool is_valid_topic_name(std::string_view name) noexcept;
+[[nodiscard]] MLOPS_EXPORT bool is_valid_topic_name(std::string_view name) noexcept;
 
 /// One topic, a list of topics, or none: what Producer, Consumer and subscribe() take.
 ///
@@ -24,7 +26,7 @@ inline constexpr std::size_t kMaxTopicNameLength = 249;
 ///   consumer.subscribe({"etl-done", "train-done"});    // a list
 ///
 /// Thread-safety: a plain value type.
-class TopicList {
+class MLOPS_EXPORT TopicList {
  public:
   /// No topic.
   TopicList() = default;

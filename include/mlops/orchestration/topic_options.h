@@ -3,6 +3,7 @@
 
 #include <cstddef>
 
+#include "mlops/export.h"
 #include "mlops/orchestration/backend_options.h"
 
 namespace mlops::orchestration {
@@ -10,7 +11,7 @@ namespace mlops::orchestration {
 /// Settings for a new topic; 0 means "the backend's default".
 /// inproc: the default limits are 65536 messages and 64 MiB per topic (at most 2^24
 /// messages), changed for a whole broker with `inproc://NAME?max_messages=N&max_bytes=B`.
-struct TopicOptions {
+struct MLOPS_EXPORT TopicOptions {
   /// Most messages the topic holds before producers are back-pressured.
   std::size_t max_messages = 0;
   /// Most payload bytes the topic holds before producers are back-pressured; a larger
