@@ -3,8 +3,9 @@
 #   Release (g++, -Werror): the style of the changed C++ lines, every test, the examples,
 #   the main job three times on every backend, the install test, a quick benchmark run.
 #   Shared libraries (g++, -Werror): installed, consumed through CMake and pkg-config, and
-#   packaged as .deb; outside MLOPS_TEST_QUICK, every test against them.
-#   ASan+UBSan (clang++, -Werror): every test.
+#   packaged as .deb.
+#   ASan+UBSan (clang++, -Werror, shared libraries): every test. The shared build's whole
+#   suite runs here, so it costs no build of its own.
 #   TSan (clang++): every test labelled "concurrent".
 #   The sanitizer runs look for memory errors and races, not volume: their test presets
 #   run the crash, power-loss and kill loops with fewer cycles (CMakePresets.json).
@@ -162,13 +163,7 @@ if [ -x bench/run ]; then
 fi
 
 if [ "${MLOPS_TEST_QUICK:-0}" != 1 ]; then
-  step "Shared libraries (g++): every test"
-  # The tests, the examples and the Python binding against libmlops_*.so (tests that reach
-  # into src/ link the internal archives of the same objects: src/CMakeLists.txt).
-  cmake --build --preset shared
-  run_ctest shared
-
-  step "ASan + UBSan build (clang++)"
+  step "ASan + UBSan build (clang++, shared libraries)"
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   run_ctest asan
