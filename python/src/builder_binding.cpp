@@ -2,8 +2,11 @@
 // The with_* methods are METH_FASTCALL descriptors returning the builder (fast_call.h).
 #include <pybind11/stl.h>
 
+#include <array>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -270,9 +273,92 @@ PyObject* builder_build(PyObject* self, PyObject* /*unused*/) {
       builder->clear();  // no half-written message is left for the next build()
       throw;
     }
-    return py::cast(builder->builder.build()).release().ptr();
+    return wrap_new(builder->builder.build());
   });
 }
+
+// MessageBuilder.build_message(**fields): the whole chain in one C++ call. Each keyword is
+// a with_* method's name without "with_"; each value goes through that method's own code.
+struct KeywordField {
+  const char* name;
+  void (*apply)(PyBuilder&, py::handle);
+};
+
+constexpr KeywordField keyword_fields[] = {
+    {"msg_type", apply_msg_type},
+    {"topic", apply_topic},
+    {"creator", apply_creator},
+    {"creator_type", apply_creator_type},
+    {"stage", apply_stage},
+    {"next_task", apply_next_task},
+    {"user_msg", apply_user_msg},
+    {"retries", apply_retries},
+    {"output", apply_output},
+    {"recipient", apply_recipient},
+    {"additional_data", apply_additional_data},
+    {"key", apply_key},
+    {"trace_context", apply_trace_context},
+    {"id", apply_id},
+    {"timestamp", apply_timestamp},
+};
+constexpr std::size_t kKeywordCount = std::size(keyword_fields);
+
+// Keyword names at a call site are interned strs: a pointer comparison finds them; any
+// other str with equal text is found by comparing the text.
+const KeywordField* find_keyword(PyObject* name) {
+  static const auto interned = [] {
+    std::array<PyObject*, kKeywordCount> names{};
+    for (std::size_t i = 0; i < kKeywordCount; ++i) {
+      names[i] = PyUnicode_InternFromString(keyword_fields[i].name);  // kept for the process
+      if (names[i] == nullptr) throw py::error_already_set();
+    }
+    return names;
+  }();
+  for (std::size_t i = 0; i < kKeywordCount; ++i) {
+    if (interned[i] == name) return &keyword_fields[i];
+  }
+  for (std::size_t i = 0; i < kKeywordCount; ++i) {
+    if (PyUnicode_CompareWithASCIIString(name, keyword_fields[i].name) == 0) {
+      return &keyword_fields[i];
+    }
+  }
+  return nullptr;
+}
+
+PyObject* build_message(PyObject* /*unused*/, PyObject* const* args, Py_ssize_t nargs,
+                        PyObject* kwnames) {
+  return guarded([&]() -> PyObject* {
+    if (nargs != 0) {
+      throw py::type_error("build_message() takes keyword arguments only (" +
+                           std::to_string(nargs) + " positional given)");
+    }
+    PyBuilder builder;
+    const Py_ssize_t count = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < count; ++k) {
+      PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+      const KeywordField* field = find_keyword(name);
+      if (field == nullptr) {
+        PyErr_Format(PyExc_TypeError, "build_message() got an unexpected keyword argument '%U'",
+                     name);
+        return nullptr;
+      }
+      field->apply(builder, args[k]);
+    }
+    builder.apply_additional_data();
+    return wrap_new(builder.builder.build());
+  });
+}
+
+PyMethodDef build_message_method{
+    "build_message",
+    reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&build_message)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "build_message(**fields) -> MLOpsMessage\n\n"
+    "The message MessageBuilder().with_<name>(value)...build() makes, in one call: each "
+    "keyword is a with_* method's name without \"with_\" (msg_type, topic, creator, "
+    "creator_type, stage, next_task, user_msg, retries, output, recipient, additional_data, "
+    "key, trace_context, id, timestamp) and takes what that method takes, raising what it "
+    "raises. Keywords only; an unknown one raises TypeError."};
 
 // MessageBuilder() is made once per message by the original's idiom: a direct __init__
 // instead of pybind11's constructor dispatch, doing what that dispatch does (construct the
@@ -376,6 +462,7 @@ differ in one field. reset() goes back to the defaults.)doc");
           "A builder whose message continues parent's trace (its trace id, a new span id); "
           "a parent without a trace context starts a fresh trace.");
   for (auto& method : builder_methods) install(cls, method);
+  install_static(cls, build_message_method);
   cls.attr("__module__") = "mlops.messaging";
 }
 

@@ -114,7 +114,8 @@ py::list filtered(PyConsumer& self, std::vector<MLOpsMessage>& batch, py::handle
   std::size_t kept = 0;
   try {
     for (auto& message : batch) {
-      py::object object = py::cast(std::move(message));
+      auto object = py::reinterpret_steal<py::object>(wrap_new(std::move(message)));
+      if (!object) throw py::error_already_set();
       if (!filter.is_none()) {
         const int truth = PyObject_IsTrue(filter(object).ptr());
         if (truth < 0) throw py::error_already_set();

@@ -166,6 +166,34 @@ PyGetSetDef message_properties[] = {
     {"nbytes", getter<read_nbytes>, nullptr, "Size of the wire bytes.", nullptr},
 };
 
+// bytes(msg) and MLOpsMessage.from_bytes() run once per message on the send and receive
+// paths: METH_NOARGS / METH_FASTCALL instead of pybind11's dispatcher.
+PyObject* message_bytes(PyObject* self, PyObject* /*unused*/) {
+  const auto* message = cpp_self<MLOpsMessage>(self);
+  if (message == nullptr) return nullptr;
+  const auto bytes = message->bytes();
+  return PyBytes_FromStringAndSize(reinterpret_cast<const char*>(bytes.data()),
+                                   static_cast<Py_ssize_t>(bytes.size()));
+}
+
+PyMethodDef bytes_method{"__bytes__", message_bytes, METH_NOARGS,
+                         "The wire bytes, copied into a bytes object."};
+
+PyObject* from_bytes(PyObject* /*unused*/, PyObject* const* args, Py_ssize_t nargs,
+                     PyObject* kwnames) {
+  return guarded([&]() -> PyObject* {
+    PyObject* data = single_argument(args, nargs, kwnames, "data", "from_bytes");
+    if (data == nullptr) return nullptr;
+    return wrap_new(message_from_bytes(data));
+  });
+}
+
+PyMethodDef from_bytes_method{
+    "from_bytes", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&from_bytes)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "from_bytes(data)\n\nVerifies wire bytes (any bytes-like object) and copies them into a new "
+    "message; raises InvalidMessageError (a ValueError) when they are not one."};
+
 // MLOpsMessage has no __init__: instances come from build(), from_bytes() and receive(),
 // which make them through pybind11's tp_alloc. Refusing tp_new itself leaves no way to make
 // one whose message was never constructed (MLOpsMessage.__new__(MLOpsMessage), and the base
@@ -269,11 +297,6 @@ original's dict, which keeps no id or timestamp).)doc");
           },
           py::arg("data"),
           "The message in the original's JSON (bytes or str); raises InvalidMessageError.")
-      .def("__bytes__",
-           [](const MLOpsMessage& msg) {
-             const auto bytes = msg.bytes();
-             return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-           })
       .def("__eq__",
            [](const MLOpsMessage& a, py::handle b) -> py::object {
              if (!py::isinstance<MLOpsMessage>(b))
@@ -287,9 +310,6 @@ original's dict, which keeps no id or timestamp).)doc");
              return py::hash(py::make_tuple(id.hi, id.lo, msg.timestamp().value_or(0)));
            })
       .def("__repr__", &repr)
-      .def_static("from_bytes", &message_from_bytes, py::arg("data"),
-                  "Verifies wire bytes (any bytes-like object) and copies them into a new "
-                  "message; raises InvalidMessageError (a ValueError) when they are not one.")
       .def_static(
           "from_json",
           [](py::handle json) {
@@ -299,6 +319,8 @@ original's dict, which keeps no id or timestamp).)doc");
           },
           py::arg("json"), "Reads the JSON to_json() writes; raises InvalidMessageError.");
   for (auto& property : message_properties) install(cls, property);
+  install(cls, bytes_method);
+  install_static(cls, from_bytes_method);
   install_type_slots(cls);
   cls.attr("__module__") = "mlops.messaging";
 }

@@ -137,6 +137,26 @@ class MessageBuilder:
     def reset(self) -> None:
         """Drops every field set so far, back to the defaults."""
     @staticmethod
+    def build_message(
+        *,
+        msg_type: Union[MessageType, str] = ...,
+        topic: Text = ...,
+        creator: str = ...,
+        creator_type: Union[str, CreatorType] = ...,
+        stage: Union[Stages, str] = ...,
+        next_task: Text = ...,
+        user_msg: str = ...,
+        retries: int = ...,
+        output: PathText = ...,
+        recipient: Text = ...,
+        additional_data: JSONLike = ...,
+        key: str = ...,
+        trace_context: str = ...,
+        id: str = ...,
+        timestamp: int = ...,
+    ) -> MLOpsMessage:
+        """MessageBuilder().with_<name>(value)...build() in one call (faster: one C++ call)."""
+    @staticmethod
     def from_message(message: MLOpsMessage) -> "MessageBuilder": ...
     @staticmethod
     def child_of(parent: MLOpsMessage) -> "MessageBuilder":
