@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Python benchmark of issue 7: build + send + receive + read, per message, from Python.
+"""Python benchmark of issues 7 and 19: build + send + receive + read, per message, from Python.
 
 The mlops binding over the inproc and mmap backends, beside the original's approach in the
 same run: json.dumps of the message dict, bytes through an in-process queue, json.loads and
@@ -7,8 +7,10 @@ dict reads (the original also had Kafka underneath; here both sides skip the net
 
     PYTHONPATH=build/release/python /usr/bin/python3 bench/python_bench.py [--messages N] [--reps R]
 
-Each case runs R repetitions of N messages; the table gives the median ns per message and
-how many times faster than the JSON baseline it is (higher is better).
+Each case runs R repetitions of N messages (interleaved across cases); the table gives the
+median ns per message and how many times faster than its JSON row it is (higher is better).
+Issue 19's rows run without a transport: build, bytes(), from_bytes, read every field,
+through the original fluent API and through MessageBuilder.build_message (one call).
 """
 
 import argparse
@@ -89,6 +91,39 @@ def decode_cases():
     return json_decode, mlops_decode
 
 
+def json_loop(n):
+    """Issue 19's loop, the original's way: a dict, json.dumps().encode(), decode + json.loads,
+    dict reads; one message at a time, no transport."""
+    checksum = 0
+    for i in range(n):
+        wire = json.dumps({
+            "msg_type": "START", "topic": "Cool-New-Topic", "creator": "ETL", "creator_type": "mlops",
+            "stage": None, "next_task": "Train", "user_message": f"Hello World {i}", "retries": 0,
+            "output": None, "recipient": None, "additional_data": ADDITIONAL,
+        }).encode()
+        message = json.loads(wire.decode())
+        checksum += len(message["user_message"]) + len(message["creator_type"]) + len(message["next_task"])
+        checksum += message["additional_data"]["epochs"] + (message["msg_type"] == "START")
+    return checksum
+
+
+def bytes_loop(make):
+    """Issue 19's loop with mlops: build, bytes(), from_bytes (verifies), read every field."""
+    def run(n):
+        checksum = 0
+        for i in range(n):
+            checksum += read(mes.MLOpsMessage.from_bytes(bytes(make(i))))
+        return checksum
+    return run
+
+
+def build_one_call(i):
+    """build() in one C++ call: MessageBuilder.build_message with the same fields."""
+    return mes.MessageBuilder.build_message(
+        msg_type=mes.MessageType.START, topic="Cool-New-Topic", creator="ETL", creator_type="ETL",
+        next_task="Train", user_msg=f"Hello World {i}", additional_data=ADDITIONAL)
+
+
 def build(i):
     return (mes.MessageBuilder()
             .with_msg_type(mes.MessageType.START)
@@ -106,9 +141,11 @@ def read(message):
             + message.additional_data["epochs"] + (message.message_type is mes.MessageType.START))
 
 
-def mlops_case(orch, batch):
+def mlops_case(orch, batch, make=None):
     """Build and send `batch` messages, receive them all, read each; repeat to n.
-    The producer and consumer are made once per case, as a pipeline stage makes them."""
+    The producer and consumer are made once per case, as a pipeline stage makes them.
+    `make(i)` builds message i (the fluent builder unless given)."""
+    make = make or build
     prod = orc.Producer(orch)
     con = orc.Consumer("Cool-New-Topic", orch, group_id="bench", max_poll_records=batch)
 
@@ -117,7 +154,7 @@ def mlops_case(orch, batch):
         for start in range(0, n, batch):
             count = min(batch, n - start)
             for i in range(start, start + count):
-                prod.send(build(i))
+                prod.send(make(i))
             got = 0
             while got < count:
                 for message in con.receive(timeout=1000):
@@ -133,19 +170,19 @@ def mlops_case(orch, batch):
     return run
 
 
-def time_case(run, reps, n):
-    run(n)  # warm-up: first segments, first allocations
-    samples = []
-    checksum = None
+def time_cases(runs, reps, n):
+    """Median ns per message of each run. The repetitions are interleaved (every case once,
+    then every case again) so that load on a shared machine falls on all cases alike."""
+    checksums = [run(n) for run in runs]  # warm-up: first segments, first allocations
+    samples = [[] for _ in runs]
     for _ in range(reps):
-        start = time.perf_counter()
-        result = run(n)
-        samples.append((time.perf_counter() - start) / n * 1e9)
-        if checksum is None:
-            checksum = result
-        elif checksum != result:
-            raise SystemExit("checksum changed between repetitions")
-    return statistics.median(samples), checksum
+        for index, run in enumerate(runs):
+            start = time.perf_counter()
+            result = run(n)
+            samples[index].append((time.perf_counter() - start) / n * 1e9)
+            if result != checksums[index]:
+                raise SystemExit("checksum changed between repetitions")
+    return [(statistics.median(s), c) for s, c in zip(samples, checksums)]
 
 
 def main():
@@ -154,36 +191,42 @@ def main():
     parser.add_argument("--reps", type=int, default=7)
     args = parser.parse_args()
 
+    # (name, run, index of the row it is compared with)
     with tempfile.TemporaryDirectory(prefix="mlops-python-bench-") as directory:
         cases = [
-            ("json.dumps/loads + deque (original)", json_round_trip),
-            (f"mlops inproc, batches of {BATCH}", mlops_case(orc.Orchestration("inproc://bench-batch"), BATCH)),
-            ("mlops inproc, one at a time", mlops_case(orc.Orchestration("inproc://bench-one"), 1)),
-            (f"mlops mmap, batches of {BATCH}", mlops_case(orc.Orchestration(f"mmap://{directory}/batch"), BATCH)),
-            ("mlops mmap, one at a time", mlops_case(orc.Orchestration(f"mmap://{directory}/one"), 1)),
+            ("json.dumps/loads + deque (original)", json_round_trip, 0),
+            (f"mlops inproc, batches of {BATCH}", mlops_case(orc.Orchestration("inproc://bench-batch"), BATCH), 0),
+            ("mlops inproc, one at a time", mlops_case(orc.Orchestration("inproc://bench-one"), 1), 0),
+            ("  same, build_message (one call)",
+             mlops_case(orc.Orchestration("inproc://bench-one-call"), 1, build_one_call), 0),
+            (f"mlops mmap, batches of {BATCH}", mlops_case(orc.Orchestration(f"mmap://{directory}/batch"), BATCH), 0),
+            ("mlops mmap, one at a time", mlops_case(orc.Orchestration(f"mmap://{directory}/one"), 1), 0),
         ]
         json_decode, mlops_decode = decode_cases()
+        first = len(cases)
         cases += [
-            ("send side only: dict + json.dumps", json_encode),
-            ("send side only: MessageBuilder...build()", mlops_encode),
-            ("receive side only: json.loads + reads", json_decode),
-            ("receive side only: from_bytes (verify) + reads", mlops_decode),
+            ("dict + dumps + encode + decode + loads + reads", json_loop, first),
+            ("build() + bytes + from_bytes + reads", bytes_loop(build), first),
+            ("build_message + bytes + from_bytes + reads", bytes_loop(build_one_call), first),
+            ("send side only: dict + json.dumps", json_encode, first + 3),
+            ("send side only: MessageBuilder...build()", mlops_encode, first + 3),
+            ("send side only: build_message(...)", lambda n: sum(build_one_call(i).nbytes for i in range(n)),
+             first + 3),
+            ("receive side only: json.loads + reads", json_decode, first + 6),
+            ("receive side only: from_bytes (verify) + reads", mlops_decode, first + 6),
         ]
-        results = [(name, *time_case(run, args.reps, args.messages)) for name, run in cases]
-        for _, run in cases:
+        timed = time_cases([run for _, run, _ in cases], args.reps, args.messages)
+        results = [(name, ns, checksum, base) for (name, _, base), (ns, checksum) in zip(cases, timed)]
+        for _, run, _ in cases:
             if hasattr(run, "close"):
                 run.close()  # before the mmap directory goes
 
     print(f"per message; median of {args.reps} x {args.messages} messages; vs json = json ns / this ns")
     print(f"{'case':<48} {'ns/msg':>9} {'vs json':>8}  checksum")
-    baseline = results[0][1]
-    for index, (name, ns, checksum) in enumerate(results):
-        if index == 5:
-            print("-- the two halves apart")
-        if index >= 5:
-            baseline = results[index - (index - 5) % 2][1]  # each pair's json row
-        print(f"{name:<48} {ns:>9.0f} {baseline / ns:>7.2f}x  {checksum}")
-
+    for index, (name, ns, checksum, base) in enumerate(results):
+        if index == first:
+            print("-- no transport: build + bytes + from_bytes + read (issue 19), and the two halves apart")
+        print(f"{name:<48} {ns:>9.0f} {results[base][1] / ns:>7.2f}x  {checksum}")
 
 if __name__ == "__main__":
     main()

@@ -350,8 +350,7 @@ PyObject* build_message(PyObject* /*unused*/, PyObject* const* args, Py_ssize_t 
 }
 
 PyMethodDef build_message_method{
-    "build_message",
-    reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&build_message)),
+    "build_message", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&build_message)),
     METH_FASTCALL | METH_KEYWORDS,
     "build_message(**fields) -> MLOpsMessage\n\n"
     "The message MessageBuilder().with_<name>(value)...build() makes, in one call: each "
