@@ -70,6 +70,9 @@ struct MessageBuilder::State {
   ReopenableBuilder fbb;
   // No key or string pooling: pooling keeps a std::set, which allocates per key.
   flexbuffers::Builder flex{256, flexbuffers::BUILDER_FLAG_NONE};
+  // The largest argument `flex` has encoded: its buffer's capacity cannot be read unless it
+  // is finished (an assertion), and it may not be when a value's encoding threw.
+  std::size_t flex_peak = 0;
   bool finished = false;  // fbb holds a finished message (build(), build_view()).
   uoffset_t open_size = 0;  // fbb's size before finish(): where reopening goes back to.
   uoffset_t compact_size = 0;  // open_size at the first finish() after a fresh start.
@@ -150,7 +153,7 @@ struct MessageBuilder::State {
   }
 
   [[nodiscard]] bool small_enough_to_keep() const noexcept {
-    return fbb.capacity() <= kMaxSpareBytes && flex.GetBuffer().capacity() <= kMaxSpareBytes &&
+    return fbb.capacity() <= kMaxSpareBytes && flex_peak <= kMaxSpareBytes &&
            args.capacity() * sizeof(Arg) <= kMaxSpareBytes;
   }
 
@@ -220,11 +223,15 @@ MessageBuilder::MessageBuilder(MessageBuilder&&) noexcept = default;
 MessageBuilder& MessageBuilder::operator=(MessageBuilder&&) noexcept = default;
 MessageBuilder::~MessageBuilder() = default;
 
-void MessageBuilder::reset() noexcept { state_->clear(); }
+void MessageBuilder::reset() noexcept {
+  if (state_) state_->clear();  // A moved-from builder has none: it is fresh already.
+}
 
 // A builder that finished a message goes back to its fields on its next use (so a view
 // from build_view() stays intact until then). The id and timestamp belong to one message.
+// A moved-from builder gets a fresh State on its next use, as a new builder would.
 MessageBuilder::State& MessageBuilder::writable() {
+  if (!state_) state_ = State::take(kDefaultCapacity);
   if (state_->finished) reopen();
   return *state_;
 }
@@ -434,11 +441,14 @@ MessageBuilder& MessageBuilder::with_raw_argument(std::string_view key,
 
 template <typename Write>
 MessageBuilder& MessageBuilder::with_encoded_argument(std::string_view key, Write&& write) {
-  auto& flex = state_->flex;
+  // writable() first: reopening may compact into a new State, which must not happen
+  // between encoding the value and copying it out of `flex`.
+  auto& flex = writable().flex;
   flex.Clear();
   write(flex);
   flex.Finish();
   const auto& bytes = flex.GetBuffer();
+  state_->flex_peak = std::max(state_->flex_peak, bytes.size());
   return with_raw_argument(key, {bytes.data(), bytes.size()});
 }
 

@@ -157,3 +157,18 @@ TEST(BuilderReuse, MoveAssigningABuilderKeepsOnlyTheMovedFields) {
   EXPECT_FALSE(msg.creator().has_value());
   EXPECT_FALSE(mes::MessageBuilder().build().creator().has_value());
 }
+
+TEST(BuilderReuse, AMovedFromBuilderStartsAgainFromFreshFields) {
+  mes::MessageBuilder source;
+  source.with_creator("moved").with_additional_argument("k", 1);
+  mes::MessageBuilder target(std::move(source));
+  source.reset();  // NOLINT(bugprone-use-after-move): what this test is about
+  const auto rebuilt = source.with_user_msg("again").with_additional_argument("n", 2).build();
+  EXPECT_EQ(rebuilt.user_message(), "again");
+  EXPECT_FALSE(rebuilt.creator().has_value()) << "nothing of the moved fields stays behind";
+  EXPECT_EQ(rebuilt.additional_argument_count(), 1U);
+  mes::MessageBuilder other;
+  mes::MessageBuilder taken(std::move(other));
+  EXPECT_EQ(other.build().bytes().size(), mes::MessageBuilder().build().bytes().size());  // NOLINT
+  EXPECT_EQ(target.build().creator(), "moved");
+}

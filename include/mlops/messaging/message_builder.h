@@ -77,6 +77,7 @@ class MLOPS_EXPORT MessageBuilder {
   /// A builder whose buffer starts at `initial_capacity` bytes (unless it takes over a
   /// dropped builder's memory, as above; the buffer grows as needed either way).
   explicit MessageBuilder(std::size_t initial_capacity);
+  /// A moved-from builder stays usable: it starts again from a fresh builder's fields.
   MessageBuilder(MessageBuilder&&) noexcept;
   MessageBuilder& operator=(MessageBuilder&&) noexcept;
   MessageBuilder(const MessageBuilder&) = delete;
