@@ -140,7 +140,10 @@ class MLOPS_EXPORT Consumer {
   ///   own indexes: kafka's record times and redis's entry ids are arrival times), within
   ///   the backend's timeout; stats().replay_skipped counts the messages passed over. A
   ///   payload that cannot be read starts the replay there. A time or id newer than every
-  ///   message held moves the group past all of them: it reads what comes.
+  ///   message held moves the group past all of them: it reads what comes. The search stops
+  ///   at the first message stamped at or after t (or with a newer id): where several
+  ///   producers' clocks put stamps or ids out of order, messages after that one come again
+  ///   (at least once; nothing is passed over that belongs after the position).
   /// kafka moves the group's offsets in every partition, and this member at once; other
   /// members holding partitions of `topic` now keep their place until a rebalance.
   /// @return success; kInvalidArgument (not subscribed to `topic`; a time, or an id's time,
