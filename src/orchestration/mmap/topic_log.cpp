@@ -322,11 +322,14 @@ Result<void> TopicLog::repair_positions() {
     const std::string name = segment_name(tail_index);
     if (!missing && ::fstatat(directory_.fd(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISREG(info.st_mode) && static_cast<std::uint64_t>(info.st_size) < bytes) {
+      // A cut at or past the tail took no record with it.
+      const bool lost = tail_index * bytes + static_cast<std::uint64_t>(info.st_size) < tail;
       log(LogLevel::kWarning,
           "mmap queue, topic '" + name_ + "': segment file '" + directory_.path_of(name) +
               "' is cut short: bytes [" + std::to_string(info.st_size) + ", " +
-              std::to_string(bytes) +
-              ") are missing and the records in them lost; writing resumes in the next segment");
+              std::to_string(bytes) + ") are missing" +
+              (lost ? " and the records in them lost" : " (past the last record: nothing lost)") +
+              "; writing resumes in the next segment");
     }
     tail = first_position(tail_index + 1, bytes);
     changed = true;

@@ -647,3 +647,33 @@ TEST(MmapLogFaults, ControlFileCutInsideItsMagicIsRefusedAndLeftAlone) {
   EXPECT_EQ(log.error().code, mlops::ErrorCode::kCorrupt);
   EXPECT_EQ(fs::file_size(control), 4U) << "a refused file was changed";
 }
+
+// attack7 F8: a segment cut at or past the tail was reported as bytes "missing and lost",
+// though no record had been written there.
+TEST(MmapLogFaults, SegmentCutAtOrPastTheTailReportsNoLoss) {
+  for (const bool at_tail : {true, false}) {
+    TempDir dir;
+    std::vector<std::string> texts;
+    std::uint64_t tail_offset = 0;
+    {
+      auto log = open_log(dir);
+      mq::LogWriter writer(log);
+      for (int i = 0; i < 10; ++i) {
+        texts.push_back("record-" + std::to_string(100 + i));
+        ASSERT_TRUE(writer.append(as_bytes(texts.back())).has_value());
+      }
+      ASSERT_TRUE(writer.sync().has_value());
+      tail_offset = log->latest() % 4096;
+      ASSERT_LT(tail_offset + 8, 4096U) << "the test needs room past the tail";
+    }
+    const auto cut = at_tail ? tail_offset : tail_offset + 8;
+    ASSERT_EQ(::truncate(segment_path(dir, 0).c_str(), static_cast<off_t>(cut)), 0);
+    auto queue = mq::Queue::open(dir.str(), small_segments());
+    ASSERT_TRUE(queue.has_value()) << queue.error().message;
+    auto log = (*queue)->topic_to_read("t");
+    ASSERT_TRUE(log.has_value()) << log.error().message;
+    const auto read = read_everything(*log);
+    EXPECT_EQ(read.texts, texts) << "cut at " << cut;
+    EXPECT_EQ(read.damaged, 0U) << "a loss reported for a cut at " << cut << ", the tail at " << tail_offset;
+  }
+}
