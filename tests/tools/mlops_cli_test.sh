@@ -307,6 +307,35 @@ if [ "$BACKEND" = mmap ]; then
   run "send after a cut segment" 0 "$MLOPS" send "mmap://$WORK/cut" busy --type START --flush
   run "tail after the send" 0 "$MLOPS" tail "mmap://$WORK/cut" busy --timeout 200
   check "the new message follows the old ones" lines_are "$WORK/out" $((before_cut + 1))
+
+  # A control file cut short, its magic intact (attack7 F1): listings read it and write
+  # nothing; a consumer's open restores its size and finds every record again.
+  mkdir "$WORK/whole" "$WORK/short"
+  cp -r "$Q/busy" "$WORK/whole/busy"
+  cp -r "$Q/busy" "$WORK/short/busy"
+  run "tail the whole topic" 0 "$MLOPS" tail "mmap://$WORK/whole" busy --timeout 200
+  all_records=$(grep -c '' "$WORK/out")
+  truncate -s 100 "$WORK/short/busy/control"
+  cp "$WORK/short/busy/control" "$WORK/short-control"
+  run "topics of a short control file" 0 "$MLOPS" topics "mmap://$WORK/short"
+  check "topics counts every record ($all_records)" grep -qE "^busy +$all_records " "$WORK/out"
+  check "topics left the short control file alone" cmp -s "$WORK/short/busy/control" "$WORK/short-control"
+  run "tail a short control file" 0 "$MLOPS" -v tail "mmap://$WORK/short" busy --timeout 200
+  check "tail delivers every record" lines_are "$WORK/out" "$all_records"
+  check "tail logs the restored control file" grep -qF "short/busy/control' was cut short to 100 bytes" "$WORK/err"
+  check "the control file has its size again" [ "$(stat -c %s "$WORK/short/busy/control")" -eq 4096 ]
+
+  # One topic damaged beyond reading (attack7 F2): the others are still listed, the damaged
+  # one is named on stderr, and the exit status says something was left out.
+  mkdir "$WORK/mixed"
+  cp -r "$Q/busy" "$WORK/mixed/busy"
+  cp -r "$Q/busy" "$WORK/mixed/broken"
+  truncate -s 4 "$WORK/mixed/broken/control"
+  run "topics with a damaged topic" 1 "$MLOPS" topics "mmap://$WORK/mixed"
+  check "topics lists the healthy topic" grep -qE "^busy +$all_records " "$WORK/out"
+  check "topics names the damaged topic" contains "$WORK/err" "'broken' ("
+  run "groups with a damaged topic" 1 "$MLOPS" groups "mmap://$WORK/mixed"
+  check "groups names the damaged topic" contains "$WORK/err" "'broken' ("
 fi
 
 echo "$checks checks passed, $failures failed ($BACKEND)"

@@ -5,9 +5,12 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "cli.h"
 #include "commands.h"
+#include "library_log.h"
 #include "mlops/orchestration/admin.h"
 
 namespace mlops::tool {
@@ -25,7 +28,9 @@ std::string optional_number(const std::optional<std::uint64_t>& value, std::stri
   return value ? std::to_string(*value) : std::string(absent);
 }
 
-Result<std::vector<orchestration::TopicLag>> read_lag(std::string_view command, const ListArgs& args) {
+// `skipped`: set to the library's error when the listing left topics out.
+Result<std::vector<orchestration::TopicLag>> read_lag(std::string_view command, const ListArgs& args,
+                                                      std::optional<std::string>* skipped) {
   if (auto missing = missing_mmap_queue(args.uri)) return Error{ErrorCode::kNotFound, *missing};
   auto orch = open_uri(args.uri, args.sets);
   if (!orch) return orch.error();
@@ -34,11 +39,23 @@ Result<std::vector<orchestration::TopicLag>> read_lag(std::string_view command, 
   // topics asks for no groups at all: a broker that cannot list them still counts messages.
   std::optional<std::vector<std::string>> groups;
   if (command == "topics" || !args.groups.empty()) groups = command == "topics" ? std::vector<std::string>{} : args.groups;
-  return admin->lag(args.topic, groups);
+  const auto error_before = last_library_error();
+  auto lags = admin->lag(args.topic, groups);
+  // A listing leaves out a topic it cannot read (a damaged mmap topic) and logs why.
+  if (lags) {
+    if (auto error = last_library_error(); error && error != error_before) *skipped = std::move(*error);
+  }
+  return lags;
+}
+
+// After the listing: the topics it left out, on stderr, and a failing exit.
+int finish(std::string_view command, const std::optional<std::string>& skipped) {
+  return skipped ? fail(command, *skipped) : kExitOk;
 }
 
 int run_topics(const ListArgs& args) {
-  auto lags = read_lag("topics", args);
+  std::optional<std::string> skipped;
+  auto lags = read_lag("topics", args, &skipped);
   if (!lags) {
     if (lags.error().code != ErrorCode::kUnavailable || lags.error().message.find("keeps no") == std::string::npos) {
       return fail("topics", lags.error().message);
@@ -74,11 +91,12 @@ int run_topics(const ListArgs& args) {
     }
     if (!write_stdout(out)) break;
   }
-  return kExitOk;
+  return finish("topics", skipped);
 }
 
 int run_groups(const ListArgs& args) {
-  auto lags = read_lag("groups", args);
+  std::optional<std::string> skipped;
+  auto lags = read_lag("groups", args, &skipped);
   if (!lags) return fail("groups", lags.error().message);
   if (!args.json) {
     char line[512];
@@ -102,7 +120,7 @@ int run_groups(const ListArgs& args) {
       if (!write_stdout(out)) return kExitOk;
     }
   }
-  return kExitOk;
+  return finish("groups", skipped);
 }
 
 void common_options(CLI::App* cmd, ListArgs& args) {

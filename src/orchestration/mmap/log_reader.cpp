@@ -111,8 +111,9 @@ LogReader::Step LogReader::step(LogRecord& record) {
       if (!segment) return missing_segment(segment.error(), index, tail);
       current_ = std::move(*segment);
       current_base_ = index * segment_bytes;
-      if (current_->file_bytes() < segment_bytes) {
-        // Cut short (truncated): the records wholly before its end are still read.
+      // Cut short (truncated): the records wholly before its end are still read. A cut at
+      // or past the tail took no record with it.
+      if (current_->file_bytes() < segment_bytes && current_base_ + current_->file_bytes() < tail) {
         report("segment file '" + current_->file.path() + "' is cut short: bytes [" +
                std::to_string(current_->file_bytes()) + ", " + std::to_string(segment_bytes) +
                ") (positions [" + std::to_string(current_base_ + current_->file_bytes()) + ", " +

@@ -1,5 +1,6 @@
 #include "orchestration/mmap/mmap_backend.h"
 
+#include "mlops/log.h"
 #include "orchestration/mmap/mmap_consumer.h"
 #include "orchestration/mmap/mmap_producer.h"
 #include "orchestration/mmap/queue.h"
@@ -42,11 +43,21 @@ class MmapAdmin final : public AdminBackend {
       *names = {std::string(topic)};
     }
     std::vector<TopicLag> result;
+    std::string unreadable;  // the damaged topics left out, each with why
     for (const auto& name : *names) {
       // Read-only: a listing must not repair or write the queue it looks at.
       auto log = queue_->topic_to_read(name);
-      if (!log) return log.error();
+      if (!log) {
+        // A listing is what one runs on a damaged queue: one bad topic does not hide the rest.
+        if (!topic.empty()) return log.error();
+        unreadable += (unreadable.empty() ? "" : "; ") + ("'" + name + "' (" + log.error().message + ")");
+        continue;
+      }
       result.push_back(mmap::topic_lag(*log, groups));
+    }
+    if (!unreadable.empty()) {
+      mlops::log(LogLevel::kError, "mmap queue: topics left out of the listing of " + queue_->directory() +
+                                ", unreadable: " + unreadable);
     }
     return result;
   }

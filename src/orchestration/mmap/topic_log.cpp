@@ -106,6 +106,35 @@ class ControlLock {
   int fd_;
 };
 
+// A control file cut short (truncate -s) with its magic intact holds no more damage than
+// the same file zero-extended, which check_control and repair_positions mend: a writer gives
+// it back its size, zeros past the cut. Anything else is left for MappedFile::open to refuse.
+Result<void> restore_control_size(const Directory& dir) {
+  const std::string path = dir.path_of("control");
+  const int fd = ::openat(dir.fd(), "control", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {};  // MappedFile::open reports why.
+  struct stat info {};
+  char magic[sizeof kControlMagic] = {};
+  const bool short_control = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+                             static_cast<std::uint64_t>(info.st_size) < kControlFileBytes &&
+                             ::pread(fd, magic, sizeof magic, 0) == static_cast<ssize_t>(sizeof magic) &&
+                             std::memcmp(magic, kControlMagic, sizeof magic) == 0;
+  if (!short_control) {
+    ::close(fd);
+    return {};
+  }
+  if (::ftruncate(fd, static_cast<off_t>(kControlFileBytes)) != 0) {
+    auto error = errno_error("cannot restore the size of", path);
+    ::close(fd);
+    return error;
+  }
+  ::close(fd);
+  log(LogLevel::kWarning, "mmap queue: '" + path + "' was cut short to " + std::to_string(info.st_size) +
+                              " bytes; restored to " + std::to_string(kControlFileBytes) +
+                              " and checked against the segments");
+  return {};
+}
+
 }  // namespace
 
 Result<std::shared_ptr<TopicLog>> TopicLog::open(const Directory& root, const std::string& topic,
@@ -133,6 +162,7 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open(const Directory& root, const st
     if (auto synced = log->directory_.sync(); !synced) return synced.error();
     if (auto synced = root.sync(); !synced) return synced.error();
   }
+  if (auto restored = restore_control_size(log->directory_); !restored) return restored.error();
   auto control = MappedFile::open(log->directory_, "control", kControlFileBytes,
                                   MappedFile::Access::kReadWrite);
   if (!control) return control.error();
@@ -180,8 +210,10 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open_read_only(
     if (!groups) return groups.error();
     log->groups_ = std::move(*groups);
   }
+  // A control file cut short reads as zeros past the cut (what a writer's open would
+  // restore); the file itself is not touched.
   auto control = MappedFile::open(log->directory_, "control", kControlFileBytes,
-                                  MappedFile::Access::kReadOnly);
+                                  MappedFile::Access::kReadOnly, /*allow_short=*/true);
   if (!control) return control.error();
   log->control_ = std::move(*control);
   if (auto checked = log->check_control(settings.segment_bytes); !checked) return checked.error();
@@ -290,11 +322,14 @@ Result<void> TopicLog::repair_positions() {
     const std::string name = segment_name(tail_index);
     if (!missing && ::fstatat(directory_.fd(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISREG(info.st_mode) && static_cast<std::uint64_t>(info.st_size) < bytes) {
+      // A cut at or past the tail took no record with it.
+      const bool lost = tail_index * bytes + static_cast<std::uint64_t>(info.st_size) < tail;
       log(LogLevel::kWarning,
           "mmap queue, topic '" + name_ + "': segment file '" + directory_.path_of(name) +
               "' is cut short: bytes [" + std::to_string(info.st_size) + ", " +
-              std::to_string(bytes) +
-              ") are missing and the records in them lost; writing resumes in the next segment");
+              std::to_string(bytes) + ") are missing" +
+              (lost ? " and the records in them lost" : " (past the last record: nothing lost)") +
+              "; writing resumes in the next segment");
     }
     tail = first_position(tail_index + 1, bytes);
     changed = true;

@@ -401,3 +401,41 @@ TEST(MmapBackendFaults, ZeroPendingTimeoutIsRefused) {
   ASSERT_FALSE(orch.has_value());
   EXPECT_NE(orch.error().message.find("pending_timeout_ms"), std::string::npos) << orch.error().message;
 }
+
+// attack7 F2: one topic whose control file is damaged hid every other topic from the
+// listing (Admin::lag: `mlops topics`, `mlops groups`).
+TEST(MmapBackendFaults, ListingShowsTheHealthyTopicsAndReportsTheDamagedOne) {
+  TempDir dir;
+  auto orch = orc::Orchestration::from_uri(queue_uri(dir)).value();
+  for (const std::string topic : {"a", "b", "c"}) {
+    auto producer = orc::Producer::create(orch, topic).value();
+    ASSERT_EQ(producer.send(text_message(topic), /*flush=*/true), orc::Status::kOk);
+  }
+  // Cut inside its magic: no longer a control file, refused even by a read.
+  ASSERT_EQ(::truncate((dir.str() + "/b/control").c_str(), 4), 0);
+  static std::mutex mutex;
+  static std::vector<std::string> errors;
+  mlops::set_log_handler([](mlops::LogLevel level, std::string_view line) {
+    const std::lock_guard lock(mutex);
+    if (level == mlops::LogLevel::kError) errors.emplace_back(line);
+  });
+  // A queue opened afresh, as `mlops topics` does: not one that holds the topics open.
+  auto fresh = orc::Orchestration::from_uri(queue_uri(dir)).value();
+  auto admin = orc::Admin::create(fresh).value();
+  auto lags = admin.lag();
+  auto one = admin.lag("b");
+  mlops::set_log_handler({});
+  ASSERT_TRUE(lags.has_value()) << lags.error().message;
+  std::vector<std::string> listed;
+  for (const auto& lag : *lags) {
+    listed.push_back(lag.topic);
+    EXPECT_EQ(lag.messages, 1U) << lag.topic;
+  }
+  EXPECT_EQ(listed, (std::vector<std::string>{"a", "c"}));
+  const std::lock_guard lock(mutex);
+  ASSERT_EQ(errors.size(), 1U) << "the topic left out is not reported";
+  EXPECT_NE(errors[0].find("'b'"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("not an mmap queue control file"), std::string::npos) << errors[0];
+  ASSERT_FALSE(one.has_value()) << "the damaged topic asked for by name";
+  EXPECT_EQ(one.error().code, mlops::ErrorCode::kCorrupt);
+}

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -23,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "mlops/log.h"
 #include "orchestration/mmap/crash_points.h"
 #include "orchestration/mmap/file_util.h"
 #include "orchestration/mmap/log_reader.h"
@@ -545,4 +547,133 @@ TEST(MmapLogFaults, ReadOnlyOpenOfADamagedControlHeaderReadsAndWritesNothing) {
   EXPECT_EQ((*log)->segment_bytes(), 4096U) << "the size the segments give";
   EXPECT_EQ(read_everything(*log).texts, std::vector<std::string>{"kept"});
   EXPECT_TRUE(file_bytes(control) == before) << "looking at the topic repaired its control file";
+}
+
+// attack7 F1: a control file cut short (truncate -s, magic intact) made the topic unusable
+// ("is 100 bytes; expected 4096") for writers, readers and listings, while the same file
+// zero-extended was repaired.
+namespace {
+
+constexpr off_t kShortControlBytes = 100;  // magic and header kept, positions cut
+
+std::vector<std::string> write_records_and_cut_control(const TempDir& dir, off_t control_bytes) {
+  std::vector<std::string> texts;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    for (int i = 0; i < 150; ++i) {  // past segment 0: the tail must be found by walking
+      texts.push_back("record-" + std::to_string(100 + i));
+      EXPECT_TRUE(writer.append(as_bytes(texts.back())).has_value());
+    }
+    EXPECT_TRUE(writer.sync().has_value());
+    EXPECT_GE(log->latest() / 4096, 1U) << "the test needs records in more than one segment";
+  }
+  EXPECT_EQ(::truncate((dir.str() + "/t/control").c_str(), control_bytes), 0);
+  return texts;
+}
+
+// Collects the library's log lines while alive.
+class LogLines {
+ public:
+  LogLines() {
+    mlops::set_log_handler([](mlops::LogLevel, std::string_view line) {
+      const std::lock_guard lock(mutex());
+      lines().emplace_back(line);
+    });
+  }
+  ~LogLines() { mlops::set_log_handler({}); }
+  LogLines(const LogLines&) = delete;
+  LogLines& operator=(const LogLines&) = delete;
+  bool any_with(const std::string& a, const std::string& b) const {
+    const std::lock_guard lock(mutex());
+    return std::any_of(lines().begin(), lines().end(), [&](const std::string& line) {
+      return line.find(a) != std::string::npos && line.find(b) != std::string::npos;
+    });
+  }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<std::string>& lines() {
+    static std::vector<std::string> l;
+    return l;
+  }
+};
+
+}  // namespace
+
+TEST(MmapLogFaults, TruncatedControlFileIsRestoredByAWriterWithEveryRecord) {
+  TempDir dir;
+  auto texts = write_records_and_cut_control(dir, kShortControlBytes);
+  const std::string control = dir.str() + "/t/control";
+  std::shared_ptr<mq::TopicLog> log;
+  {
+    const LogLines lines;
+    log = open_log(dir);
+    ASSERT_NE(log, nullptr);
+    EXPECT_TRUE(lines.any_with(control, "cut short")) << "the repair is not reported";
+  }
+  EXPECT_EQ(fs::file_size(control), 4096U);
+  mq::LogWriter writer(log);
+  const auto after = writer.append(as_bytes("after"));
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  texts.emplace_back("after");
+  EXPECT_EQ(read_everything(log).texts, texts) << "the records before the cut, then the new one";
+}
+
+TEST(MmapLogFaults, ReadOnlyOpenOfATruncatedControlFileReadsAndWritesNothing) {
+  TempDir dir;
+  const auto texts = write_records_and_cut_control(dir, kShortControlBytes);
+  const std::string control = dir.str() + "/t/control";
+  const std::string before = file_bytes(control);
+  auto queue = mq::Queue::open(dir.str(), small_segments());
+  ASSERT_TRUE(queue.has_value()) << queue.error().message;
+  auto log = (*queue)->topic_to_read("t");
+  ASSERT_TRUE(log.has_value()) << log.error().message;
+  EXPECT_EQ(read_everything(*log).texts, texts);
+  EXPECT_TRUE(file_bytes(control) == before) << "looking at the topic changed its control file";
+}
+
+TEST(MmapLogFaults, ControlFileCutInsideItsMagicIsRefusedAndLeftAlone) {
+  TempDir dir;
+  write_records_and_cut_control(dir, 4);
+  const std::string control = dir.str() + "/t/control";
+  auto queue = mq::Queue::open(dir.str(), small_segments());
+  ASSERT_TRUE(queue.has_value()) << queue.error().message;
+  auto log = (*queue)->topic("t");
+  ASSERT_FALSE(log.has_value()) << "a file that no longer says what it is was taken as a control file";
+  EXPECT_EQ(log.error().code, mlops::ErrorCode::kCorrupt);
+  EXPECT_EQ(fs::file_size(control), 4U) << "a refused file was changed";
+}
+
+// attack7 F8: a segment cut at or past the tail was reported as bytes "missing and lost",
+// though no record had been written there.
+TEST(MmapLogFaults, SegmentCutAtOrPastTheTailReportsNoLoss) {
+  for (const bool at_tail : {true, false}) {
+    TempDir dir;
+    std::vector<std::string> texts;
+    std::uint64_t tail_offset = 0;
+    {
+      auto log = open_log(dir);
+      mq::LogWriter writer(log);
+      for (int i = 0; i < 10; ++i) {
+        texts.push_back("record-" + std::to_string(100 + i));
+        ASSERT_TRUE(writer.append(as_bytes(texts.back())).has_value());
+      }
+      ASSERT_TRUE(writer.sync().has_value());
+      tail_offset = log->latest() % 4096;
+      ASSERT_LT(tail_offset + 8, 4096U) << "the test needs room past the tail";
+    }
+    const auto cut = at_tail ? tail_offset : tail_offset + 8;
+    ASSERT_EQ(::truncate(segment_path(dir, 0).c_str(), static_cast<off_t>(cut)), 0);
+    auto queue = mq::Queue::open(dir.str(), small_segments());
+    ASSERT_TRUE(queue.has_value()) << queue.error().message;
+    auto log = (*queue)->topic_to_read("t");
+    ASSERT_TRUE(log.has_value()) << log.error().message;
+    const auto read = read_everything(*log);
+    EXPECT_EQ(read.texts, texts) << "cut at " << cut;
+    EXPECT_EQ(read.damaged, 0U) << "a loss reported for a cut at " << cut << ", the tail at " << tail_offset;
+  }
 }
