@@ -31,17 +31,27 @@ Result<std::shared_ptr<Queue>> Queue::open(const std::string& directory,
   return queue;
 }
 
+namespace {
+
+Result<std::string> checked_topic_name(std::string_view name) {
+  std::string topic_name(name);
+  if (!valid_file_name(topic_name)) {
+    return Error{ErrorCode::kInvalidArgument, "'" + topic_name + "' is not a valid topic name"};
+  }
+  return topic_name;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<TopicLog>> Queue::topic(std::string_view name) {
   const ForkGuard guard;
   std::lock_guard lock(mutex_);
   if (auto found = topics_.find(name); found != topics_.end()) return found->second;
-  const std::string topic_name(name);
-  if (!valid_file_name(topic_name)) {
-    return Error{ErrorCode::kInvalidArgument, "'" + topic_name + "' is not a valid topic name"};
-  }
-  auto log = TopicLog::open(root_, topic_name, settings_.log, settings_.modes, registry_);
+  auto topic_name = checked_topic_name(name);
+  if (!topic_name) return topic_name.error();
+  auto log = TopicLog::open(root_, *topic_name, settings_.log, settings_.modes, registry_);
   if (!log) return log.error();
-  topics_.emplace(topic_name, *log);
+  topics_.emplace(std::move(*topic_name), *log);
   return *log;
 }
 
@@ -49,12 +59,10 @@ Result<std::shared_ptr<TopicLog>> Queue::topic_to_read(std::string_view name) {
   const ForkGuard guard;
   std::lock_guard lock(mutex_);
   if (auto found = topics_.find(name); found != topics_.end()) return found->second;
-  const std::string topic_name(name);
-  if (!valid_file_name(topic_name)) {
-    return Error{ErrorCode::kInvalidArgument, "'" + topic_name + "' is not a valid topic name"};
-  }
+  auto topic_name = checked_topic_name(name);
+  if (!topic_name) return topic_name.error();
   // Not kept: a producer or consumer of this process later opens it for writing.
-  return TopicLog::open_read_only(root_, topic_name, settings_.log, settings_.modes, registry_);
+  return TopicLog::open_read_only(root_, *topic_name, settings_.log, settings_.modes, registry_);
 }
 
 Result<std::vector<std::string>> Queue::topic_names() const {
