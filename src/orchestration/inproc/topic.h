@@ -111,7 +111,7 @@ class Topic {
   /// Marks everything `member` took as processed.
   void commit(Member& member) noexcept;
   /// Moves `member`'s group to the oldest entry held (`to_latest` false) or past the newest
-  /// claimed; what `member` took uncommitted and what the group had handed back is dropped.
+  /// claimed; what every member took uncommitted and what the group had handed back is dropped.
   void seek(Member& member, bool to_latest) noexcept;
   /// As seek(), to the first entry from the oldest held that `probe` places at kStart (or
   /// after the one it places kLast); past the last published entry when none does. An entry
