@@ -112,6 +112,55 @@ TEST_P(SeekApi, AtTimeMovesTheGroupForANewMemberAndARestartedOne) {
       << "the restarted member got messages before the time";
 }
 
+// A seek moves the whole group: what another member received and did not commit is void
+// too. Before the new position it is passed over (never again, not when that member leaves
+// without a commit); from the position on the group reads it again.
+TEST_P(SeekApi, AtTimeVoidsWhatAnotherMemberHeldUncommitted) {
+  if (!GetParam().shared_groups) {
+    GTEST_SKIP() << "needs two active members of one group; kafka gives the topic's one "
+                    "partition to one of them, which one the broker's choice (kafka_test has "
+                    "competing consumers)";
+  }
+  const auto topic = unique_name();
+  auto keeper = consumer(topic, {.group = "keeper"});  // inproc frees what every group committed
+  auto pro = producer(topic);
+  const std::int64_t base = mes::unix_now_ns() - 3'600'000'000'000;
+  send_spread(pro, 10, base);
+  auto holder = consumer(topic, {.group = "stage", .auto_commit = false});
+  ASSERT_EQ(names(receive_n(holder, 10, 10s)), range(0, 10));
+  auto seeker = consumer(topic, {.group = "stage"});
+  ASSERT_TRUE(sought(seeker.seek(topic, Position::at_time(at_ns(base + 5'000'000'000)))));
+  holder.close();  // without a commit: what it held went void with the seek
+  auto fresh = consumer(topic, {.group = "stage"});
+
+  // Both read until 5..9 came, then on past redis's claim_idle_ms (2 s), when entries a
+  // member left pending are claimed: nothing before the seek may come at any time.
+  std::vector<std::string> got;
+  std::vector<std::string> early;
+  auto read_both = [&] {
+    for (auto* member : {&seeker, &fresh}) {
+      for (const auto& message : member->receive(100ms)) {
+        const std::string name(message.user_message().value_or("?"));
+        got.push_back(name);
+        if (name.size() != 1 || name[0] < '5' || name[0] > '9') early.push_back(name);
+      }
+    }
+  };
+  auto distinct = [&] {
+    auto unique = got;
+    std::sort(unique.begin(), unique.end());
+    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+    return unique;
+  };
+  const auto deadline = Clock::now() + 10s;
+  while (distinct() != range(5, 10) && Clock::now() < deadline) read_both();
+  const auto quiet_until = Clock::now() + 3s;
+  while (Clock::now() < quiet_until) read_both();
+  EXPECT_EQ(distinct(), range(5, 10)) << "the group did not read again from the seek's position";
+  EXPECT_TRUE(early.empty()) << "messages before the seek came back: " << ::testing::PrintToString(early)
+                             << " (all got: " << ::testing::PrintToString(got) << ")";
+}
+
 TEST_P(SeekApi, AfterAnIdMovesTheGroupForANewMemberAndARestartedOne) {
   const auto topic = unique_name();
   auto keeper = consumer(topic, {.group = "keeper"});

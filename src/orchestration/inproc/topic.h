@@ -61,6 +61,10 @@ struct Member {
   std::vector<Range> in_flight;
   /// The topic's hand-back count when this member last took from it.
   std::uint64_t seen_handbacks = 0;
+  /// The group's seek count when in_flight was started: when another member has sought
+  /// since, in_flight is dropped (not handed back) at this member's next take or leave.
+  /// Only this member's thread changes in_flight, so a seek cannot free entries it copies.
+  std::uint64_t seen_seeks = 0;
   /// Redelivered offsets reserved by take(), copied out after the lock (reused).
   std::vector<std::uint64_t> reserved;
 };
@@ -76,6 +80,8 @@ struct Group {
   /// Offsets handed back by members that left without committing, ascending.
   std::deque<std::uint64_t> redeliver;
   std::vector<Member*> members;
+  /// How many times a member moved the group (seek): what members held before is void.
+  std::uint64_t seeks = 0;
 };
 
 /// Thread-safety: every call may be made from any thread.
@@ -105,7 +111,7 @@ class Topic {
   /// Marks everything `member` took as processed.
   void commit(Member& member) noexcept;
   /// Moves `member`'s group to the oldest entry held (`to_latest` false) or past the newest
-  /// claimed; what `member` took uncommitted and what the group had handed back is dropped.
+  /// claimed; what every member took uncommitted and what the group had handed back is dropped.
   void seek(Member& member, bool to_latest) noexcept;
   /// As seek(), to the first entry from the oldest held that `probe` places at kStart (or
   /// after the one it places kLast); past the last published entry when none does. An entry
@@ -139,6 +145,10 @@ class Topic {
   /// Under mutex_.
   void drop_oldest(std::size_t bytes) noexcept;
   [[nodiscard]] std::uint64_t low_water(const Group& group) const noexcept;
+  /// Puts `member`'s group's cursor at `next` and voids every member's in-flight entries.
+  void move_group(Member& member, std::uint64_t next) noexcept;
+  /// Drops `member`'s in-flight entries when its group was moved since it took them.
+  static void drop_if_sought(Member& member) noexcept;
   void trim() noexcept;
   void wake_members() noexcept;
   void hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noexcept;

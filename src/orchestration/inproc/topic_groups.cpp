@@ -40,6 +40,7 @@ void Topic::join(Member& member, std::string_view group_name, bool ephemeral, Of
   member.waiter = &waiter;
   member.in_flight.clear();
   member.seen_handbacks = handbacks_.load(std::memory_order_relaxed);
+  member.seen_seeks = member.group->seeks;
   member.group->members.push_back(&member);
   members_.push_back(&member);
   trim();  // a first group at latest releases what was kept for nobody
@@ -51,7 +52,8 @@ void Topic::leave(Member& member) noexcept {
   std::erase(group.members, &member);
   std::erase(members_, &member);
   bool handed_back = false;
-  if (!group.ephemeral) {
+  // What the member took before a seek of the group is void: the seek moved the group.
+  if (!group.ephemeral && member.seen_seeks == group.seeks) {
     for (const auto& range : member.in_flight) {
       for (auto offset = range.begin; offset < range.end; ++offset)
         group.redeliver.push_back(offset);
@@ -128,6 +130,7 @@ std::size_t Topic::take(Member& member, std::vector<Delivery>& out, std::size_t 
     }
     member.seen_handbacks = handbacks_.load(std::memory_order_relaxed);
     Group& group = *member.group;
+    drop_if_sought(member);
     while (member.reserved.size() < max && !group.redeliver.empty()) {
       const auto offset = group.redeliver.front();
       group.redeliver.pop_front();
@@ -170,20 +173,16 @@ void Topic::commit(Member& member) noexcept {
   lock_spinning(mutex_);
   const std::lock_guard lock(mutex_, std::adopt_lock);
   member.in_flight.clear();
+  member.seen_seeks = member.group->seeks;
   trim();
 }
 
 void Topic::seek(Member& member, bool to_latest) noexcept {
   const std::lock_guard lock(mutex_);
-  Group& group = *member.group;
   // begin_ is the oldest entry not freed: no group can go back further than what some
   // group still holds.
-  group.next.store(
-      to_latest ? tail_.load(std::memory_order_relaxed) : begin_.load(std::memory_order_relaxed),
-      std::memory_order_relaxed);
-  group.redeliver.clear();
-  member.in_flight.clear();
-  trim();
+  move_group(member, to_latest ? tail_.load(std::memory_order_relaxed)
+                               : begin_.load(std::memory_order_relaxed));
   wake_members();  // members of the group asleep have something to take again
 }
 
@@ -203,13 +202,29 @@ std::uint64_t Topic::seek_to(Member& member, const SeekProbe& probe) {
       break;
     }
   }
-  Group& group = *member.group;
-  group.next.store(start, std::memory_order_relaxed);
-  group.redeliver.clear();
-  member.in_flight.clear();
-  trim();
+  move_group(member, start);
   wake_members();
   return start - begin;
+}
+
+void Topic::move_group(Member& member, std::uint64_t next) noexcept {
+  Group& group = *member.group;
+  group.next.store(next, std::memory_order_relaxed);
+  group.redeliver.clear();
+  // Every member's uncommitted entries are void, as a commit of the whole group would make
+  // them: those before `next` are passed over, the cursor hands out the rest again. The
+  // other members drop theirs at their next take or leave (drop_if_sought); until then
+  // they keep those entries from being freed.
+  ++group.seeks;
+  member.seen_seeks = group.seeks;
+  member.in_flight.clear();
+  trim();
+}
+
+void Topic::drop_if_sought(Member& member) noexcept {
+  if (member.seen_seeks == member.group->seeks) return;
+  member.in_flight.clear();
+  member.seen_seeks = member.group->seeks;
 }
 
 std::uint64_t Topic::low_water(const Group& group) const noexcept {

@@ -498,36 +498,6 @@ Result<RedisConsumer::Topic*> RedisConsumer::seek_topic(std::string_view name, D
   return found->get();
 }
 
-Result<void> RedisConsumer::set_group_id(Topic& topic, std::string_view id, Deadline deadline) {
-  // As a commit: what this member read from the topic is processed (a seek back reads it
-  // again from the stream, a seek forward passes it over)...
-  release_held(topic);
-  if (!acknowledge(topic, deadline)) {
-    if (connection_ && connection_->broken()) lose_connection();
-    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": cannot seek " + topic.name +
-                                              ": acknowledging what was read failed"};
-  }
-  // ...then the group's last-delivered id: the group reads the entries after it.
-  const std::string_view args[] = {"XGROUP", "SETID", topic.name, group_, id};
-  auto reply = connection_->command(args, deadline);
-  if (!reply || is_error(**reply)) {
-    std::string why = reply ? quote_text(reply_text(**reply)) : reply.error().message;
-    if (connection_ && connection_->broken()) lose_connection();
-    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XGROUP SETID on " +
-                                              topic.name + ": " + why};
-  }
-  topic.claim_cursor = "0-0";
-  return {};
-}
-
-Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
-  const auto deadline = deadline_after(settings_.timeout);
-  auto topic = seek_topic(name, deadline);
-  if (!topic) return topic.error();
-  // 0 reads the stream from its first entry again; $ only what comes.
-  return set_group_id(**topic, to_latest ? "$" : "0", deadline);
-}
-
 namespace {
 
 /// The stream id right after `id` ("ms-seq"), for XRANGE to go on past it; empty when `id`
@@ -560,6 +530,103 @@ std::span<const std::uint8_t> entry_payload(const redisReply& fields) noexcept {
 }
 
 }  // namespace
+
+Result<void> RedisConsumer::set_group_id(Topic& topic, std::string_view id, Deadline deadline) {
+  // As a commit: what this member read from the topic is processed (a seek back reads it
+  // again from the stream, a seek forward passes it over)...
+  release_held(topic);
+  if (!acknowledge(topic, deadline)) {
+    if (connection_ && connection_->broken()) lose_connection();
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": cannot seek " + topic.name +
+                                              ": acknowledging what was read failed"};
+  }
+  // ...then the group's last-delivered id: the group reads the entries after it.
+  const std::string_view args[] = {"XGROUP", "SETID", topic.name, group_, id};
+  auto reply = connection_->command(args, deadline);
+  if (!reply || is_error(**reply)) {
+    std::string why = reply ? quote_text(reply_text(**reply)) : reply.error().message;
+    if (connection_ && connection_->broken()) lose_connection();
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XGROUP SETID on " +
+                                              topic.name + ": " + why};
+  }
+  topic.claim_cursor = "0-0";
+  // Other members' pending entries up to `id` are passed over too, or a claim would hand
+  // them out again. Those after it stay pending: XREADGROUP delivers them again (and moves
+  // them to the member it delivers them to).
+  if (id != "0" && id != "$" && !acknowledge_group_until(topic, id, deadline)) {
+    if (connection_ && connection_->broken()) lose_connection();
+    return Error{ErrorCode::kUnavailable,
+                 "redis " + settings_.where() + ": the group moved on " + topic.name +
+                     ", but acknowledging other members' pending entries before the new position failed"};
+  }
+  return {};
+}
+
+bool RedisConsumer::acknowledge_group_until(const Topic& topic, std::string_view last,
+                                            Deadline deadline) {
+  static const std::string page = std::to_string(kIdsPerCommand);
+  std::string from = "-";
+  // Each page starts after the last one's end, so the scan ends with the pending list
+  // (or at the deadline, which each command keeps).
+  while (!from.empty()) {
+    const std::string_view args[] = {"XPENDING", topic.name, group_, from, last, page};
+    auto reply = connection_->command(args, deadline);
+    if (!reply || is_error(**reply)) {
+      problems_.log("XPENDING on " + topic.name + ": " +
+                    (reply ? quote_text(reply_text(**reply)) : reply.error().message));
+      return false;
+    }
+    const redisReply& entries = **reply;
+    if (entries.type != REDIS_REPLY_ARRAY || entries.elements == 0) return true;
+    std::vector<std::string_view> ack = {"XACK", topic.name, group_};
+    from.clear();
+    for (std::size_t i = 0; i < entries.elements; ++i) {
+      const redisReply& entry = *entries.element[i];
+      if (entry.type != REDIS_REPLY_ARRAY || entry.elements < 1 ||
+          entry.element[0]->type != REDIS_REPLY_STRING) {
+        continue;
+      }
+      ack.push_back(reply_text(*entry.element[0]));
+      from = id_after(ack.back());
+    }
+    if (ack.size() > 3) {
+      auto acked = connection_->command(ack, deadline);
+      if (!acked || is_error(**acked)) {
+        problems_.log("XACK on " + topic.name + ": " +
+                      (acked ? quote_text(reply_text(**acked)) : acked.error().message));
+        return false;
+      }
+    }
+    if (entries.elements < kIdsPerCommand) return true;
+  }
+  return true;
+}
+
+Result<void> RedisConsumer::seek(std::string_view name, bool to_latest) {
+  const auto deadline = deadline_after(settings_.timeout);
+  auto topic = seek_topic(name, deadline);
+  if (!topic) return topic.error();
+  // 0 reads the stream from its first entry again. Latest: the newest entry's id, not "$",
+  // so that the members' pending entries passed over end at a fixed id (entries added
+  // meanwhile are read by the group, not acknowledged unread).
+  if (!to_latest) return set_group_id(**topic, "0", deadline);
+  const std::string_view args[] = {"XREVRANGE", (*topic)->name, "+", "-", "COUNT", "1"};
+  auto reply = connection_->command(args, deadline);
+  if (!reply || is_error(**reply)) {
+    std::string why = reply ? quote_text(reply_text(**reply)) : reply.error().message;
+    if (connection_ && connection_->broken()) lose_connection();
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": cannot seek " +
+                                              (*topic)->name + ": XREVRANGE: " + why +
+                                              " (the group did not move)"};
+  }
+  const redisReply& newest = **reply;
+  if (newest.type == REDIS_REPLY_ARRAY && newest.elements == 1 &&
+      newest.element[0]->type == REDIS_REPLY_ARRAY && newest.element[0]->elements >= 1 &&
+      newest.element[0]->element[0]->type == REDIS_REPLY_STRING) {
+    return set_group_id(**topic, std::string(reply_text(*newest.element[0]->element[0])), deadline);
+  }
+  return set_group_id(**topic, "$", deadline);  // an empty stream: nothing to pass over
+}
 
 Result<std::uint64_t> RedisConsumer::seek_to(std::string_view name, const SeekProbe& probe) {
   const auto deadline = deadline_after(settings_.timeout);

@@ -67,8 +67,12 @@ class RedisConsumer final : public ConsumerBackend {
   static constexpr std::string_view kScanPage = "512";
   /// seek()'s checks: the subscribed topic `name`, and a connection.
   Result<Topic*> seek_topic(std::string_view name, Deadline deadline);
-  /// Acknowledges what this member read from `topic`, then XGROUP SETID `id`.
+  /// Acknowledges what this member read from `topic`, then XGROUP SETID `id`, then every
+  /// member's pending entries up to `id` (passed over by the move).
   Result<void> set_group_id(Topic& topic, std::string_view id, Deadline deadline);
+  /// XACKs the group's pending entries of `topic` (every member's) with ids up to `last`
+  /// ("+": all); false (logged) when the server refused.
+  bool acknowledge_group_until(const Topic& topic, std::string_view last, Deadline deadline);
   bool connect(Deadline deadline) noexcept;
   void lose_connection() noexcept;
   /// Creates the group again on every topic (after NOGROUP: the group or the stream was
