@@ -157,7 +157,8 @@ TEST_P(SeekApi, AtTimeVoidsWhatAnotherMemberHeldUncommitted) {
   const auto quiet_until = Clock::now() + 3s;
   while (Clock::now() < quiet_until) read_both();
   EXPECT_EQ(distinct(), range(5, 10)) << "the group did not read again from the seek's position";
-  EXPECT_TRUE(early.empty()) << "messages before the seek came back: " << ::testing::PrintToString(early)
+  EXPECT_TRUE(early.empty()) << "messages before the seek came back: "
+                             << ::testing::PrintToString(early)
                              << " (all got: " << ::testing::PrintToString(got) << ")";
 }
 

@@ -537,8 +537,8 @@ Result<void> RedisConsumer::set_group_id(Topic& topic, std::string_view id, Dead
   release_held(topic);
   if (!acknowledge(topic, deadline)) {
     if (connection_ && connection_->broken()) lose_connection();
-    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": cannot seek " + topic.name +
-                                              ": acknowledging what was read failed"};
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": cannot seek " +
+                                              topic.name + ": acknowledging what was read failed"};
   }
   // ...then the group's last-delivered id: the group reads the entries after it.
   const std::string_view args[] = {"XGROUP", "SETID", topic.name, group_, id};
@@ -546,8 +546,8 @@ Result<void> RedisConsumer::set_group_id(Topic& topic, std::string_view id, Dead
   if (!reply || is_error(**reply)) {
     std::string why = reply ? quote_text(reply_text(**reply)) : reply.error().message;
     if (connection_ && connection_->broken()) lose_connection();
-    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XGROUP SETID on " +
-                                              topic.name + ": " + why};
+    return Error{ErrorCode::kUnavailable,
+                 "redis " + settings_.where() + ": XGROUP SETID on " + topic.name + ": " + why};
   }
   topic.claim_cursor = "0-0";
   // Other members' pending entries up to `id` are passed over too, or a claim would hand
@@ -555,9 +555,10 @@ Result<void> RedisConsumer::set_group_id(Topic& topic, std::string_view id, Dead
   // them to the member it delivers them to).
   if (id != "0" && id != "$" && !acknowledge_group_until(topic, id, deadline)) {
     if (connection_ && connection_->broken()) lose_connection();
-    return Error{ErrorCode::kUnavailable,
-                 "redis " + settings_.where() + ": the group moved on " + topic.name +
-                     ", but acknowledging other members' pending entries before the new position failed"};
+    return Error{
+        ErrorCode::kUnavailable,
+        "redis " + settings_.where() + ": the group moved on " + topic.name +
+            ", but acknowledging other members' pending entries before the new position failed"};
   }
   return {};
 }
