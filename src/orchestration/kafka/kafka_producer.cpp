@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <string>
 
 #include "mlops/log.h"
+#include "orchestration/option_reader.h"
 #include "orchestration/producer_sharing.h"
 
 namespace mlops::orchestration::kafka {
@@ -49,13 +50,10 @@ std::optional<std::string> property(const BackendOptions& properties,
   return std::nullopt;
 }
 
-std::optional<long long> integer(const std::optional<std::string>& text) {
+// A property's whole number (librdkafka's own values are never negative here), or nothing.
+std::optional<std::uint64_t> integer(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
-  long long value = 0;
-  const auto* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc{} || stop != end) return std::nullopt;
-  return value;
+  return detail::whole_number(*text, 0, std::numeric_limits<std::uint64_t>::max());
 }
 
 // What among the user's properties idempotence forbids (acks other than all, no retries,
@@ -66,12 +64,12 @@ std::string forbids_idempotence(const BackendOptions& properties) {
     return "acks=" + *acks;
   }
   if (const auto retries = property(properties, {"retries", "message.send.max.retries"});
-      integer(retries) == 0) {
+      integer(retries) == 0U) {
     return "retries=" + *retries;
   }
   if (const auto in_flight =
           property(properties, {"max.in.flight", "max.in.flight.requests.per.connection"});
-      integer(in_flight).value_or(0) > 5) {
+      integer(in_flight).value_or(0) > 5U) {
     return "max.in.flight.requests.per.connection=" + *in_flight;
   }
   return {};
