@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+source scripts/use-ccache.sh
 cmake --preset demo >/dev/null
 cmake --build --preset demo
 build/demo/examples/example_pipeline

@@ -6,7 +6,9 @@
 #   packaged as .deb.
 #   ASan+UBSan (clang++, -Werror, shared libraries): every test. The shared build's whole
 #   suite runs here, so it costs no build of its own.
-#   TSan (clang++): every test labelled "concurrent".
+#   TSan (clang++): every test labelled "concurrent" (it builds only their executables).
+#   The sanitizer presets keep line tables only (-gline-tables-only): a report still names
+#   file and line, and the builds take less time than with full debug information.
 #   The sanitizer runs look for memory errors and races, not volume: their test presets
 #   run the crash, power-loss and kill loops with fewer cycles (CMakePresets.json).
 #   libFuzzer (clang++, ASan+UBSan): each fuzzer for MLOPS_FUZZ_SECONDS (default 30; set it
@@ -17,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+source scripts/use-ccache.sh
 fuzz_seconds="${MLOPS_FUZZ_SECONDS:-30}"
 passed=0
 failed=0
