@@ -240,8 +240,7 @@ void MessageBuilder::reopen() {
   auto& s = *state_;
   if (std::size_t{s.open_size} > 2 * std::size_t{s.compact_size} + kCompactSlack) {
     // Copy the live fields out of the finished message (still intact) into a fresh buffer.
-    const auto finished =
-        MLOpsMessage::trusted(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
+    const auto finished = MLOpsMessage(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
     auto fresh = from_message(finished);
     state_ = std::move(fresh.state_);
   } else {
@@ -572,14 +571,14 @@ MLOpsMessage MessageBuilder::build() {
   finish();
   s.finished = true;
   auto owned = detail::copy_to_owned_buffer({s.fbb.GetBufferPointer(), s.fbb.GetSize()});
-  return MLOpsMessage::trusted(owned.data, owned.size, std::move(owned.owner));
+  return MLOpsMessage(owned.data, owned.size, std::move(owned.owner));
 }
 
 MLOpsMessage MessageBuilder::build_view() {
   auto& s = writable();
   finish();
   s.finished = true;
-  return MLOpsMessage::trusted(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
+  return MLOpsMessage(s.fbb.GetBufferPointer(), s.fbb.GetSize(), nullptr);
 }
 
 // --- Copying a message ---------------------------------------------------------------

@@ -45,9 +45,6 @@ struct Delivery {
   /// Set when the payload is a message built or verified in this process and immutable
   /// since (inproc hands over the producer's own message by reference).
   std::optional<messaging::MLOpsMessage> message;
-  /// Set with `message` when its bytes (also in `bytes`, 8-byte aligned) were never
-  /// verified: Consumer verifies them in place first and hands out `message` if they pass.
-  bool unverified = false;
   /// Otherwise the raw payload, verified by Consumer before anyone sees it, and what keeps
   /// it alive (a broker's message, a mapped segment). Verified in place when 8-byte aligned.
   std::span<const std::uint8_t> bytes;

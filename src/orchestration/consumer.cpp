@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "messaging/message_access.h"
 #include "mlops/log.h"
 #include "mlops/messaging/legacy_json.h"
 #include "orchestration/backend.h"
@@ -62,8 +63,8 @@ struct Consumer::Impl {
       // read_foreign() (from_shared would drop its owner with the error).
       auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, options.verify_limits);
       if (!checked) return checked.error();
-      return messaging::MLOpsMessage::trusted(delivery.bytes.data(), delivery.bytes.size(),
-                                              std::move(delivery.owner));
+      return messaging::detail::MessageAccess::adopt_verified(
+          delivery.bytes.data(), delivery.bytes.size(), std::move(delivery.owner));
     }
     return messaging::MLOpsMessage::from_bytes(delivery.bytes, options.verify_limits);
   }
@@ -94,16 +95,10 @@ struct Consumer::Impl {
   /// read from its bytes); an error when it is neither. The delivery's bytes stay alive
   /// for the error path.
   Result<messaging::MLOpsMessage> open(detail::Delivery& delivery) noexcept {
-    if (!delivery.message) {
-      auto message = verify(delivery);
-      if (message) return message;
-      return read_foreign(delivery, message.error());
-    }
-    if (delivery.unverified) {
-      auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, options.verify_limits);
-      if (!checked) return read_foreign(delivery, checked.error());
-    }
-    return std::move(*delivery.message);
+    if (delivery.message) return std::move(*delivery.message);
+    auto message = verify(delivery);
+    if (message) return message;
+    return read_foreign(delivery, message.error());
   }
 
   void report_skipped(const detail::Delivery& delivery, const Error& error) noexcept {

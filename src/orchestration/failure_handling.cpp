@@ -91,7 +91,7 @@ void FailureHandling::read_retry_topics(Clock::time_point now) noexcept {
   for (auto& delivery : scratch_) {
     try {
       std::optional<messaging::MLOpsMessage> message;
-      if (delivery.message && !delivery.unverified) {
+      if (delivery.message) {
         message = std::move(*delivery.message);
       } else {
         auto verified =

@@ -19,6 +19,10 @@
 
 namespace mlops::messaging {
 
+namespace detail {
+struct MessageAccess;  // the library's own, not part of the API
+}  // namespace detail
+
 /// The largest message from_bytes() accepts unless told otherwise: 64 MiB.
 inline constexpr std::size_t kDefaultMaxMessageBytes = std::size_t{64} << 20;
 /// FlatBuffers cannot address 2 GiB or more; such input is refused before verifying.
@@ -180,15 +184,10 @@ class MLOPS_EXPORT MLOpsMessage {
   /// @return the text, or kInternal if the generator fails (a bug).
   [[nodiscard]] Result<std::string> to_json() const;
 
-  /// Internal (MessageBuilder): a message over bytes this library built itself, trusted
-  /// without verification.
-  static MLOpsMessage trusted(const std::uint8_t* data, std::size_t size,
-                              std::shared_ptr<const void> owner) noexcept {
-    return MLOpsMessage(data, size, std::move(owner));
-  }
-
  private:
   friend class MessageBuilder;
+  // The library's own transports adopt bytes they verified (src/messaging/message_access.h).
+  friend struct detail::MessageAccess;
   struct RawArgument {
     std::string_view key;
     std::span<const std::uint8_t> flexbuffer;

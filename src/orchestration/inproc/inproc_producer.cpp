@@ -38,8 +38,7 @@ Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage
     }
   }
   const auto& held = copy ? *copy : message;
-  const Status status =
-      target->publish(held, /*verified=*/true, options_.back_pressure, options_.send_timeout);
+  const Status status = target->publish(held, options_.back_pressure, options_.send_timeout);
   if (status == Status::kOk && options_.on_delivery) {
     options_.on_delivery(DeliveryReport{name, held, status});
   }
@@ -49,15 +48,15 @@ Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage
 Status InprocProducer::send_raw(std::string_view name, std::span<const std::uint8_t> bytes) noexcept {
   Topic* target = topic(name);
   if (target == nullptr) return Status::kError;
-  std::optional<messaging::MLOpsMessage> raw;  // aligned, so consumers verify it in place
+  RawPayload raw;  // aligned, so consumers verify it in place
   try {
     auto copy = messaging::detail::copy_to_owned_buffer(bytes);
-    // Message in form only: the topic marks it unverified, and consumers verify it first.
-    raw.emplace(messaging::MLOpsMessage::trusted(copy.data, copy.size, std::move(copy.owner)));
+    raw.bytes = {copy.data, copy.size};
+    raw.owner = std::move(copy.owner);
   } catch (...) {
     return Status::kError;
   }
-  return target->publish(*raw, /*verified=*/false, options_.back_pressure, options_.send_timeout);
+  return target->publish(raw, options_.back_pressure, options_.send_timeout);
 }
 
 }  // namespace mlops::orchestration::detail::inproc

@@ -29,6 +29,7 @@ struct alignas(64) Slot {
   std::atomic<std::uint64_t> published{0};
   Entry entry;
 };
+static_assert(sizeof(Slot) == 64, "inproc: a slot is one cache line");
 
 class SlotRing {
  public:

@@ -95,10 +95,12 @@ class Topic {
   [[nodiscard]] Limits limits() const noexcept { return limits_; }
 
   /// Appends `message` (an owning one: the topic shares its bytes); when full, waits up to
-  /// `timeout` (kBlock) or returns at once (kReturn). `verified` false: bytes from
-  /// send_raw(), 8-byte aligned, that consumers verify before anyone reads them.
+  /// `timeout` (kBlock) or returns at once (kReturn).
   /// @return kOk, kBackPressured, kTimeout, kTooLarge, kError (out of memory).
-  Status publish(const messaging::MLOpsMessage& message, bool verified, BackPressure policy,
+  Status publish(const messaging::MLOpsMessage& message, BackPressure policy,
+                 std::chrono::milliseconds timeout) noexcept;
+  /// As above, for bytes from send_raw(), which consumers verify before anyone reads them.
+  Status publish(const RawPayload& raw, BackPressure policy,
                  std::chrono::milliseconds timeout) noexcept;
 
   /// Makes `member` a member of `group` (created at earliest or latest if new).
@@ -134,9 +136,14 @@ class Topic {
   [[nodiscard]] int sleepers() const noexcept { return sleepers_.load(std::memory_order_acquire); }
 
  private:
-  /// Claims room and an offset, and publishes `message` there; `locked`: mutex_ is held.
+  /// publish() for either kind of payload (topic_publish.cpp).
+  template <class Payload>
+  Status publish_payload(const Payload& payload, BackPressure policy,
+                         std::chrono::milliseconds timeout) noexcept;
+  /// Claims room and an offset, and publishes `payload` there; `locked`: mutex_ is held.
   /// @return kOk, kBackPressured when the topic is full, kError when out of memory.
-  Status try_publish(const messaging::MLOpsMessage& message, bool verified, bool locked) noexcept;
+  template <class Payload>
+  Status try_publish(const Payload& payload, bool locked) noexcept;
   /// Returns room for `count` entries of `bytes` in all, waking producers waiting for it.
   void give_back(std::uint64_t count, std::size_t bytes, bool locked) noexcept;
   /// Wakes consumers that sleep on this topic (after a publish).

@@ -79,13 +79,13 @@ bool Topic::has_news(const Member& member) const noexcept {
 }
 
 void Topic::prefetch(std::uint64_t offset) const noexcept {
-  const Entry& entry = ring_.at(offset).entry;
-  if (!entry.message) return;
+  const auto* message = ring_.at(offset).entry.message();
+  if (message == nullptr) return;
   // Messages from MessageBuilder::build() and from_bytes() keep their reference count in
   // the same allocation just before the bytes (make_shared). For any other owner this
   // only fetches a line in vain: a prefetch never faults. (Integer arithmetic: the address
   // may lie outside the buffer.)
-  const auto address = reinterpret_cast<std::uintptr_t>(entry.message->bytes().data());
+  const auto address = reinterpret_cast<std::uintptr_t>(message->bytes().data());
   prefetch_for_write(reinterpret_cast<const void*>(address - kCountBeforeBytes));
 }
 
@@ -94,12 +94,13 @@ void Topic::hand_out(std::uint64_t offset, std::vector<Delivery>& out) const noe
   // Default-initialised member by member: emplace_back() would zero the whole struct first
   // (a `rep stos`, which costs more than the rest of a hand-out).
   Delivery delivery;
-  delivery.message = entry.message;  // shares the bytes: a reference-count bump
-  delivery.topic = name_;
-  if (!entry.verified) {
-    delivery.bytes = entry.message->bytes();
-    delivery.unverified = true;
+  if (const auto* message = entry.message()) {
+    delivery.message = *message;  // shares the bytes: a reference-count bump
+  } else if (const auto* raw = entry.raw()) {
+    delivery.bytes = raw->bytes;  // the consumer verifies them
+    delivery.owner = raw->owner;
   }
+  delivery.topic = name_;
   out.push_back(std::move(delivery));  // capacity reserved by take()
 }
 
@@ -195,7 +196,7 @@ std::uint64_t Topic::seek_to(Member& member, const SeekProbe& probe) {
   for (; start < tail; ++start) {
     const Slot& slot = ring_.at(start);
     if (slot.published.load(std::memory_order_acquire) != start + 1) break;
-    const SeekPlace place = probe(slot.entry.message->bytes());
+    const SeekPlace place = probe(slot.entry.bytes());
     if (place == SeekPlace::kStart) break;
     if (place == SeekPlace::kLast) {
       ++start;

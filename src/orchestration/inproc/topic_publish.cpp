@@ -16,11 +16,16 @@ namespace {
 // How far ahead of its claim a producer fetches a slot (for its next publishes).
 constexpr std::uint64_t kSlotsAhead = 2;
 
+std::size_t size_of(const messaging::MLOpsMessage& message) noexcept {
+  return message.bytes().size();
+}
+std::size_t size_of(const RawPayload& raw) noexcept { return raw.bytes.size(); }
+
 }  // namespace
 
-Status Topic::try_publish(const messaging::MLOpsMessage& message, bool verified,
-                          bool locked) noexcept {
-  const std::size_t bytes = message.bytes().size();
+template <class Payload>
+Status Topic::try_publish(const Payload& payload, bool locked) noexcept {
+  const std::size_t bytes = size_of(payload);
   // Room first: with room taken, the offset claimed next lies within max_messages of the
   // oldest entry not freed, so its slot's previous entry is gone.
   auto room = held_.load(std::memory_order_relaxed);
@@ -53,8 +58,7 @@ Status Topic::try_publish(const messaging::MLOpsMessage& message, bool verified,
   // so the next publish does not wait for the line.
   if (const Slot* ahead = ring_.find(offset + kSlotsAhead)) prefetch_for_write(ahead);
   // Copied straight into the slot: one reference-count increment, nothing else.
-  slot->entry.message.emplace(message);
-  slot->entry.verified = verified;
+  slot->entry.payload.template emplace<Payload>(payload);
   slot->published.store(offset + 1, std::memory_order_release);
   return Status::kOk;
 }
@@ -69,11 +73,22 @@ void Topic::wake_sleepers() noexcept {
   wake_members();
 }
 
-Status Topic::publish(const messaging::MLOpsMessage& message, bool verified, BackPressure policy,
+Status Topic::publish(const messaging::MLOpsMessage& message, BackPressure policy,
                       std::chrono::milliseconds timeout) noexcept {
-  const std::size_t bytes = message.bytes().size();
+  return publish_payload(message, policy, timeout);
+}
+
+Status Topic::publish(const RawPayload& raw, BackPressure policy,
+                      std::chrono::milliseconds timeout) noexcept {
+  return publish_payload(raw, policy, timeout);
+}
+
+template <class Payload>
+Status Topic::publish_payload(const Payload& payload, BackPressure policy,
+                              std::chrono::milliseconds timeout) noexcept {
+  const std::size_t bytes = size_of(payload);
   if (bytes > limits_.max_bytes) return Status::kTooLarge;
-  Status status = try_publish(message, verified, false);
+  Status status = try_publish(payload, false);
   if (status == Status::kOk) wake_sleepers();
   if (status != Status::kBackPressured) return status;
 
@@ -83,11 +98,11 @@ Status Topic::publish(const messaging::MLOpsMessage& message, bool verified, Bac
   lock_spinning(mutex_);
   std::unique_lock lock(mutex_, std::adopt_lock);
   for (;;) {
-    status = try_publish(message, verified, true);
+    status = try_publish(payload, true);
     // Producers on the lock-free path may take the room just dropped: drop again.
     while (status == Status::kBackPressured && groups_.empty()) {
       drop_oldest(bytes);
-      status = try_publish(message, verified, true);
+      status = try_publish(payload, true);
       if (Clock::now() >= deadline) break;
     }
     if (status != Status::kBackPressured || policy == BackPressure::kReturn) break;
@@ -100,7 +115,7 @@ Status Topic::publish(const messaging::MLOpsMessage& message, bool verified, Bac
       const auto stop_polling = std::min(deadline, Clock::now() + kPollBeforeSleep);
       do {
         for (int i = 0; i < kPollsPerClockRead; ++i) cpu_relax();
-        status = try_publish(message, verified, false);
+        status = try_publish(payload, false);
         if (status != Status::kBackPressured) break;
         std::this_thread::yield();  // with more threads than cores, let the consumers run
       } while (Clock::now() < stop_polling);
@@ -113,7 +128,7 @@ Status Topic::publish(const messaging::MLOpsMessage& message, bool verified, Bac
     // Announce the wait, then look once more (give_back() pairs with this).
     blocked_producers_.fetch_add(1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    status = try_publish(message, verified, true);
+    status = try_publish(payload, true);
     if (status == Status::kBackPressured) room_.wait_until(lock, deadline);
     blocked_producers_.fetch_sub(1, std::memory_order_relaxed);
     if (status != Status::kBackPressured) break;
