@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "messaging/sample_messages.h"
 #include "mlops/messaging/legacy_json.h"
+#include "support/sample_messages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace legacy = mlops::messaging::legacy_json;

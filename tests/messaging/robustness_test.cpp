@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "messaging/sample_messages.h"
 #include "mlops/messaging/detail/mlops_message_generated.h"
+#include "support/sample_messages.h"
 
 namespace mes = mlops::messaging;
 namespace wire = mlops::messaging::wire;

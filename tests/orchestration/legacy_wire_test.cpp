@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "api_fixture.h"
 #include "mlops/messaging/legacy_json.h"
+#include "support/api_fixture.h"
 
 namespace mlops::orchestration::testing {
 namespace {

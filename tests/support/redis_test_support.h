@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "orchestration/test_support.h"
 #include "support/redis_server.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 
