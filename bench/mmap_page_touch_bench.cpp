@@ -5,9 +5,12 @@
 // microseconds at the process's first user access, which lands in the writer's memcpy; on
 // bare metal these figures should be close to the floor. 200-byte records, as mmap_scale_bench.
 // Each iteration maps the same cached 64 MiB file afresh; only the write pass is timed.
+// BM_FirstWritePassByProcesses shows what that means for several writer processes: each
+// pays for every page it stores into, and interleaved records make that every page.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +20,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -79,7 +83,62 @@ void BM_FirstWritePass(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kFileBytes / kRecordBytes));
 }
 
+// `procs` processes (forked, each mapping the cached file afresh after MADV_POPULATE_WRITE)
+// store every record once between them, as the queue's writer processes do: with
+// `interleaved` record by record (a shared tail hands out the next slot to whoever asks, so
+// every process stores into every page), otherwise each into its own contiguous part. The
+// time is from the fork until the last one is done (the mapping included).
+void BM_FirstWritePassByProcesses(benchmark::State& state) {
+  const int procs = static_cast<int>(state.range(0));
+  const bool interleaved = state.range(1) != 0;
+  const int fd = cached_file();
+  const std::size_t records = kFileBytes / kRecordBytes;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<pid_t> children;
+    for (int p = 0; p < procs; ++p) {
+      const pid_t child = ::fork();
+      if (child == 0) {
+        auto* data = static_cast<std::uint8_t*>(
+            ::mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+        if (data == MAP_FAILED) ::_exit(1);
+        (void)::madvise(data, kFileBytes, MADV_POPULATE_WRITE);
+        std::uint8_t payload[kPayloadBytes];
+        std::memset(payload, 3, sizeof payload);
+        const auto share = static_cast<std::size_t>(procs);
+        const auto me = static_cast<std::size_t>(p);
+        for (std::size_t i = 0; i < records / share; ++i) {
+          const std::size_t record = interleaved ? i * share + me : me * (records / share) + i;
+          std::memcpy(data + record * kRecordBytes + 16, payload, sizeof payload);
+        }
+        ::_exit(0);
+      }
+      children.push_back(child);
+    }
+    bool ok = true;
+    for (const pid_t child : children) {
+      int status = 0;
+      ::waitpid(child, &status, 0);
+      ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    if (!ok) state.SkipWithError("a writer process failed");
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(records));
+}
+
 }  // namespace
+
+BENCHMARK(BM_FirstWritePassByProcesses)
+    ->ArgNames({"procs", "interleaved"})
+    ->Args({1, 0})
+    ->Args({2, 1})
+    ->Args({2, 0})
+    ->Args({4, 1})
+    ->Args({4, 0})
+    ->Iterations(5)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK(BM_FirstWritePass)
     ->ArgName("ready")  // 0 nothing, 1 MADV_POPULATE_WRITE, 2 that and a read per page, 3 written before
