@@ -33,9 +33,10 @@ enum class Ready { kNothing, kPopulateWrite, kPopulateWriteAndReadByAnotherThrea
 // The file, in the page cache before any benchmark maps it.
 int cached_file() {
   static const int fd = [] {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("mlops-page-touch-" + std::to_string(::getpid()));
-    const int made = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    const auto path =
+        std::filesystem::temp_directory_path() / ("mlops-page-touch-" + std::to_string(::getpid()));
+    const int made =
+        ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (made < 0 || ::posix_fallocate(made, 0, kFileBytes) != 0) std::abort();
     ::unlink(path.c_str());  // Gone with the process.
     void* data = ::mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, made, 0);
@@ -69,7 +70,8 @@ void BM_FirstWritePass(benchmark::State& state) {
       std::thread([&] {
         std::uint8_t sum = 0;
         for (std::size_t offset = 0; offset < kFileBytes; offset += page) {
-          sum = static_cast<std::uint8_t>(sum + *static_cast<const volatile std::uint8_t*>(data + offset));
+          sum = static_cast<std::uint8_t>(
+              sum + *static_cast<const volatile std::uint8_t*>(data + offset));
         }
         benchmark::DoNotOptimize(sum);
       }).join();
@@ -77,10 +79,12 @@ void BM_FirstWritePass(benchmark::State& state) {
     if (ready == Ready::kTouchedBefore) write_records(data);
     const auto start = std::chrono::steady_clock::now();
     write_records(data);
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     ::munmap(data, kFileBytes);
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kFileBytes / kRecordBytes));
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<std::int64_t>(kFileBytes / kRecordBytes));
 }
 
 // `procs` processes (forked, each mapping the cached file afresh after MADV_POPULATE_WRITE)
@@ -122,7 +126,8 @@ void BM_FirstWritePassByProcesses(benchmark::State& state) {
       ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
     if (!ok) state.SkipWithError("a writer process failed");
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(records));
 }
@@ -141,7 +146,8 @@ BENCHMARK(BM_FirstWritePassByProcesses)
     ->Unit(benchmark::kMillisecond);
 
 BENCHMARK(BM_FirstWritePass)
-    ->ArgName("ready")  // 0 nothing, 1 MADV_POPULATE_WRITE, 2 that and a read per page, 3 written before
+    ->ArgName(
+        "ready")  // 0 nothing, 1 MADV_POPULATE_WRITE, 2 that and a read per page, 3 written before
     ->Arg(static_cast<int>(Ready::kTouchedBefore))
     ->Arg(static_cast<int>(Ready::kNothing))
     ->Arg(static_cast<int>(Ready::kPopulateWrite))

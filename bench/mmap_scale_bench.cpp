@@ -308,7 +308,8 @@ void BM_FreshMapFloor_Read(benchmark::State& state) {
       ::close(fd);
       if (mapped == MAP_FAILED) std::abort();
       const auto* data = static_cast<const std::uint8_t*>(mapped);
-      for (std::size_t offset = 64; offset + stride <= size && copied < kMessages; offset += stride) {
+      for (std::size_t offset = 64; offset + stride <= size && copied < kMessages;
+           offset += stride) {
         std::memcpy(out.data(), data + offset + 16, payload);
         checksum += out[payload / 2];
         ++copied;
@@ -402,7 +403,13 @@ BENCHMARK(BM_FreshFileFloor_Append)->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseM
 BENCHMARK(BM_Mmap_SustainedAppend)->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Floor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FreshMapFloor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mmap_ReadLog)->ArgName("keep_mapped")->Arg(0)->Arg(1)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mmap_ReadLog)
+    ->ArgName("keep_mapped")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mmap_CompetingConsumers)->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
