@@ -26,7 +26,9 @@ LogReader::LogReader(std::shared_ptr<TopicLog> log, std::uint64_t position) noex
 
 void LogReader::seek(std::uint64_t position) noexcept {
   position_ = normalize(position, log_->segment_bytes());
-  mapped_mark_ = 0;  // Wherever it lands, the pages ahead are mapped again.
+  // A group member seeks at every claim, mostly forward within what is mapped already: only
+  // a seek back below it maps again (one past the mark does anyway).
+  if (position_ < mapped_from_) mapped_mark_ = 0;
 }
 
 void LogReader::report(const std::string& problem) {
@@ -53,6 +55,7 @@ void LogReader::map_ahead(std::uint64_t offset) {
     (void)::madvise(current_->file.data() + from, to - from, MADV_POPULATE_READ);
   }
   // At the tail, the next look is a page further on: never a call per record.
+  mapped_from_ = current_base_ + from;
   mapped_mark_ = current_base_ + std::max(to, from + page);
 }
 

@@ -65,7 +65,9 @@ class LogReader {
   std::shared_ptr<Segment> current_;
   std::uint64_t current_base_ = 0;  // Position of current_'s first byte.
   std::uint64_t position_;
-  // Past this position the next pages of current_ are mapped in (map_ahead) before reading.
+  // [mapped_from_, mapped_mark_): the pages of current_ last mapped in (map_ahead); past the
+  // mark, or sent below the start by a seek, the reader maps the next ones first.
+  std::uint64_t mapped_from_ = 0;
   std::uint64_t mapped_mark_ = 0;
   // The pending record this reader is waiting on, since when, and when its writer's
   // liveness was last asked.
