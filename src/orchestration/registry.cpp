@@ -17,7 +17,7 @@ namespace {
 constexpr BackendEntry kBackends[] = {
     {"none", "", &none::open},
     {"inproc", "default", &inproc::open},
-    {"mmap", "./.mlops", &mmap_queue::open},
+    {"mmap", "./.mlops", &mmap::open},
 #if MLOPS_HAS_KAFKA
     {"kafka", "localhost:9092", &kafka::open},
 #endif

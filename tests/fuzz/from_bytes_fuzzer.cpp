@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto msg = mlops::messaging::MLOpsMessage::from_bytes({data, size});

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 #include "mlops/messaging/legacy_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <string>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

@@ -14,7 +14,7 @@
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/queue.h"
 
-namespace mq = mlops::orchestration::mmap;
+namespace mq = mlops::orchestration::detail::mmap;
 
 namespace {
 

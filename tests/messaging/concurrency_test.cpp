@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 
 namespace mes = mlops::messaging;
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 
 namespace fs = std::filesystem;
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 
 namespace mes = mlops::messaging;
 

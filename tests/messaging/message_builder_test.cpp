@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 
 namespace mes = mlops::messaging;
 

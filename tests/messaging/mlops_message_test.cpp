@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 
 namespace mes = mlops::messaging;
 

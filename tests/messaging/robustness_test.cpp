@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "messaging/sample_messages.h"
+#include "support/sample_messages.h"
 #include "mlops/messaging/detail/mlops_message_generated.h"
 
 namespace mes = mlops::messaging;

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/alloc_counter.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

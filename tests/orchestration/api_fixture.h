@@ -8,8 +8,8 @@
 #include <ostream>
 #include <string>
 
-#include "backend_cases.h"
-#include "test_support.h"
+#include "support/backend_cases.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 

@@ -11,7 +11,7 @@
 
 #include "orchestration/inproc/asymmetric_fence.h"
 #include "orchestration/inproc/broker.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "api_fixture.h"
+#include "support/api_fixture.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "orchestration/inproc/broker.h"
 #include "orchestration/inproc/slot_ring.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "api_fixture.h"
+#include "support/api_fixture.h"
 #include "mlops/messaging/legacy_json.h"
 
 namespace mlops::orchestration::testing {

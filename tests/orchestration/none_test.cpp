@@ -1,7 +1,7 @@
 // The none backend: every call succeeds as a no-op; one warning in all.
 #include <gtest/gtest.h>
 
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

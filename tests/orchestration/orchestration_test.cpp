@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "orchestration/uri.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

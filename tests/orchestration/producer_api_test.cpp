@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "api_fixture.h"
+#include "support/api_fixture.h"
 
 namespace mlops::orchestration::testing {
 namespace {

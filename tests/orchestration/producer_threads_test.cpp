@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "api_fixture.h"
+#include "support/api_fixture.h"
 
 namespace mlops::orchestration::testing {
 namespace {

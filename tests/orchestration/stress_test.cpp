@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "orchestration/inproc/broker.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -17,7 +17,7 @@
 namespace mlops::tool {
 namespace {
 
-namespace layout = orchestration::mmap;
+namespace layout = orchestration::detail::mmap;
 
 class Fd {
  public:

@@ -6,7 +6,7 @@
 
 #include "orchestration/option_reader.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 struct MetadataDeleter {
@@ -133,4 +133,4 @@ Result<void> KafkaAdmin::create_topic(std::string_view name, const TopicOptions&
   return result;
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

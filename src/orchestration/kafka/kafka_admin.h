@@ -7,7 +7,7 @@
 #include "orchestration/backend.h"
 #include "orchestration/kafka/kafka_client.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 /// Thread-safe (one mutex around one librdkafka client). create_topic() uses the
 /// CreateTopics admin API; librdkafka's mock cluster does not implement it, so on the mock
@@ -34,4 +34,4 @@ class KafkaAdmin final : public detail::AdminBackend {
   std::mutex mutex_;
 };
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

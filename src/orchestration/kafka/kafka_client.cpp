@@ -10,7 +10,7 @@
 #include "orchestration/kafka/kafka_reaper.h"
 #include "orchestration/option_reader.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 // librdkafka's log lines (from its own threads) go to the library's log hook.
@@ -206,4 +206,4 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept {
   return ms > 3'600'000 ? 3'600'000 : static_cast<int>(ms);
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

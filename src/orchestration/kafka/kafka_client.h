@@ -17,7 +17,7 @@
 #include "mlops/orchestration/backend_options.h"
 #include "mlops/result.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 /// The one header every record carries: its content type. The schema only ever appends
 /// fields, so every reader reads every version; the `schema` parameter
@@ -136,4 +136,4 @@ Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
 /// Milliseconds from now until `deadline`, rounded up, at least 0.
 int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept;
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

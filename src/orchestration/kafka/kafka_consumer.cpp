@@ -12,7 +12,7 @@
 
 #include "orchestration/kafka/kafka_version.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 std::string own_group_name() {
   static std::atomic<std::uint64_t> counter{0};
@@ -181,4 +181,4 @@ void KafkaConsumer::close() noexcept {
   client_.reset();
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

@@ -13,7 +13,7 @@
 #include "orchestration/kafka/kafka_client.h"
 #include "orchestration/log_limiter.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 /// A group of one client alone: a name nobody else picks.
 std::string own_group_name();
@@ -120,4 +120,4 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   bool own_group_ = false;
 };
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <thread>
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 // Longest single rd_kafka_consumer_poll while subscribe() waits, so the wait stays bounded.
@@ -327,4 +327,4 @@ Result<void> KafkaConsumer::move_group(const std::string& name,
   return {};
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

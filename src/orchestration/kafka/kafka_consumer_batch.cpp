@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 // Records a poll() reserves room for up front (more grow the vector).
@@ -180,4 +180,4 @@ Status KafkaConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
   return hand_out(out) ? Status::kOk : Status::kError;
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

@@ -10,7 +10,7 @@
 
 #include "orchestration/kafka/kafka_consumer.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 namespace {
 
@@ -129,4 +129,4 @@ Result<void> KafkaConsumer::find_starts(rd_kafka_topic_partition_list_t* list,
   return {};
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

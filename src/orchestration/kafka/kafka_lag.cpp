@@ -7,7 +7,7 @@
 
 #include "orchestration/kafka/kafka_admin.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 struct Partition {
@@ -183,4 +183,4 @@ Result<std::vector<TopicLag>> KafkaAdmin::lag(std::string_view topic,
   return result;
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

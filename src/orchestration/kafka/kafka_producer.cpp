@@ -12,7 +12,7 @@
 #include "orchestration/option_reader.h"
 #include "orchestration/producer_sharing.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 // How long send() sleeps in rd_kafka_poll at most while waiting for queue room.
@@ -332,4 +332,4 @@ void KafkaProducer::close() noexcept {
   client_.reset();
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

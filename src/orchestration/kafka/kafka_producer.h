@@ -13,7 +13,7 @@
 #include "orchestration/kafka/kafka_client.h"
 #include "orchestration/log_limiter.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 /// send() hands msg.bytes() to librdkafka without copying them: a copy of the message (a
 /// reference-count bump) in a recycled slot rides along as the record's opaque and is
@@ -98,4 +98,4 @@ class KafkaProducer final : public detail::ProducerBackend {
   }
 };
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

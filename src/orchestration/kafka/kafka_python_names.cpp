@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <utility>
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 // How a value changes on the way.
@@ -148,4 +148,4 @@ Result<std::optional<TranslatedOption>> translate_kafka_python(std::string_view 
       TranslatedOption{std::string(entry->property), std::move(*converted), {}});
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

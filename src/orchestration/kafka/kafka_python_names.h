@@ -9,7 +9,7 @@
 
 #include "mlops/result.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 /// What a kafka-python option becomes.
 struct TranslatedOption {
@@ -28,4 +28,4 @@ struct TranslatedOption {
 Result<std::optional<TranslatedOption>> translate_kafka_python(std::string_view key,
                                                                std::string_view value);
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

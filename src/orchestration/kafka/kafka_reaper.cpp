@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 struct Job {
@@ -81,4 +81,4 @@ std::size_t background_destroys_pending() noexcept {
 
 bool process_exiting() noexcept { return g_exiting.load(std::memory_order_relaxed); }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

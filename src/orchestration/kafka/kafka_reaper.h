@@ -14,7 +14,7 @@
 #include <cstddef>
 #include <memory>
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 /// Destroys `handle` with `flags` on the reaper thread, then drops `keep_alive` (what the
 /// handle needs until then, e.g. the mock cluster it talks to). Logs nothing more from the
@@ -29,4 +29,4 @@ std::size_t background_destroys_pending() noexcept;
 /// then must not call into the log hook, whose state may already be destroyed.
 bool process_exiting() noexcept;
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <string>
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 namespace {
 
 // Whether the comma-separated `list` names `wanted` (ignoring case and blanks).
@@ -46,4 +46,4 @@ Result<void> check_consumer_properties(const BackendOptions& properties, int run
   return {};
 }
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

@@ -8,7 +8,7 @@
 #include "mlops/orchestration/backend_options.h"
 #include "mlops/result.h"
 
-namespace mlops::orchestration::kafka {
+namespace mlops::orchestration::detail::kafka {
 
 /// librdkafka's version integer (0xMMmmrrpp) of the first release that closes a
 /// cooperative-sticky consumer before its first assignment without aborting the process
@@ -23,4 +23,4 @@ std::string version_text(int version);
 /// @return success, or kInvalidArgument saying why and what to use instead.
 Result<void> check_consumer_properties(const BackendOptions& properties, int runtime_version);
 
-}  // namespace mlops::orchestration::kafka
+}  // namespace mlops::orchestration::detail::kafka

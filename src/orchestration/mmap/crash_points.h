@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <thread>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 enum class CrashPoint : std::uint8_t { kNone, kAfterClaim, kMidPayload, kBeforePublish };
 
@@ -43,4 +43,4 @@ inline void maybe_crash(CrashPoint point) noexcept {
   }
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

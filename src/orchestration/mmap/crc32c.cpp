@@ -3,7 +3,7 @@
 #include <array>
 #include <cstring>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 constexpr std::uint32_t kPolynomial = 0x82F63B78;  // Castagnoli, reflected.
@@ -144,4 +144,4 @@ std::uint32_t crc32c_portable(const void* data, std::size_t size) noexcept {
 }
 }  // namespace testing
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// CRC32C of `size` bytes; uses the SSE4.2 instruction when the CPU has it.
 std::uint32_t crc32c(const void* data, std::size_t size) noexcept;
@@ -14,4 +14,4 @@ namespace testing {
 std::uint32_t crc32c_portable(const void* data, std::size_t size) noexcept;
 }  // namespace testing
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

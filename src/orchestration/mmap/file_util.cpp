@@ -12,7 +12,7 @@
 #include <cstring>
 #include <utility>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 std::atomic<testing::SyncObserver> g_sync_observer{nullptr};
@@ -293,4 +293,4 @@ Result<void> MappedFile::sync(std::uint64_t offset, std::uint64_t length) const 
   return {};
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

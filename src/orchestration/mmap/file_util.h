@@ -13,7 +13,7 @@
 
 #include "mlops/result.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// An Error naming `what` failed on `path`, with errno's text.
 Error errno_error(const std::string& what, const std::string& path);
@@ -137,4 +137,4 @@ void set_sync_observer(SyncObserver observer) noexcept;
 /// Calls the sync observer, if a test set one.
 void observe_sync(const std::string& path, int fd, std::uint64_t offset, std::uint64_t length) noexcept;
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

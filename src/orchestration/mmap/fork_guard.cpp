@@ -2,7 +2,7 @@
 
 #include <pthread.h>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 // A rwlock that prefers the writer: fork() waiting for the sections under way keeps new
@@ -44,4 +44,4 @@ ForkGuard::~ForkGuard() {
   if (--t_depth == 0) ::pthread_rwlock_unlock(&g_lock);
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

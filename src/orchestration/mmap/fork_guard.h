@@ -6,7 +6,7 @@
 
 #include <shared_mutex>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// Held (shared) around every mmap-queue critical section that takes a mutex. Sections may
 /// nest within a thread (the guard is then taken once).
@@ -18,4 +18,4 @@ class ForkGuard {
   ForkGuard& operator=(const ForkGuard&) = delete;
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

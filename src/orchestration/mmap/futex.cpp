@@ -8,7 +8,7 @@
 #include <climits>
 #include <ctime>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 timespec to_timespec(std::chrono::nanoseconds duration) {
@@ -63,4 +63,4 @@ void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
             nullptr, 0);
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

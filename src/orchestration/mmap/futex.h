@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// Sleeps while `*word == expected`, at most `timeout`; returns early on a wake-up,
 /// a signal or a spurious wake-up (callers re-check their condition).
@@ -22,4 +22,4 @@ void futex_wait_any(std::span<std::atomic<std::uint32_t>* const> words,
 /// Wakes every process and thread waiting on `word`.
 void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept;
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -22,7 +22,7 @@
 #include "orchestration/mmap/fork_guard.h"
 #include "orchestration/mmap/process_registry.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 constexpr char kCursorMagic[8] = {'M', 'L', 'O', 'P', 'C', 'U', 'R', '1'};
@@ -261,4 +261,4 @@ std::vector<std::pair<std::string, std::optional<std::uint64_t>>> committed_posi
   return positions;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

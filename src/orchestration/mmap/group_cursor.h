@@ -16,7 +16,7 @@
 #include "orchestration/mmap/file_util.h"
 #include "orchestration/mmap/layout.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 class GroupCursor {
  public:
@@ -83,4 +83,4 @@ std::vector<std::pair<std::string, std::optional<std::uint64_t>>> committed_posi
 /// (is_valid_topic_name) that does not start with '.' (those names are the queue's own).
 bool valid_file_name(const std::string& name) noexcept;
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -12,7 +12,7 @@
 #include "orchestration/mmap/group_table.h"
 #include "orchestration/mmap/process_registry.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 // Joining, committing and leaving wait this long for the group's lock at most: it is held
@@ -496,4 +496,4 @@ bool GroupMember::holds_undelivered() const noexcept {
                      [](const Held& held) { return held.delivered < held.end; });
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

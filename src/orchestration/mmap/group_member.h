@@ -21,7 +21,7 @@
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/topic_log.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// The longest lease a member may ask for (`lease_ms`); a deadline further ahead is
 /// another boot's clock, and the range is taken over.
@@ -128,4 +128,4 @@ class GroupMember {
   bool full_reported_ = false;  // The table-full warning was logged (once per member).
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

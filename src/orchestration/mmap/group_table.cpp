@@ -7,7 +7,7 @@
 
 #include "orchestration/mmap/crc32c.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 constexpr std::uint32_t kGroupTableVersion = 1;
@@ -178,4 +178,4 @@ std::uint64_t advance_watermark(GroupTable& table) noexcept {
   return table.watermark;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -8,7 +8,7 @@
 
 #include "orchestration/mmap/layout.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// Whether `table` is sound and built on `watermark`: magic, version, CRC, the frontier
 /// between the watermark and `frontier_limit`, every position a record boundary of
@@ -48,4 +48,4 @@ std::uint32_t merge_committed(GroupTable& table) noexcept;
 /// The index of the used, non-free slot whose range ends at `position`, or -1.
 [[nodiscard]] int slot_ending_at(const GroupTable& table, std::uint64_t position) noexcept;
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kRecordAlignment = 8;
@@ -228,4 +228,4 @@ struct GroupTable {
 };
 static_assert(sizeof(GroupTable) <= 4096);
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

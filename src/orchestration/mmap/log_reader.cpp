@@ -9,7 +9,7 @@
 #include "mlops/log.h"
 #include "orchestration/mmap/crc32c.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 // One next() call takes at most this many steps (padding, skipped claims, damage).
 constexpr int kMaxSteps = 1 << 16;
@@ -236,4 +236,4 @@ LogReader::Step LogReader::step(LogRecord& record) {
   return Step::kEnd;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -11,7 +11,7 @@
 #include "orchestration/log_limiter.h"
 #include "orchestration/mmap/topic_log.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// One published record, viewed in place. `owner` keeps its segment mapped.
 struct LogRecord {
@@ -82,4 +82,4 @@ class LogReader {
   bool stopped_at_bound_ = false;
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

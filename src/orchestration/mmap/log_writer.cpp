@@ -9,7 +9,7 @@
 #include "orchestration/mmap/group_cursor.h"
 #include "orchestration/mmap/segment_preparer.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 // Every try either claims a slot or moves the tail past one; a topic that offers no slot in
@@ -247,4 +247,4 @@ Result<void> LogWriter::sync() {
   return {};
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -11,7 +11,7 @@
 #include "mlops/result.h"
 #include "orchestration/mmap/topic_log.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// One writer's handle on a topic. Not thread-safe: one per thread (they share the TopicLog).
 class LogWriter {
@@ -59,4 +59,4 @@ class LogWriter {
   std::uint64_t unsynced_end_ = 0;
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-namespace mlops::orchestration::detail::mmap_queue {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 using mmap::Queue;
@@ -100,4 +100,4 @@ Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint) {
   return std::shared_ptr<Backend>(std::make_shared<MmapBackend>(std::move(*queue)));
 }
 
-}  // namespace mlops::orchestration::detail::mmap_queue
+}  // namespace mlops::orchestration::detail::mmap

@@ -23,9 +23,9 @@
 
 #include "orchestration/backend.h"
 
-namespace mlops::orchestration::detail::mmap_queue {
+namespace mlops::orchestration::detail::mmap {
 
 /// Opens (creating if needed) the queue directory the endpoint names.
 Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint);
 
-}  // namespace mlops::orchestration::detail::mmap_queue
+}  // namespace mlops::orchestration::detail::mmap

@@ -8,7 +8,7 @@
 #include "orchestration/mmap/futex.h"
 #include "orchestration/mmap/process_registry.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 // A reader stopped at a record still being written re-checks this often: a writer's death
 // wakes nobody.
@@ -261,4 +261,4 @@ Result<void> MmapConsumer::move_to(Subscription& sub, std::uint64_t position) {
 
 void MmapConsumer::close() noexcept { subscriptions_.clear(); }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -13,7 +13,7 @@
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/queue.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// Used from one thread at a time, and only by the process that made it: in a forked
 /// child it refuses every call (kError, logged once), since its claims stay the parent's.
@@ -59,4 +59,4 @@ class MmapConsumer final : public detail::ConsumerBackend {
   bool group_busy_ = false;  // The last claim found a group's lock taken: look again soon.
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

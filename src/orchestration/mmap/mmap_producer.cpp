@@ -2,7 +2,7 @@
 
 #include "mlops/log.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 LogWriter* MmapProducer::writer_for(std::string_view topic) {
   if (last_writer_ != nullptr && topic == last_topic_) return last_writer_;
   if (auto found = writers_.find(topic); found != writers_.end()) {
@@ -71,4 +71,4 @@ void MmapProducer::close() noexcept {
   writers_.clear();
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -10,7 +10,7 @@
 #include "orchestration/mmap/log_writer.h"
 #include "orchestration/mmap/queue.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// send() returns once the record is published in the shared mapping: from then on a crash
 /// of any process cannot lose it. flush() writes it to disk (msync) so power loss cannot.
@@ -44,4 +44,4 @@ class MmapProducer final : public detail::ProducerBackend {
   orchestration::detail::LogLimiter problems_{LogLevel::kError, "mmap producer"};
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

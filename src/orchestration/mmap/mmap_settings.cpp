@@ -3,7 +3,7 @@
 #include "orchestration/mmap/group_member.h"
 #include "orchestration/option_reader.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 using detail::OptionReader;
@@ -87,4 +87,4 @@ Result<QueueSettings> read_settings(const BackendOptions& options, QueueSettings
   return base;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

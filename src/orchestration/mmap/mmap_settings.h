@@ -10,7 +10,7 @@
 #include "orchestration/mmap/file_util.h"
 #include "orchestration/mmap/topic_log.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 struct QueueSettings {
   LogSettings log;
@@ -35,4 +35,4 @@ enum class SettingsRole { kQueue, kProducer, kConsumer };
 Result<QueueSettings> read_settings(const BackendOptions& options, QueueSettings base,
                                     SettingsRole role);
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -14,7 +14,7 @@
 #include "orchestration/mmap/fork_guard.h"
 #include "orchestration/mmap/layout.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 std::atomic<std::uint32_t> g_pid{0};
@@ -163,4 +163,4 @@ bool ProcessRegistry::alive(std::uint32_t id) {
   return locked;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

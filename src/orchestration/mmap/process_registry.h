@@ -16,7 +16,7 @@
 #include "mlops/result.h"
 #include "orchestration/mmap/file_util.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// This process's id, cached (and refreshed in a forked child).
 std::uint32_t current_pid() noexcept;
@@ -52,4 +52,4 @@ class ProcessRegistry {
   std::string lock_name_;
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

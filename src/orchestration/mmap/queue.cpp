@@ -10,7 +10,7 @@
 #include "orchestration/mmap/fork_guard.h"
 #include "orchestration/mmap/group_cursor.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 Result<std::shared_ptr<Queue>> Queue::open(const std::string& directory,
                                            const QueueSettings& settings) {
@@ -84,4 +84,4 @@ Result<std::vector<std::string>> Queue::topic_names() const {
   return names;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

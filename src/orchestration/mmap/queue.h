@@ -14,7 +14,7 @@
 #include "orchestration/mmap/process_registry.h"
 #include "orchestration/mmap/topic_log.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// Thread-safe; shared by the producers, consumers and admins of one Orchestration.
 class Queue {
@@ -47,4 +47,4 @@ class Queue {
   std::map<std::string, std::shared_ptr<TopicLog>, std::less<>> topics_;
 };
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

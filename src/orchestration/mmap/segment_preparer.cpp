@@ -12,7 +12,7 @@
 #include "orchestration/mmap/fork_guard.h"
 #include "orchestration/mmap/topic_log.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 // Requests beyond this are dropped: a writer then creates or faults its segment itself.
@@ -113,4 +113,4 @@ void release_in_background(std::shared_ptr<Segment>&& segment) noexcept {
   segment.reset();  // Not queued (too many pending, no thread): let go of it here.
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <memory>
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 class TopicLog;
 struct Segment;
@@ -24,4 +24,4 @@ void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t i
 /// path. Done here instead when it cannot be queued.
 void release_in_background(std::shared_ptr<Segment>&& segment) noexcept;
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

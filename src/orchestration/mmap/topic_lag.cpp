@@ -5,7 +5,7 @@
 #include "orchestration/mmap/group_cursor.h"
 #include "orchestration/mmap/log_reader.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 TopicLag topic_lag(const std::shared_ptr<TopicLog>& log,
                    const std::optional<std::vector<std::string>>& only_groups) {
@@ -34,4 +34,4 @@ TopicLag topic_lag(const std::shared_ptr<TopicLog>& log,
   return result;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

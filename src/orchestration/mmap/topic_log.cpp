@@ -21,7 +21,7 @@
 #include "orchestration/mmap/futex.h"
 #include "orchestration/mmap/group_cursor.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 namespace {
 
 constexpr std::uint64_t kControlFileBytes = 4096;
@@ -617,4 +617,4 @@ std::size_t TopicLog::apply_retention(std::uint64_t committed) {
   return deleted;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

@@ -19,7 +19,7 @@
 #include "orchestration/mmap/layout.h"
 #include "orchestration/mmap/process_registry.h"
 
-namespace mlops::orchestration::mmap {
+namespace mlops::orchestration::detail::mmap {
 
 /// One mapped segment file. Messages that view it hold a shared_ptr, so it stays mapped
 /// while any of them lives (even after retention unlinks the file).
@@ -192,4 +192,4 @@ constexpr std::uint64_t allocation_end(std::uint64_t offset, std::uint64_t segme
   return end < segment_bytes ? end : segment_bytes;
 }
 
-}  // namespace mlops::orchestration::mmap
+}  // namespace mlops::orchestration::detail::mmap

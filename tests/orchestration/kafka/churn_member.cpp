@@ -13,7 +13,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "orchestration/kafka/churn_group_settings.h"
+#include "support/churn_group_settings.h"
 
 namespace {
 

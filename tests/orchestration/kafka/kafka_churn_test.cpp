@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "orchestration/kafka/churn_group_settings.h"
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/churn_group_settings.h"
+#include "support/kafka_test_support.h"
 
 extern char** environ;
 

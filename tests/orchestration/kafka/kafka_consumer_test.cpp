@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "orchestration/kafka/kafka_python_names.h"
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
@@ -275,7 +275,7 @@ TEST(KafkaLegacy, IdempotenceDefaultGivesWayToKafkaPythonAcksRetriesInFlight) {
 TEST(KafkaLegacy, KafkaPythonNamesTranslateWithTheirUnits) {
   const auto check = [](std::string_view key, std::string_view value, std::string_view property,
                         std::string_view expected) {
-    auto translated = kafka::translate_kafka_python(key, value);
+    auto translated = detail::kafka::translate_kafka_python(key, value);
     ASSERT_TRUE(translated) << translated.error().message;
     ASSERT_TRUE(translated->has_value()) << key;
     EXPECT_EQ((*translated)->property, property) << key;
@@ -295,15 +295,15 @@ TEST(KafkaLegacy, KafkaPythonNamesTranslateWithTheirUnits) {
   check("enable_idempotence", "True", "enable.idempotence", "true");
   check("group_id", "g", "group.id", "g");
   check("session_timeout_ms", "10000", "session.timeout.ms", "10000");
-  auto ignored = kafka::translate_kafka_python("value_serializer", "x");
+  auto ignored = detail::kafka::translate_kafka_python("value_serializer", "x");
   ASSERT_TRUE(ignored && ignored->has_value());
   EXPECT_TRUE((*ignored)->property.empty());
   EXPECT_FALSE((*ignored)->note.empty());
-  auto passthrough = kafka::translate_kafka_python("linger.ms", "5");
+  auto passthrough = detail::kafka::translate_kafka_python("linger.ms", "5");
   ASSERT_TRUE(passthrough);
   EXPECT_FALSE(passthrough->has_value()) << "librdkafka's own names pass through";
-  EXPECT_FALSE(kafka::translate_kafka_python("buffer_memory", "lots"));
-  EXPECT_FALSE(kafka::translate_kafka_python("enable_idempotence", "maybe"));
+  EXPECT_FALSE(detail::kafka::translate_kafka_python("buffer_memory", "lots"));
+  EXPECT_FALSE(detail::kafka::translate_kafka_python("enable_idempotence", "maybe"));
 }
 
 }  // namespace

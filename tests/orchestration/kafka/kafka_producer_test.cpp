@@ -1,7 +1,7 @@
 // The kafka producer on the mock cluster: problem logging under a long run of failures.
 #include <string>
 
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "orchestration/kafka/kafka_reaper.h"
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
@@ -19,10 +19,10 @@ std::chrono::milliseconds ms_since(Clock::time_point start) {
 /// Waits (up to `within`) until the reaper has destroyed every client handed to it.
 bool reaper_idle(std::chrono::milliseconds within) {
   const auto deadline = Clock::now() + within;
-  while (kafka::background_destroys_pending() != 0 && Clock::now() < deadline) {
+  while (detail::kafka::background_destroys_pending() != 0 && Clock::now() < deadline) {
     std::this_thread::yield();
   }
-  return kafka::background_destroys_pending() == 0;
+  return detail::kafka::background_destroys_pending() == 0;
 }
 
 // Regression: with brokers down, a commit that timed out stays deferred in librdkafka for
@@ -66,7 +66,7 @@ TEST(KafkaShutdown, CloseAfterACommitTimedOutWithBrokersDownEndsWithinItsTimeout
   EXPECT_LT(ms_since(start), kTimeout + 1s) << "close and destruction took " << ms_since(start).count() << " ms";
   EXPECT_EQ(log.count(LogLevel::kWarning, "destroyed in the background"), 1u);
   // librdkafka lets go once the deferred commit expires (6 s session); it must not leak.
-  EXPECT_TRUE(reaper_idle(30s)) << kafka::background_destroys_pending() << " clients never destroyed";
+  EXPECT_TRUE(reaper_idle(30s)) << detail::kafka::background_destroys_pending() << " clients never destroyed";
 }
 
 // The producer's side: records in flight and queued to brokers that went down; close()

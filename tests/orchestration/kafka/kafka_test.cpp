@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

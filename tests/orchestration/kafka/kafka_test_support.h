@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "orchestration/test_support.h"
+#include "support/test_support.h"
 
 namespace mlops::orchestration::testing {
 

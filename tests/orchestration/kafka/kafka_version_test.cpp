@@ -2,13 +2,13 @@
 #include <string>
 
 #include "orchestration/kafka/kafka_version.h"
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
 
-using kafka::check_consumer_properties;
-using kafka::kCooperativeCloseFixedVersion;
+using detail::kafka::check_consumer_properties;
+using detail::kafka::kCooperativeCloseFixedVersion;
 
 constexpr int kDebian12 = 0x020002ff;  // librdkafka 2.0.2, what Debian 12 ships
 

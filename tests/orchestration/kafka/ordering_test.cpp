@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "orchestration/kafka/kafka_test_support.h"
+#include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -25,7 +25,7 @@
 
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/log_writer.h"
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/mmap_test_support.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
@@ -41,7 +41,7 @@
 
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;
-namespace mq = mlops::orchestration::mmap;
+namespace mq = mlops::orchestration::detail::mmap;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;

@@ -22,12 +22,12 @@
 #include <string>
 #include <vector>
 
-#include "orchestration/mmap/competing_test_support.h"
+#include "support/competing_test_support.h"
 #include "orchestration/mmap/layout.h"
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/mmap_test_support.h"
 
 namespace orc = mlops::orchestration;
-namespace mq = mlops::orchestration::mmap;
+namespace mq = mlops::orchestration::detail::mmap;
 using mlops::testing::fork_child;
 using mlops::testing::numbered;
 using mlops::testing::number_of;

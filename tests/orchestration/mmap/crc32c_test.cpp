@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-namespace mmap = mlops::orchestration::mmap;
+namespace mmap = mlops::orchestration::detail::mmap;
 
 TEST(Crc32c, KnownCheckValue) {
   const char text[] = "123456789";

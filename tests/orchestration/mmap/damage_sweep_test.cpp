@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "orchestration/mmap/layout.h"
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/mmap_test_support.h"
 
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;
-namespace mq = mlops::orchestration::mmap;
+namespace mq = mlops::orchestration::detail::mmap;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;

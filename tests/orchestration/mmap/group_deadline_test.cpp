@@ -9,8 +9,8 @@
 #include <chrono>
 #include <string>
 
-#include "orchestration/mmap/competing_test_support.h"
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/competing_test_support.h"
+#include "support/mmap_test_support.h"
 
 namespace orc = mlops::orchestration;
 using mlops::testing::numbered;

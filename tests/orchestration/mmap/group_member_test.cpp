@@ -15,9 +15,9 @@
 #include "orchestration/mmap/group_member.h"
 #include "orchestration/mmap/group_table.h"
 #include "orchestration/mmap/log_writer.h"
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/mmap_test_support.h"
 
-namespace mq = mlops::orchestration::mmap;
+namespace mq = mlops::orchestration::detail::mmap;
 using namespace std::chrono_literals;
 using mlops::orchestration::OffsetReset;
 using mlops::testing::as_bytes;

@@ -13,9 +13,9 @@
 #include "orchestration/mmap/group_cursor.h"
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/log_writer.h"
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/mmap_test_support.h"
 
-namespace mq = mlops::orchestration::mmap;
+namespace mq = mlops::orchestration::detail::mmap;
 using namespace std::chrono_literals;
 using mlops::testing::as_bytes;
 using mlops::testing::as_text;

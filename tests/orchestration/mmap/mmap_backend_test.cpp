@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/mmap_test_support.h"
 
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;

@@ -13,7 +13,7 @@
 
 namespace mlops::testing {
 
-namespace mq = mlops::orchestration::mmap;
+namespace mq = mlops::orchestration::detail::mmap;
 
 /// A temporary directory removed after the test.
 class TempDir {

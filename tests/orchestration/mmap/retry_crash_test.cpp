@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "orchestration/mmap/mmap_test_support.h"
+#include "support/mmap_test_support.h"
 
 namespace mes = mlops::messaging;
 namespace orc = mlops::orchestration;

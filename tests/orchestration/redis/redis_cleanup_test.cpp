@@ -5,7 +5,7 @@
 
 #include "orchestration/redis/redis_consumer.h"
 #include "orchestration/redis/redis_settings.h"
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

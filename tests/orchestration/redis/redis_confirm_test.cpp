@@ -3,7 +3,7 @@
 // message: another message's refusal does not taint a confirmed one.
 #include <hiredis/hiredis.h>
 
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <random>
 #include <set>
 
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -4,7 +4,7 @@
 // errors within the timeout.
 #include <hiredis/hiredis.h>
 
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -2,7 +2,7 @@
 // bound): a name that resolves connects (each address it has is tried in turn); one that
 // does not is a clear error.
 #include "orchestration/redis/redis_resolve.h"
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "orchestration/redis/redis_settings.h"
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "orchestration/test_support.h"
+#include "support/test_support.h"
 #include "support/redis_server.h"
 
 namespace mlops::orchestration::testing {
