@@ -58,12 +58,17 @@ class LogReader {
   Step step(LogRecord& record);
   Step missing_segment(const Error& error, std::uint64_t index, std::uint64_t tail);
   Writer pending_writer(std::uint64_t word);
+  void map_ahead(std::uint64_t offset);
   void report(const std::string& problem);
 
   std::shared_ptr<TopicLog> log_;
   std::shared_ptr<Segment> current_;
   std::uint64_t current_base_ = 0;  // Position of current_'s first byte.
   std::uint64_t position_;
+  // [mapped_from_, mapped_mark_): the pages of current_ last mapped in (map_ahead); past the
+  // mark, or sent below the start by a seek, the reader maps the next ones first.
+  std::uint64_t mapped_from_ = 0;
+  std::uint64_t mapped_mark_ = 0;
   // The pending record this reader is waiting on, since when, and when its writer's
   // liveness was last asked.
   std::uint64_t pending_position_ = UINT64_MAX;

@@ -130,6 +130,43 @@ TEST(MmapLog, ReaderStopsAtTheEndAndResumes) {
   EXPECT_FALSE(reader.next(record));
 }
 
+// A reader maps the pages ahead of it in bulk (LogReader::map_ahead, a hint): reading
+// across segments, following the tail record by record, and seeking back into a segment it
+// had left or forward past pages it never mapped must all give exactly what was written.
+TEST(MmapLog, ReadsStayExactAcrossSegmentsTailAndSeeks) {
+  TempDir dir;
+  constexpr std::uint64_t kSegment = std::uint64_t{1} << 20;
+  auto log = open_topic(open_queue(dir, small_segments(kSegment)));
+  mq::LogWriter writer(log);
+  std::vector<std::string> sent;
+  std::vector<std::uint64_t> positions;
+  for (int i = 0; i < 2000; ++i) {  // About 4 MiB: four segments and a bit.
+    sent.push_back(std::to_string(i) + std::string(2000, static_cast<char>('a' + i % 26)));
+    auto position = writer.append(as_bytes(sent.back()));
+    ASSERT_TRUE(position.has_value());
+    positions.push_back(*position);
+  }
+  std::unique_ptr<mq::LogReader> reader;
+  ASSERT_EQ(read_all(log, 0, &reader), sent);
+  // At the tail: each new record is read as it comes.
+  mq::LogRecord record;
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_FALSE(reader->next(record));
+    ASSERT_TRUE(writer.append(as_bytes("late-" + std::to_string(i))).has_value());
+    ASSERT_TRUE(reader->next(record));
+    EXPECT_EQ(as_text(record.payload), "late-" + std::to_string(i));
+  }
+  // Back into the first segment, then forward into the middle of the third.
+  for (const std::size_t from : {std::size_t{10}, std::size_t{1100}, std::size_t{3}}) {
+    reader->seek(positions[from]);
+    for (std::size_t i = from; i < from + 300; ++i) {
+      ASSERT_TRUE(reader->next(record)) << i;
+      ASSERT_EQ(as_text(record.payload), sent[i]) << i;
+    }
+  }
+  EXPECT_EQ(reader->damaged(), 0u);
+}
+
 TEST(MmapLog, CorruptPayloadIsSkippedAndCounted) {
   TempDir dir;
   auto log = open_topic(open_queue(dir));
