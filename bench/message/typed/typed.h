@@ -8,10 +8,13 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "message/codecs.h"
+#include "columnar_args_generated.h"
 #include "message/typed/fields.h"
 #include "tagged_args_generated.h"
 #include "union_args_generated.h"
@@ -20,6 +23,7 @@ namespace mlops::bench::message {
 
 namespace tu = mlops::bench::typed_union;
 namespace tg = mlops::bench::tagged;
+namespace cl = mlops::bench::columnar;
 
 // --- union form: an argument's value is a union of one table per kind ---------------------
 
@@ -58,7 +62,33 @@ std::span<const std::uint8_t> build_tagged(TaggedWriter& w, const Source& m,
 bool verify_tagged(const std::uint8_t* data, std::size_t size);
 std::uint64_t read_tagged(const std::uint8_t* data);
 
-/// Both typed forms read back what the flatc baseline wrote (one checksum for the same id
+// --- columnar form: a map or list is one table of parallel vectors -----------------------
+
+struct ColumnarWriter {
+  flatbuffers::FlatBufferBuilder fbb{1024};
+  FieldScratch fields;
+  std::array<std::uint8_t, 16> order{};  // The arguments' indices, sorted by key.
+  std::vector<flatbuffers::Offset<flatbuffers::String>> keys;
+  std::vector<cl::Kind> kinds;
+  std::vector<cl::Scalar> scalars;
+  std::vector<flatbuffers::Offset<flatbuffers::String>> texts;
+  std::vector<flatbuffers::Offset<cl::Blob>> blobs;
+  std::vector<flatbuffers::Offset<cl::Values>> lists;
+  std::vector<flatbuffers::Offset<cl::Values>> maps;
+  IdGenerator ids;
+  ColumnarWriter();
+};
+
+std::span<const std::uint8_t> build_columnar(ColumnarWriter& w, const Source& m,
+                                             const FixedStamp* fixed = nullptr);
+/// The generated Verifier, then what it cannot see: the columns' lengths agree and every
+/// index is in range.
+bool verify_columnar(const std::uint8_t* data, std::size_t size);
+std::uint64_t read_columnar(const std::uint8_t* data);
+/// The position of argument `key` (binary search over the sorted keys), if there is one.
+std::optional<std::size_t> find_columnar(const std::uint8_t* data, std::string_view key);
+
+/// The typed forms read back what the flatc baseline wrote (one checksum for the same id
 /// and timestamp), and a keyed lookup finds an argument; false, with a line on stderr, if not.
 bool check_typed(const Fixture& f);
 
