@@ -93,7 +93,8 @@ std::optional<std::size_t> find_columnar(const std::uint8_t* data, std::string_v
 bool check_typed(const Fixture& f);
 
 /// Registers the typed forms' benchmarks and the flatc baseline without its arguments
-/// (what the rest of the message costs) under `<message>/<operation>/...`.
+/// (what the rest of the message costs) under `<message>/<operation>/...`, for a message
+/// with arguments.
 void register_typed(const Fixture& f, std::int64_t fixed_iterations);
 
 }  // namespace mlops::bench::message
