@@ -1,6 +1,6 @@
 // The columnar form: a map or list is one Values table of parallel vectors
 // (columnar_args.fbs); what the generated Verifier cannot see (the vectors' lengths agree,
-// every index is in range) verify_columnar checks after it.
+// every index is in range, the structs are aligned) verify_columnar checks after it.
 #include <flatbuffers/flatbuffers.h>
 
 #include <algorithm>
@@ -135,6 +135,11 @@ bool in_range(std::int64_t index, flatbuffers::uoffset_t size) {
 bool check_values(const cl::Values* v, bool keyed) {
   const auto count = size_of(v->kinds());
   if (size_of(v->scalars()) != count) return false;
+  // The Verifier checks a vector's length field's alignment, not its structs' (8 bytes).
+  if (v->scalars() != nullptr &&
+      reinterpret_cast<std::uintptr_t>(v->scalars()->Data()) % alignof(cl::Scalar) != 0) {
+    return false;
+  }
   if (keyed ? size_of(v->keys()) != count : v->keys() != nullptr) return false;
   for (flatbuffers::uoffset_t i = 0; i < count; ++i) {
     const auto index = v->scalars()->Get(i)->int_value();

@@ -28,14 +28,13 @@ flatbuffers::Offset<tg::Argument> argument(TaggedWriter& w, std::string_view key
                                            const mes::Value& v) {
   const auto key_offset = w.fbb.CreateString(key.data(), key.size());
   const Parts p = encode(w, v);
-  return tg::CreateArgument(w.fbb, key_offset, p.kind, p.int_value, p.double_value, p.text,
-                            p.bytes, p.list, p.map);
+  return tg::CreateArgument(w.fbb, key_offset, p.kind, p.int_value, p.double_value, p.text, p.bytes,
+                            p.list, p.map);
 }
 
 flatbuffers::Offset<tg::Item> item(TaggedWriter& w, const mes::Value& v) {
   const Parts p = encode(w, v);
-  return tg::CreateItem(w.fbb, p.kind, p.int_value, p.double_value, p.text, p.bytes, p.list,
-                        p.map);
+  return tg::CreateItem(w.fbb, p.kind, p.int_value, p.double_value, p.text, p.bytes, p.list, p.map);
 }
 
 Parts encode(TaggedWriter& w, const mes::Value& v) {

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "message/codecs.h"
 #include "columnar_args_generated.h"
+#include "message/codecs.h"
 #include "message/typed/fields.h"
 #include "tagged_args_generated.h"
 #include "union_args_generated.h"

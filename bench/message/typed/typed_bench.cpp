@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <utility>
-#include <string>
 
 #include "message/typed/typed.h"
 
@@ -153,11 +153,14 @@ bool check_typed(const Fixture& f) {
     const auto* u = tu::GetMessage(typed_union.data())->arguments()->LookupByKey(key.c_str());
     const auto* t = tg::GetMessage(typed_tagged.data())->arguments()->LookupByKey(key.c_str());
     const auto c = find_columnar(columnar.data(), key);
-    const auto* c_key = c ? cl::GetMessage(columnar.data())->arguments()->keys()->Get(
-                                static_cast<flatbuffers::uoffset_t>(*c))
+    const auto* c_key = c ? cl::GetMessage(columnar.data())
+                                ->arguments()
+                                ->keys()
+                                ->Get(static_cast<flatbuffers::uoffset_t>(*c))
                           : nullptr;
     found = u != nullptr && t != nullptr && c_key != nullptr &&
-            std::string_view(c_key->c_str(), c_key->size()) == key && std::string_view(u->key()->c_str(), u->key()->size()) == key &&
+            std::string_view(c_key->c_str(), c_key->size()) == key &&
+            std::string_view(u->key()->c_str(), u->key()->size()) == key &&
             std::string_view(t->key()->c_str(), t->key()->size()) == key;
   }
   std::fprintf(stderr,
@@ -179,11 +182,9 @@ void register_typed(const Fixture& f, std::int64_t iterations) {
   t.tagged_bytes = built(kTagged, f.source);
   t.columnar_bytes = built(kColumnar, f.source);
   const auto& m = f.source;
-  add(f, "build/typed_union_reused", iterations,
-      [&m](auto& s) { typed_build(s, kUnion, m); });
-  add(f, "build/typed_tagged_reused", iterations,
-      [&m](auto& s) { typed_build(s, kTagged, m); });
-  add(f, "build/flatc_reused_without_args", iterations, 
+  add(f, "build/typed_union_reused", iterations, [&m](auto& s) { typed_build(s, kUnion, m); });
+  add(f, "build/typed_tagged_reused", iterations, [&m](auto& s) { typed_build(s, kTagged, m); });
+  add(f, "build/flatc_reused_without_args", iterations,
       [&t](auto& s) { flatc_build(s, t.without_args); });
   add(f, "build/typed_columnar_reused", iterations,
       [&m](auto& s) { typed_build(s, kColumnar, m); });
@@ -206,13 +207,11 @@ void register_typed(const Fixture& f, std::int64_t iterations) {
       [&t](auto& s) { typed_verify_read(s, kTagged, t.tagged_bytes); });
   add(f, "verify_read/typed_columnar", iterations,
       [&t](auto& s) { typed_verify_read(s, kColumnar, t.columnar_bytes); });
-  add(f, "round_trip/typed_union", iterations,
-      [&m](auto& s) { typed_round_trip(s, kUnion, m); });
-  add(f, "round_trip/typed_tagged", iterations,
-      [&m](auto& s) { typed_round_trip(s, kTagged, m); });
+  add(f, "round_trip/typed_union", iterations, [&m](auto& s) { typed_round_trip(s, kUnion, m); });
+  add(f, "round_trip/typed_tagged", iterations, [&m](auto& s) { typed_round_trip(s, kTagged, m); });
   add(f, "round_trip/typed_columnar", iterations,
       [&m](auto& s) { typed_round_trip(s, kColumnar, m); });
-  add(f, "round_trip/flatc_without_args", iterations, 
+  add(f, "round_trip/flatc_without_args", iterations,
       [&t](auto& s) { flatc_round_trip(s, t.without_args); });
   add(f, "round_trip/typed_tagged_keys_only", iterations,
       [&t](auto& s) { typed_round_trip(s, kTagged, t.keys_only); });
