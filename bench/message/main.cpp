@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "message/codecs.h"
+#include "message/typed/typed.h"
 
 namespace mlops::bench::message {
 namespace {
@@ -178,11 +179,13 @@ void register_all(const Fixture& f) {
 }  // namespace mlops::bench::message
 
 using mlops::bench::message::check_equivalence;
+using mlops::bench::message::check_typed;
 using mlops::bench::message::Fixture;
 using mlops::bench::message::full_message;
 using mlops::bench::message::g_fixed_iterations;
 using mlops::bench::message::make_fixture;
 using mlops::bench::message::register_all;
+using mlops::bench::message::register_typed;
 using mlops::bench::message::seed_message;
 
 int main(int argc, char** argv) {
@@ -206,8 +209,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mlops and the hand-written flatc code do not build the same message\n");
     return 1;
   }
+  // Issue 19: the arguments in a typed form, beside the FlexBuffers one (message/typed/).
+  if (!check_typed(seed) || !check_typed(full)) {
+    std::fprintf(stderr, "a typed form of the arguments does not read back what flatc wrote\n");
+    return 1;
+  }
   register_all(seed);
   register_all(full);
+  register_typed(seed, g_fixed_iterations);
+  register_typed(full, g_fixed_iterations);
   benchmark::AddCustomContext("flatbuffers", std::to_string(FLATBUFFERS_VERSION_MAJOR) + "." +
                                                  std::to_string(FLATBUFFERS_VERSION_MINOR) + "." +
                                                  std::to_string(FLATBUFFERS_VERSION_REVISION));
