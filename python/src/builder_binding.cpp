@@ -40,7 +40,9 @@ struct PyBuilder {
   // whole (the builder keeps its fields across build(), as the original's did).
   std::vector<std::string> data_keys;
 
-  void apply_additional_data();
+  // `reused`: the builder may build again, so the keys written are remembered for the next
+  // with_additional_data to replace; build_message's one-shot builder skips that.
+  void apply_additional_data(bool reused = true);
   void clear() {
     builder.reset();
     additional_data = py::object();
@@ -146,7 +148,7 @@ void set_argument(MessageBuilder& builder, std::string_view key, py::handle valu
   }
 }
 
-void PyBuilder::apply_additional_data() {
+void PyBuilder::apply_additional_data(bool reused) {
   if (!additional_data) return;
   const py::object data = std::move(additional_data);
   additional_data = py::object();
@@ -154,14 +156,15 @@ void PyBuilder::apply_additional_data() {
   data_keys.clear();
   if (PyDict_Check(data.ptr())) {
     if (PyDict_GET_SIZE(data.ptr()) == 0) builder.with_additional_data(messaging::Value::Map{});
+    if (reused) data_keys.reserve(static_cast<std::size_t>(PyDict_GET_SIZE(data.ptr())));
     for_each_entry(data, "the additional data dict", [&](py::handle key, py::handle value) {
       const auto name = utf8(key, "additional data key");
       set_argument(builder, name, value);
-      data_keys.emplace_back(name);
+      if (reused) data_keys.emplace_back(name);
     });
   } else {
     set_argument(builder, "additional_data", data);
-    data_keys.emplace_back("additional_data");
+    if (reused) data_keys.emplace_back("additional_data");
   }
 }
 
@@ -344,7 +347,7 @@ PyObject* build_message(PyObject* /*unused*/, PyObject* const* args, Py_ssize_t 
       }
       field->apply(builder, args[k]);
     }
-    builder.apply_additional_data();
+    builder.apply_additional_data(/*reused=*/false);
     return wrap_new(builder.builder.build());
   });
 }

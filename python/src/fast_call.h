@@ -4,6 +4,8 @@
 /// a getset or METH_FASTCALL descriptor installed on the same pybind11 class costs tens.
 
 #include <cstddef>
+#include <memory>
+#include <new>
 #include <stdexcept>
 #include <typeinfo>
 #include <utility>
@@ -18,10 +20,13 @@ namespace mlops::python {
 
 /// The C++ object inside a pybind11 instance of a registered class (null if uninitialised,
 /// with TypeError set). CPython has checked the type of `self` before calling a descriptor.
+/// A class with one C++ type and the default holder has pybind11's simple layout, where the
+/// value pointer is the instance's first word: read inline (a property read calls this).
 template <typename T>
 T* cpp_self(PyObject* self) noexcept {
   auto* instance = reinterpret_cast<py::detail::instance*>(self);
-  void* value = instance->get_value_and_holder().value_ptr();
+  void* value = instance->simple_layout ? instance->simple_value_holder[0]
+                                        : instance->get_value_and_holder().value_ptr();
   if (value == nullptr) {
     PyErr_Format(PyExc_TypeError,
                  "%s object is not initialised (made with __new__ without __init__)",
@@ -107,15 +112,28 @@ bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
 /// the error set. What py::cast(std::move(value)) does, less its per-call type lookup (a hash
 /// of the type's name) and its search for an existing instance at the address of a value
 /// that was only just made. One per message on the build and receive paths.
+///
+/// The instance is also left out of pybind11's table of live instances (a global hash map:
+/// an insert here and an erase when it dies, about 400 instructions a message between them).
+/// That table only serves casts of a C++ pointer or reference back to its Python object, and
+/// nothing returns a T by reference: use this only for such a T. pybind11 frees an unlisted
+/// instance as any other (clear_instance deregisters only what was registered).
 template <typename T>
 PyObject* wrap_new(T value) {
   static py::detail::type_info* const type = py::detail::get_type_info(typeid(T));
   auto object = py::reinterpret_steal<py::object>(py::detail::make_new_instance(type->type));
   if (!object) return nullptr;
   auto* instance = reinterpret_cast<py::detail::instance*>(object.ptr());
+  auto holder = instance->get_value_and_holder(type);
+  holder.value_ptr() = new T(std::move(value));
   instance->owned = true;
-  py::detail::values_and_holders(instance).begin()->value_ptr() = new T(std::move(value));
-  type->init_instance(instance, nullptr);
+  if (type->default_holder) {  // std::unique_ptr<T>, constructed as init_instance would
+    new (std::addressof(holder.holder<std::unique_ptr<T>>()))
+        std::unique_ptr<T>(holder.value_ptr<T>());
+    holder.set_holder_constructed();
+  } else {
+    type->init_instance(instance, nullptr);
+  }
   return object.release().ptr();
 }
 

@@ -16,6 +16,7 @@
 #include "message_equality.h"
 #include "messaging_enums.h"
 #include "mlops/messaging.h"
+#include "name_text.h"
 #include "value_conversion.h"
 
 namespace mlops::python {
@@ -25,13 +26,17 @@ using messaging::MessageBuilder;
 using messaging::MLOpsMessage;
 using messaging::StringList;
 
+// Topics, tasks, outputs, recipients and creators name things that recur from message to
+// message: their strs come from name_text's cache.
 py::object read_text_field(const StringList& list) {
   if (!list.is_list() && list.size() <= 1) {
     if (list.empty()) return py::none();
-    return text(list[0]);
+    return name_text(list[0]);
   }
-  py::list out(list.size());
-  for (std::size_t i = 0; i < list.size(); ++i) out[i] = text(list[i]);
+  auto out = steal(PyList_New(static_cast<Py_ssize_t>(list.size())));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), name_text(list[i]).release().ptr());
+  }
   return out;
 }
 
@@ -40,13 +45,18 @@ py::object optional_text(std::optional<std::string_view> value) {
   return text(*value);
 }
 
+py::object optional_name(std::optional<std::string_view> value) {
+  if (!value) return py::none();
+  return name_text(*value);
+}
+
 py::object arguments_dict(const MLOpsMessage& message) {
   const std::size_t count = message.additional_argument_count();
   if (count == 0) return py::none();
-  py::dict out;
+  auto out = steal(PyDict_New());
   for (std::size_t i = 0; i < count; ++i) {
     const auto argument = message.additional_argument_at(i);
-    out[text(argument.key)] = from_view(argument.value);
+    set_item(out, name_text(argument.key), from_view(argument.value));
   }
   return out;
 }
@@ -70,6 +80,13 @@ PyObject* invalid_message_error = nullptr;
 }
 
 MLOpsMessage message_from_bytes(py::handle data) {
+  if (PyBytes_CheckExact(data.ptr())) {  // the common case: no buffer protocol round trip
+    const std::span bytes(reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(data.ptr())),
+                          static_cast<std::size_t>(PyBytes_GET_SIZE(data.ptr())));
+    auto parsed = MLOpsMessage::from_bytes(bytes);
+    if (!parsed) raise_invalid(parsed.error());
+    return std::move(parsed).value();
+  }
   const BytesView view(data, "data");
   auto parsed = MLOpsMessage::from_bytes(view.bytes());
   if (!parsed) raise_invalid(parsed.error());
@@ -99,7 +116,7 @@ py::object read_message_type(const MLOpsMessage& msg) {
   return member(message_types, static_cast<std::size_t>(msg.message_type()));
 }
 py::object read_topic(const MLOpsMessage& msg) { return read_text_field(msg.topic()); }
-py::object read_creator(const MLOpsMessage& msg) { return optional_text(msg.creator()); }
+py::object read_creator(const MLOpsMessage& msg) { return optional_name(msg.creator()); }
 py::object read_creator_type(const MLOpsMessage& msg) {
   return creator_type_text(msg.creator_type());
 }
