@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -236,9 +238,41 @@ int get_buffer(PyObject* self, Py_buffer* view, int flags) {
                            static_cast<Py_ssize_t>(bytes.size()), /*readonly=*/1, flags);
 }
 
+// pybind11's tp_dealloc, for the instances dealloc_message leaves to it.
+destructor pybind11_dealloc = nullptr;
+
+// A message object as wrap_new makes it (simple layout, a constructed std::unique_ptr holder,
+// not in pybind11's instance table, no weak references or keep-alive patients) is freed here
+// directly: what pybind11's clear_instance does for it, less its error save/restore, holder
+// walk and layout checks (one object dies per message on each path). The message's
+// destructor runs no Python code (its bytes are owned by C++). Anything else: pybind11's own.
+void dealloc_message(PyObject* self) {
+  auto* instance = reinterpret_cast<py::detail::instance*>(self);
+  // A Python subclass's instance (its own tp_dealloc calls this one) may carry a __dict__.
+  if (Py_TYPE(self)->tp_dealloc != &dealloc_message || !instance->simple_layout ||
+      !instance->simple_holder_constructed ||
+      instance->simple_instance_registered || instance->has_patients ||
+      instance->weakrefs != nullptr) {
+    pybind11_dealloc(self);
+    return;
+  }
+  using Holder = std::unique_ptr<MLOpsMessage>;
+  std::launder(reinterpret_cast<Holder*>(&instance->simple_value_holder[1]))->~Holder();
+  instance->simple_value_holder[0] = nullptr;
+  instance->simple_holder_constructed = false;
+  PyTypeObject* type = Py_TYPE(self);
+  type->tp_free(self);
+  Py_DECREF(type);  // heap types' instances hold a reference to their type
+}
+
 void install_type_slots(py::handle cls) {
   auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
   type->tp_new = &refuse_new;
+  // wrap_new builds with the default holder: the fast path below frees exactly that.
+  if (py::detail::get_type_info(typeid(MLOpsMessage))->default_holder) {
+    pybind11_dealloc = type->tp_dealloc;
+    type->tp_dealloc = &dealloc_message;
+  }
   // MLOpsMessage.__new__ would find the base class's (which refuses with a murkier message).
   // Stored straight into the dict: setting the attribute would make tp_new a slot that
   // calls it, which the base's __new__ then accepts.
