@@ -118,12 +118,22 @@ bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
 /// That table only serves casts of a C++ pointer or reference back to its Python object, and
 /// nothing returns a T by reference: use this only for such a T. pybind11 frees an unlisted
 /// instance as any other (clear_instance deregisters only what was registered).
+///
+/// pybind11's make_new_instance looks the type's bases up in a hash map on every call to
+/// choose the layout; the choice is made once here and an instance of the simple layout is
+/// set up directly (tp_alloc has zeroed it: no value, no holder, not registered).
 template <typename T>
 PyObject* wrap_new(T value) {
   static py::detail::type_info* const type = py::detail::get_type_info(typeid(T));
-  auto object = py::reinterpret_steal<py::object>(py::detail::make_new_instance(type->type));
+  static const bool simple_layout =
+      py::detail::all_type_info(type->type).size() == 1 &&
+      type->holder_size_in_ptrs <= py::detail::instance_simple_holder_in_ptrs();
+  PyObject* made = simple_layout ? type->type->tp_alloc(type->type, 0)
+                                 : py::detail::make_new_instance(type->type);
+  auto object = py::reinterpret_steal<py::object>(made);
   if (!object) return nullptr;
   auto* instance = reinterpret_cast<py::detail::instance*>(object.ptr());
+  if (simple_layout) instance->simple_layout = true;
   auto holder = instance->get_value_and_holder(type);
   holder.value_ptr() = new T(std::move(value));
   instance->owned = true;
