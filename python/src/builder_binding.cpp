@@ -373,15 +373,71 @@ PyObject* builder_init(PyObject* self, PyObject* const* /*args*/, Py_ssize_t nar
     }
     auto* instance = reinterpret_cast<py::detail::instance*>(self);
     static py::detail::type_info* const type = py::detail::get_type_info(typeid(PyBuilder));
-    auto holder = instance->get_value_and_holder(type);
-    if (holder.holder_constructed()) throw py::type_error("MessageBuilder is already initialised");
-    holder.value_ptr() = new PyBuilder();
-    holder.type->init_instance(instance, nullptr);
+    if (instance->get_value_and_holder(type).holder_constructed()) {
+      throw py::type_error("MessageBuilder is already initialised");
+    }
+    // Unlisted in pybind11's instance table (fast_call.h): every method that returns the
+    // builder is a raw descriptor returning `self`, none a pybind11 reference cast.
+    adopt(type, self, new PyBuilder());
     Py_RETURN_NONE;
   });
 }
 
+// with_additional_argument(key, value) and with_additional_arguments(arguments): raw
+// descriptors returning `self`, as the with_* methods are (pybind11's reference cast of the
+// returned builder would need the instance table the builder is left out of).
+PyObject* with_additional_argument(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                                   PyObject* kwnames) {
+  return guarded([&]() -> PyObject* {
+    static const char* const names[] = {"key", "value"};
+    PyObject* given[2] = {nullptr, nullptr};
+    if (!parse_arguments(args, nargs, kwnames, names, given, "with_additional_argument")) {
+      return nullptr;
+    }
+    if (given[0] == nullptr || given[1] == nullptr) {
+      throw py::type_error("with_additional_argument() needs key and value");
+    }
+    auto* builder = cpp_self<PyBuilder>(self);
+    if (builder == nullptr) return nullptr;
+    set_argument(builder->builder, utf8(given[0], "key"), given[1]);
+    Py_INCREF(self);
+    return self;
+  });
+}
+
+PyObject* with_additional_arguments(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                                    PyObject* kwnames) {
+  return guarded([&]() -> PyObject* {
+    PyObject* arguments =
+        single_argument(args, nargs, kwnames, "arguments", "with_additional_arguments");
+    if (arguments == nullptr) return nullptr;
+    if (!PyDict_Check(arguments)) {
+      throw py::type_error("with_additional_arguments() needs a dict, not " +
+                           std::string(Py_TYPE(arguments)->tp_name));
+    }
+    auto* builder = cpp_self<PyBuilder>(self);
+    if (builder == nullptr) return nullptr;
+    const auto held = py::reinterpret_borrow<py::object>(arguments);
+    for_each_entry(held, "the arguments dict", [&](py::handle key, py::handle value) {
+      set_argument(builder->builder, utf8(key, "key"), value);
+    });
+    Py_INCREF(self);
+    return self;
+  });
+}
+
 PyMethodDef builder_methods[] = {
+    PyMethodDef{"with_additional_argument",
+                reinterpret_cast<PyCFunction>(
+                    reinterpret_cast<void (*)()>(&with_additional_argument)),
+                METH_FASTCALL | METH_KEYWORDS,
+                "with_additional_argument(key, value)\n\nSets one additional argument."},
+    PyMethodDef{"with_additional_arguments",
+                reinterpret_cast<PyCFunction>(
+                    reinterpret_cast<void (*)()>(&with_additional_arguments)),
+                METH_FASTCALL | METH_KEYWORDS,
+                "with_additional_arguments(arguments)\n\nSets every entry of a dict as an "
+                "additional argument."},
     PyMethodDef{"__init__",
                 reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&builder_init)),
                 METH_FASTCALL | METH_KEYWORDS, "A builder with the original's defaults."},
@@ -429,24 +485,7 @@ field overwrites the earlier one. build() returns the message; the builder keeps
 (each message gets a fresh id and timestamp), so one builder makes several messages that
 differ in one field. reset() goes back to the defaults.)doc");
   using Self = PyBuilder&;
-  const auto ref = py::return_value_policy::reference;
   cls.def(
-         "with_additional_argument",
-         [](Self self, py::handle key, py::handle value) -> Self {
-           set_argument(self.builder, utf8(key, "key"), value);
-           return self;
-         },
-         py::arg("key"), py::arg("value"), ref, "Sets one additional argument.")
-      .def(
-          "with_additional_arguments",
-          [](Self self, const py::dict& arguments) -> Self {
-            for_each_entry(arguments, "the arguments dict", [&](py::handle key, py::handle value) {
-              set_argument(self.builder, utf8(key, "key"), value);
-            });
-            return self;
-          },
-          py::arg("arguments"), ref, "Sets every entry of a dict as an additional argument.")
-      .def(
           "reset",
           [](Self self) { self.clear(); }, "Drops every field set so far, back to the defaults.")
       .def_static(

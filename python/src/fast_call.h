@@ -108,16 +108,32 @@ bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
   return true;
 }
 
+/// Makes the pybind11 instance `object` of class T (`type`) own `value` (from new), as
+/// pybind11's init_instance would, except that the instance is left out of pybind11's table
+/// of live instances (a global hash map: an insert here and an erase when it dies, with a
+/// hash of the type's name to find the type, about 400 instructions an object between them).
+/// That table only serves casts of a C++ pointer or reference back to its Python object:
+/// use this only for a T that no binding returns by pointer or reference. pybind11 frees an
+/// unlisted instance as any other (clear_instance deregisters only what was registered).
+template <typename T>
+void adopt(py::detail::type_info* type, PyObject* object, T* value) {
+  auto* instance = reinterpret_cast<py::detail::instance*>(object);
+  auto holder = instance->get_value_and_holder(type);
+  holder.value_ptr() = value;
+  instance->owned = true;
+  if (type->default_holder) {  // std::unique_ptr<T>, constructed as init_instance would
+    new (std::addressof(holder.holder<std::unique_ptr<T>>())) std::unique_ptr<T>(value);
+    holder.set_holder_constructed();
+  } else {
+    type->init_instance(instance, nullptr);
+  }
+}
+
 /// A new Python instance of the registered class T owning `value` (moved in), or null with
 /// the error set. What py::cast(std::move(value)) does, less its per-call type lookup (a hash
 /// of the type's name) and its search for an existing instance at the address of a value
-/// that was only just made. One per message on the build and receive paths.
-///
-/// The instance is also left out of pybind11's table of live instances (a global hash map:
-/// an insert here and an erase when it dies, about 400 instructions a message between them).
-/// That table only serves casts of a C++ pointer or reference back to its Python object, and
-/// nothing returns a T by reference: use this only for such a T. pybind11 frees an unlisted
-/// instance as any other (clear_instance deregisters only what was registered).
+/// that was only just made, and unlisted (see adopt). One per message on the build and
+/// receive paths.
 ///
 /// pybind11's make_new_instance looks the type's bases up in a hash map on every call to
 /// choose the layout; the choice is made once here and an instance of the simple layout is
@@ -132,18 +148,8 @@ PyObject* wrap_new(T value) {
                                  : py::detail::make_new_instance(type->type);
   auto object = py::reinterpret_steal<py::object>(made);
   if (!object) return nullptr;
-  auto* instance = reinterpret_cast<py::detail::instance*>(object.ptr());
-  if (simple_layout) instance->simple_layout = true;
-  auto holder = instance->get_value_and_holder(type);
-  holder.value_ptr() = new T(std::move(value));
-  instance->owned = true;
-  if (type->default_holder) {  // std::unique_ptr<T>, constructed as init_instance would
-    new (std::addressof(holder.holder<std::unique_ptr<T>>()))
-        std::unique_ptr<T>(holder.value_ptr<T>());
-    holder.set_holder_constructed();
-  } else {
-    type->init_instance(instance, nullptr);
-  }
+  if (simple_layout) reinterpret_cast<py::detail::instance*>(made)->simple_layout = true;
+  adopt(type, made, new T(std::move(value)));
   return object.release().ptr();
 }
 
