@@ -81,7 +81,8 @@ inline PyObject* single_argument(PyObject* const* args, Py_ssize_t nargs, PyObje
 }
 
 /// Fills `out` (preset to defaults) from a METH_FASTCALL|METH_KEYWORDS call whose parameters
-/// are `names`, in order; false with TypeError set on too many or unknown arguments.
+/// are `names`, in order; false with TypeError set on too many, unknown or repeated
+/// arguments.
 template <std::size_t N>
 bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
                      const char* const (&names)[N], PyObject* (&out)[N],
@@ -101,6 +102,11 @@ bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
     }
     if (index == N) {
       PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", function, name);
+      return false;
+    }
+    if (static_cast<Py_ssize_t>(index) < nargs) {  // given by position as well
+      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", function,
+                   names[index]);
       return false;
     }
     out[index] = args[nargs + k];
