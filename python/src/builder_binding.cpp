@@ -427,17 +427,17 @@ PyObject* with_additional_arguments(PyObject* self, PyObject* const* args, Py_ss
 }
 
 PyMethodDef builder_methods[] = {
-    PyMethodDef{"with_additional_argument",
-                reinterpret_cast<PyCFunction>(
-                    reinterpret_cast<void (*)()>(&with_additional_argument)),
-                METH_FASTCALL | METH_KEYWORDS,
-                "with_additional_argument(key, value)\n\nSets one additional argument."},
-    PyMethodDef{"with_additional_arguments",
-                reinterpret_cast<PyCFunction>(
-                    reinterpret_cast<void (*)()>(&with_additional_arguments)),
-                METH_FASTCALL | METH_KEYWORDS,
-                "with_additional_arguments(arguments)\n\nSets every entry of a dict as an "
-                "additional argument."},
+    PyMethodDef{
+        "with_additional_argument",
+        reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&with_additional_argument)),
+        METH_FASTCALL | METH_KEYWORDS,
+        "with_additional_argument(key, value)\n\nSets one additional argument."},
+    PyMethodDef{
+        "with_additional_arguments",
+        reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&with_additional_arguments)),
+        METH_FASTCALL | METH_KEYWORDS,
+        "with_additional_arguments(arguments)\n\nSets every entry of a dict as an "
+        "additional argument."},
     PyMethodDef{"__init__",
                 reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&builder_init)),
                 METH_FASTCALL | METH_KEYWORDS, "A builder with the original's defaults."},
@@ -486,8 +486,8 @@ field overwrites the earlier one. build() returns the message; the builder keeps
 differ in one field. reset() goes back to the defaults.)doc");
   using Self = PyBuilder&;
   cls.def(
-          "reset",
-          [](Self self) { self.clear(); }, "Drops every field set so far, back to the defaults.")
+         "reset", [](Self self) { self.clear(); },
+         "Drops every field set so far, back to the defaults.")
       .def_static(
           "from_message",
           [](const MLOpsMessage& message) {

@@ -250,9 +250,8 @@ void dealloc_message(PyObject* self) {
   auto* instance = reinterpret_cast<py::detail::instance*>(self);
   // A Python subclass's instance (its own tp_dealloc calls this one) may carry a __dict__.
   if (Py_TYPE(self)->tp_dealloc != &dealloc_message || !instance->simple_layout ||
-      !instance->simple_holder_constructed ||
-      instance->simple_instance_registered || instance->has_patients ||
-      instance->weakrefs != nullptr) {
+      !instance->simple_holder_constructed || instance->simple_instance_registered ||
+      instance->has_patients || instance->weakrefs != nullptr) {
     pybind11_dealloc(self);
     return;
   }

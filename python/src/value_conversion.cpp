@@ -93,8 +93,7 @@ py::object from_view(const ValueView& view) {
       return py::bool_(view.as_bool().value_or(false));
     case ValueType::kInt:
       return steal(PyLong_FromLongLong(static_cast<long long>(view.as_int().value_or(0))));
-    case ValueType::kDouble:
-      return steal(PyFloat_FromDouble(view.as_double().value_or(0.0)));
+    case ValueType::kDouble: return steal(PyFloat_FromDouble(view.as_double().value_or(0.0)));
     case ValueType::kString:
       return text(view.as_string().value_or(std::string_view()));
     case ValueType::kBytes: {
@@ -112,7 +111,8 @@ py::object from_view(const ValueView& view) {
     case ValueType::kMap: {
       auto dict = steal(PyDict_New());
       const std::size_t size = view.size();
-      for (std::size_t i = 0; i < size; ++i) set_item(dict, name_text(view.key_at(i)), from_view(view[i]));
+      for (std::size_t i = 0; i < size; ++i)
+        set_item(dict, name_text(view.key_at(i)), from_view(view[i]));
       return dict;
     }
   }
