@@ -239,7 +239,7 @@ int get_buffer(PyObject* self, Py_buffer* view, int flags) {
 }
 
 // pybind11's tp_dealloc, for the instances dealloc_message leaves to it.
-destructor pybind11_dealloc = nullptr;
+destructor g_pybind11_dealloc = nullptr;
 
 // A message object as wrap_new makes it (simple layout, a constructed std::unique_ptr holder,
 // not in pybind11's instance table, no weak references or keep-alive patients) is freed here
@@ -252,7 +252,7 @@ void dealloc_message(PyObject* self) {
   if (Py_TYPE(self)->tp_dealloc != &dealloc_message || !instance->simple_layout ||
       !instance->simple_holder_constructed || instance->simple_instance_registered ||
       instance->has_patients || instance->weakrefs != nullptr) {
-    pybind11_dealloc(self);
+    g_pybind11_dealloc(self);
     return;
   }
   using Holder = std::unique_ptr<MLOpsMessage>;
@@ -269,7 +269,7 @@ void install_type_slots(py::handle cls) {
   type->tp_new = &refuse_new;
   // wrap_new builds with the default holder: the fast path below frees exactly that.
   if (py::detail::get_type_info(typeid(MLOpsMessage))->default_holder) {
-    pybind11_dealloc = type->tp_dealloc;
+    g_pybind11_dealloc = type->tp_dealloc;
     type->tp_dealloc = &dealloc_message;
   }
   // MLOpsMessage.__new__ would find the base class's (which refuses with a murkier message).

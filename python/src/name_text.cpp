@@ -16,7 +16,7 @@ constexpr std::size_t kLongest = 40;
 
 // Each slot holds a reference for the life of the process (or until a colliding name
 // replaces it). The GIL guards the table: every caller holds it.
-std::array<PyObject*, kSlots> slots{};
+std::array<PyObject*, kSlots> g_slots{};
 
 std::size_t slot_of(std::string_view value) noexcept {
   std::uint32_t hash = 2166136261U;  // FNV-1a
@@ -34,7 +34,7 @@ bool holds(PyObject* cached, std::string_view value) noexcept {
 
 py::object name_text(std::string_view value) {
   if (value.size() > kLongest) return text(value);
-  PyObject*& slot = slots[slot_of(value)];
+  PyObject*& slot = g_slots[slot_of(value)];
   if (slot != nullptr && holds(slot, value)) return py::reinterpret_borrow<py::object>(slot);
   py::str fresh = text(value);
   if (!PyUnicode_IS_COMPACT_ASCII(fresh.ptr())) return fresh;
