@@ -267,7 +267,7 @@ void dealloc_message(PyObject* self) {
 void install_type_slots(py::handle cls) {
   auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
   type->tp_new = &refuse_new;
-  // wrap_new builds with the default holder: the fast path below frees exactly that.
+  // wrap_new builds with the default holder: dealloc_message frees exactly that.
   if (py::detail::get_type_info(typeid(MLOpsMessage))->default_holder) {
     g_pybind11_dealloc = type->tp_dealloc;
     type->tp_dealloc = &dealloc_message;
