@@ -64,6 +64,11 @@ inline std::string_view utf8(py::handle value, const char* what) {
     throw py::type_error(std::string(what) + " must be str, not " +
                          std::string(Py_TYPE(value.ptr())->tp_name));
   }
+  // Pure-ASCII text is its own UTF-8: read in place, no call (most field values are).
+  if (PyUnicode_IS_COMPACT_ASCII(value.ptr())) {
+    return {static_cast<const char*>(PyUnicode_DATA(value.ptr())),
+            static_cast<std::size_t>(PyUnicode_GET_LENGTH(value.ptr()))};
+  }
   Py_ssize_t size = 0;
   const char* data = PyUnicode_AsUTF8AndSize(value.ptr(), &size);
   if (data == nullptr) throw py::error_already_set();

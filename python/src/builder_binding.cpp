@@ -40,7 +40,9 @@ struct PyBuilder {
   // whole (the builder keeps its fields across build(), as the original's did).
   std::vector<std::string> data_keys;
 
-  void apply_additional_data();
+  // `reused`: the builder may build again, so the keys written are remembered for the next
+  // with_additional_data to replace; build_message's one-shot builder skips that.
+  void apply_additional_data(bool reused = true);
   void clear() {
     builder.reset();
     additional_data = py::object();
@@ -146,7 +148,7 @@ void set_argument(MessageBuilder& builder, std::string_view key, py::handle valu
   }
 }
 
-void PyBuilder::apply_additional_data() {
+void PyBuilder::apply_additional_data(bool reused) {
   if (!additional_data) return;
   const py::object data = std::move(additional_data);
   additional_data = py::object();
@@ -154,14 +156,15 @@ void PyBuilder::apply_additional_data() {
   data_keys.clear();
   if (PyDict_Check(data.ptr())) {
     if (PyDict_GET_SIZE(data.ptr()) == 0) builder.with_additional_data(messaging::Value::Map{});
+    if (reused) data_keys.reserve(static_cast<std::size_t>(PyDict_GET_SIZE(data.ptr())));
     for_each_entry(data, "the additional data dict", [&](py::handle key, py::handle value) {
       const auto name = utf8(key, "additional data key");
       set_argument(builder, name, value);
-      data_keys.emplace_back(name);
+      if (reused) data_keys.emplace_back(name);
     });
   } else {
     set_argument(builder, "additional_data", data);
-    data_keys.emplace_back("additional_data");
+    if (reused) data_keys.emplace_back("additional_data");
   }
 }
 
@@ -344,7 +347,7 @@ PyObject* build_message(PyObject* /*unused*/, PyObject* const* args, Py_ssize_t 
       }
       field->apply(builder, args[k]);
     }
-    builder.apply_additional_data();
+    builder.apply_additional_data(/*reused=*/false);
     return wrap_new(builder.builder.build());
   });
 }
@@ -370,15 +373,71 @@ PyObject* builder_init(PyObject* self, PyObject* const* /*args*/, Py_ssize_t nar
     }
     auto* instance = reinterpret_cast<py::detail::instance*>(self);
     static py::detail::type_info* const type = py::detail::get_type_info(typeid(PyBuilder));
-    auto holder = instance->get_value_and_holder(type);
-    if (holder.holder_constructed()) throw py::type_error("MessageBuilder is already initialised");
-    holder.value_ptr() = new PyBuilder();
-    holder.type->init_instance(instance, nullptr);
+    if (instance->get_value_and_holder(type).holder_constructed()) {
+      throw py::type_error("MessageBuilder is already initialised");
+    }
+    // Unlisted in pybind11's instance table (fast_call.h): every method that returns the
+    // builder is a raw descriptor returning `self`, none a pybind11 reference cast.
+    adopt(type, self, new PyBuilder());
     Py_RETURN_NONE;
   });
 }
 
+// with_additional_argument(key, value) and with_additional_arguments(arguments): raw
+// descriptors returning `self`, as the with_* methods are (pybind11's reference cast of the
+// returned builder would need the instance table the builder is left out of).
+PyObject* with_additional_argument(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                                   PyObject* kwnames) {
+  return guarded([&]() -> PyObject* {
+    static const char* const names[] = {"key", "value"};
+    PyObject* given[2] = {nullptr, nullptr};
+    if (!parse_arguments(args, nargs, kwnames, names, given, "with_additional_argument")) {
+      return nullptr;
+    }
+    if (given[0] == nullptr || given[1] == nullptr) {
+      throw py::type_error("with_additional_argument() needs key and value");
+    }
+    auto* builder = cpp_self<PyBuilder>(self);
+    if (builder == nullptr) return nullptr;
+    set_argument(builder->builder, utf8(given[0], "key"), given[1]);
+    Py_INCREF(self);
+    return self;
+  });
+}
+
+PyObject* with_additional_arguments(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                                    PyObject* kwnames) {
+  return guarded([&]() -> PyObject* {
+    PyObject* arguments =
+        single_argument(args, nargs, kwnames, "arguments", "with_additional_arguments");
+    if (arguments == nullptr) return nullptr;
+    if (!PyDict_Check(arguments)) {
+      throw py::type_error("with_additional_arguments() needs a dict, not " +
+                           std::string(Py_TYPE(arguments)->tp_name));
+    }
+    auto* builder = cpp_self<PyBuilder>(self);
+    if (builder == nullptr) return nullptr;
+    const auto held = py::reinterpret_borrow<py::object>(arguments);
+    for_each_entry(held, "the arguments dict", [&](py::handle key, py::handle value) {
+      set_argument(builder->builder, utf8(key, "key"), value);
+    });
+    Py_INCREF(self);
+    return self;
+  });
+}
+
 PyMethodDef builder_methods[] = {
+    PyMethodDef{
+        "with_additional_argument",
+        reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&with_additional_argument)),
+        METH_FASTCALL | METH_KEYWORDS,
+        "with_additional_argument(key, value)\n\nSets one additional argument."},
+    PyMethodDef{
+        "with_additional_arguments",
+        reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&with_additional_arguments)),
+        METH_FASTCALL | METH_KEYWORDS,
+        "with_additional_arguments(arguments)\n\nSets every entry of a dict as an "
+        "additional argument."},
     PyMethodDef{"__init__",
                 reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&builder_init)),
                 METH_FASTCALL | METH_KEYWORDS, "A builder with the original's defaults."},
@@ -426,26 +485,9 @@ field overwrites the earlier one. build() returns the message; the builder keeps
 (each message gets a fresh id and timestamp), so one builder makes several messages that
 differ in one field. reset() goes back to the defaults.)doc");
   using Self = PyBuilder&;
-  const auto ref = py::return_value_policy::reference;
   cls.def(
-         "with_additional_argument",
-         [](Self self, py::handle key, py::handle value) -> Self {
-           set_argument(self.builder, utf8(key, "key"), value);
-           return self;
-         },
-         py::arg("key"), py::arg("value"), ref, "Sets one additional argument.")
-      .def(
-          "with_additional_arguments",
-          [](Self self, const py::dict& arguments) -> Self {
-            for_each_entry(arguments, "the arguments dict", [&](py::handle key, py::handle value) {
-              set_argument(self.builder, utf8(key, "key"), value);
-            });
-            return self;
-          },
-          py::arg("arguments"), ref, "Sets every entry of a dict as an additional argument.")
-      .def(
-          "reset",
-          [](Self self) { self.clear(); }, "Drops every field set so far, back to the defaults.")
+         "reset", [](Self self) { self.clear(); },
+         "Drops every field set so far, back to the defaults.")
       .def_static(
           "from_message",
           [](const MLOpsMessage& message) {

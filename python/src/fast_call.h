@@ -4,6 +4,8 @@
 /// a getset or METH_FASTCALL descriptor installed on the same pybind11 class costs tens.
 
 #include <cstddef>
+#include <memory>
+#include <new>
 #include <stdexcept>
 #include <typeinfo>
 #include <utility>
@@ -18,10 +20,13 @@ namespace mlops::python {
 
 /// The C++ object inside a pybind11 instance of a registered class (null if uninitialised,
 /// with TypeError set). CPython has checked the type of `self` before calling a descriptor.
+/// A class with one C++ type and the default holder has pybind11's simple layout, where the
+/// value pointer is the instance's first word: read inline (a property read calls this).
 template <typename T>
 T* cpp_self(PyObject* self) noexcept {
   auto* instance = reinterpret_cast<py::detail::instance*>(self);
-  void* value = instance->get_value_and_holder().value_ptr();
+  void* value = instance->simple_layout ? instance->simple_value_holder[0]
+                                        : instance->get_value_and_holder().value_ptr();
   if (value == nullptr) {
     PyErr_Format(PyExc_TypeError,
                  "%s object is not initialised (made with __new__ without __init__)",
@@ -76,7 +81,8 @@ inline PyObject* single_argument(PyObject* const* args, Py_ssize_t nargs, PyObje
 }
 
 /// Fills `out` (preset to defaults) from a METH_FASTCALL|METH_KEYWORDS call whose parameters
-/// are `names`, in order; false with TypeError set on too many or unknown arguments.
+/// are `names`, in order; false with TypeError set on too many, unknown or repeated
+/// arguments.
 template <std::size_t N>
 bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
                      const char* const (&names)[N], PyObject* (&out)[N],
@@ -98,24 +104,58 @@ bool parse_arguments(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames,
       PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", function, name);
       return false;
     }
+    if (static_cast<Py_ssize_t>(index) < nargs) {  // given by position as well
+      PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", function,
+                   names[index]);
+      return false;
+    }
     out[index] = args[nargs + k];
   }
   return true;
 }
 
+/// Makes the pybind11 instance `object` of class T (`type`) own `value` (from new), as
+/// pybind11's init_instance would, except that the instance is left out of pybind11's table
+/// of live instances (a global hash map: an insert here and an erase when it dies, with a
+/// hash of the type's name to find the type, about 400 instructions an object between them).
+/// That table only serves casts of a C++ pointer or reference back to its Python object:
+/// use this only for a T that no binding returns by pointer or reference. pybind11 frees an
+/// unlisted instance as any other (clear_instance deregisters only what was registered).
+template <typename T>
+void adopt(py::detail::type_info* type, PyObject* object, T* value) {
+  auto* instance = reinterpret_cast<py::detail::instance*>(object);
+  auto holder = instance->get_value_and_holder(type);
+  holder.value_ptr() = value;
+  instance->owned = true;
+  if (type->default_holder) {  // std::unique_ptr<T>, constructed as init_instance would
+    new (std::addressof(holder.holder<std::unique_ptr<T>>())) std::unique_ptr<T>(value);
+    holder.set_holder_constructed();
+  } else {
+    type->init_instance(instance, nullptr);
+  }
+}
+
 /// A new Python instance of the registered class T owning `value` (moved in), or null with
 /// the error set. What py::cast(std::move(value)) does, less its per-call type lookup (a hash
 /// of the type's name) and its search for an existing instance at the address of a value
-/// that was only just made. One per message on the build and receive paths.
+/// that was only just made, and unlisted (see adopt). One per message on the build and
+/// receive paths.
+///
+/// pybind11's make_new_instance looks the type's bases up in a hash map on every call to
+/// choose the layout; the choice is made once here and an instance of the simple layout is
+/// set up directly (tp_alloc has zeroed it: no value, no holder, not registered).
 template <typename T>
 PyObject* wrap_new(T value) {
   static py::detail::type_info* const type = py::detail::get_type_info(typeid(T));
-  auto object = py::reinterpret_steal<py::object>(py::detail::make_new_instance(type->type));
+  static const bool simple_layout =
+      py::detail::all_type_info(type->type).size() == 1 &&
+      type->holder_size_in_ptrs <= py::detail::instance_simple_holder_in_ptrs();
+  PyObject* made = simple_layout ? type->type->tp_alloc(type->type, 0)
+                                 : py::detail::make_new_instance(type->type);
+  auto object = py::reinterpret_steal<py::object>(made);
   if (!object) return nullptr;
-  auto* instance = reinterpret_cast<py::detail::instance*>(object.ptr());
-  instance->owned = true;
-  py::detail::values_and_holders(instance).begin()->value_ptr() = new T(std::move(value));
-  type->init_instance(instance, nullptr);
+  if (simple_layout) reinterpret_cast<py::detail::instance*>(made)->simple_layout = true;
+  adopt(type, made, new T(std::move(value)));
   return object.release().ptr();
 }
 

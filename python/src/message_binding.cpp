@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -16,6 +18,7 @@
 #include "message_equality.h"
 #include "messaging_enums.h"
 #include "mlops/messaging.h"
+#include "name_text.h"
 #include "value_conversion.h"
 
 namespace mlops::python {
@@ -25,13 +28,17 @@ using messaging::MessageBuilder;
 using messaging::MLOpsMessage;
 using messaging::StringList;
 
+// Topics, tasks, outputs, recipients and creators name things that recur from message to
+// message: their strs come from name_text's cache.
 py::object read_text_field(const StringList& list) {
   if (!list.is_list() && list.size() <= 1) {
     if (list.empty()) return py::none();
-    return text(list[0]);
+    return name_text(list[0]);
   }
-  py::list out(list.size());
-  for (std::size_t i = 0; i < list.size(); ++i) out[i] = text(list[i]);
+  auto out = steal(PyList_New(static_cast<Py_ssize_t>(list.size())));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), name_text(list[i]).release().ptr());
+  }
   return out;
 }
 
@@ -40,13 +47,18 @@ py::object optional_text(std::optional<std::string_view> value) {
   return text(*value);
 }
 
+py::object optional_name(std::optional<std::string_view> value) {
+  if (!value) return py::none();
+  return name_text(*value);
+}
+
 py::object arguments_dict(const MLOpsMessage& message) {
   const std::size_t count = message.additional_argument_count();
   if (count == 0) return py::none();
-  py::dict out;
+  auto out = steal(PyDict_New());
   for (std::size_t i = 0; i < count; ++i) {
     const auto argument = message.additional_argument_at(i);
-    out[text(argument.key)] = from_view(argument.value);
+    set_item(out, name_text(argument.key), from_view(argument.value));
   }
   return out;
 }
@@ -70,6 +82,13 @@ PyObject* invalid_message_error = nullptr;
 }
 
 MLOpsMessage message_from_bytes(py::handle data) {
+  if (PyBytes_CheckExact(data.ptr())) {  // the common case: no buffer protocol round trip
+    const std::span bytes(reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(data.ptr())),
+                          static_cast<std::size_t>(PyBytes_GET_SIZE(data.ptr())));
+    auto parsed = MLOpsMessage::from_bytes(bytes);
+    if (!parsed) raise_invalid(parsed.error());
+    return std::move(parsed).value();
+  }
   const BytesView view(data, "data");
   auto parsed = MLOpsMessage::from_bytes(view.bytes());
   if (!parsed) raise_invalid(parsed.error());
@@ -99,7 +118,7 @@ py::object read_message_type(const MLOpsMessage& msg) {
   return member(message_types, static_cast<std::size_t>(msg.message_type()));
 }
 py::object read_topic(const MLOpsMessage& msg) { return read_text_field(msg.topic()); }
-py::object read_creator(const MLOpsMessage& msg) { return optional_text(msg.creator()); }
+py::object read_creator(const MLOpsMessage& msg) { return optional_name(msg.creator()); }
 py::object read_creator_type(const MLOpsMessage& msg) {
   return creator_type_text(msg.creator_type());
 }
@@ -219,9 +238,40 @@ int get_buffer(PyObject* self, Py_buffer* view, int flags) {
                            static_cast<Py_ssize_t>(bytes.size()), /*readonly=*/1, flags);
 }
 
+// pybind11's tp_dealloc, for the instances dealloc_message leaves to it.
+destructor g_pybind11_dealloc = nullptr;
+
+// A message object as wrap_new makes it (simple layout, a constructed std::unique_ptr holder,
+// not in pybind11's instance table, no weak references or keep-alive patients) is freed here
+// directly: what pybind11's clear_instance does for it, less its error save/restore, holder
+// walk and layout checks (one object dies per message on each path). The message's
+// destructor runs no Python code (its bytes are owned by C++). Anything else: pybind11's own.
+void dealloc_message(PyObject* self) {
+  auto* instance = reinterpret_cast<py::detail::instance*>(self);
+  // A Python subclass's instance (its own tp_dealloc calls this one) may carry a __dict__.
+  if (Py_TYPE(self)->tp_dealloc != &dealloc_message || !instance->simple_layout ||
+      !instance->simple_holder_constructed || instance->simple_instance_registered ||
+      instance->has_patients || instance->weakrefs != nullptr) {
+    g_pybind11_dealloc(self);
+    return;
+  }
+  using Holder = std::unique_ptr<MLOpsMessage>;
+  std::launder(reinterpret_cast<Holder*>(&instance->simple_value_holder[1]))->~Holder();
+  instance->simple_value_holder[0] = nullptr;
+  instance->simple_holder_constructed = false;
+  PyTypeObject* type = Py_TYPE(self);
+  type->tp_free(self);
+  Py_DECREF(type);  // heap types' instances hold a reference to their type
+}
+
 void install_type_slots(py::handle cls) {
   auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
   type->tp_new = &refuse_new;
+  // wrap_new builds with the default holder: dealloc_message frees exactly that.
+  if (py::detail::get_type_info(typeid(MLOpsMessage))->default_holder) {
+    g_pybind11_dealloc = type->tp_dealloc;
+    type->tp_dealloc = &dealloc_message;
+  }
   // MLOpsMessage.__new__ would find the base class's (which refuses with a murkier message).
   // Stored straight into the dict: setting the attribute would make tp_new a slot that
   // calls it, which the base's __new__ then accepts.

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "mlops/messaging/message_builder.h"
+#include "name_text.h"
 
 namespace mlops::python {
 namespace {
@@ -81,6 +82,9 @@ Value convert(PyObject* object, std::size_t depth) {
 
 Value to_value(py::handle object) { return convert(object.ptr(), 0); }
 
+// Raw CPython calls: a dict or list is filled with PyDict_SetItem / PyList_SET_ITEM
+// instead of pybind11's item accessors (PyObject_SetItem's generic dispatch), and keys come
+// from name_text's cache. Read once per message on the receive path.
 py::object from_view(const ValueView& view) {
   switch (view.type()) {
     case ValueType::kNull:
@@ -88,9 +92,8 @@ py::object from_view(const ValueView& view) {
     case ValueType::kBool:
       return py::bool_(view.as_bool().value_or(false));
     case ValueType::kInt:
-      return py::int_(static_cast<long long>(view.as_int().value_or(0)));
-    case ValueType::kDouble:
-      return py::float_(view.as_double().value_or(0.0));
+      return steal(PyLong_FromLongLong(static_cast<long long>(view.as_int().value_or(0))));
+    case ValueType::kDouble: return steal(PyFloat_FromDouble(view.as_double().value_or(0.0)));
     case ValueType::kString:
       return text(view.as_string().value_or(std::string_view()));
     case ValueType::kBytes: {
@@ -99,20 +102,30 @@ py::object from_view(const ValueView& view) {
     }
     case ValueType::kList: {
       const std::size_t size = view.size();
-      py::list list(size);
+      auto list = steal(PyList_New(static_cast<Py_ssize_t>(size)));
       for (std::size_t i = 0; i < size; ++i) {
-        list[i] = from_view(view[i]);
+        PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), from_view(view[i]).release().ptr());
       }
       return list;
     }
     case ValueType::kMap: {
-      py::dict dict;
+      auto dict = steal(PyDict_New());
       const std::size_t size = view.size();
-      for (std::size_t i = 0; i < size; ++i) dict[text(view.key_at(i))] = from_view(view[i]);
+      for (std::size_t i = 0; i < size; ++i)
+        set_item(dict, name_text(view.key_at(i)), from_view(view[i]));
       return dict;
     }
   }
   return py::none();
+}
+
+py::object steal(PyObject* made) {
+  if (made == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(made);
+}
+
+void set_item(const py::object& dict, const py::object& key, const py::object& value) {
+  if (PyDict_SetItem(dict.ptr(), key.ptr(), value.ptr()) != 0) throw py::error_already_set();
 }
 
 }  // namespace mlops::python

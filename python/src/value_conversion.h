@@ -32,7 +32,15 @@ void for_each_entry(py::handle dict, const char* what, F&& visit) {
 /// an int outside 64 bits: OverflowError; nesting past the message's limit: ValueError.
 messaging::Value to_value(py::handle object);
 
-/// A value read in place, as a new Python object (dict, list, str, int, float, ...).
+/// A value read in place, as a new Python object (dict, list, str, int, float, ...); map
+/// keys come from name_text's cache.
 py::object from_view(const messaging::ValueView& view);
+
+/// `made` (a new reference from a CPython call) as an object; throws the Python error it set
+/// when it is null.
+py::object steal(PyObject* made);
+
+/// dict[key] = value for a dict just made (PyDict_SetItem, no generic dispatch).
+void set_item(const py::object& dict, const py::object& key, const py::object& value);
 
 }  // namespace mlops::python
