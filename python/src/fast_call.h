@@ -22,11 +22,19 @@ namespace mlops::python {
 /// with TypeError set). CPython has checked the type of `self` before calling a descriptor.
 /// A class with one C++ type and the default holder has pybind11's simple layout, where the
 /// value pointer is the instance's first word: read inline (a property read calls this).
+/// Any other layout (a Python class deriving from two pybind11 classes) holds one value per
+/// pybind11 base: T's is looked up by type, never taken as the first one.
 template <typename T>
 T* cpp_self(PyObject* self) noexcept {
   auto* instance = reinterpret_cast<py::detail::instance*>(self);
-  void* value = instance->simple_layout ? instance->simple_value_holder[0]
-                                        : instance->get_value_and_holder().value_ptr();
+  void* value = nullptr;
+  if (instance->simple_layout) {
+    value = instance->simple_value_holder[0];
+  } else {
+    static py::detail::type_info* const type = py::detail::get_type_info(typeid(T));
+    const auto holder = instance->get_value_and_holder(type, /*throw_if_missing=*/false);
+    if (holder.inst != nullptr) value = holder.value_ptr();  // (not found: a null inst)
+  }
   if (value == nullptr) {
     PyErr_Format(PyExc_TypeError,
                  "%s object is not initialised (made with __new__ without __init__)",

@@ -120,3 +120,43 @@ def test_instance_made_without_init_raises_type_error_instead_of_reading_garbage
     """)
     assert_clean_exit(done)
     assert done.stdout.startswith("TypeError:"), done.stdout
+
+
+def test_a_class_deriving_from_two_bound_classes_reaches_its_own_cpp_object():
+    # Its instances hold one C++ object per bound base; the raw descriptors (with_*, send,
+    # receive) took the first base's (a Backoff here) for their own and wrote through it.
+    done = run_script("""
+        import os
+        import mlops.messaging as mes
+        import mlops.orchestration as orc
+
+        def backoff(self):
+            orc.Backoff.__init__(self, 100, 2.0, 1000, 0.0)
+
+        class Builder(orc.Backoff, mes.MessageBuilder):
+            def __init__(self):
+                backoff(self)
+                mes.MessageBuilder.__init__(self)
+
+        class Producer(orc.Backoff, orc.Producer):
+            def __init__(self, orch):
+                backoff(self)
+                orc.Producer.__init__(self, orch, "Two-Bases")
+
+        class Consumer(orc.Backoff, orc.Consumer):
+            def __init__(self, orch):
+                backoff(self)
+                orc.Consumer.__init__(self, "Two-Bases", orch)
+
+        orch = orc.Orchestration(f"inproc://two-bases-{os.getpid()}")
+        builder = Builder()
+        consumer = Consumer(orch)
+        for i in range(100):
+            builder.with_topic("Two-Bases").with_creator("c" * 100).with_additional_argument("i", i)
+        Producer(orch).send(builder.build(), flush=True)
+        got = consumer.receive(timeout=5000)
+        print([(m.creator, m.additional_arguments) for m in got])
+        print(repr(builder))
+    """)
+    assert_clean_exit(done)
+    assert f"[('{'c' * 100}', {{'i': 99}})]" in done.stdout
