@@ -25,9 +25,11 @@ std::size_t slot_of(std::string_view value) noexcept {
 }
 
 bool holds(PyObject* cached, std::string_view value) noexcept {
-  // Only compact ASCII strs are stored: their characters are their UTF-8 bytes.
+  // Only compact ASCII strs are stored: their characters are their UTF-8 bytes. An empty
+  // name may have no data at all (a map key a foreign writer left out): memcmp must not see
+  // its null pointer, even for no bytes.
   return static_cast<std::size_t>(PyUnicode_GET_LENGTH(cached)) == value.size() &&
-         std::memcmp(PyUnicode_DATA(cached), value.data(), value.size()) == 0;
+         (value.empty() || std::memcmp(PyUnicode_DATA(cached), value.data(), value.size()) == 0);
 }
 
 }  // namespace

@@ -160,3 +160,27 @@ def test_a_class_deriving_from_two_bound_classes_reaches_its_own_cpp_object():
     """)
     assert_clean_exit(done)
     assert f"[('{'c' * 100}', {{'i': 99}})]" in done.stdout
+
+
+def test_an_empty_map_key_without_data_reads_back_as_an_empty_str():
+    # A verified message (a mutated one: a foreign writer's) whose nested map has a key with no
+    # data at all: the name cache compared it with memcmp(..., nullptr, 0), undefined
+    # behaviour (the sanitizer build aborts there).
+    done = run_script("""
+        import mlops.messaging as mes
+        data = bytes.fromhex(
+            "2c0000004d4c4f500000000020003400000014000c00000000001000000008000000000018001c00"
+            "2c0007002000000000000002d5000000dc000000bc000000dc0000001c000000cc7a4aaffa2ca201"
+            "e8ad7496aef4da9292323d25d4daec18030000000c0000007000000024000000a0ffffff14000000"
+            "040000000600000002000102640100000100000062000000c0ffffff340000000400000025000000"
+            "0178006400000300020000000100000001000000000020400e04011a000904140026082801000000"
+            "010000006c00000008000c000400080008000000140000000400000004000000a508050200000000"
+            "01000000690000000200000010000000040000000100000062000000010000006100000001000000"
+            "630000000100000004000000040000005261775400000000"
+        )
+        message = mes.MLOpsMessage.from_bytes(data)
+        for _ in range(3):  # the first read fills the cache slot, the later ones compare
+            print(message.additional_arguments["l"][3])
+    """)
+    assert_clean_exit(done)
+    assert done.stdout.splitlines() == ["{'': 2.5}"] * 3
