@@ -157,9 +157,22 @@ def test_a_class_deriving_from_two_bound_classes_reaches_its_own_cpp_object():
         got = consumer.receive(timeout=5000)
         print([(m.creator, m.additional_arguments) for m in got])
         print(repr(builder))
+
+        # A message class beside a Backoff, made by the base's __new__ (no message inside):
+        # its getters and buffer refuse, where they read the Backoff as a message.
+        class Message(orc.Backoff, mes.MLOpsMessage):
+            pass
+        message = Message.__mro__[-2].__new__(Message)
+        backoff(message)
+        for read in (lambda: message.topic, lambda: bytes(message), lambda: memoryview(message)):
+            try:
+                read()
+            except TypeError as error:
+                print("refused:", error)
     """)
     assert_clean_exit(done)
     assert f"[('{'c' * 100}', {{'i': 99}})]" in done.stdout
+    assert done.stdout.count("refused: Message object is not initialised") == 3
 
 
 def test_an_empty_map_key_without_data_reads_back_as_an_empty_str():
