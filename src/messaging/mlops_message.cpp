@@ -173,7 +173,7 @@ Result<MLOpsMessage> MLOpsMessage::borrow(std::span<const std::uint8_t> bytes,
 }
 
 std::optional<ValueView> MLOpsMessage::additional_argument(std::string_view key) const noexcept {
-  const auto* args = root()->additional_arguments();
+  const auto* args = args_;
   if (args == nullptr) return std::nullopt;
   // Keys were checked sorted and unique when the message was verified (or built).
   flatbuffers::uoffset_t low = 0;
@@ -201,7 +201,7 @@ Value::Map MLOpsMessage::additional_arguments() const {
 }
 
 MLOpsMessage::RawArgument MLOpsMessage::raw_argument_at(std::size_t index) const noexcept {
-  const auto* arg = root()->additional_arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
+  const auto* arg = args_->Get(static_cast<flatbuffers::uoffset_t>(index));
   const auto* value = arg->value();
   if (value == nullptr) return {key_of(*arg), {}};
   return {key_of(*arg), {value->Data(), value->size()}};

@@ -26,7 +26,8 @@ inline constexpr std::size_t kAbsoluteMaxMessageBytes = (std::size_t{1} << 31) -
 
 /// The limits from_bytes() verifies untrusted bytes against.
 /// Nested FlexBuffers (additional arguments) are held to FlexBuffers' own limits:
-/// nesting depth 64 and no more vectors than bytes.
+/// nesting depth 64 and no more vectors than bytes; and shared references may reach at
+/// most 2 values per byte (so reading one stays linear in its size).
 struct MLOPS_EXPORT VerifyLimits {
   /// Larger input is refused with kTooLarge (capped at kAbsoluteMaxMessageBytes).
   std::size_t max_bytes = kDefaultMaxMessageBytes;
@@ -86,49 +87,48 @@ class MLOPS_EXPORT MLOpsMessage {
 
   /// What the message reports; OTHER unless set.
   [[nodiscard]] MessageType message_type() const noexcept {
-    return static_cast<MessageType>(root()->msg_type());
+    return static_cast<MessageType>(root_->msg_type());
   }
   /// The topics it goes to; empty if unset.
   [[nodiscard]] StringList topic() const noexcept {
-    return {root()->topic(), has_list_flag(wire::ListFields::topic)};
+    return {root_->topic(), has_list_flag(wire::ListFields::topic)};
   }
   /// Who created it; nullopt if unset.
   [[nodiscard]] std::optional<std::string_view> creator() const noexcept {
-    return text(root()->creator());
+    return text(root_->creator());
   }
   /// The canonical creator type; UNKNOWN unless set.
   [[nodiscard]] CreatorType creator_type() const noexcept {
-    return static_cast<CreatorType>(root()->creator_type());
+    return static_cast<CreatorType>(root_->creator_type());
   }
   /// The pipeline stage; nullopt if unset.
   [[nodiscard]] std::optional<Stage> stage() const noexcept {
-    const auto stage = root()->stage();
+    const auto stage = root_->stage();
     if (!stage.has_value()) return std::nullopt;
     return static_cast<Stage>(*stage);
   }
   /// The tasks that should run next; empty if unset.
   [[nodiscard]] StringList next_task() const noexcept {
-    return {root()->next_task(), has_list_flag(wire::ListFields::next_task)};
+    return {root_->next_task(), has_list_flag(wire::ListFields::next_task)};
   }
   /// The free-text message; nullopt if unset.
   [[nodiscard]] std::optional<std::string_view> user_message() const noexcept {
-    return text(root()->user_message());
+    return text(root_->user_message());
   }
   /// How often this work was retried; 0 unless set.
-  [[nodiscard]] std::int32_t retries() const noexcept { return root()->retries(); }
+  [[nodiscard]] std::int32_t retries() const noexcept { return root_->retries(); }
   /// Outputs (paths, URIs) produced; empty if unset.
   [[nodiscard]] StringList output() const noexcept {
-    return {root()->output(), has_list_flag(wire::ListFields::output)};
+    return {root_->output(), has_list_flag(wire::ListFields::output)};
   }
   /// Who should receive it; empty if unset.
   [[nodiscard]] StringList recipient() const noexcept {
-    return {root()->recipient(), has_list_flag(wire::ListFields::recipient)};
+    return {root_->recipient(), has_list_flag(wire::ListFields::recipient)};
   }
 
   /// Number of additional arguments.
   [[nodiscard]] std::size_t additional_argument_count() const noexcept {
-    const auto* args = root()->additional_arguments();
-    return args ? args->size() : 0;
+    return args_ ? args_->size() : 0;
   }
   /// True when the producer gave the additional data as an empty map (the original's
   /// `add_data: {}`); with no arguments and this false, it was never set.
@@ -138,8 +138,7 @@ class MLOPS_EXPORT MLOpsMessage {
   }
   /// Additional argument `index` in key order; index must be below the count.
   [[nodiscard]] Argument additional_argument_at(std::size_t index) const noexcept {
-    const auto* arg =
-        root()->additional_arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
+    const auto* arg = args_->Get(static_cast<flatbuffers::uoffset_t>(index));
     const std::string_view key(arg->key()->c_str(), arg->key()->size());
     const auto* value = arg->value();
     if (value == nullptr) return {key, ValueView()};
@@ -153,24 +152,24 @@ class MLOPS_EXPORT MLOpsMessage {
   /// The key that orders it among messages of the same key (MessageBuilder::with_key);
   /// nullopt if unset.
   [[nodiscard]] std::optional<std::string_view> key() const noexcept {
-    return text(root()->key());
+    return text(root_->key());
   }
 
   /// The W3C `traceparent` of the pipeline run it belongs to
   /// (MessageBuilder::with_trace_context, child_of); nullopt if unset. Foreign writers'
   /// text is not checked: check_traceparent() before trusting it.
   [[nodiscard]] std::optional<std::string_view> trace_context() const noexcept {
-    return text(root()->trace_context());
+    return text(root_->trace_context());
   }
   /// The message's unique, time-ordered id; nullopt only for messages from foreign writers.
   [[nodiscard]] std::optional<MessageId> id() const noexcept {
-    const auto* id = root()->id();
+    const auto* id = root_->id();
     if (id == nullptr) return std::nullopt;
     return MessageId{id->hi(), id->lo()};
   }
   /// Creation time in nanoseconds since the Unix epoch; nullopt only from foreign writers.
   [[nodiscard]] std::optional<std::int64_t> timestamp() const noexcept {
-    const auto stamp = root()->timestamp_ns();
+    const auto stamp = root_->timestamp_ns();
     if (!stamp.has_value()) return std::nullopt;
     return *stamp;
   }
@@ -196,13 +195,22 @@ class MLOPS_EXPORT MLOpsMessage {
   /// The key and the undecoded FlexBuffer bytes of argument `index` (for copying).
   [[nodiscard]] RawArgument raw_argument_at(std::size_t index) const noexcept;
 
+  using WireArguments = flatbuffers::Vector<flatbuffers::Offset<wire::Argument>>;
+
+  // The root table, the arguments vector and the list flags are looked up once here, not
+  // by every getter (a reader calls additional_argument_at once per argument).
   MLOpsMessage(const std::uint8_t* data, std::size_t size,
                std::shared_ptr<const void> owner) noexcept
-      : data_(data), size_(size), owner_(std::move(owner)) {}
+      : data_(data),
+        size_(size),
+        owner_(std::move(owner)),
+        root_(wire::GetMessage(data)),
+        args_(root_->additional_arguments()),
+        list_flags_(static_cast<std::uint8_t>(root_->list_fields())) {}
 
-  [[nodiscard]] const wire::Message* root() const noexcept { return wire::GetMessage(data_); }
+  [[nodiscard]] const wire::Message* root() const noexcept { return root_; }
   [[nodiscard]] bool has_list_flag(wire::ListFields flag) const noexcept {
-    return (static_cast<std::uint8_t>(root()->list_fields()) & static_cast<std::uint8_t>(flag)) != 0;
+    return (list_flags_ & static_cast<std::uint8_t>(flag)) != 0;
   }
   static std::optional<std::string_view> text(const flatbuffers::String* value) noexcept {
     if (value == nullptr) return std::nullopt;
@@ -212,6 +220,9 @@ class MLOPS_EXPORT MLOpsMessage {
   const std::uint8_t* data_;
   std::size_t size_;
   std::shared_ptr<const void> owner_;
+  const wire::Message* root_;
+  const WireArguments* args_;  // null when the message has none
+  std::uint8_t list_flags_;
 };
 
 }  // namespace mlops::messaging
