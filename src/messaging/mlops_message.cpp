@@ -164,6 +164,7 @@ Result<MLOpsMessage> MLOpsMessage::from_shared(std::span<const std::uint8_t> byt
 MLOpsMessage MLOpsMessage::owned() const {
   if (is_owning()) return *this;
   auto copy = detail::copy_to_owned_buffer(bytes());
+  if (root_ == nullptr) return MLOpsMessage(copy.data, copy.size, std::move(copy.owner), Carrier{});
   return MLOpsMessage(copy.data, copy.size, std::move(copy.owner));
 }
 

@@ -80,3 +80,20 @@ TEST(MLOpsMessage, ErrorCodesHaveNames) {
   EXPECT_EQ(mlops::to_string(mlops::ErrorCode::kCorrupt), "corrupt");
   EXPECT_EQ(mlops::to_string(mlops::ErrorCode::kWrongIdentifier), "wrong identifier");
 }
+
+TEST(MLOpsMessage, UnverifiedCarrierReadsNothingFromItsBytes) {
+  // A message looks up its root when it is made; a transport's carrier of unverified bytes
+  // (inproc send_raw) must not, since one byte holds no root offset.
+  auto one = std::make_shared<std::uint64_t>(0x78);
+  const auto* data = reinterpret_cast<const std::uint8_t*>(one.get());
+  const auto carrier = mes::MLOpsMessage::unverified_carrier(data, 1, one);
+  EXPECT_EQ(carrier.bytes().size(), 1U);
+  EXPECT_EQ(carrier.bytes()[0], 0x78);
+  EXPECT_TRUE(carrier.is_owning());
+  const auto borrowed = mes::MLOpsMessage::unverified_carrier(data, 1, nullptr);
+  const auto owned = borrowed.owned();  // a copy, still only a carrier
+  ASSERT_EQ(owned.bytes().size(), 1U);
+  EXPECT_EQ(owned.bytes()[0], 0x78);
+  EXPECT_NE(owned.bytes().data(), data);
+  EXPECT_FALSE(mes::MLOpsMessage::from_bytes(owned.bytes()).has_value());
+}

@@ -185,6 +185,13 @@ class MLOPS_EXPORT MLOpsMessage {
                               std::shared_ptr<const void> owner) noexcept {
     return MLOpsMessage(data, size, std::move(owner));
   }
+  /// Internal (transports): bytes nobody has verified yet, carried in a message's form until
+  /// a consumer verifies them. Only bytes() and is_owning() may be used; nothing is read
+  /// from the bytes (they may be too short to hold a root).
+  static MLOpsMessage unverified_carrier(const std::uint8_t* data, std::size_t size,
+                                         std::shared_ptr<const void> owner) noexcept {
+    return MLOpsMessage(data, size, std::move(owner), Carrier{});
+  }
 
  private:
   friend class MessageBuilder;
@@ -208,6 +215,16 @@ class MLOPS_EXPORT MLOpsMessage {
         args_(root_->additional_arguments()),
         list_flags_(static_cast<std::uint8_t>(root_->list_fields())) {}
 
+  struct Carrier {};
+  MLOpsMessage(const std::uint8_t* data, std::size_t size, std::shared_ptr<const void> owner,
+               Carrier) noexcept
+      : data_(data),
+        size_(size),
+        owner_(std::move(owner)),
+        root_(nullptr),
+        args_(nullptr),
+        list_flags_(0) {}
+
   [[nodiscard]] const wire::Message* root() const noexcept { return root_; }
   [[nodiscard]] bool has_list_flag(wire::ListFields flag) const noexcept {
     return (list_flags_ & static_cast<std::uint8_t>(flag)) != 0;
@@ -220,7 +237,7 @@ class MLOPS_EXPORT MLOpsMessage {
   const std::uint8_t* data_;
   std::size_t size_;
   std::shared_ptr<const void> owner_;
-  const wire::Message* root_;
+  const wire::Message* root_;  // null only in an unverified_carrier()
   const WireArguments* args_;  // null when the message has none
   std::uint8_t list_flags_;
 };

@@ -53,7 +53,8 @@ Status InprocProducer::send_raw(std::string_view name, std::span<const std::uint
   try {
     auto copy = messaging::detail::copy_to_owned_buffer(bytes);
     // Message in form only: the topic marks it unverified, and consumers verify it first.
-    raw.emplace(messaging::MLOpsMessage::trusted(copy.data, copy.size, std::move(copy.owner)));
+    raw.emplace(
+        messaging::MLOpsMessage::unverified_carrier(copy.data, copy.size, std::move(copy.owner)));
   } catch (...) {
     return Status::kError;
   }
