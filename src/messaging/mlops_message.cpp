@@ -164,7 +164,9 @@ Result<MLOpsMessage> MLOpsMessage::from_shared(std::span<const std::uint8_t> byt
 MLOpsMessage MLOpsMessage::owned() const {
   if (is_owning()) return *this;
   auto copy = detail::copy_to_owned_buffer(bytes());
-  if (root_ == nullptr) return MLOpsMessage(copy.data, copy.size, std::move(copy.owner), Carrier{});
+  if (args_at_ == 0) {  // no arguments, or a carrier: nothing needs reading from the bytes
+    return MLOpsMessage(copy.data, copy.size, std::move(copy.owner), Carrier{});
+  }
   return MLOpsMessage(copy.data, copy.size, std::move(copy.owner));
 }
 
@@ -174,7 +176,7 @@ Result<MLOpsMessage> MLOpsMessage::borrow(std::span<const std::uint8_t> bytes,
 }
 
 std::optional<ValueView> MLOpsMessage::additional_argument(std::string_view key) const noexcept {
-  const auto* args = args_;
+  const auto* args = arguments();
   if (args == nullptr) return std::nullopt;
   // Keys were checked sorted and unique when the message was verified (or built).
   flatbuffers::uoffset_t low = 0;
@@ -202,7 +204,7 @@ Value::Map MLOpsMessage::additional_arguments() const {
 }
 
 MLOpsMessage::RawArgument MLOpsMessage::raw_argument_at(std::size_t index) const noexcept {
-  const auto* arg = args_->Get(static_cast<flatbuffers::uoffset_t>(index));
+  const auto* arg = arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
   const auto* value = arg->value();
   if (value == nullptr) return {key_of(*arg), {}};
   return {key_of(*arg), {value->Data(), value->size()}};

@@ -102,6 +102,7 @@ struct Consumer::Impl {
     if (delivery.unverified) {
       auto checked = messaging::MLOpsMessage::borrow(delivery.bytes, options.verify_limits);
       if (!checked) return read_foreign(delivery, checked.error());
+      return delivery.message->as_verified();  // a carrier until now (inproc send_raw)
     }
     return std::move(*delivery.message);
   }

@@ -87,48 +87,49 @@ class MLOPS_EXPORT MLOpsMessage {
 
   /// What the message reports; OTHER unless set.
   [[nodiscard]] MessageType message_type() const noexcept {
-    return static_cast<MessageType>(root_->msg_type());
+    return static_cast<MessageType>(root()->msg_type());
   }
   /// The topics it goes to; empty if unset.
   [[nodiscard]] StringList topic() const noexcept {
-    return {root_->topic(), has_list_flag(wire::ListFields::topic)};
+    return {root()->topic(), has_list_flag(wire::ListFields::topic)};
   }
   /// Who created it; nullopt if unset.
   [[nodiscard]] std::optional<std::string_view> creator() const noexcept {
-    return text(root_->creator());
+    return text(root()->creator());
   }
   /// The canonical creator type; UNKNOWN unless set.
   [[nodiscard]] CreatorType creator_type() const noexcept {
-    return static_cast<CreatorType>(root_->creator_type());
+    return static_cast<CreatorType>(root()->creator_type());
   }
   /// The pipeline stage; nullopt if unset.
   [[nodiscard]] std::optional<Stage> stage() const noexcept {
-    const auto stage = root_->stage();
+    const auto stage = root()->stage();
     if (!stage.has_value()) return std::nullopt;
     return static_cast<Stage>(*stage);
   }
   /// The tasks that should run next; empty if unset.
   [[nodiscard]] StringList next_task() const noexcept {
-    return {root_->next_task(), has_list_flag(wire::ListFields::next_task)};
+    return {root()->next_task(), has_list_flag(wire::ListFields::next_task)};
   }
   /// The free-text message; nullopt if unset.
   [[nodiscard]] std::optional<std::string_view> user_message() const noexcept {
-    return text(root_->user_message());
+    return text(root()->user_message());
   }
   /// How often this work was retried; 0 unless set.
-  [[nodiscard]] std::int32_t retries() const noexcept { return root_->retries(); }
+  [[nodiscard]] std::int32_t retries() const noexcept { return root()->retries(); }
   /// Outputs (paths, URIs) produced; empty if unset.
   [[nodiscard]] StringList output() const noexcept {
-    return {root_->output(), has_list_flag(wire::ListFields::output)};
+    return {root()->output(), has_list_flag(wire::ListFields::output)};
   }
   /// Who should receive it; empty if unset.
   [[nodiscard]] StringList recipient() const noexcept {
-    return {root_->recipient(), has_list_flag(wire::ListFields::recipient)};
+    return {root()->recipient(), has_list_flag(wire::ListFields::recipient)};
   }
 
   /// Number of additional arguments.
   [[nodiscard]] std::size_t additional_argument_count() const noexcept {
-    return args_ ? args_->size() : 0;
+    const auto* args = arguments();
+    return args ? args->size() : 0;
   }
   /// True when the producer gave the additional data as an empty map (the original's
   /// `add_data: {}`); with no arguments and this false, it was never set.
@@ -138,7 +139,7 @@ class MLOPS_EXPORT MLOpsMessage {
   }
   /// Additional argument `index` in key order; index must be below the count.
   [[nodiscard]] Argument additional_argument_at(std::size_t index) const noexcept {
-    const auto* arg = args_->Get(static_cast<flatbuffers::uoffset_t>(index));
+    const auto* arg = arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
     const std::string_view key(arg->key()->c_str(), arg->key()->size());
     const auto* value = arg->value();
     if (value == nullptr) return {key, ValueView()};
@@ -152,24 +153,24 @@ class MLOPS_EXPORT MLOpsMessage {
   /// The key that orders it among messages of the same key (MessageBuilder::with_key);
   /// nullopt if unset.
   [[nodiscard]] std::optional<std::string_view> key() const noexcept {
-    return text(root_->key());
+    return text(root()->key());
   }
 
   /// The W3C `traceparent` of the pipeline run it belongs to
   /// (MessageBuilder::with_trace_context, child_of); nullopt if unset. Foreign writers'
   /// text is not checked: check_traceparent() before trusting it.
   [[nodiscard]] std::optional<std::string_view> trace_context() const noexcept {
-    return text(root_->trace_context());
+    return text(root()->trace_context());
   }
   /// The message's unique, time-ordered id; nullopt only for messages from foreign writers.
   [[nodiscard]] std::optional<MessageId> id() const noexcept {
-    const auto* id = root_->id();
+    const auto* id = root()->id();
     if (id == nullptr) return std::nullopt;
     return MessageId{id->hi(), id->lo()};
   }
   /// Creation time in nanoseconds since the Unix epoch; nullopt only from foreign writers.
   [[nodiscard]] std::optional<std::int64_t> timestamp() const noexcept {
-    const auto stamp = root_->timestamp_ns();
+    const auto stamp = root()->timestamp_ns();
     if (!stamp.has_value()) return std::nullopt;
     return *stamp;
   }
@@ -192,6 +193,11 @@ class MLOPS_EXPORT MLOpsMessage {
                                          std::shared_ptr<const void> owner) noexcept {
     return MLOpsMessage(data, size, std::move(owner), Carrier{});
   }
+  /// Internal (transports): this unverified_carrier() as a full message, sharing its owner,
+  /// once the caller has verified bytes().
+  [[nodiscard]] MLOpsMessage as_verified() const noexcept {
+    return MLOpsMessage(data_, size_, owner_);
+  }
 
  private:
   friend class MessageBuilder;
@@ -204,30 +210,32 @@ class MLOPS_EXPORT MLOpsMessage {
 
   using WireArguments = flatbuffers::Vector<flatbuffers::Offset<wire::Argument>>;
 
-  // The root table, the arguments vector and the list flags are looked up once here, not
-  // by every getter (a reader calls additional_argument_at once per argument).
+  // The arguments vector is looked up once here, not by every getter (a reader calls
+  // additional_argument_at once per argument); kept as an offset so that a message stays
+  // 32 bytes (an inproc slot holds one in its 64).
   MLOpsMessage(const std::uint8_t* data, std::size_t size,
                std::shared_ptr<const void> owner) noexcept
       : data_(data),
-        size_(size),
-        owner_(std::move(owner)),
-        root_(wire::GetMessage(data)),
-        args_(root_->additional_arguments()),
-        list_flags_(static_cast<std::uint8_t>(root_->list_fields())) {}
+        size_(static_cast<std::uint32_t>(size)),
+        args_at_(arguments_offset(data)),
+        owner_(std::move(owner)) {}
+  static std::uint32_t arguments_offset(const std::uint8_t* data) noexcept {
+    const auto* args = wire::GetMessage(data)->additional_arguments();
+    if (args == nullptr) return 0;
+    return static_cast<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(args) - data);
+  }
 
   struct Carrier {};
   MLOpsMessage(const std::uint8_t* data, std::size_t size, std::shared_ptr<const void> owner,
                Carrier) noexcept
-      : data_(data),
-        size_(size),
-        owner_(std::move(owner)),
-        root_(nullptr),
-        args_(nullptr),
-        list_flags_(0) {}
+      : data_(data), size_(static_cast<std::uint32_t>(size)), args_at_(0), owner_(std::move(owner)) {}
 
-  [[nodiscard]] const wire::Message* root() const noexcept { return root_; }
+  [[nodiscard]] const wire::Message* root() const noexcept { return wire::GetMessage(data_); }
+  [[nodiscard]] const WireArguments* arguments() const noexcept {
+    return args_at_ == 0 ? nullptr : reinterpret_cast<const WireArguments*>(data_ + args_at_);
+  }
   [[nodiscard]] bool has_list_flag(wire::ListFields flag) const noexcept {
-    return (list_flags_ & static_cast<std::uint8_t>(flag)) != 0;
+    return (static_cast<std::uint8_t>(root()->list_fields()) & static_cast<std::uint8_t>(flag)) != 0;
   }
   static std::optional<std::string_view> text(const flatbuffers::String* value) noexcept {
     if (value == nullptr) return std::nullopt;
@@ -235,11 +243,9 @@ class MLOPS_EXPORT MLOpsMessage {
   }
 
   const std::uint8_t* data_;
-  std::size_t size_;
+  std::uint32_t size_;     // below kAbsoluteMaxMessageBytes, as FlatBuffers requires
+  std::uint32_t args_at_;  // the arguments vector's offset from data_; 0: none (or a carrier)
   std::shared_ptr<const void> owner_;
-  const wire::Message* root_;  // null only in an unverified_carrier()
-  const WireArguments* args_;  // null when the message has none
-  std::uint8_t list_flags_;
 };
 
 }  // namespace mlops::messaging
