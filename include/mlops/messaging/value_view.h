@@ -116,7 +116,7 @@ class MLOPS_EXPORT ValueView {
  private:
   // One table load instead of a chain of comparisons: type() and then as_int() (say) each
   // classify the type, and readers call both for every value.
-  // 64 entries: a type read from a packed byte (6 bits) indexes it without a bounds test.
+  // 64 entries: every type a packed byte (6 bits) can name.
   static constexpr ValueType kKinds[64] = {
       ValueType::kNull,    // FBT_NULL
       ValueType::kInt,     // FBT_INT
