@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "messaging/crafted_flexbuffers.h"
+#include "support/crafted_flexbuffers.h"
 
 namespace mes = mlops::messaging;
 namespace detail = mlops::messaging::detail;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "messaging/crafted_flexbuffers.h"
+#include "support/crafted_flexbuffers.h"
 #include "messaging/sample_messages.h"
 #include "mlops/messaging/detail/mlops_message_generated.h"
 
