@@ -90,19 +90,21 @@ void read_value(Hash& s, const mes::ValueView& v) {
       return;
     }
     case mes::ValueType::kList: {
-      const auto n = v.size();
+      const auto entries = v.entries();  // the list located once, as the raw code does
+      const auto n = entries.size();
       s.add(kList);
       s.add(n);
-      for (std::size_t i = 0; i < n; ++i) read_value(s, v[i]);
+      for (std::size_t i = 0; i < n; ++i) read_value(s, entries[i]);
       return;
     }
     case mes::ValueType::kMap: {
-      const auto n = v.size();
+      const auto entries = v.entries();
+      const auto n = entries.size();
       s.add(kMap);
       s.add(n);
       for (std::size_t i = 0; i < n; ++i) {
-        s.text(v.key_at(i));
-        read_value(s, v[i]);
+        s.text(entries.key(i));
+        read_value(s, entries[i]);
       }
       return;
     }

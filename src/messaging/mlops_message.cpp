@@ -2,20 +2,16 @@
 
 #include <flatbuffers/flatbuffers.h>
 
-#include <cstring>
-#include <flatbuffers/flexbuffers.h>
 #include <string>
-#include <vector>
 
+#include "messaging/flexbuffer_check.h"
+#include "messaging/mlops_message_structure_generated.h"
 #include "messaging/owned_buffer.h"
 
 namespace mlops::messaging {
 namespace {
 
 constexpr std::size_t kMessageAlignment = 8;
-// Without the tracker a crafted FlexBuffer of n bytes costs up to about n^3/108 steps
-// (keys are re-scanned for every reference): about 150 thousand at 256 bytes.
-constexpr std::size_t kFlexTrackerBytes = 256;
 constexpr std::size_t kHeaderBytes = sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength;
 
 Error error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
@@ -47,65 +43,15 @@ std::size_t flexbuffer_alignment(std::size_t size) {
   return 1;
 }
 
-// FlatBuffers 2.0.8's FlexBuffers verifier accepts a key that never ends (its VerifyKey
-// returns at the first non-zero byte), and every key reader uses strlen. So every key of
-// every map (and every key value) must end inside its FlexBuffer. `budget` bounds the walk
-// (a tree has fewer nodes than bytes; a crafted DAG could otherwise make it exponential).
-bool keys_terminate(const flexbuffers::Reference& ref, const std::uint8_t* end,
-                    std::size_t& budget) {
-  if (budget == 0) return false;
-  --budget;
-  const auto ends = [&](const char* key) {
-    const auto* start = reinterpret_cast<const std::uint8_t*>(key);
-    return start < end && std::memchr(start, 0, static_cast<std::size_t>(end - start)) != nullptr;
-  };
-  switch (ref.GetType()) {
-    case flexbuffers::FBT_KEY: return ends(ref.AsKey());
-    case flexbuffers::FBT_MAP: {
-      const auto map = ref.AsMap();
-      const auto keys = map.Keys();
-      const auto values = map.Values();
-      for (std::size_t i = 0; i < keys.size(); ++i) {
-        if (!ends(keys[i].AsKey()) || !keys_terminate(values[i], end, budget)) return false;
-      }
-      return true;
-    }
-    case flexbuffers::FBT_VECTOR: {
-      const auto vector = ref.AsVector();
-      for (std::size_t i = 0; i < vector.size(); ++i) {
-        if (!keys_terminate(vector[i], end, budget)) return false;
-      }
-      return true;
-    }
-    case flexbuffers::FBT_VECTOR_KEY: {
-      const auto vector = ref.AsTypedVector();
-      for (std::size_t i = 0; i < vector.size(); ++i) {
-        if (!ends(vector[i].AsKey())) return false;
-      }
-      return true;
-    }
-    default: return true;  // Scalars, strings and blobs are read by length.
-  }
-}
-
-// Whether a verified FlexBuffer's root can hold a key (a map, a vector, a key itself):
-// keys_terminate has nothing to check in scalars, strings and blobs, most arguments, and
-// its walk cost as much as the FlexBuffer verifier's own. The root's type is the byte
-// before the last (the last is its width).
-bool may_hold_keys(const flatbuffers::Vector<std::uint8_t>& flexbuffer) {
-  if (flexbuffer.size() < 2) return true;  // let keys_terminate judge
-  const auto type = static_cast<flexbuffers::Type>(flexbuffer.Data()[flexbuffer.size() - 2] >> 2);
-  return type == flexbuffers::FBT_KEY || type == flexbuffers::FBT_MAP ||
-         type == flexbuffers::FBT_VECTOR || type == flexbuffers::FBT_VECTOR_KEY;
-}
-
-// What the FlatBuffers Verifier cannot see: keys sorted and unique (so binary search is
-// right) and every nested FlexBuffer aligned for in-place reads.
+// The FlexBuffer values, which the structure Verifier left alone, and what no Verifier
+// sees: keys sorted and unique (so binary search is right), every FlexBuffer aligned for
+// in-place reads, and one walk of each FlexBuffer (detail::check_flexbuffer).
 Result<void> check_arguments(const wire::Message& root, const std::uint8_t* base) {
   const auto* args = root.additional_arguments();
   if (args == nullptr) return {};
   std::string_view previous;
-  for (flatbuffers::uoffset_t i = 0; i < args->size(); ++i) {
+  const flatbuffers::uoffset_t count = args->size();
+  for (flatbuffers::uoffset_t i = 0; i < count; ++i) {
     const auto* arg = args->Get(i);
     const std::string_view key(arg->key()->c_str(), arg->key()->size());
     if (i > 0 && !(previous < key)) {
@@ -114,21 +60,20 @@ Result<void> check_arguments(const wire::Message& root, const std::uint8_t* base
                                             printable(previous) + "')");
     }
     previous = key;
-    if (const auto* value = arg->value()) {
-      const auto offset = static_cast<std::size_t>(value->Data() - base);
-      if ((offset & (flexbuffer_alignment(value->size()) - 1)) != 0) {
-        return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
-                                              "' has a misaligned value (writers must align "
-                                              "FlexBuffer values to 8 bytes)");
-      }
-      std::size_t budget = value->size() + 1;
-      if (may_hold_keys(*value) &&
-          !keys_terminate(flexbuffers::GetRoot(value->Data(), value->size()),
-                          value->Data() + value->size(), budget)) {
-        return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
-                                              "' has a map key without its terminating NUL "
-                                              "(or shares nodes too often to check)");
-      }
+    const auto* value = arg->value();
+    if (value == nullptr) continue;
+    const auto offset = static_cast<std::size_t>(value->Data() - base);
+    if ((offset & (flexbuffer_alignment(value->size()) - 1)) != 0) {
+      return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
+                                            "' has a misaligned value (writers must align "
+                                            "FlexBuffer values to 8 bytes)");
+    }
+    const auto problem = detail::check_flexbuffer(value->Data(), value->size());
+    if (problem != detail::FlexProblem::kNone) {
+      return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
+                                            "' has a corrupt FlexBuffer value: " +
+                                            detail::describe(problem) + " (" +
+                                            std::to_string(value->size()) + " bytes)");
     }
   }
   return {};
@@ -149,13 +94,9 @@ Result<void> verify(std::span<const std::uint8_t> bytes, const VerifyLimits& lim
   options.max_depth = limits.max_depth;
   options.max_tables = limits.max_tables;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
-  // Shared (DAG) references in a FlexBuffer make its verifier revisit nodes: harmless for
-  // tiny messages, a denial of service for larger crafted ones. Above kFlexTrackerBytes a
-  // reuse tracker keeps verification linear (at the price of clearing a byte per byte of
-  // every nested FlexBuffer).
-  thread_local std::vector<std::uint8_t> flex_reuse_tracker;
-  if (bytes.size() > kFlexTrackerBytes) verifier.SetFlexReuseTracker(&flex_reuse_tracker);
-  if (!wire::VerifyMessageBuffer(verifier)) {
+  // The structure only: the same schema without `(flexbuffer)`, so the FlexBuffers are
+  // walked once, by check_arguments, rather than by the Verifier and again by us.
+  if (!wire_structure::VerifyMessageBuffer(verifier)) {
     // The Verifier checks the identifier and the root offset too; which one failed is
     // worked out only now, so a message that passes pays for each check once.
     if (!flatbuffers::BufferHasIdentifier(bytes.data(), wire::MessageIdentifier())) {
@@ -232,7 +173,7 @@ Result<MLOpsMessage> MLOpsMessage::borrow(std::span<const std::uint8_t> bytes,
 }
 
 std::optional<ValueView> MLOpsMessage::additional_argument(std::string_view key) const noexcept {
-  const auto* args = root()->additional_arguments();
+  const auto* args = arguments();
   if (args == nullptr) return std::nullopt;
   // Keys were checked sorted and unique when the message was verified (or built).
   flatbuffers::uoffset_t low = 0;
@@ -260,7 +201,7 @@ Value::Map MLOpsMessage::additional_arguments() const {
 }
 
 MLOpsMessage::RawArgument MLOpsMessage::raw_argument_at(std::size_t index) const noexcept {
-  const auto* arg = root()->additional_arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
+  const auto* arg = arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
   const auto* value = arg->value();
   if (value == nullptr) return {key_of(*arg), {}};
   return {key_of(*arg), {value->Data(), value->size()}};

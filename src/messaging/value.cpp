@@ -33,6 +33,8 @@ std::size_t Value::depth() const noexcept {
   return 0;
 }
 
+ValueView ValueView::Entries::typed_at(std::size_t index) const noexcept { return list_[index]; }
+
 std::optional<ValueView> ValueView::find(std::string_view key) const noexcept {
   if (ref_.GetType() != flexbuffers::FBT_MAP) return std::nullopt;
   const auto map = ref_.AsMap();

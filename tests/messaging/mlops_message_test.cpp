@@ -80,3 +80,4 @@ TEST(MLOpsMessage, ErrorCodesHaveNames) {
   EXPECT_EQ(mlops::to_string(mlops::ErrorCode::kCorrupt), "corrupt");
   EXPECT_EQ(mlops::to_string(mlops::ErrorCode::kWrongIdentifier), "wrong identifier");
 }
+

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mlops/messaging/detail/mlops_message_generated.h"
+#include "support/crafted_flexbuffers.h"
 #include "support/sample_messages.h"
 
 namespace mes = mlops::messaging;
@@ -233,6 +234,41 @@ TEST(FromBytes, HugeFlexBufferVerifiesOrIsRefusedQuickly) {
   ASSERT_TRUE(msg.has_value()) << msg.error().message;
   EXPECT_EQ(msg->additional_argument("huge")->size(), 200'000U);
   EXPECT_EQ((*msg->additional_argument("huge"))[199'999].as_int(), 199'999);
+}
+
+TEST(FromBytes, SharedReferencesPastTheBudgetAreRefused) {
+  // Shared references that would make every reader walk 20 values per byte (wide) or 2^60
+  // (doubling); the FlatBuffers Verifier with its reuse tracker accepted both.
+  for (const auto& flex : {mlops::testing::wide_dag(60, 120), mlops::testing::doubling_dag(60)}) {
+    auto msg = mes::MLOpsMessage::from_bytes(craft({{"dag", flex}}));
+    ASSERT_FALSE(msg.has_value());
+    EXPECT_EQ(msg.error().code, mlops::ErrorCode::kCorrupt);
+    EXPECT_NE(msg.error().message.find("'dag'"), std::string::npos) << msg.error().message;
+  }
+  auto wide = mes::MLOpsMessage::from_bytes(craft({{"dag", mlops::testing::wide_dag(60, 120)}}));
+  EXPECT_NE(wide.error().message.find("shares nodes"), std::string::npos) << wide.error().message;
+  // A little sharing reads: 4 references to one 4-element list.
+  auto small = mes::MLOpsMessage::from_bytes(craft({{"dag", mlops::testing::wide_dag(4, 4)}}));
+  ASSERT_TRUE(small.has_value()) << small.error().message;
+  EXPECT_EQ((*small->additional_argument("dag"))[3][3].as_int(), 3);
+}
+
+TEST(FromBytes, CyclicFlexBufferIsRefused) {
+  auto msg = mes::MLOpsMessage::from_bytes(craft({{"cycle", mlops::testing::self_cycle()}}));
+  ASSERT_FALSE(msg.has_value());
+  EXPECT_EQ(msg.error().code, mlops::ErrorCode::kCorrupt);
+}
+
+TEST(FromBytes, DeprecatedStringVectorOverrunIsRefused) {
+  // Its one string's length byte says 200 in a 9-byte FlexBuffer; a reader would run past it.
+  auto msg = mes::MLOpsMessage::from_bytes(
+      craft({{"strings", mlops::testing::deprecated_string_vector(200)}}));
+  ASSERT_FALSE(msg.has_value());
+  EXPECT_EQ(msg.error().code, mlops::ErrorCode::kCorrupt);
+  auto fits = mes::MLOpsMessage::from_bytes(
+      craft({{"strings", mlops::testing::deprecated_string_vector(2)}}));
+  ASSERT_TRUE(fits.has_value()) << fits.error().message;
+  EXPECT_EQ((*fits->additional_argument("strings"))[0].as_string(), "ab");
 }
 
 TEST(FromBytes, ForeignMessageWithoutOptionalFieldsReads) {

@@ -30,7 +30,8 @@ inline constexpr std::size_t kAbsoluteMaxMessageBytes = (std::size_t{1} << 31) -
 
 /// The limits from_bytes() verifies untrusted bytes against.
 /// Nested FlexBuffers (additional arguments) are held to FlexBuffers' own limits:
-/// nesting depth 64 and no more vectors than bytes.
+/// nesting depth 64 and no more vectors than bytes; and shared references may reach at
+/// most 2 values per byte (so reading one stays linear in its size).
 struct MLOPS_EXPORT VerifyLimits {
   /// Larger input is refused with kTooLarge (capped at kAbsoluteMaxMessageBytes).
   std::size_t max_bytes = kDefaultMaxMessageBytes;
@@ -131,7 +132,7 @@ class MLOPS_EXPORT MLOpsMessage {
 
   /// Number of additional arguments.
   [[nodiscard]] std::size_t additional_argument_count() const noexcept {
-    const auto* args = root()->additional_arguments();
+    const auto* args = arguments();
     return args ? args->size() : 0;
   }
   /// True when the producer gave the additional data as an empty map (the original's
@@ -142,8 +143,7 @@ class MLOPS_EXPORT MLOpsMessage {
   }
   /// Additional argument `index` in key order; index must be below the count.
   [[nodiscard]] Argument additional_argument_at(std::size_t index) const noexcept {
-    const auto* arg =
-        root()->additional_arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
+    const auto* arg = arguments()->Get(static_cast<flatbuffers::uoffset_t>(index));
     const std::string_view key(arg->key()->c_str(), arg->key()->size());
     const auto* value = arg->value();
     if (value == nullptr) return {key, ValueView()};
@@ -195,11 +195,27 @@ class MLOPS_EXPORT MLOpsMessage {
   /// The key and the undecoded FlexBuffer bytes of argument `index` (for copying).
   [[nodiscard]] RawArgument raw_argument_at(std::size_t index) const noexcept;
 
+  using WireArguments = flatbuffers::Vector<flatbuffers::Offset<wire::Argument>>;
+
+  // The arguments vector is looked up once here, not by every getter (a reader calls
+  // additional_argument_at once per argument); kept as an offset so that a message stays
+  // 32 bytes (an inproc slot holds one in its 64).
   MLOpsMessage(const std::uint8_t* data, std::size_t size,
                std::shared_ptr<const void> owner) noexcept
-      : data_(data), size_(size), owner_(std::move(owner)) {}
+      : data_(data),
+        size_(static_cast<std::uint32_t>(size)),
+        args_at_(arguments_offset(data)),
+        owner_(std::move(owner)) {}
+  static std::uint32_t arguments_offset(const std::uint8_t* data) noexcept {
+    const auto* args = wire::GetMessage(data)->additional_arguments();
+    if (args == nullptr) return 0;
+    return static_cast<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(args) - data);
+  }
 
   [[nodiscard]] const wire::Message* root() const noexcept { return wire::GetMessage(data_); }
+  [[nodiscard]] const WireArguments* arguments() const noexcept {
+    return args_at_ == 0 ? nullptr : reinterpret_cast<const WireArguments*>(data_ + args_at_);
+  }
   [[nodiscard]] bool has_list_flag(wire::ListFields flag) const noexcept {
     return (static_cast<std::uint8_t>(root()->list_fields()) & static_cast<std::uint8_t>(flag)) != 0;
   }
@@ -209,7 +225,8 @@ class MLOPS_EXPORT MLOpsMessage {
   }
 
   const std::uint8_t* data_;
-  std::size_t size_;
+  std::uint32_t size_;     // below kAbsoluteMaxMessageBytes, as FlatBuffers requires
+  std::uint32_t args_at_;  // the arguments vector's offset from data_; 0: none
   std::shared_ptr<const void> owner_;
 };
 

@@ -35,12 +35,16 @@ class MLOPS_EXPORT ValueView {
     return ref_.AsBool();
   }
   [[nodiscard]] std::optional<std::int64_t> as_int() const noexcept {
-    if (kind_of(ref_.GetType()) != ValueType::kInt) return std::nullopt;
+    const auto type = ref_.GetType();
+    if (type == flexbuffers::FBT_INT) return ref_.AsInt64();  // the common case, tested once
+    if (kind_of(type) != ValueType::kInt) return std::nullopt;
     return ref_.AsInt64();
   }
   /// A double; an int reads as a double too (as JSON readers expect).
   [[nodiscard]] std::optional<double> as_double() const noexcept {
-    const auto kind = kind_of(ref_.GetType());
+    const auto type = ref_.GetType();
+    if (type == flexbuffers::FBT_FLOAT) return ref_.AsDouble();  // the common case, tested once
+    const auto kind = kind_of(type);
     if (kind != ValueType::kDouble && kind != ValueType::kInt) return std::nullopt;
     return ref_.AsDouble();
   }
@@ -89,6 +93,15 @@ class MLOPS_EXPORT ValueView {
     const auto keys = ref_.AsMap().Keys();
     return index < keys.size() ? std::string_view(keys[index].AsKey()) : std::string_view();
   }
+  /// The elements of a list or the entries of a map, located once for a loop over them
+  /// (size(), operator[] and key_at() locate the container again on every call):
+  ///
+  ///   const auto entries = view.entries();
+  ///   for (std::size_t i = 0; i < entries.size(); ++i) use(entries.key(i), entries[i]);
+  ///
+  /// Empty for anything else. Valid, like the view, while its message lives.
+  class Entries;
+  [[nodiscard]] Entries entries() const noexcept;
   /// The value under `key` of a map (binary search, no allocation); nullopt if absent.
   [[nodiscard]] std::optional<ValueView> find(std::string_view key) const noexcept;
 
@@ -101,29 +114,93 @@ class MLOPS_EXPORT ValueView {
   explicit ValueView(flexbuffers::Reference ref) noexcept : ref_(ref) {}
 
  private:
+  // One table load instead of a chain of comparisons: type() and then as_int() (say) each
+  // classify the type, and readers call both for every value.
+  // 64 entries: every type a packed byte (6 bits) can name.
+  static constexpr ValueType kKinds[64] = {
+      ValueType::kNull,    // FBT_NULL
+      ValueType::kInt,     // FBT_INT
+      ValueType::kInt,     // FBT_UINT
+      ValueType::kDouble,  // FBT_FLOAT
+      ValueType::kString,  // FBT_KEY
+      ValueType::kString,  // FBT_STRING
+      ValueType::kInt,     // FBT_INDIRECT_INT
+      ValueType::kInt,     // FBT_INDIRECT_UINT
+      ValueType::kDouble,  // FBT_INDIRECT_FLOAT
+      ValueType::kMap,     // FBT_MAP
+      ValueType::kList,    // FBT_VECTOR
+      // FBT_VECTOR_INT .. FBT_VECTOR_STRING_DEPRECATED: typed vectors
+      ValueType::kList, ValueType::kList, ValueType::kList, ValueType::kList, ValueType::kList,
+      // FBT_VECTOR_INT2 .. FBT_VECTOR_FLOAT4: fixed typed vectors
+      ValueType::kList, ValueType::kList, ValueType::kList, ValueType::kList, ValueType::kList,
+      ValueType::kList, ValueType::kList, ValueType::kList, ValueType::kList,
+      ValueType::kBytes,  // FBT_BLOB
+      ValueType::kBool,   // FBT_BOOL
+      // 27 .. 35: unused (no verified buffer holds them)
+      ValueType::kNull, ValueType::kNull, ValueType::kNull, ValueType::kNull, ValueType::kNull,
+      ValueType::kNull, ValueType::kNull, ValueType::kNull, ValueType::kNull,
+      ValueType::kList,  // FBT_VECTOR_BOOL
+      // 37 .. 63: no FlexBuffers type (kNull, the value-initialised rest)
+  };
+  static_assert(flexbuffers::FBT_VECTOR_BOOL == 36 && flexbuffers::FBT_MAX_TYPE == 37 &&
+                flexbuffers::FBT_BLOB == 25 && flexbuffers::FBT_BOOL == 26);
+
   static ValueType kind_of(flexbuffers::Type type) noexcept {
-    switch (type) {
-      case flexbuffers::FBT_NULL: return ValueType::kNull;
-      case flexbuffers::FBT_BOOL: return ValueType::kBool;
-      case flexbuffers::FBT_INT:
-      case flexbuffers::FBT_UINT:
-      case flexbuffers::FBT_INDIRECT_INT:
-      case flexbuffers::FBT_INDIRECT_UINT: return ValueType::kInt;
-      case flexbuffers::FBT_FLOAT:
-      case flexbuffers::FBT_INDIRECT_FLOAT: return ValueType::kDouble;
-      case flexbuffers::FBT_STRING:
-      case flexbuffers::FBT_KEY: return ValueType::kString;
-      case flexbuffers::FBT_BLOB: return ValueType::kBytes;
-      case flexbuffers::FBT_MAP: return ValueType::kMap;
-      case flexbuffers::FBT_VECTOR: return ValueType::kList;
-      default:
-        return flexbuffers::IsTypedVector(type) || flexbuffers::IsFixedTypedVector(type)
-                   ? ValueType::kList
-                   : ValueType::kNull;
-    }
+    const auto index = static_cast<std::size_t>(type);
+    return index < std::size(kKinds) ? kKinds[index] : ValueType::kNull;
   }
 
   flexbuffers::Reference ref_;
 };
+
+/// See ValueView::entries(). A plain const view; no allocation.
+class MLOPS_EXPORT ValueView::Entries {
+ public:
+  /// Number of elements of the list or entries of the map.
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// Element `index` of the list, or the value of entry `index` of the map; null if out of range.
+  [[nodiscard]] ValueView operator[](std::size_t index) const noexcept {
+    if (!untyped_) [[unlikely]] {
+      return typed_at(index);
+    }
+    return index < size_ ? ValueView(values_[index]) : ValueView();
+  }
+  /// Key of entry `index` of the map; empty for a list or if index is out of range.
+  [[nodiscard]] std::string_view key(std::size_t index) const noexcept {
+    return index < keys_.size() ? std::string_view(keys_[index].AsKey()) : std::string_view();
+  }
+
+ private:
+  friend class ValueView;
+  Entries(flexbuffers::Vector values, flexbuffers::TypedVector keys) noexcept
+      : values_(values), keys_(keys), size_(values.size()) {}
+  explicit Entries(ValueView list) noexcept
+      : values_(flexbuffers::Vector::EmptyVector()),
+        keys_(flexbuffers::TypedVector::EmptyTypedVector()),
+        list_(list),
+        size_(list.size()),
+        untyped_(size_ == 0) {}
+  // Element `index` of a typed vector (foreign writers), the view's own way; out of line.
+  [[nodiscard]] ValueView typed_at(std::size_t index) const noexcept;
+
+  // Maps and untyped vectors (all that MessageBuilder writes): their values, and a map's keys.
+  flexbuffers::Vector values_;
+  flexbuffers::TypedVector keys_;
+  ValueView list_;  // a typed vector, read through ValueView::operator[]
+  std::size_t size_ = 0;
+  bool untyped_ = true;
+};
+
+inline ValueView::Entries ValueView::entries() const noexcept {
+  switch (ref_.GetType()) {
+    case flexbuffers::FBT_MAP: {
+      const auto map = ref_.AsMap();
+      return Entries(map.Values(), map.Keys());
+    }
+    case flexbuffers::FBT_VECTOR:
+      return Entries(ref_.AsVector(), flexbuffers::TypedVector::EmptyTypedVector());
+    default: return Entries(*this);
+  }
+}
 
 }  // namespace mlops::messaging
