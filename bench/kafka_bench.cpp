@@ -53,7 +53,9 @@ class Mock {
     static Mock mock;
     return mock;
   }
-  [[nodiscard]] std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+  [[nodiscard]] std::string bootstraps() const {
+    return rd_kafka_mock_cluster_bootstraps(cluster_);
+  }
   void create_topic(const std::string& topic) const {
     (void)rd_kafka_mock_topic_create(cluster_, topic.c_str(), 1, 1);
   }
@@ -99,7 +101,8 @@ constexpr std::size_t kPoolSize = 256;
 
 std::vector<mes::MLOpsMessage> pool_of(std::size_t bytes) {
   std::vector<mes::MLOpsMessage> pool;
-  for (std::size_t i = 0; i < kPoolSize; ++i) pool.push_back(message_of(bytes, static_cast<std::int64_t>(i) + 1));
+  for (std::size_t i = 0; i < kPoolSize; ++i)
+    pool.push_back(message_of(bytes, static_cast<std::int64_t>(i) + 1));
   return pool;
 }
 
@@ -119,8 +122,10 @@ constexpr std::string_view kProducerKey = "0190b1c2-d3e4-7f00-8a1b-2c3d4e5f6a7b"
 const std::vector<std::pair<std::string, std::string>> kProducerSettings{
     {"enable.idempotence", "true"}, {"acks", "all"}};
 const std::vector<std::pair<std::string, std::string>> kConsumerSettings{
-    {"enable.auto.commit", "false"}, {"enable.auto.offset.store", "false"},
-    {"auto.offset.reset", "earliest"}, {"enable.partition.eof", "false"}};
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+    {"auto.offset.reset", "earliest"},
+    {"enable.partition.eof", "false"}};
 
 rd_kafka_t* raw_client(rd_kafka_type_t type,
                        const std::vector<std::pair<std::string, std::string>>& settings) {
@@ -225,7 +230,8 @@ class LibraryProducer {
   explicit LibraryProducer(const std::vector<mes::MLOpsMessage>& pool)
       : pool_(pool),
         orch_(library_orchestration()),
-        producer_(orc::Producer::create(orch_, fresh_topic("mlops-produce", pool.front().bytes().size()),
+        producer_(orc::Producer::create(orch_,
+                                        fresh_topic("mlops-produce", pool.front().bytes().size()),
                                         {.send_timeout = std::chrono::seconds(30)})
                       .value()) {}
 
@@ -234,7 +240,9 @@ class LibraryProducer {
     const auto start = SteadyClock::now();
     bool sent = true;
     for (std::int64_t i = 0; i < batch; ++i) {
-      sent = producer_.send(pool_[static_cast<std::size_t>(i) % pool_.size()]) == orc::Status::kOk && sent;
+      sent =
+          producer_.send(pool_[static_cast<std::size_t>(i) % pool_.size()]) == orc::Status::kOk &&
+          sent;
     }
     if (producer_.flush(std::chrono::seconds(30)) != orc::Status::kOk || !sent) return std::nullopt;
     return SteadyClock::now() - start;
@@ -260,7 +268,8 @@ void produce_passes(benchmark::State& state, const Make& make) {
 }
 
 void BM_Raw_Produce(benchmark::State& state) {
-  produce_passes(state, [](const auto& pool) { return std::make_unique<RawProducer>(pool, false); });
+  produce_passes(state,
+                 [](const auto& pool) { return std::make_unique<RawProducer>(pool, false); });
 }
 void BM_RawHeader_Produce(benchmark::State& state) {
   produce_passes(state, [](const auto& pool) { return std::make_unique<RawProducer>(pool, true); });
@@ -398,7 +407,9 @@ void consume_passes(benchmark::State& state,
 }
 
 void BM_Raw_Consume(benchmark::State& state) { consume_passes(state, &ConsumeSubject::raw_pass); }
-void BM_Mlops_Consume(benchmark::State& state) { consume_passes(state, &ConsumeSubject::library_pass); }
+void BM_Mlops_Consume(benchmark::State& state) {
+  consume_passes(state, &ConsumeSubject::library_pass);
+}
 
 // Paired: each iteration runs one raw pass and one library pass back to back (their order
 // alternating), so whatever slows the shared machine for a while slows both alike. Counters:
@@ -472,13 +483,48 @@ void BM_Paired_Consume(benchmark::State& state) {
 
 // Fixed iteration counts: a consume iteration also sets up a consumer (not timed), so letting
 // the library pick the count from the timed part alone would run for minutes.
-BENCHMARK(BM_Raw_Produce)->Arg(200)->Arg(2048)->Iterations(20)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RawHeader_Produce)->Arg(200)->Arg(2048)->Iterations(20)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mlops_Produce)->Arg(200)->Arg(2048)->Iterations(20)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Raw_Consume)->Arg(200)->Arg(2048)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mlops_Consume)->Arg(200)->Arg(2048)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Paired_Produce)->Arg(200)->Arg(2048)->Iterations(20)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Paired_Consume)->Arg(200)->Arg(2048)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Raw_Produce)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(20)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RawHeader_Produce)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(20)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mlops_Produce)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(20)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Raw_Consume)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(10)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mlops_Consume)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(10)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Paired_Produce)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Paired_Consume)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(10)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -38,7 +38,8 @@ std::string queue_uri(const std::string& dir) {
 
 /// A message whose wire size is close to `bytes`.
 mes::MLOpsMessage message_of_size(std::size_t bytes) {
-  const auto base = mes::MessageBuilder().with_msg_type(mes::MessageType::INPROGRESS).with_user_msg("").build();
+  const auto base =
+      mes::MessageBuilder().with_msg_type(mes::MessageType::INPROGRESS).with_user_msg("").build();
   const std::size_t filler = bytes > base.bytes().size() + 8 ? bytes - base.bytes().size() - 8 : 0;
   return mes::MessageBuilder()
       .with_msg_type(mes::MessageType::INPROGRESS)
@@ -47,7 +48,8 @@ mes::MLOpsMessage message_of_size(std::size_t bytes) {
 }
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
 // A pre-faulted mapped file: the baseline's destination.
@@ -116,7 +118,8 @@ void BM_Mmap_Append(benchmark::State& state) {
   const auto dir = fresh_dir("append");
   auto orch = orc::Orchestration::from_uri(queue_uri(dir)).value();
   auto producer = orc::Producer::create(orch, "bench").value();
-  if (producer.send(msg) != orc::Status::kOk) state.SkipWithError("send failed");  // Maps segment 0.
+  if (producer.send(msg) != orc::Status::kOk)
+    state.SkipWithError("send failed");  // Maps segment 0.
   for (auto _ : state) {
     if (producer.send(msg) != orc::Status::kOk) {
       state.SkipWithError("send failed");
@@ -156,7 +159,8 @@ void two_writers(benchmark::State& state, std::size_t bytes, AppendN append_n) {
     int status = 0;
     ::waitpid(child, &status, 0);
     for (const int fd : {go[0], go[1], done[0], done[1]}) ::close(fd);
-    if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) state.SkipWithError("a writer failed");
+    if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      state.SkipWithError("a writer failed");
     state.SetIterationTime(std::chrono::duration<double>(elapsed).count());
   }
   state.SetItemsProcessed(state.iterations() * 2 * kPerWriter);
@@ -245,8 +249,9 @@ void BM_Mmap_Read(benchmark::State& state) {
   std::uint64_t checksum = 0;
   for (auto _ : state) {
     if (index == in_batch) {
-      if (!consumer || (in_batch = 0, consumer->receive(batch, {}, std::chrono::milliseconds(0), 256),
-                        batch.empty())) {
+      if (!consumer ||
+          (in_batch = 0, consumer->receive(batch, {}, std::chrono::milliseconds(0), 256),
+           batch.empty())) {
         state.PauseTiming();
         consumer.reset();  // Start over from the beginning in a fresh group.
         consumer.emplace(orc::Consumer::create("bench", orch, {.auto_commit = false}).value());
@@ -270,8 +275,8 @@ void report_percentiles(benchmark::State& state, std::vector<std::int64_t>& samp
   if (samples.empty()) return;
   std::sort(samples.begin(), samples.end());
   const auto at = [&](double q) {
-    return static_cast<double>(samples[std::min(samples.size() - 1,
-                                                static_cast<std::size_t>(q * static_cast<double>(samples.size())))]);
+    return static_cast<double>(samples[std::min(
+        samples.size() - 1, static_cast<std::size_t>(q * static_cast<double>(samples.size())))]);
   };
   state.counters["p50_ns"] = at(0.50);
   state.counters["p99_ns"] = at(0.99);
@@ -347,11 +352,13 @@ void BM_Mmap_Latency(benchmark::State& state) {
       [&, producer = std::optional<orc::Producer>()](std::int64_t stamp) mutable {
         if (!producer) producer.emplace(orc::Producer::create(orch, "ping").value());
         mes::MessageBuilder builder;
-        const auto msg = builder.with_user_msg(filler).with_additional_argument("t", stamp).build_view();
+        const auto msg =
+            builder.with_user_msg(filler).with_additional_argument("t", stamp).build_view();
         return producer->send(msg) == orc::Status::kOk;
       },
       [&](auto record) {
-        if (consumer.receive(batch, {}, std::chrono::milliseconds(0), 64) != orc::Status::kOk) return;
+        if (consumer.receive(batch, {}, std::chrono::milliseconds(0), 64) != orc::Status::kOk)
+          return;
         for (const auto& msg : batch) record(msg.additional_argument("t")->as_int().value_or(0));
       });
   std::filesystem::remove_all(dir);
@@ -365,7 +372,10 @@ BENCHMARK(BM_Memcpy_MappedFile_Append2Procs)->Arg(200)->Iterations(3)->UseManual
 BENCHMARK(BM_Mmap_Append2Procs)->Arg(200)->Iterations(3)->UseManualTime();
 BENCHMARK(BM_Memcpy_MappedFile_Read)->Arg(200)->Arg(2048);
 BENCHMARK(BM_Mmap_Read)->Arg(200)->Arg(2048);
-BENCHMARK(BM_Memcpy_MappedFile_Latency)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Memcpy_MappedFile_Latency)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mmap_Latency)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

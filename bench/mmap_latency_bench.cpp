@@ -16,9 +16,9 @@
 // and ring). Counters: p50 and p99 of each, in microseconds, and the queue's over the
 // ring's. Without idle cores only the p50 ratio means much.
 #include <benchmark/benchmark.h>
+#include <linux/futex.h>
 #include <mlops/orchestration.h>
 #include <sys/mman.h>
-#include <linux/futex.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,12 +26,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdint>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -43,11 +43,11 @@ namespace orc = mlops::orchestration;
 namespace {
 
 constexpr std::size_t kMessageBytes = 200;
-constexpr int kRate = 100'000;          // messages per second
-constexpr int kPerRound = 100'000;      // one second at kRate
-constexpr int kRounds = 2;              // per path
-constexpr int kWarmup = 1'000;          // samples of each round left out
-constexpr int kStampDigits = 16;        // the stamp, as hex text at the start of user_msg
+constexpr int kRate = 100'000;      // messages per second
+constexpr int kPerRound = 100'000;  // one second at kRate
+constexpr int kRounds = 2;          // per path
+constexpr int kWarmup = 1'000;      // samples of each round left out
+constexpr int kStampDigits = 16;    // the stamp, as hex text at the start of user_msg
 constexpr auto kGiveUp = std::chrono::seconds(20);
 
 std::int64_t now_ns() noexcept {
@@ -59,7 +59,8 @@ std::int64_t now_ns() noexcept {
 void write_stamp(std::uint8_t* at, std::int64_t stamp) noexcept {
   static constexpr char kHex[] = "0123456789abcdef";
   auto value = static_cast<std::uint64_t>(stamp);
-  for (int i = kStampDigits - 1; i >= 0; --i, value >>= 4) at[i] = static_cast<std::uint8_t>(kHex[value & 15]);
+  for (int i = kStampDigits - 1; i >= 0; --i, value >>= 4)
+    at[i] = static_cast<std::uint8_t>(kHex[value & 15]);
 }
 
 std::int64_t read_stamp(std::string_view text) noexcept {
@@ -75,8 +76,12 @@ std::int64_t read_stamp(std::string_view text) noexcept {
 // characters; `stamp_offset` is where they are in its bytes.
 std::vector<std::uint8_t> stamped_message(std::size_t& stamp_offset) {
   const std::string marker(kStampDigits, 'T');
-  const auto base = mes::MessageBuilder().with_msg_type(mes::MessageType::INPROGRESS).with_user_msg(marker).build();
-  const std::size_t filler = kMessageBytes > base.bytes().size() ? kMessageBytes - base.bytes().size() : 0;
+  const auto base = mes::MessageBuilder()
+                        .with_msg_type(mes::MessageType::INPROGRESS)
+                        .with_user_msg(marker)
+                        .build();
+  const std::size_t filler =
+      kMessageBytes > base.bytes().size() ? kMessageBytes - base.bytes().size() : 0;
   const auto msg = mes::MessageBuilder()
                        .with_msg_type(mes::MessageType::INPROGRESS)
                        .with_user_msg(marker + std::string(filler, 'x'))
@@ -97,7 +102,8 @@ struct Shared {
 
 Shared* shared_page() {
   static auto* shared = [] {
-    void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* memory =
+        ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) std::abort();
     return static_cast<Shared*>(memory);
   }();
@@ -115,7 +121,8 @@ bool paced(Send send) {
   for (int i = 0; i < kPerRound; ++i) {
     const std::int64_t due = start + i * interval;
     if (due > now_ns()) {
-      const timespec until{static_cast<time_t>(due / 1'000'000'000), static_cast<long>(due % 1'000'000'000)};
+      const timespec until{static_cast<time_t>(due / 1'000'000'000),
+                           static_cast<long>(due % 1'000'000'000)};
       while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
       }
     }
@@ -159,11 +166,13 @@ struct RingWake {
 
 void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
   const timespec slice{0, 100'000'000};
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, expected, &slice, nullptr, 0);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, expected, &slice,
+            nullptr, 0);
 }
 
 void futex_wake(std::atomic<std::uint32_t>& word) {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr,
+            nullptr, 0);
 }
 struct alignas(64) RingSlot {
   std::atomic<std::uint64_t> sequence{0};  // the message number + 1, stored last (release)
@@ -172,8 +181,8 @@ struct alignas(64) RingSlot {
 };
 
 bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offset, bool sleep) {
-  void* memory = ::mmap(nullptr, sizeof(RingSlot) * kRingSlots + sizeof(RingWake), PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  void* memory = ::mmap(nullptr, sizeof(RingSlot) * kRingSlots + sizeof(RingWake),
+                        PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (memory == MAP_FAILED) return false;
   auto* ring = new (memory) RingSlot[kRingSlots];
   auto* wake = new (static_cast<std::uint8_t*>(memory) + sizeof(RingSlot) * kRingSlots) RingWake;
@@ -185,7 +194,8 @@ bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offs
         for (int i = 0; i < kPerRound; ++i) {
           RingSlot& slot = ring[i % kRingSlots];
           const auto ready = [&] {
-            return slot.sequence.load(std::memory_order_seq_cst) == static_cast<std::uint64_t>(i) + 1;
+            return slot.sequence.load(std::memory_order_seq_cst) ==
+                   static_cast<std::uint64_t>(i) + 1;
           };
           for (std::uint64_t spins = 1; !ready(); ++spins) {
             if (spins % 4096 == 0 && std::chrono::steady_clock::now() > give_up) return false;
@@ -196,7 +206,8 @@ bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offs
             wake->waiters.fetch_sub(1, std::memory_order_seq_cst);
           }
           std::memcpy(out.data(), slot.payload, slot.size);
-          const std::string_view text(reinterpret_cast<const char*>(out.data()) + stamp_offset, kStampDigits);
+          const std::string_view text(reinterpret_cast<const char*>(out.data()) + stamp_offset,
+                                      kStampDigits);
           shared.latency_ns[i] = now_ns() - read_stamp(text);
           shared.count.store(i + 1, std::memory_order_relaxed);
         }
@@ -225,7 +236,8 @@ bool ring_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offs
 
 // --- The queue ---------------------------------------------------------------------------------
 
-bool queue_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offset, int round, bool sleep) {
+bool queue_round(const std::vector<std::uint8_t>& message, std::size_t stamp_offset, int round,
+                 bool sleep) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("mlops-latency-" + std::to_string(::getpid()) + "-" + std::to_string(round));
   std::filesystem::remove_all(dir);
@@ -275,7 +287,8 @@ bool queue_round(const std::vector<std::uint8_t>& message, std::size_t stamp_off
 double percentile(std::vector<std::int64_t>& samples, double fraction) {
   if (samples.empty()) return 0;
   const auto at = static_cast<std::size_t>(fraction * static_cast<double>(samples.size() - 1));
-  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(at), samples.end());
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(at),
+                   samples.end());
   return static_cast<double>(samples[at]) / 1000.0;
 }
 
@@ -305,7 +318,8 @@ void BM_Latency_OneWay(benchmark::State& state) {
       }
       keep(queue);
     }
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   const double ring_p50 = percentile(ring, 0.50);
   const double ring_p99 = percentile(ring, 0.99);
@@ -322,6 +336,12 @@ void BM_Latency_OneWay(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Latency_OneWay)->ArgName("sleep")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Latency_OneWay)
+    ->ArgName("sleep")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -45,7 +45,8 @@ std::string fresh_dir(const std::string& name) {
 std::string queue_uri(const std::string& dir) { return "mmap://" + dir; }  // Default segments.
 
 mes::MLOpsMessage message_of_size(std::size_t bytes) {
-  const auto base = mes::MessageBuilder().with_msg_type(mes::MessageType::INPROGRESS).with_user_msg("").build();
+  const auto base =
+      mes::MessageBuilder().with_msg_type(mes::MessageType::INPROGRESS).with_user_msg("").build();
   const std::size_t filler = bytes > base.bytes().size() + 8 ? bytes - base.bytes().size() - 8 : 0;
   return mes::MessageBuilder()
       .with_msg_type(mes::MessageType::INPROGRESS)
@@ -110,8 +111,8 @@ void finish(benchmark::State& state, std::int64_t items) {
 
 // Every process claims room with one atomic add on a shared tail and memcpys the message
 // into one mapped file, its length stored last (release).
-bool append_to_arena(std::uint8_t* data, std::atomic<std::uint64_t>* tail, const mes::MLOpsMessage& msg,
-                     std::uint64_t need, int procs) {
+bool append_to_arena(std::uint8_t* data, std::atomic<std::uint64_t>* tail,
+                     const mes::MLOpsMessage& msg, std::uint64_t need, int procs) {
   for (int i = 0; i < kMessages / procs; ++i) {
     const std::uint64_t position = tail->fetch_add(need, std::memory_order_relaxed);
     std::memcpy(data + position + 8, msg.bytes().data(), msg.bytes().size());
@@ -268,7 +269,8 @@ void BM_Floor_Read(benchmark::State& state) {
     const auto start = Clock::now();
     int copied = 0;
     for (const auto& [data, size] : maps) {
-      for (std::size_t offset = 64; offset + stride <= size && copied < kMessages; offset += stride) {
+      for (std::size_t offset = 64; offset + stride <= size && copied < kMessages;
+           offset += stride) {
         std::memcpy(out.data(), data + offset + 16, payload);
         checksum += out[payload / 2];
         ++copied;
@@ -398,9 +400,27 @@ void BM_Mmap_CompetingConsumers(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Floor_Append)->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_FreshFileFloor_Append)->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mmap_SustainedAppend)->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Floor_Append)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FreshFileFloor_Append)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mmap_SustainedAppend)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Floor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FreshMapFloor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mmap_ReadLog)
@@ -410,6 +430,12 @@ BENCHMARK(BM_Mmap_ReadLog)
     ->Iterations(3)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mmap_CompetingConsumers)->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mmap_CompetingConsumers)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

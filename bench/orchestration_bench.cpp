@@ -157,7 +157,8 @@ class LastArrival {
   void mark() noexcept {
     const auto now = Clock::now().time_since_epoch().count();
     auto seen = latest_.load(std::memory_order_relaxed);
-    while (seen < now && !latest_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {}
+    while (seen < now && !latest_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+    }
   }
   /// Seconds from `start` to the last mark (to now if nobody marked: a failed iteration).
   [[nodiscard]] double seconds_since(Clock::time_point start) const noexcept {
@@ -193,7 +194,8 @@ void BM_Ring_Throughput(benchmark::State& state) {
   std::size_t moved = 0;
   for (auto _ : state) {
     std::vector<std::unique_ptr<SpscRing>> rings;
-    for (std::size_t p = 0; p < pairs; ++p) rings.push_back(std::make_unique<SpscRing>(4096, bytes_each));
+    for (std::size_t p = 0; p < pairs; ++p)
+      rings.push_back(std::make_unique<SpscRing>(4096, bytes_each));
     std::atomic<std::uint64_t> sum{0};
     LastArrival last;
     const auto start = Clock::now();
@@ -239,7 +241,8 @@ void inproc_throughput(benchmark::State& state, bool topic_per_pair) {
   // A pool per producer, as each stage sends messages of its own (two producers sending the
   // very same message objects would fight over their reference counts).
   std::vector<std::vector<mes::MLOpsMessage>> pools;
-  for (std::size_t p = 0; p < pairs; ++p) pools.push_back(message_pool(static_cast<std::size_t>(state.range(0))));
+  for (std::size_t p = 0; p < pairs; ++p)
+    pools.push_back(message_pool(static_cast<std::size_t>(state.range(0))));
   const auto bytes_each = pools[0][0].bytes().size();
   const auto per_pair = kMessagesPerIteration / pairs;
   const auto total = per_pair * pairs;
@@ -248,7 +251,8 @@ void inproc_throughput(benchmark::State& state, bool topic_per_pair) {
   std::size_t receives = 0;
   for (auto _ : state) {
     // The same bound as the rings: 4096 messages in flight.
-    const auto orch = orc::Orchestration::from_uri(fresh_uri("throughput") + "?max_messages=4096").value();
+    const auto orch =
+        orc::Orchestration::from_uri(fresh_uri("throughput") + "?max_messages=4096").value();
     // Members of one group share the messages: pairs producers feed pairs competing consumers.
     std::vector<orc::Consumer> consumers;
     for (std::size_t p = 0; p < pairs; ++p) {
@@ -276,7 +280,8 @@ void inproc_throughput(benchmark::State& state, bool topic_per_pair) {
         // A consumer of its own topic waits for its pair's messages; competing consumers
         // for everyone's.
         const auto done = [&] {
-          return topic_per_pair ? got >= per_pair : received.load(std::memory_order_relaxed) >= total;
+          return topic_per_pair ? got >= per_pair
+                                : received.load(std::memory_order_relaxed) >= total;
         };
         const auto deadline = Clock::now() + 60s;
         while (!done() && Clock::now() < deadline) {
@@ -293,7 +298,10 @@ void inproc_throughput(benchmark::State& state, bool topic_per_pair) {
     for (auto& t : threads) t.join();
     state.SetIterationTime(last.seconds_since(start));
     if (failed || received.load() != total) {
-      state.SkipWithError(("inproc lost or refused messages: received " + std::to_string(received.load()) + " of " + std::to_string(total) + (failed ? ", a send failed" : "")).c_str());
+      state.SkipWithError(("inproc lost or refused messages: received " +
+                           std::to_string(received.load()) + " of " + std::to_string(total) +
+                           (failed ? ", a send failed" : ""))
+                              .c_str());
     }
     checksum += sum.load();
     moved += total;
@@ -377,16 +385,20 @@ void BM_Ring_RoundTrip(benchmark::State& state) {
       std::vector<std::uint8_t> buffer(bytes_each);
       for (std::size_t i = 0; i < kLatencyRounds; ++i) {
         std::size_t size = 0;
-        while ((size = ping.pop(buffer.data())) == 0) {}
-        while (!pong.push({buffer.data(), size})) {}
+        while ((size = ping.pop(buffer.data())) == 0) {
+        }
+        while (!pong.push({buffer.data(), size})) {
+        }
       }
     });
     std::vector<std::uint8_t> buffer(bytes_each);
     const auto start = Clock::now();
     for (std::size_t i = 0; i < kLatencyRounds; ++i) {
       const auto sent = Clock::now();
-      while (!ping.push(pool[i % kPoolSize].bytes())) {}
-      while (pong.pop(buffer.data()) == 0) {}
+      while (!ping.push(pool[i % kPoolSize].bytes())) {
+      }
+      while (pong.pop(buffer.data()) == 0) {
+      }
       histogram.record(static_cast<std::uint64_t>((Clock::now() - sent).count()));
     }
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
@@ -422,7 +434,8 @@ void BM_Inproc_RoundTrip(benchmark::State& state) {
     for (std::size_t i = 0; i < kLatencyRounds; ++i) {
       const auto sent = Clock::now();
       (void)out.send(pool[i % kPoolSize]);
-      while (pong_in.receive(got, {}, timeout, 1) != orc::Status::kOk) {}
+      while (pong_in.receive(got, {}, timeout, 1) != orc::Status::kOk) {
+      }
       histogram.record(static_cast<std::uint64_t>((Clock::now() - sent).count()));
     }
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
@@ -435,9 +448,18 @@ void BM_Inproc_RoundTrip(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Ring_Throughput)->ArgsProduct({{200, 2048}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Inproc_Throughput)->ArgsProduct({{200, 2048}, {1, 2}})->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Inproc_ThroughputTopicPerPair)->ArgsProduct({{200, 2048}, {2}})->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Ring_Throughput)
+    ->ArgsProduct({{200, 2048}, {1, 2}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Inproc_Throughput)
+    ->ArgsProduct({{200, 2048}, {1, 2}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Inproc_ThroughputTopicPerPair)
+    ->ArgsProduct({{200, 2048}, {2}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Inproc_ReceiveFailurePathsOnVsOff)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ring_RoundTrip)->Arg(200)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Inproc_RoundTrip)->Args({200, 100})->UseManualTime()->Unit(benchmark::kMillisecond);

@@ -127,7 +127,8 @@ struct InprocTopic {
 
   void drain() {
     for (std::int64_t got = 0; got < kLocalPass;) {
-      if (consumer.receive(out, {}, std::chrono::seconds(5), 16384) != orc::Status::kOk) std::abort();
+      if (consumer.receive(out, {}, std::chrono::seconds(5), 16384) != orc::Status::kOk)
+        std::abort();
       got += static_cast<std::int64_t>(out.size());
     }
     if (consumer.commit() != orc::Status::kOk) std::abort();
@@ -170,10 +171,9 @@ void BM_Sharing_Mmap(benchmark::State& state) {
                    ("mlops-sharing-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   {
-    const auto orch =
-        orc::Orchestration::from_uri("mmap://" + dir.string() + "?segment_bytes=" +
-                                     std::to_string(std::uint64_t{64} << 20))
-            .value();
+    const auto orch = orc::Orchestration::from_uri("mmap://" + dir.string() + "?segment_bytes=" +
+                                                   std::to_string(std::uint64_t{64} << 20))
+                          .value();
     auto shared = make_producer(orch, "bench", true);
     auto unshared = make_producer(orch, "bench", false);
     const auto pool = message_pool();
@@ -193,10 +193,9 @@ void BM_Sharing_MmapIfLocked(benchmark::State& state) {
                    ("mlops-sharing-bench-locked-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   {
-    const auto orch =
-        orc::Orchestration::from_uri("mmap://" + dir.string() + "?segment_bytes=" +
-                                     std::to_string(std::uint64_t{64} << 20))
-            .value();
+    const auto orch = orc::Orchestration::from_uri("mmap://" + dir.string() + "?segment_bytes=" +
+                                                   std::to_string(std::uint64_t{64} << 20))
+                          .value();
     auto producer = make_producer(orch, "bench", false);
     const auto pool = message_pool();
     std::size_t next = 0;
@@ -218,7 +217,9 @@ class Mock {
     static Mock mock;
     return mock;
   }
-  [[nodiscard]] std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+  [[nodiscard]] std::string bootstraps() const {
+    return rd_kafka_mock_cluster_bootstraps(cluster_);
+  }
   void create_topic(const std::string& topic) const {
     (void)rd_kafka_mock_topic_create(cluster_, topic.c_str(), 1, 1);
   }

@@ -39,7 +39,7 @@ using Seconds = std::chrono::duration<double>;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::int64_t kBatch = 10'000;
-constexpr std::size_t kPipeline = 64;  // the library's pipeline_messages default
+constexpr std::size_t kPipeline = 64;    // the library's pipeline_messages default
 constexpr std::size_t kReadCount = 256;  // ConsumerOptions::max_batch's default
 
 /// The server of the whole run.
@@ -108,7 +108,8 @@ std::optional<Seconds> raw_produce(Raw& raw, const std::vector<mes::MLOpsMessage
   const auto start = SteadyClock::now();
   for (std::int64_t i = 0; i < kBatch; ++i) {
     const auto bytes = pool[static_cast<std::size_t>(i) % pool.size()].bytes();
-    const char* argv[] = {"XADD", topic.c_str(), "*", "m", reinterpret_cast<const char*>(bytes.data())};
+    const char* argv[] = {"XADD", topic.c_str(), "*", "m",
+                          reinterpret_cast<const char*>(bytes.data())};
     const std::size_t lens[] = {4, topic.size(), 1, 1, bytes.size()};
     if (redisAppendCommandArgv(raw.get(), 5, argv, lens) != REDIS_OK) return std::nullopt;
     int done = 0;
@@ -147,12 +148,14 @@ std::optional<Seconds> library_produce(orc::Producer& producer, Raw& raw,
 }
 
 /// A stream of kBatch library messages, written untimed.
-std::string filled_topic(const orc::Orchestration& orch, const std::vector<mes::MLOpsMessage>& pool) {
+std::string filled_topic(const orc::Orchestration& orch,
+                         const std::vector<mes::MLOpsMessage>& pool) {
   const std::string topic = next_topic("consume");
   auto producer = orc::Producer::create(orch, topic);
   if (!producer) return {};
   for (std::int64_t i = 0; i < kBatch; ++i) {
-    if (producer->send(pool[static_cast<std::size_t>(i) % pool.size()]) != orc::Status::kOk) return {};
+    if (producer->send(pool[static_cast<std::size_t>(i) % pool.size()]) != orc::Status::kOk)
+      return {};
   }
   return producer->flush(std::chrono::seconds(30)) == orc::Status::kOk ? topic : std::string();
 }
@@ -162,9 +165,9 @@ std::optional<Seconds> raw_consume(Raw& raw, const std::string& topic, std::uint
   std::int64_t got = 0;
   const auto start = SteadyClock::now();
   while (got < kBatch) {
-    auto* reply = static_cast<redisReply*>(redisCommand(
-        raw.get(), "XREADGROUP GROUP g c COUNT %d STREAMS %s >", static_cast<int>(kReadCount),
-        topic.c_str()));
+    auto* reply = static_cast<redisReply*>(
+        redisCommand(raw.get(), "XREADGROUP GROUP g c COUNT %d STREAMS %s >",
+                     static_cast<int>(kReadCount), topic.c_str()));
     if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return std::nullopt;
     const redisReply& entries = *reply->element[0]->element[1];
     std::vector<const char*> argv = {"XACK", topic.c_str(), "g"};
@@ -176,7 +179,8 @@ std::optional<Seconds> raw_consume(Raw& raw, const std::string& topic, std::uint
       checksum += entry.element[1]->element[1]->len;
     }
     got += static_cast<std::int64_t>(entries.elements);
-    auto* acked = redisCommandArgv(raw.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+    auto* acked =
+        redisCommandArgv(raw.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
     freeReplyObject(reply);
     if (acked == nullptr) return std::nullopt;
     freeReplyObject(acked);
@@ -192,7 +196,8 @@ std::optional<Seconds> library_consume(const orc::Orchestration& orch, const std
   std::int64_t got = 0;
   const auto start = SteadyClock::now();
   while (got < kBatch) {
-    if (consumer->receive(batch, {}, std::chrono::seconds(5)) != orc::Status::kOk) return std::nullopt;
+    if (consumer->receive(batch, {}, std::chrono::seconds(5)) != orc::Status::kOk)
+      return std::nullopt;
     for (const auto& message : batch) checksum += message.bytes().size();
     got += static_cast<std::int64_t>(batch.size());
   }
@@ -261,8 +266,9 @@ void BM_Paired_Produce(benchmark::State& state) {
     state.SkipWithError("the library's producer could not connect");
     return;
   }
-  paired(state, [&] { return raw_produce(raw, pool); },
-         [&] { return library_produce(*producer, raw, pool); });
+  paired(
+      state, [&] { return raw_produce(raw, pool); },
+      [&] { return library_produce(*producer, raw, pool); });
 }
 
 void BM_Paired_Consume(benchmark::State& state) {
@@ -291,8 +297,18 @@ void BM_Paired_Consume(benchmark::State& state) {
   benchmark::DoNotOptimize(checksum);
 }
 
-BENCHMARK(BM_Paired_Produce)->Arg(200)->Arg(2048)->Iterations(10)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Paired_Consume)->Arg(200)->Arg(2048)->Iterations(6)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Paired_Produce)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(10)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Paired_Consume)
+    ->Arg(200)
+    ->Arg(2048)
+    ->Iterations(6)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -193,7 +193,8 @@ int run_processes(Settings settings) {
   if (const auto mock = kafka_mock_of(settings.uri)) {
     std::vector<std::string> topics(kTopics.begin(), kTopics.end());
     topics.insert(topics.end(), kFailureTopics.begin(), kFailureTopics.end());
-    auto started = mlops::examples::KafkaMockProcess::start(mock->brokers, mock->partitions, topics);
+    auto started =
+        mlops::examples::KafkaMockProcess::start(mock->brokers, mock->partitions, topics);
     if (!started) {
       std::cerr << "kafka mock cluster: " << started.error().message << '\n';
       return 1;

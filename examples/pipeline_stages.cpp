@@ -158,7 +158,8 @@ constexpr std::int32_t kMaxRetries = 2;
 void run_stage(const orc::Orchestration& orch, const orc::TopicList& in, const std::string& out,
                const Work& work, Clock::time_point deadline, StageResult& result,
                const Failure& fails = {}) {
-  auto consumer = orc::Consumer::create(in, orch, {.group = result.name, .max_retries = kMaxRetries});
+  auto consumer =
+      orc::Consumer::create(in, orch, {.group = result.name, .max_retries = kMaxRetries});
   if (!consumer) {
     result.error = consumer.error().message;
     return;
@@ -288,8 +289,8 @@ StageResult report(const orc::Orchestration& orch, Clock::time_point deadline, d
     return std::nullopt;
   };
   // The evaluations, and the dead letters of the evaluations that kept failing.
-  run_stage(orch, orc::TopicList{std::string(kTopics[2]), std::string(kFailureTopics[1])}, "", collect,
-            deadline + 5s, result);
+  run_stage(orch, orc::TopicList{std::string(kTopics[2]), std::string(kFailureTopics[1])}, "",
+            collect, deadline + 5s, result);
   return result;
 }
 

@@ -71,10 +71,12 @@ struct StageResult {
   [[nodiscard]] bool ok(int datasets) const {
     std::set<std::int64_t> all = seen;
     all.insert(dead_lettered.begin(), dead_lettered.end());
-    const bool dead_ok = dead_lettered.empty() ||
-                         (dead_lettered.size() == 1 && *dead_lettered.begin() == poisoned_dataset(datasets));
-    return error.empty() && expected && dead_ok && all.size() == static_cast<std::size_t>(datasets) &&
-           *all.begin() == 0 && *all.rbegin() == datasets - 1;
+    const bool dead_ok =
+        dead_lettered.empty() ||
+        (dead_lettered.size() == 1 && *dead_lettered.begin() == poisoned_dataset(datasets));
+    return error.empty() && expected && dead_ok &&
+           all.size() == static_cast<std::size_t>(datasets) && *all.begin() == 0 &&
+           *all.rbegin() == datasets - 1;
   }
 };
 
@@ -90,9 +92,9 @@ std::string summary_of(const StageResult& result, int datasets);
 void run_named_stage(const orchestration::Orchestration& orchestration, int datasets,
                      Clock::time_point deadline, StageResult& result);
 
-/// The pipeline's end: collects the evaluations (and Evaluate's dead letters) until it has every one announced, or 5 s
-/// after `deadline` (so a stage that ends at its deadline still reports what it has);
-/// `best` gets the best accuracy.
+/// The pipeline's end: collects the evaluations (and Evaluate's dead letters) until it has every
+/// one announced, or 5 s after `deadline` (so a stage that ends at its deadline still reports what
+/// it has); `best` gets the best accuracy.
 StageResult report(const orchestration::Orchestration& orchestration, Clock::time_point deadline,
                    double& best);
 

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
 
   // Asynchronous; `true` also waits until the backend holds it (flush).
   const auto status = producer->send(new_msg, true);
-  std::cout << "sent to " << orch->redacted_uri() << " topic Cool-New-Topic: " << orc::to_string(status)
-            << '\n';
+  std::cout << "sent to " << orch->redacted_uri()
+            << " topic Cool-New-Topic: " << orc::to_string(status) << '\n';
   return status == orc::Status::kOk ? 0 : 1;
 }

@@ -9,16 +9,16 @@
 ///   (void)producer.send(msg);
 ///   for (const auto& m : consumer.receive()) use(m);
 
-#include "mlops/messaging.h"                               // IWYU pragma: export
-#include "mlops/orchestration/admin.h"                     // IWYU pragma: export
-#include "mlops/orchestration/backend_options.h"           // IWYU pragma: export
-#include "mlops/orchestration/consumer.h"                  // IWYU pragma: export
-#include "mlops/orchestration/consumer_options.h"          // IWYU pragma: export
-#include "mlops/orchestration/message_filter.h"            // IWYU pragma: export
-#include "mlops/orchestration/orchestration.h"             // IWYU pragma: export
-#include "mlops/orchestration/orchestration_builder.h"     // IWYU pragma: export
-#include "mlops/orchestration/producer.h"                  // IWYU pragma: export
-#include "mlops/orchestration/producer_options.h"          // IWYU pragma: export
-#include "mlops/orchestration/status.h"                    // IWYU pragma: export
-#include "mlops/orchestration/topic_list.h"                // IWYU pragma: export
-#include "mlops/orchestration/topic_options.h"             // IWYU pragma: export
+#include "mlops/messaging.h"                            // IWYU pragma: export
+#include "mlops/orchestration/admin.h"                  // IWYU pragma: export
+#include "mlops/orchestration/backend_options.h"        // IWYU pragma: export
+#include "mlops/orchestration/consumer.h"               // IWYU pragma: export
+#include "mlops/orchestration/consumer_options.h"       // IWYU pragma: export
+#include "mlops/orchestration/message_filter.h"         // IWYU pragma: export
+#include "mlops/orchestration/orchestration.h"          // IWYU pragma: export
+#include "mlops/orchestration/orchestration_builder.h"  // IWYU pragma: export
+#include "mlops/orchestration/producer.h"               // IWYU pragma: export
+#include "mlops/orchestration/producer_options.h"       // IWYU pragma: export
+#include "mlops/orchestration/status.h"                 // IWYU pragma: export
+#include "mlops/orchestration/topic_list.h"             // IWYU pragma: export
+#include "mlops/orchestration/topic_options.h"          // IWYU pragma: export

@@ -15,17 +15,17 @@ namespace mlops {
 
 /// Why a call failed; the Error's message says the details.
 enum class ErrorCode {
-  kInvalidArgument,   ///< The caller passed something malformed (bad JSON, bad URI, ...).
-  kEmpty,             ///< Input had no bytes at all.
-  kTooLarge,          ///< Input exceeds a documented size limit.
-  kTruncated,         ///< Input ends before the structure it describes.
-  kWrongIdentifier,   ///< Input is not an MLOpsMessage (file identifier differs).
-  kMisaligned,        ///< Borrowed bytes are not 8-byte aligned, so they cannot be read in place.
-  kCorrupt,           ///< Input failed verification (bad offsets, depth, sorting, ...).
-  kNotFound,          ///< A named thing does not exist.
-  kUnavailable,       ///< A backend or resource cannot be reached.
-  kTimeout,           ///< A wait reached its deadline.
-  kInternal,          ///< A bug in this library; please report it.
+  kInvalidArgument,  ///< The caller passed something malformed (bad JSON, bad URI, ...).
+  kEmpty,            ///< Input had no bytes at all.
+  kTooLarge,         ///< Input exceeds a documented size limit.
+  kTruncated,        ///< Input ends before the structure it describes.
+  kWrongIdentifier,  ///< Input is not an MLOpsMessage (file identifier differs).
+  kMisaligned,       ///< Borrowed bytes are not 8-byte aligned, so they cannot be read in place.
+  kCorrupt,          ///< Input failed verification (bad offsets, depth, sorting, ...).
+  kNotFound,         ///< A named thing does not exist.
+  kUnavailable,      ///< A backend or resource cannot be reached.
+  kTimeout,          ///< A wait reached its deadline.
+  kInternal,         ///< A bug in this library; please report it.
 };
 
 /// Readable name of an ErrorCode, e.g. "corrupt".
@@ -57,11 +57,20 @@ class [[nodiscard]] Result {
   explicit operator bool() const noexcept { return has_value(); }
 
   /// The value; the result must hold one.
-  T& value() & { assert(has_value() && "Result::value() on an error"); return std::get<0>(state_); }
+  T& value() & {
+    assert(has_value() && "Result::value() on an error");
+    return std::get<0>(state_);
+  }
   /// The value; the result must hold one.
-  const T& value() const& { assert(has_value() && "Result::value() on an error"); return std::get<0>(state_); }
+  const T& value() const& {
+    assert(has_value() && "Result::value() on an error");
+    return std::get<0>(state_);
+  }
   /// The value, moved out; the result must hold one.
-  T&& value() && { assert(has_value() && "Result::value() on an error"); return std::get<0>(std::move(state_)); }
+  T&& value() && {
+    assert(has_value() && "Result::value() on an error");
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -69,7 +78,10 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   /// The error; the result must hold one.
-  const Error& error() const& { assert(!has_value() && "Result::error() on a value"); return std::get<1>(state_); }
+  const Error& error() const& {
+    assert(!has_value() && "Result::error() on a value");
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<T, Error> state_;
@@ -88,7 +100,10 @@ class [[nodiscard]] Result<void> {
   [[nodiscard]] bool has_value() const noexcept { return !error_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
   /// The error; the result must hold one.
-  const Error& error() const& { assert(error_ && "Result::error() on a value"); return *error_; }
+  const Error& error() const& {
+    assert(error_ && "Result::error() on a value");
+    return *error_;
+  }
 
  private:
   std::optional<Error> error_;

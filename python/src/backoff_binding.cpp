@@ -21,12 +21,13 @@ void bind_backoff(py::module_& m) {
                           "max_ms, then spread by +-jitter (0.2: up to 20% shorter or longer).\n\n"
                           "    con.retry(msg, orc.Backoff(initial_ms=1000, multiplier=2, "
                           "max_ms=300000, jitter=0.2), reason=\"GPU preempted\")");
-  cls.def(py::init([](std::int64_t initial_ms, double multiplier, std::int64_t max_ms, double jitter) {
-            return Backoff{.initial = milliseconds(initial_ms),
-                           .multiplier = multiplier,
-                           .max = milliseconds(max_ms),
-                           .jitter = jitter};
-          }),
+  cls.def(py::init(
+              [](std::int64_t initial_ms, double multiplier, std::int64_t max_ms, double jitter) {
+                return Backoff{.initial = milliseconds(initial_ms),
+                               .multiplier = multiplier,
+                               .max = milliseconds(max_ms),
+                               .jitter = jitter};
+              }),
           py::arg("initial_ms") = 1000, py::arg("multiplier") = 2.0, py::arg("max_ms") = 300'000,
           py::arg("jitter") = 0.2,
           "multiplier below 1 counts as 1; jitter is clamped to [0, 1]; negative times count as 0.")
@@ -39,10 +40,11 @@ void bind_backoff(py::module_& m) {
           [](Backoff& b, std::int64_t ms) { b.max = milliseconds(ms); })
       .def_readwrite("jitter", &Backoff::jitter)
       .def(
-          "delay_for", [](const Backoff& b, std::int64_t retries) {
+          "delay_for",
+          [](const Backoff& b, std::int64_t retries) {
             // Past int32 (the retries field's type) the delay is the capped one anyway.
-            const auto clamped = static_cast<std::int32_t>(
-                std::clamp<std::int64_t>(retries, INT32_MIN, INT32_MAX));
+            const auto clamped =
+                static_cast<std::int32_t>(std::clamp<std::int64_t>(retries, INT32_MIN, INT32_MAX));
             return b.delay_for(clamped).count();
           },
           py::arg("retries"),
@@ -50,7 +52,8 @@ void bind_backoff(py::module_& m) {
       .def("__repr__", [](const Backoff& b) {
         return "Backoff(initial_ms=" + std::to_string(b.initial.count()) +
                ", multiplier=" + std::to_string(b.multiplier) +
-               ", max_ms=" + std::to_string(b.max.count()) + ", jitter=" + std::to_string(b.jitter) + ")";
+               ", max_ms=" + std::to_string(b.max.count()) +
+               ", jitter=" + std::to_string(b.jitter) + ")";
       });
   cls.attr("__module__") = "mlops.orchestration";
 }

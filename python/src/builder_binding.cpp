@@ -65,18 +65,10 @@ enum class Field : std::uint8_t { kTopic, kNextTask, kOutput, kRecipient };
 template <typename T>
 void set_field(MessageBuilder& builder, Field field, const T& value) {
   switch (field) {
-    case Field::kTopic:
-      builder.with_topic(value);
-      break;
-    case Field::kNextTask:
-      builder.with_next_task(value);
-      break;
-    case Field::kOutput:
-      builder.with_output(value);
-      break;
-    case Field::kRecipient:
-      builder.with_recipient(value);
-      break;
+    case Field::kTopic: builder.with_topic(value); break;
+    case Field::kNextTask: builder.with_next_task(value); break;
+    case Field::kOutput: builder.with_output(value); break;
+    case Field::kRecipient: builder.with_recipient(value); break;
   }
 }
 

@@ -66,8 +66,9 @@ constexpr std::size_t kMaxDelayMs = std::size_t{7} * 24 * 3600 * 1000;
 orchestration::Position seek_position(py::handle time, py::handle after) {
   using orchestration::Position;
   if (time.is_none() == after.is_none()) {
-    throw py::type_error("seek() takes time= ('earliest', 'latest' or a datetime) or after= (a "
-                         "message id or a message), one of the two");
+    throw py::type_error(
+        "seek() takes time= ('earliest', 'latest' or a datetime) or after= (a "
+        "message id or a message), one of the two");
   }
   if (!after.is_none()) {
     if (py::isinstance<MLOpsMessage>(after)) {
@@ -80,14 +81,16 @@ orchestration::Position seek_position(py::handle time, py::handle after) {
     }
     const auto text = after.cast<std::string>();
     const auto id = messaging::MessageId::from_string(text);
-    if (!id) throw py::value_error("seek(after=...): '" + text + "' is not a message id (UUID text)");
+    if (!id)
+      throw py::value_error("seek(after=...): '" + text + "' is not a message id (UUID text)");
     return Position::after(*id);
   }
   if (py::isinstance<py::str>(time)) {
     const auto text = time.cast<std::string>();
     if (text == "earliest") return Position::earliest();
     if (text == "latest") return Position::latest();
-    throw py::value_error("seek(time=...): '" + text + "' is not 'earliest', 'latest' or a datetime");
+    throw py::value_error("seek(time=...): '" + text +
+                          "' is not 'earliest', 'latest' or a datetime");
   }
   const py::object datetime = py::module_::import("datetime").attr("datetime");
   if (!py::isinstance(time, datetime)) {
@@ -103,7 +106,8 @@ orchestration::Position seek_position(py::handle time, py::handle after) {
                           : micros <= -kLimitMicros ? INT64_MIN
                                                     : static_cast<std::int64_t>(micros) * 1000;
   return Position::at_time(std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns))));
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns))));
 }
 
 // The messages of one batch that pass `filter` (all when None), as Python objects. The
@@ -252,7 +256,8 @@ receive() within one slice (50 ms).)doc");
             // A Backoff gives the delay for the message's retries, as C++'s overload does.
             const auto delay =
                 py::isinstance<orchestration::Backoff>(delay_ms)
-                    ? std::min(delay_ms.cast<const orchestration::Backoff&>().delay_for(message.retries()),
+                    ? std::min(delay_ms.cast<const orchestration::Backoff&>().delay_for(
+                                   message.retries()),
                                std::chrono::milliseconds(kMaxDelayMs))
                     : std::chrono::milliseconds(static_cast<std::int64_t>(
                           to_count(delay_ms, "delay_ms", 0, kMaxDelayMs)));
@@ -272,7 +277,8 @@ receive() within one slice (50 ms).)doc");
             if (self.closing.load()) raise_closed("seek");
             check(locked(self, [&] { return self.consumer->seek(topic, position); }));
           },
-          py::arg("topic"), py::arg("time") = py::none(), py::kw_only(), py::arg("after") = py::none(),
+          py::arg("topic"), py::arg("time") = py::none(), py::kw_only(),
+          py::arg("after") = py::none(),
           "Moves the group in a subscribed topic, as a commit would: time='earliest' (the oldest "
           "message held), 'latest' (only what comes next) or a datetime (the first message "
           "stamped at or after it; naive ones are local time); or after=a message id (text, as "

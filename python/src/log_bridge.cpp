@@ -25,14 +25,10 @@ PyObject* logger = nullptr;             // logging.getLogger("mlops"), kept for 
 
 int python_level(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::kDebug:
-      return 10;
-    case LogLevel::kInfo:
-      return 20;
-    case LogLevel::kWarning:
-      return 30;
-    case LogLevel::kError:
-      return 40;
+    case LogLevel::kDebug: return 10;
+    case LogLevel::kInfo: return 20;
+    case LogLevel::kWarning: return 30;
+    case LogLevel::kError: return 40;
   }
   return 40;
 }

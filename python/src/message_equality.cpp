@@ -24,19 +24,15 @@ bool same_list(const StringList& a, const StringList& b) noexcept {
 bool same_value(const ValueView& a, const ValueView& b) noexcept {
   if (a.type() != b.type()) return false;
   switch (a.type()) {
-    case ValueType::kNull:
-      return true;
-    case ValueType::kBool:
-      return a.as_bool() == b.as_bool();
-    case ValueType::kInt:
-      return a.as_int() == b.as_int();
+    case ValueType::kNull: return true;
+    case ValueType::kBool: return a.as_bool() == b.as_bool();
+    case ValueType::kInt: return a.as_int() == b.as_int();
     case ValueType::kDouble: {
       const double x = a.as_double().value_or(0.0);
       const double y = b.as_double().value_or(0.0);
       return x == y || (std::isnan(x) && std::isnan(y));  // a message equals itself
     }
-    case ValueType::kString:
-      return a.as_string() == b.as_string();
+    case ValueType::kString: return a.as_string() == b.as_string();
     case ValueType::kBytes: {
       const auto x = a.as_bytes().value_or(std::span<const std::byte>());
       const auto y = b.as_bytes().value_or(std::span<const std::byte>());
@@ -78,8 +74,7 @@ bool same_fields(const messaging::MLOpsMessage& a, const messaging::MLOpsMessage
          a.user_message() == b.user_message() && a.retries() == b.retries() &&
          same_list(a.output(), b.output()) && same_list(a.recipient(), b.recipient()) &&
          a.key() == b.key() && a.trace_context() == b.trace_context() && a.id() == b.id() &&
-         a.timestamp() == b.timestamp() &&
-         same_arguments(a, b);
+         a.timestamp() == b.timestamp() && same_arguments(a, b);
 }
 
 }  // namespace mlops::python

@@ -111,7 +111,8 @@ void bind_admin(py::module_& m) {
             const std::string name(topic.is_none() ? std::string_view() : utf8(topic, "topic"));
             std::optional<std::vector<std::string>> names;
             if (!groups.is_none()) {
-              if (py::isinstance<py::str>(groups)) throw py::type_error("groups must be a list of names, not a str");
+              if (py::isinstance<py::str>(groups))
+                throw py::type_error("groups must be a list of names, not a str");
               names.emplace();
               for (const auto& group : groups) names->emplace_back(utf8(group, "groups"));
             }
@@ -122,7 +123,8 @@ void bind_admin(py::module_& m) {
               for (const auto& group : lag.groups) {
                 py::dict entry;
                 entry["group"] = group.group;
-                entry["committed"] = group.committed ? py::object(py::int_(*group.committed)) : py::object(py::none());
+                entry["committed"] = group.committed ? py::object(py::int_(*group.committed))
+                                                     : py::object(py::none());
                 entry["lag"] = group.lag;
                 group_list.append(entry);
               }
@@ -131,7 +133,8 @@ void bind_admin(py::module_& m) {
               entry["start"] = lag.start;
               entry["end"] = lag.end;
               entry["messages"] = lag.messages;
-              entry["bytes"] = lag.bytes ? py::object(py::int_(*lag.bytes)) : py::object(py::none());
+              entry["bytes"] =
+                  lag.bytes ? py::object(py::int_(*lag.bytes)) : py::object(py::none());
               entry["groups"] = group_list;
               out.append(entry);
             }
@@ -175,8 +178,9 @@ send. Copies (copy.copy, copy.deepcopy) share the opened backend.)doc");
       .def_property_readonly("uri", &Orchestration::uri)
       .def("__copy__", [](const Orchestration& self) { return self; })
       .def("__deepcopy__", [](const Orchestration& self, py::handle /*memo*/) { return self; })
-      .def("__repr__",
-           [](const Orchestration& self) { return "Orchestration('" + self.redacted_uri() + "')"; });
+      .def("__repr__", [](const Orchestration& self) {
+        return "Orchestration('" + self.redacted_uri() + "')";
+      });
   orch.attr("__module__") = "mlops.orchestration";
 
   py::class_<OrchestrationBuilder> builder(m, "OrchestrationBuilder", R"doc(

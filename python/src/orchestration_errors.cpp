@@ -40,21 +40,14 @@ void check(const Result<void>& result) {
 void raise_status(Status status, const std::string& what, bool sending) {
   PyObject* type = orchestration_errors.base;
   switch (status) {
-    case Status::kBackPressured:
-      type = orchestration_errors.back_pressure;
-      break;
+    case Status::kBackPressured: type = orchestration_errors.back_pressure; break;
     case Status::kTimeout:
       type = sending ? orchestration_errors.back_pressure : orchestration_errors.timeout;
       break;
-    case Status::kClosed:
-      type = orchestration_errors.closed;
-      break;
+    case Status::kClosed: type = orchestration_errors.closed; break;
     case Status::kInvalidTopic:
-    case Status::kNoTopic:
-      type = orchestration_errors.invalid_argument;
-      break;
-    default:
-      break;
+    case Status::kNoTopic: type = orchestration_errors.invalid_argument; break;
+    default: break;
   }
   std::string message = what + ": " + std::string(to_string(status));
   if (status == Status::kInvalidTopic) message += " (topic names match ^[A-Za-z0-9._-]{1,249}$)";
@@ -64,8 +57,9 @@ void raise_status(Status status, const std::string& what, bool sending) {
   if (status == Status::kNoTopic)
     message += " (neither the message nor the producer names a topic)";
   if (status == Status::kDeliveryUnknown) {
-    message += " (sent, but not confirmed within flush_timeout: it may still arrive, so sending "
-               "it again may duplicate it)";
+    message +=
+        " (sent, but not confirmed within flush_timeout: it may still arrive, so sending "
+        "it again may duplicate it)";
   }
   if (const auto detail = last_log(); !detail.empty()) message += ": " + detail;
   raise_error(type, message, "", to_string(status));

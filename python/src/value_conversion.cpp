@@ -87,15 +87,12 @@ Value to_value(py::handle object) { return convert(object.ptr(), 0); }
 // from name_text's cache. Read once per message on the receive path.
 py::object from_view(const ValueView& view) {
   switch (view.type()) {
-    case ValueType::kNull:
-      return py::none();
-    case ValueType::kBool:
-      return py::bool_(view.as_bool().value_or(false));
+    case ValueType::kNull: return py::none();
+    case ValueType::kBool: return py::bool_(view.as_bool().value_or(false));
     case ValueType::kInt:
       return steal(PyLong_FromLongLong(static_cast<long long>(view.as_int().value_or(0))));
     case ValueType::kDouble: return steal(PyFloat_FromDouble(view.as_double().value_or(0.0)));
-    case ValueType::kString:
-      return text(view.as_string().value_or(std::string_view()));
+    case ValueType::kString: return text(view.as_string().value_or(std::string_view()));
     case ValueType::kBytes: {
       const auto bytes = view.as_bytes().value_or(std::span<const std::byte>());
       return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());

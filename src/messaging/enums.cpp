@@ -9,8 +9,8 @@
 namespace mlops::messaging {
 namespace {
 
-constexpr std::array<std::string_view, 6> kMessageTypeNames = {
-    "START", "COMPLETE", "FAIL", "INPROGRESS", "RETRY", "OTHER"};
+constexpr std::array<std::string_view, 6> kMessageTypeNames = {"START",      "COMPLETE", "FAIL",
+                                                               "INPROGRESS", "RETRY",    "OTHER"};
 constexpr std::array<std::string_view, 8> kStageNames = {
     "STAGED", "IN_ANNOTATIONS", "ANNOTATIONS_COMPLETE", "UNSTAGED",
     "TRAIN",  "FINE_TUNE",      "EVALUATION",           "ETL"};
@@ -120,8 +120,7 @@ CreatorType normalize_creator_type(std::string_view text) noexcept {
     }
   }
   try {
-    log(LogLevel::kWarning,
-        "unknown creator type '" + std::string(text) + "': using 'unknown'");
+    log(LogLevel::kWarning, "unknown creator type '" + std::string(text) + "': using 'unknown'");
   } catch (...) {
     // Out of memory while reporting: the answer is still UNKNOWN.
   }

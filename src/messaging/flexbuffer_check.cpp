@@ -60,7 +60,8 @@ class Walk {
                static_cast<Type>(packed >> 2U));
   }
 
-  FlexProblem ref(std::size_t at, std::uint8_t parent_width, std::uint8_t width, Type type) noexcept {
+  FlexProblem ref(std::size_t at, std::uint8_t parent_width, std::uint8_t width,
+                  Type type) noexcept {
     if (budget_ == 0) return FlexProblem::kTooManyValues;
     --budget_;
     if (type >= flexbuffers::FBT_MAX_TYPE) return FlexProblem::kMalformed;
@@ -75,7 +76,8 @@ class Walk {
       case flexbuffers::FBT_INDIRECT_FLOAT: return within(target, width);
       case flexbuffers::FBT_KEY: return key(target);
       case flexbuffers::FBT_MAP: {
-        if (const auto problem = vector(target, width, type, Elements::kAny); problem != FlexProblem::kNone) {
+        if (const auto problem = vector(target, width, type, Elements::kAny);
+            problem != FlexProblem::kNone) {
           return problem;
         }
         return map_keys(target, width);
@@ -91,11 +93,13 @@ class Walk {
       case flexbuffers::FBT_VECTOR_STRING_DEPRECATED:
         return vector(target, width, type, Elements::kDeprecatedStrings);
       case flexbuffers::FBT_STRING: {
-        if (const auto problem = vector(target, width, type, Elements::kInline); problem != FlexProblem::kNone) {
+        if (const auto problem = vector(target, width, type, Elements::kInline);
+            problem != FlexProblem::kNone) {
           return problem;
         }
         // The terminator's byte must be inside too (as flexbuffers::Verifier checks).
-        return within(target, static_cast<std::size_t>(read_uint(buf_ + target - width, width)) + 1);
+        return within(target,
+                      static_cast<std::size_t>(read_uint(buf_ + target - width, width)) + 1);
       }
       case flexbuffers::FBT_VECTOR_INT2:
       case flexbuffers::FBT_VECTOR_UINT2:
@@ -124,9 +128,12 @@ class Walk {
   FlexProblem key(std::size_t at) noexcept {
     if (last_zero_ == kUnknown) {
       const void* zero = ::memrchr(buf_, 0, size_);
-      last_zero_ = zero == nullptr ? kNone : static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - buf_);
+      last_zero_ = zero == nullptr
+                       ? kNone
+                       : static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - buf_);
     }
-    return last_zero_ != kNone && at <= last_zero_ ? FlexProblem::kNone : FlexProblem::kKeyWithoutNul;
+    return last_zero_ != kNone && at <= last_zero_ ? FlexProblem::kNone
+                                                   : FlexProblem::kKeyWithoutNul;
   }
 
   enum class Elements : std::uint8_t { kAny, kInline, kKeys, kDeprecatedStrings };
@@ -150,7 +157,8 @@ class Walk {
         if (within(at + bytes, n) != FlexProblem::kNone) return FlexProblem::kMalformed;
         const std::uint8_t* types = buf_ + at + bytes;
         for (std::size_t i = 0; i < n; ++i) {
-          if (const auto problem = packed_ref(at + i * width, width, types[i]); problem != FlexProblem::kNone) {
+          if (const auto problem = packed_ref(at + i * width, width, types[i]);
+              problem != FlexProblem::kNone) {
             return problem;
           }
         }
@@ -160,13 +168,16 @@ class Walk {
       case Elements::kDeprecatedStrings:
         for (std::size_t i = 0; i < n; ++i) {
           const std::size_t element = at + i * width;
-          if (const auto problem = ref(element, width, 1, flexbuffers::FBT_KEY); problem != FlexProblem::kNone) {
+          if (const auto problem = ref(element, width, 1, flexbuffers::FBT_KEY);
+              problem != FlexProblem::kNone) {
             return problem;
           }
           if (elements == Elements::kDeprecatedStrings) {
             // The key check found the target in bounds; its length byte and bytes must be.
-            const std::size_t target = element - static_cast<std::size_t>(read_uint(buf_ + element, width));
-            if (target == 0 || within(target, std::size_t{buf_[target - 1]} + 1) != FlexProblem::kNone) {
+            const std::size_t target =
+                element - static_cast<std::size_t>(read_uint(buf_ + element, width));
+            if (target == 0 ||
+                within(target, std::size_t{buf_[target - 1]} + 1) != FlexProblem::kNone) {
               return FlexProblem::kMalformed;
             }
           }

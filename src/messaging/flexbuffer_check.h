@@ -13,10 +13,10 @@ namespace mlops::messaging::detail {
 
 enum class FlexProblem : std::uint8_t {
   kNone,
-  kMalformed,       // an offset, width, length or type out of bounds or misaligned
-  kTooDeep,         // nesting deeper than kFlexMaxDepth (or a cycle)
-  kKeyWithoutNul,   // a key that does not end inside the buffer
-  kTooManyValues,   // shared references: more values to visit than the bound allows
+  kMalformed,      // an offset, width, length or type out of bounds or misaligned
+  kTooDeep,        // nesting deeper than kFlexMaxDepth (or a cycle)
+  kKeyWithoutNul,  // a key that does not end inside the buffer
+  kTooManyValues,  // shared references: more values to visit than the bound allows
 };
 
 inline constexpr std::size_t kFlexMaxDepth = 64;

@@ -17,8 +17,8 @@ namespace {
 
 std::unique_ptr<flatbuffers::Parser> make_parser() {
   flatbuffers::IDLOptions options;
-  options.strict_json = true;   // Quoted field names: the output is JSON, not JSON5.
-  options.indent_step = -1;     // One line, for logs.
+  options.strict_json = true;  // Quoted field names: the output is JSON, not JSON5.
+  options.indent_step = -1;    // One line, for logs.
   // Bytes and non-UTF-8 strings are written as \x escapes and read back the same way, so
   // every message survives the round trip (strict JSON readers see those as errors).
   options.allow_non_utf8 = true;

@@ -73,8 +73,8 @@ struct MessageBuilder::State {
   // The largest argument `flex` has encoded: its buffer's capacity cannot be read unless it
   // is finished (an assertion), and it may not be when a value's encoding threw.
   std::size_t flex_peak = 0;
-  bool finished = false;  // fbb holds a finished message (build(), build_view()).
-  uoffset_t open_size = 0;  // fbb's size before finish(): where reopening goes back to.
+  bool finished = false;       // fbb holds a finished message (build(), build_view()).
+  uoffset_t open_size = 0;     // fbb's size before finish(): where reopening goes back to.
   uoffset_t compact_size = 0;  // open_size at the first finish() after a fresh start.
 
   uoffset_t creator = 0;
@@ -407,8 +407,7 @@ MessageBuilder& MessageBuilder::with_output(std::initializer_list<std::string_vi
 MessageBuilder& MessageBuilder::with_recipient(std::string_view recipient) {
   return set_one(ListField::kRecipient, recipient);
 }
-MessageBuilder& MessageBuilder::with_recipient(
-    std::initializer_list<std::string_view> recipients) {
+MessageBuilder& MessageBuilder::with_recipient(std::initializer_list<std::string_view> recipients) {
   return set_many(ListField::kRecipient, recipients);
 }
 
@@ -457,8 +456,7 @@ MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, s
 MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, bool value) {
   return with_encoded_argument(key, [&](flexbuffers::Builder& flex) { flex.Bool(value); });
 }
-MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
-                                                         std::int64_t value) {
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, std::int64_t value) {
   return with_encoded_argument(key, [&](flexbuffers::Builder& flex) { flex.Int(value); });
 }
 MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, double value) {
@@ -474,8 +472,7 @@ MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
   return with_encoded_argument(
       key, [&](flexbuffers::Builder& flex) { flex.Blob(bytes.data(), bytes.size()); });
 }
-MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key,
-                                                         const Value& value) {
+MessageBuilder& MessageBuilder::with_additional_argument(std::string_view key, const Value& value) {
   if (value.depth() > kMaxValueDepth) {
     throw std::invalid_argument("mlops: additional argument '" + std::string(key) +
                                 "' nests deeper than " + std::to_string(kMaxValueDepth) +
@@ -544,7 +541,8 @@ void MessageBuilder::finish() {
   table.add_timestamp_ns(timestamp);
   table.add_id(&wire_id);
   if (!args.IsNull()) table.add_additional_arguments(args);
-  using StringVector = flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>;
+  using StringVector =
+      flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>;
   const auto& lists = s.lists;
   if (lists[0] != 0) table.add_topic(StringVector(lists[0]));
   if (lists[1] != 0) table.add_next_task(StringVector(lists[1]));

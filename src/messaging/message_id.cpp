@@ -6,8 +6,8 @@
 namespace mlops::messaging {
 namespace {
 
-constexpr std::uint64_t kVersion7 = 0x7000;               // In hi, bits 12..15.
-constexpr std::uint64_t kVariantBits = 0x8000000000000000;  // In lo, "10" in the top two bits.
+constexpr std::uint64_t kVersion7 = 0x7000;                  // In hi, bits 12..15.
+constexpr std::uint64_t kVariantBits = 0x8000000000000000;   // In lo, "10" in the top two bits.
 constexpr std::uint64_t kLoRandomMask = 0x3FFFFFFFFFFFFFFF;  // The 62 bits below the variant.
 
 // splitmix64: a fast, well-mixed generator; ids need uniqueness, not secrecy.
@@ -19,8 +19,8 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 }
 
 std::uint64_t seed_once() noexcept {
-  std::uint64_t seed = static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  std::uint64_t seed =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   try {
     std::random_device device;
     seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();

@@ -12,7 +12,8 @@ namespace mlops::messaging {
 namespace {
 
 constexpr std::size_t kMessageAlignment = 8;
-constexpr std::size_t kHeaderBytes = sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength;
+constexpr std::size_t kHeaderBytes =
+    sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength;
 
 Error error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
 
@@ -56,8 +57,8 @@ Result<void> check_arguments(const wire::Message& root, const std::uint8_t* base
     const std::string_view key(arg->key()->c_str(), arg->key()->size());
     if (i > 0 && !(previous < key)) {
       return error(ErrorCode::kCorrupt, "additional argument keys are not sorted and unique ('" +
-                                            printable(key) + "' follows '" +
-                                            printable(previous) + "')");
+                                            printable(key) + "' follows '" + printable(previous) +
+                                            "')");
     }
     previous = key;
     const auto* value = arg->value();
@@ -70,10 +71,10 @@ Result<void> check_arguments(const wire::Message& root, const std::uint8_t* base
     }
     const auto problem = detail::check_flexbuffer(value->Data(), value->size());
     if (problem != detail::FlexProblem::kNone) {
-      return error(ErrorCode::kCorrupt, "additional argument '" + printable(key) +
-                                            "' has a corrupt FlexBuffer value: " +
-                                            detail::describe(problem) + " (" +
-                                            std::to_string(value->size()) + " bytes)");
+      return error(ErrorCode::kCorrupt,
+                   "additional argument '" + printable(key) +
+                       "' has a corrupt FlexBuffer value: " + detail::describe(problem) + " (" +
+                       std::to_string(value->size()) + " bytes)");
     }
   }
   return {};
@@ -100,12 +101,12 @@ Result<void> verify(std::span<const std::uint8_t> bytes, const VerifyLimits& lim
     // The Verifier checks the identifier and the root offset too; which one failed is
     // worked out only now, so a message that passes pays for each check once.
     if (!flatbuffers::BufferHasIdentifier(bytes.data(), wire::MessageIdentifier())) {
-      const std::string_view found(reinterpret_cast<const char*>(bytes.data()) +
-                                       sizeof(flatbuffers::uoffset_t),
-                                   flatbuffers::kFileIdentifierLength);
+      const std::string_view found(
+          reinterpret_cast<const char*>(bytes.data()) + sizeof(flatbuffers::uoffset_t),
+          flatbuffers::kFileIdentifierLength);
       return error(ErrorCode::kWrongIdentifier, "file identifier is '" + printable(found) +
-                                                    "', expected '" +
-                                                    wire::MessageIdentifier() + "'");
+                                                    "', expected '" + wire::MessageIdentifier() +
+                                                    "'");
     }
     const auto root_offset = flatbuffers::ReadScalar<flatbuffers::uoffset_t>(bytes.data());
     if (root_offset >= bytes.size()) {
@@ -116,9 +117,8 @@ Result<void> verify(std::span<const std::uint8_t> bytes, const VerifyLimits& lim
     return error(ErrorCode::kCorrupt,
                  "message failed FlatBuffers verification: an offset, length or alignment is "
                  "out of bounds, or nesting exceeds depth " +
-                     std::to_string(limits.max_depth) + " or " +
-                     std::to_string(limits.max_tables) + " tables (" +
-                     std::to_string(bytes.size()) + " bytes)");
+                     std::to_string(limits.max_depth) + " or " + std::to_string(limits.max_tables) +
+                     " tables (" + std::to_string(bytes.size()) + " bytes)");
   }
   return check_arguments(*wire::GetMessage(bytes.data()), bytes.data());
 }

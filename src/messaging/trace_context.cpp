@@ -35,8 +35,8 @@ Error invalid(std::string_view why) {
 // Span and trace ids need uniqueness, not secrecy: a per-thread generator seeded once.
 std::uint64_t random64() {
   thread_local std::mt19937_64 engine = [] {
-    std::uint64_t seed = static_cast<std::uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
+    std::uint64_t seed =
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     try {
       std::random_device device;
       seed ^= (static_cast<std::uint64_t>(device()) << 32) ^ device();
@@ -67,8 +67,7 @@ Result<void> check_traceparent(std::string_view text) {
   if (!all_lower_hex(version)) return invalid("the version is not two lower-case hex digits");
   if (version == "ff") return invalid("version ff is forbidden");
   if (version == "00" && text.size() != kTraceparentLength) {
-    return invalid("version 00 has exactly 55 characters, this one " +
-                   std::to_string(text.size()));
+    return invalid("version 00 has exactly 55 characters, this one " + std::to_string(text.size()));
   }
   if (text.size() > kTraceparentLength) {
     if (text[kTraceparentLength] != '-') {

@@ -57,8 +57,9 @@ Result<void> Admin::create_topic(std::string_view name, const TopicOptions& opti
   auto backend = impl_ ? impl_->get() : nullptr;
   if (backend == nullptr) return closed_error();
   if (!is_valid_topic_name(name)) {
-    return Error{ErrorCode::kInvalidArgument, "invalid topic name " + detail::quote_text(name) +
-                                                  ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
+    return Error{ErrorCode::kInvalidArgument,
+                 "invalid topic name " + detail::quote_text(name) +
+                     ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
   }
   return backend->create_topic(name, options);
 }
@@ -68,13 +69,15 @@ Result<std::vector<TopicLag>> Admin::lag(std::string_view topic,
   auto backend = impl_ ? impl_->get() : nullptr;
   if (backend == nullptr) return closed_error();
   if (!topic.empty() && !is_valid_topic_name(topic)) {
-    return Error{ErrorCode::kInvalidArgument, "invalid topic name " + detail::quote_text(topic) +
-                                                  ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
+    return Error{ErrorCode::kInvalidArgument,
+                 "invalid topic name " + detail::quote_text(topic) +
+                     ": topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
   }
   for (const auto& group : groups.value_or(std::vector<std::string>{})) {
     if (!is_valid_topic_name(group)) {
-      return Error{ErrorCode::kInvalidArgument, "invalid group name " + detail::quote_text(group) +
-                                                    ": groups match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
+      return Error{ErrorCode::kInvalidArgument,
+                   "invalid group name " + detail::quote_text(group) +
+                       ": groups match ^[A-Za-z0-9._-]{1,249}$ and are not . or .."};
     }
   }
   return backend->lag(topic, groups);

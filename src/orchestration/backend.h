@@ -72,7 +72,8 @@ class ProducerBackend {
  public:
   virtual ~ProducerBackend() = default;
   /// Whether send(), send_raw() and flush() may run on several threads at once. A backend
-  /// says so only if that costs its single-thread path at most 5% (bench/producer_sharing_bench.cpp).
+  /// says so only if that costs its single-thread path at most 5%
+  /// (bench/producer_sharing_bench.cpp).
   [[nodiscard]] virtual bool shareable() const noexcept = 0;
   /// Hands `message` to `topic`. The backend must not keep a non-owning message past the
   /// call (copy its bytes). Calls ProducerOptions::on_delivery for what it accepts.
@@ -155,7 +156,8 @@ class AdminBackend {
                                             const std::optional<std::vector<std::string>>& groups) {
     (void)topic;
     (void)groups;
-    return Error{ErrorCode::kUnavailable, "this backend keeps no consumer group positions to report lag"};
+    return Error{ErrorCode::kUnavailable,
+                 "this backend keeps no consumer group positions to report lag"};
   }
 };
 
@@ -163,8 +165,10 @@ class AdminBackend {
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual Result<std::unique_ptr<ProducerBackend>> make_producer(const ProducerOptions& options) = 0;
-  virtual Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) = 0;
+  virtual Result<std::unique_ptr<ProducerBackend>> make_producer(
+      const ProducerOptions& options) = 0;
+  virtual Result<std::unique_ptr<ConsumerBackend>> make_consumer(
+      const ConsumerOptions& options) = 0;
   virtual Result<std::unique_ptr<AdminBackend>> make_admin() = 0;
   /// Before make_consumer: fills `options.group` from a group the backend's own options
   /// name (Kafka's group.id), so the consumer and its retries use that group. Default: none.

@@ -106,11 +106,11 @@ struct Consumer::Impl {
     const auto count = skipped_corrupt.get();
     if (!worth_logging(count)) return;
     try {
-      log(LogLevel::kWarning,
-          "consumer skipped a foreign or corrupt payload of " +
-              std::to_string(delivery.bytes.size()) + " bytes on topic " +
-              detail::quote_text(delivery.topic) + " (" + std::to_string(count) +
-              " so far; logged at 1, 10, 100, ...): " + error.message);
+      log(LogLevel::kWarning, "consumer skipped a foreign or corrupt payload of " +
+                                  std::to_string(delivery.bytes.size()) + " bytes on topic " +
+                                  detail::quote_text(delivery.topic) + " (" +
+                                  std::to_string(count) +
+                                  " so far; logged at 1, 10, 100, ...): " + error.message);
     } catch (...) {  // A failing log hook must not stop the consumer.
     }
   }
@@ -208,8 +208,9 @@ Status Consumer::receive(std::vector<messaging::MLOpsMessage>& out, MessageFilte
     if (!impl.warned_no_topic) {
       impl.warned_no_topic = true;
       try {
-        log(LogLevel::kWarning, "Consumer::receive() without subscriptions returns nothing; "
-                                "subscribe() first");
+        log(LogLevel::kWarning,
+            "Consumer::receive() without subscriptions returns nothing; "
+            "subscribe() first");
       } catch (...) {  // A failing log hook must not stop the consumer.
       }
     }
@@ -293,7 +294,7 @@ ConsumerStats Consumer::stats() const noexcept {
   const auto failures = impl_->failures->counts();
   return {impl_->received.get(), impl_->filtered_out.get(), impl_->skipped_corrupt.get(),
           impl_->commits.get(),  impl_->legacy.get(),       impl_->skipped_legacy.get(),
-          failures.retried,     failures.dead_lettered,   impl_->replay_skipped.get()};
+          failures.retried,      failures.dead_lettered,    impl_->replay_skipped.get()};
 }
 
 Status Consumer::dead_letter(const messaging::MLOpsMessage& message,
@@ -316,9 +317,11 @@ Status Consumer::retry(const messaging::MLOpsMessage& message, const Backoff& ba
 Result<void> Consumer::seek(std::string_view topic, Position position) {
   if (impl_ == nullptr || impl_->closed) return closed_error();
   auto& impl = *impl_;
-  if (std::find(impl.subscriptions.begin(), impl.subscriptions.end(), topic) == impl.subscriptions.end()) {
-    return Error{ErrorCode::kInvalidArgument, "seek: not subscribed to topic " + detail::quote_text(topic) +
-                                                  ": subscribe to it first"};
+  if (std::find(impl.subscriptions.begin(), impl.subscriptions.end(), topic) ==
+      impl.subscriptions.end()) {
+    return Error{
+        ErrorCode::kInvalidArgument,
+        "seek: not subscribed to topic " + detail::quote_text(topic) + ": subscribe to it first"};
   }
   const std::int64_t now_ns = messaging::unix_now_ns();
   if (position.kind() == Position::Kind::kTime && position.time_ns() > now_ns) {
@@ -328,8 +331,9 @@ Result<void> Consumer::seek(std::string_view topic, Position position) {
                      "only what comes next)"};
   }
   if (position.kind() == Position::Kind::kAfter && position.id().unix_ms() > now_ns / 1'000'000) {
-    return Error{ErrorCode::kInvalidArgument, "seek: Position::after names an id made in the future (" +
-                                                  position.id().to_string() + ")"};
+    return Error{
+        ErrorCode::kInvalidArgument,
+        "seek: Position::after names an id made in the future (" + position.id().to_string() + ")"};
   }
   if (position.kind() == Position::Kind::kTime || position.kind() == Position::Kind::kAfter) {
     // The backend reads the topic for the start and moves the group there.

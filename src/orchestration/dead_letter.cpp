@@ -50,9 +50,8 @@ ProducerBackend* SideProducer::get() noexcept {
     try {
       auto made = backend_->make_producer(ProducerOptions{});
       if (!made) {
-        log(LogLevel::kError,
-            "consumer: cannot make the producer for dead letters and retries: " +
-                made.error().message);
+        log(LogLevel::kError, "consumer: cannot make the producer for dead letters and retries: " +
+                                  made.error().message);
         return nullptr;
       }
       producer_ = std::move(*made);
@@ -75,7 +74,8 @@ Status SideProducer::send(std::string_view topic, const messaging::MLOpsMessage&
   return sent == Status::kOk ? flush() : sent;
 }
 
-Status SideProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+Status SideProducer::send_raw(std::string_view topic,
+                              std::span<const std::uint8_t> bytes) noexcept {
   auto* producer = get();
   if (producer == nullptr) return Status::kError;
   const Status sent = producer->send_raw(topic, bytes);

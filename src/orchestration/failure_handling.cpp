@@ -114,8 +114,8 @@ void FailureHandling::read_retry_topics(Clock::time_point now) noexcept {
       const auto topic_name = topic->as_string();
       const auto due_ns = due->as_int();
       if (!topic_name || !due_ns) continue;
-      hold(message->is_owning() ? std::move(*message) : message->owned(),
-           std::string(*topic_name), *due_ns);
+      hold(message->is_owning() ? std::move(*message) : message->owned(), std::string(*topic_name),
+           *due_ns);
     } catch (...) {  // Out of memory: the copy stays uncommitted and comes again.
       log_quietly(LogLevel::kError, "consumer: out of memory holding a retry");
     }
@@ -187,10 +187,10 @@ Status FailureHandling::retry(const messaging::MLOpsMessage& message,
     if (topic.empty()) return Status::kNoTopic;
     const auto wait = std::clamp<std::chrono::milliseconds::rep>(
         delay.count(), 0, std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDelay).count());
-    const auto due = messaging::unix_now_ns() +
-                     std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::milliseconds(wait))
-                         .count();
+    const auto due =
+        messaging::unix_now_ns() +
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::milliseconds(wait))
+            .count();
     auto copy = make_retry_copy(message, topic, group_, reason, due);
     if (group_.empty()) {  // a group of this consumer alone: it ends with it, so memory will do
       hold(std::move(copy), topic, due);

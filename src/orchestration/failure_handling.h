@@ -14,10 +14,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <deque>
-#include <span>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,7 +108,7 @@ class FailureHandling {
   Clock::time_point next_read_{};
   std::vector<Delivered> batch_;
   std::deque<std::string> batch_topics_;  // topics of retries handed out in this batch
-  std::vector<Held> held_;  // a min-heap on `due`
+  std::vector<Held> held_;                // a min-heap on `due`
   std::vector<Delivery> scratch_;
   std::atomic<std::uint64_t> retried_{0};
   std::atomic<std::uint64_t> dead_lettered_{0};

@@ -27,7 +27,8 @@ Result<Orchestration> Orchestration::from_uri(std::string_view uri) {
   if (entry == nullptr) {
     return Error{ErrorCode::kInvalidArgument,
                  "unknown orchestrator " + detail::quote_text(endpoint->scheme) + " in URI " +
-                     detail::quote_text(detail::redact_uri(uri)) + "; this build has: " + known_schemes()};
+                     detail::quote_text(detail::redact_uri(uri)) +
+                     "; this build has: " + known_schemes()};
   }
   // `wire` is the Producer's (wire_option.h), not the backend's: checked here, kept in the
   // URI for producers, and not shown to the backend.
@@ -49,8 +50,7 @@ Result<Orchestration> Orchestration::detect() {
   if (value == nullptr || *value == '\0') return from_uri(kDefaultUri);
   auto orchestration = from_uri(value);
   if (!orchestration) {
-    return Error{orchestration.error().code,
-                 "$" + variable + ": " + orchestration.error().message};
+    return Error{orchestration.error().code, "$" + variable + ": " + orchestration.error().message};
   }
   return orchestration;
 }

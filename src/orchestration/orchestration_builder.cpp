@@ -17,7 +17,8 @@ OrchestrationBuilder& OrchestrationBuilder::with_connection(std::string_view con
   return *this;
 }
 
-OrchestrationBuilder& OrchestrationBuilder::with_option(std::string_view key, std::string_view value) {
+OrchestrationBuilder& OrchestrationBuilder::with_option(std::string_view key,
+                                                        std::string_view value) {
   options_.insert_or_assign(std::string(key), std::string(value));
   return *this;
 }
@@ -37,8 +38,8 @@ Result<Orchestration> OrchestrationBuilder::build() const {
     scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   const auto* entry = detail::find_backend(scheme);
-  detail::Endpoint endpoint{scheme, connection_.value_or(entry ? std::string(entry->default_connection) : ""),
-                            options_};
+  detail::Endpoint endpoint{
+      scheme, connection_.value_or(entry ? std::string(entry->default_connection) : ""), options_};
   if (scheme.empty() || scheme.find_first_of(":/?") != std::string::npos) {
     return Error{ErrorCode::kInvalidArgument,
                  "orchestrator " + detail::quote_text(*orchestrator_) +

@@ -70,8 +70,8 @@ struct Producer::Impl {
         problems.log("wire=legacy-json: message not sent: " + json.error().message);
         return Status::kError;
       }
-      return backend->send_raw(
-          topic, {reinterpret_cast<const std::uint8_t*>(json->data()), json->size()});
+      return backend->send_raw(topic,
+                               {reinterpret_cast<const std::uint8_t*>(json->data()), json->size()});
     } catch (...) {  // std::bad_alloc while encoding
       return Status::kError;
     }
@@ -92,7 +92,8 @@ struct Producer::Impl {
       impl_.inside.store(me, std::memory_order_relaxed);
     }
     ~Call() {
-      if (impl_.check_overlap && admitted_) impl_.inside.store(previous_, std::memory_order_relaxed);
+      if (impl_.check_overlap && admitted_)
+        impl_.inside.store(previous_, std::memory_order_relaxed);
     }
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;

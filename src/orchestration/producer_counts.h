@@ -24,7 +24,7 @@ class SendCounts {
   /// Counts one message and topic: sent (kOk), back-pressured (kBackPressured, kTimeout) or
   /// failed (anything else).
   void count(Status status) noexcept {
-    add(status == Status::kOk ? kSent
+    add(status == Status::kOk                                            ? kSent
         : status == Status::kBackPressured || status == Status::kTimeout ? kBackPressured
                                                                          : kFailed);
   }

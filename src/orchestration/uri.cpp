@@ -6,8 +6,9 @@ namespace mlops::orchestration::detail {
 namespace {
 
 Error malformed(std::string_view uri, std::string_view why) {
-  return Error{ErrorCode::kInvalidArgument, "malformed orchestration URI " +
-                                                quote_text(redact_uri(uri)) + ": " + std::string(why)};
+  return Error{
+      ErrorCode::kInvalidArgument,
+      "malformed orchestration URI " + quote_text(redact_uri(uri)) + ": " + std::string(why)};
 }
 
 bool is_scheme_char(char c, bool first) {
@@ -86,8 +87,8 @@ Result<Endpoint> parse_uri(std::string_view uri) {
   if (uri.empty()) return malformed(uri, "it is empty; expected e.g. 'inproc://NAME' or 'none:'");
   const auto colon = uri.find(':');
   if (colon == std::string_view::npos) {
-    return malformed(uri, "no scheme; expected SCHEME:// as in 'inproc://" + redact_uri(uri) +
-                              "' or 'none:'");
+    return malformed(
+        uri, "no scheme; expected SCHEME:// as in 'inproc://" + redact_uri(uri) + "' or 'none:'");
   }
   Endpoint endpoint;
   const auto scheme = uri.substr(0, colon);

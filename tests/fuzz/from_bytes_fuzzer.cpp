@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     volatile std::uint64_t sink = mlops::testing::read_everything(*msg);
     (void)sink;
     // A verified message must also survive being copied into a new one.
-    (void)mlops::testing::read_everything(mlops::messaging::MessageBuilder::from_message(*msg).build());
+    (void)mlops::testing::read_everything(
+        mlops::messaging::MessageBuilder::from_message(*msg).build());
   } else if (msg.error().message.empty()) {
     __builtin_trap();  // Every refusal must say why.
   }

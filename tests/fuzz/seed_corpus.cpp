@@ -10,9 +10,9 @@ int main(int argc, char** argv) {
     std::cerr << "usage: fuzz_seed_corpus DIR\n";
     return 2;
   }
-  const mlops::messaging::MLOpsMessage seeds[] = {
-      mlops::testing::make_seed_message(), mlops::testing::make_full_message(),
-      mlops::messaging::MessageBuilder().build()};
+  const mlops::messaging::MLOpsMessage seeds[] = {mlops::testing::make_seed_message(),
+                                                  mlops::testing::make_full_message(),
+                                                  mlops::messaging::MessageBuilder().build()};
   int index = 0;
   for (const auto& msg : seeds) {
     std::ofstream out(std::string(argv[1]) + "/seed-" + std::to_string(index++) + ".mlop",

@@ -52,14 +52,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t body = std::min<std::size_t>(size, kSegmentBytes - sizeof header);
   if (body > 0) std::memcpy(segment.data() + sizeof header, data, body);
   if (size > 0 && (data[0] & 1) != 0) segment.resize(sizeof header + body);
-  std::ofstream(dir + "/t/00000000000000000000.seg", std::ios::binary).write(segment.data(),
-                                                                              static_cast<std::streamsize>(segment.size()));
+  std::ofstream(dir + "/t/00000000000000000000.seg", std::ios::binary)
+      .write(segment.data(), static_cast<std::streamsize>(segment.size()));
 
   // Bytes 1-2 place the tail inside the segment, bit 1 of byte 0 past it: the reader then
   // meets holes and damage below the tail (a power loss's shapes) and must step over them.
   if (size > 2) {
-    const std::uint64_t offset = 64 + (static_cast<std::uint64_t>(data[1] | (data[2] << 8)) % (kSegmentBytes - 64)) / 8 * 8;
-    (*log)->control().tail.store((data[0] & 2) != 0 ? mq::first_position(1, kSegmentBytes) : offset);
+    const std::uint64_t offset =
+        64 + (static_cast<std::uint64_t>(data[1] | (data[2] << 8)) % (kSegmentBytes - 64)) / 8 * 8;
+    (*log)->control().tail.store((data[0] & 2) != 0 ? mq::first_position(1, kSegmentBytes)
+                                                    : offset);
   }
   mq::LogReader reader(*log, (*log)->earliest());
   mq::LogRecord record;

@@ -49,7 +49,8 @@ int main() {
   if (mlops::version() != headers) {
     return fail("library version " + std::string(mlops::version()) + ", headers " + headers);
   }
-  const auto msg = mes::MessageBuilder().with_user_msg("installed").with_creator_type("ETL").build();
+  const auto msg =
+      mes::MessageBuilder().with_user_msg("installed").with_creator_type("ETL").build();
   auto again = mes::MLOpsMessage::from_bytes(msg.bytes());
   if (!again || again->user_message() != "installed" ||
       again->creator_type() != mes::CreatorType::MLOPS) {

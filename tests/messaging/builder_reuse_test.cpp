@@ -90,13 +90,13 @@ TEST(BuilderReuse, WithoutAdditionalArgumentRemovesOnlyThatKey) {
   mes::MessageBuilder builder;
   builder.with_additional_argument("secret", "hunter2").with_additional_argument("keep", 1);
   const auto before = builder.build();
-  const auto after = builder.without_additional_argument("secret")
-                         .without_additional_argument("absent")
-                         .build();
+  const auto after =
+      builder.without_additional_argument("secret").without_additional_argument("absent").build();
   EXPECT_TRUE(before.additional_argument("secret").has_value());
   EXPECT_FALSE(after.additional_argument("secret").has_value());
   EXPECT_EQ(after.additional_argument("keep")->as_int(), 1);
-  const std::string bytes(reinterpret_cast<const char*>(after.bytes().data()), after.bytes().size());
+  const std::string bytes(reinterpret_cast<const char*>(after.bytes().data()),
+                          after.bytes().size());
   EXPECT_EQ(bytes.find("hunter2"), std::string::npos) << "a removed value leaves no trace";
 }
 
@@ -140,8 +140,7 @@ TEST(BuilderReuse, ADroppedBuildersFieldsNeverReachTheNextBuilder) {
     EXPECT_FALSE(msg.additional_data_is_empty_map());
     EXPECT_NE(msg.id(), (mes::MessageId{7, 8}));
     EXPECT_NE(msg.timestamp(), 99);
-    const std::string bytes(reinterpret_cast<const char*>(msg.bytes().data()),
-                            msg.bytes().size());
+    const std::string bytes(reinterpret_cast<const char*>(msg.bytes().data()), msg.bytes().size());
     EXPECT_EQ(bytes.find("hunter2"), std::string::npos);
   }
 }

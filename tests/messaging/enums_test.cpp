@@ -40,9 +40,9 @@ std::string upper(std::string text) {
 
 TEST(Enums, MessageTypeTextIsItsName) {
   const std::pair<mes::MessageType, const char*> all[] = {
-      {mes::MessageType::START, "START"},   {mes::MessageType::COMPLETE, "COMPLETE"},
-      {mes::MessageType::FAIL, "FAIL"},     {mes::MessageType::INPROGRESS, "INPROGRESS"},
-      {mes::MessageType::RETRY, "RETRY"},   {mes::MessageType::OTHER, "OTHER"}};
+      {mes::MessageType::START, "START"}, {mes::MessageType::COMPLETE, "COMPLETE"},
+      {mes::MessageType::FAIL, "FAIL"},   {mes::MessageType::INPROGRESS, "INPROGRESS"},
+      {mes::MessageType::RETRY, "RETRY"}, {mes::MessageType::OTHER, "OTHER"}};
   for (const auto& [value, name] : all) {
     EXPECT_EQ(mes::to_string(value), name);
     EXPECT_EQ(mes::from_string<mes::MessageType>(name), value);
@@ -86,8 +86,8 @@ TEST(NormalizeCreatorType, WholeAliasTableInAnyCase) {
        {"backend", "curation", "data curation", "dataset", "dataset builder"}},
       {mes::CreatorType::MLOPS,
        {"mlops", "train", "training", "eval", "evaluation", "testing", "test", "retrain",
-        "retraining", "fine-tune", "fine-tuning", "fine tune", "fine tuning",
-        "transfer learning", "etl", "preprocessing", "augmentation", "augments"}},
+        "retraining", "fine-tune", "fine-tuning", "fine tune", "fine tuning", "transfer learning",
+        "etl", "preprocessing", "augmentation", "augments"}},
       {mes::CreatorType::MONITOR, {"monitor", "monitoring", "db monitor", "pipeline monitor"}},
       {mes::CreatorType::UNKNOWN, {"unknown"}},
   };

@@ -136,8 +136,7 @@ TEST(FlexBufferCheck, DeepNestingIsRefused) {
     flex.Int(1);
     for (auto it = starts.rbegin(); it != starts.rend(); ++it) flex.EndVector(*it, false, false);
     flex.Finish();
-    EXPECT_EQ(check(flex.GetBuffer()),
-              levels <= 64 ? FlexProblem::kNone : FlexProblem::kTooDeep)
+    EXPECT_EQ(check(flex.GetBuffer()), levels <= 64 ? FlexProblem::kNone : FlexProblem::kTooDeep)
         << levels;
   }
 }
@@ -188,7 +187,8 @@ TEST(FlexBufferCheck, EveryTruncationAndBitFlipIsCaughtOrReadable) {
   int refused = 0;
   for (const auto& original : honest_buffers()) {
     std::vector<std::vector<std::uint8_t>> variants;
-    for (std::size_t n = 0; n < original.size(); ++n) variants.emplace_back(original.begin(), original.begin() + n);
+    for (std::size_t n = 0; n < original.size(); ++n)
+      variants.emplace_back(original.begin(), original.begin() + n);
     for (int i = 0; i < 2000; ++i) {
       auto flipped = original;
       flipped[random() % flipped.size()] ^= static_cast<std::uint8_t>(1U << (random() % 8));

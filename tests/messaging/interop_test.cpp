@@ -58,9 +58,9 @@ std::string slurp(const fs::path& path) {
 }  // namespace
 
 TEST_F(Interop, StockFlatcDecodesOurBytes) {
-  const auto result = run(std::string(MLOPS_FLATC) + " --json --strict-json --raw-binary -o " +
-                          dir_.string() + " " + MLOPS_SCHEMA + " -- " +
-                          (dir_ / "message.mlop").string());
+  const auto result =
+      run(std::string(MLOPS_FLATC) + " --json --strict-json --raw-binary -o " + dir_.string() +
+          " " + MLOPS_SCHEMA + " -- " + (dir_ / "message.mlop").string());
   ASSERT_EQ(result.status, 0) << result.output;
   const auto json = slurp(dir_ / "message.json");
   for (const char* expected : {"\"user_message\": \"epoch 12 done\"", "\"creator_type\": \"MLOPS\"",
@@ -89,9 +89,9 @@ void expect_old_reader_reads(const fs::path& dir, const std::string& field,
   const auto schema = schema_before(field);
   ASSERT_FALSE(schema.empty()) << "the schema has no " << field << " field to leave out";
   std::ofstream(dir / "before.fbs") << schema;
-  const auto result = run(std::string(MLOPS_FLATC) + " --json --strict-json --raw-binary -o " +
-                          dir.string() + " " + (dir / "before.fbs").string() + " -- " +
-                          (dir / "message.mlop").string());
+  const auto result =
+      run(std::string(MLOPS_FLATC) + " --json --strict-json --raw-binary -o " + dir.string() + " " +
+          (dir / "before.fbs").string() + " -- " + (dir / "message.mlop").string());
   ASSERT_EQ(result.status, 0) << result.output;
   const auto json = slurp(dir / "message.json");
   EXPECT_EQ(json.find(new_value), std::string::npos) << "the old reader knows no " << field;
@@ -118,8 +118,8 @@ TEST_F(Interop, PythonFlatbuffersReadsOurBytes) {
   }
   const auto probe = run(std::string(MLOPS_PYTHON) + " -c 'import flatbuffers'");
   if (probe.status != 0) GTEST_SKIP() << "python3-flatbuffers is not installed: " << probe.output;
-  const auto generated = run(std::string(MLOPS_FLATC) + " --python -o " + dir_.string() + " " +
-                             MLOPS_SCHEMA);
+  const auto generated =
+      run(std::string(MLOPS_FLATC) + " --python -o " + dir_.string() + " " + MLOPS_SCHEMA);
   ASSERT_EQ(generated.status, 0) << generated.output;
   std::ofstream(dir_ / "read.py") << R"(import sys
 sys.path.insert(0, sys.argv[1])

@@ -27,7 +27,8 @@ TEST(Json, TextNamesEveryField) {
 }
 
 TEST(Json, RoundTripKeepsEveryField) {
-  for (const auto& original : {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
+  for (const auto& original :
+       {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
     const auto json = original.to_json();
     ASSERT_TRUE(json.has_value());
     auto parsed = mes::MessageBuilder::from_json(*json);

@@ -70,7 +70,8 @@ TEST(LegacyJson, EveryFieldInTheOriginalsKeyOrderWithItsShape) {
 }
 
 TEST(LegacyJson, AddDataThatIsNoObjectReadsBackAsGiven) {
-  const auto message = mes::MessageBuilder().with_additional_data(mes::Value::List{1, "two"}).build();
+  const auto message =
+      mes::MessageBuilder().with_additional_data(mes::Value::List{1, "two"}).build();
   EXPECT_NE(encoded(message).find(R"("add_data": [1, "two"]})"), std::string::npos);
   const auto text = mes::MessageBuilder().with_additional_data("just text").build();
   EXPECT_NE(encoded(text).find(R"("add_data": "just text"})"), std::string::npos);
@@ -119,11 +120,13 @@ TEST(LegacyJson, StringsAreAsciiWithPythonsEscapes) {
 
 TEST(LegacyJson, BytesCannotBeWrittenAndSaySo) {
   const std::byte blob[] = {std::byte{1}};
-  const auto message = mes::MessageBuilder().with_additional_argument("blob", std::span(blob)).build();
+  const auto message =
+      mes::MessageBuilder().with_additional_argument("blob", std::span(blob)).build();
   const auto json = legacy::encode(message);
   ASSERT_FALSE(json.has_value());
   EXPECT_EQ(json.error().code, mlops::ErrorCode::kInvalidArgument);
-  EXPECT_NE(json.error().message.find("add_data[\"blob\"]"), std::string::npos) << json.error().message;
+  EXPECT_NE(json.error().message.find("add_data[\"blob\"]"), std::string::npos)
+      << json.error().message;
 }
 
 TEST(LegacyJson, RoundTripKeepsEveryFieldsShape) {
@@ -197,8 +200,10 @@ TEST(LegacyJson, MalformedInputIsAnErrorThatSaysWhy) {
   EXPECT_NE(decode_error("{\"usr_msg\": \"\xFF\"}").find("not JSON"), std::string::npos)
       << "invalid UTF-8 is refused";
   const auto bad_utf8 = decode_error("{\"usr_msg\": \"\xFF\"}");
-  EXPECT_NE(bad_utf8.find("\\xff"), std::string::npos) << "the bad byte is named, escaped: " << bad_utf8;
-  for (const char c : bad_utf8) EXPECT_TRUE(c >= 0x20 && c < 0x7F) << "error texts are printable ASCII";
+  EXPECT_NE(bad_utf8.find("\\xff"), std::string::npos)
+      << "the bad byte is named, escaped: " << bad_utf8;
+  for (const char c : bad_utf8)
+    EXPECT_TRUE(c >= 0x20 && c < 0x7F) << "error texts are printable ASCII";
   const auto long_enum = decode_error("{\"msg_type\": \"" + std::string(10'000, 'X') + "\"}");
   EXPECT_LT(long_enum.size(), 300u) << "input quoted in an error is cut short";
   EXPECT_NE(decode_error(R"({"retries": NaN})").find("not JSON"), std::string::npos);
@@ -222,8 +227,9 @@ TEST(LegacyJson, NulByteAnywhereIsRefusedNotTakenForTheEnd) {
 
 TEST(LegacyJson, SecondByteOrderMarkIsRefused) {
   EXPECT_EQ(decoded("\xEF\xBB\xBF{\"usr_msg\": \"a\"}").user_message(), "a") << "one is skipped";
-  EXPECT_NE(decode_error("\xEF\xBB\xBF\xEF\xBB\xBF{\"usr_msg\": \"a\"}").find("second byte order mark"),
-            std::string::npos);
+  EXPECT_NE(
+      decode_error("\xEF\xBB\xBF\xEF\xBB\xBF{\"usr_msg\": \"a\"}").find("second byte order mark"),
+      std::string::npos);
 }
 
 TEST(LegacyJson, KeysThatBecomeTheSameAfterUtf8ReplacementAreRefused) {
@@ -235,15 +241,16 @@ TEST(LegacyJson, KeysThatBecomeTheSameAfterUtf8ReplacementAreRefused) {
   ASSERT_FALSE(both) << *both;
   EXPECT_EQ(both.error().code, mlops::ErrorCode::kInvalidArgument);
   EXPECT_NE(both.error().message.find("U+FFFD"), std::string::npos) << both.error().message;
-  const auto nested = legacy::encode(
-      mes::MessageBuilder()
-          .with_additional_data(mes::Value::Map{{"k\xff", 1}, {"k\xfe", 2}})
-          .build());
+  const auto nested =
+      legacy::encode(mes::MessageBuilder()
+                         .with_additional_data(mes::Value::Map{{"k\xff", 1}, {"k\xfe", 2}})
+                         .build());
   EXPECT_FALSE(nested);
   std::string out;
   EXPECT_FALSE(legacy::write(mes::Value::Map{{"k\xff", 1}, {"k\xfe", 2}}, out));
   // One such key alone is written with U+FFFD, and keys that differ after it are kept.
-  const auto one = legacy::decode(encoded(mes::MessageBuilder().with_additional_argument("k\xff", 1).build()));
+  const auto one =
+      legacy::decode(encoded(mes::MessageBuilder().with_additional_argument("k\xff", 1).build()));
   ASSERT_TRUE(one) << one.error().message;
   const auto replaced = one->additional_argument("k\xef\xbf\xbd");
   ASSERT_TRUE(replaced.has_value());
@@ -269,8 +276,9 @@ TEST(LegacyJson, DepthAndSizeAreLimited) {
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, mlops::ErrorCode::kTooLarge);
   EXPECT_TRUE(legacy::decode(big, legacy::Limits{.max_bytes = big.size()}).has_value());
-  EXPECT_NE(decode_error(R"({"add_data": [[1]]})", legacy::Limits{.max_depth = 2}).find("deeper than 2"),
-            std::string::npos);
+  EXPECT_NE(
+      decode_error(R"({"add_data": [[1]]})", legacy::Limits{.max_depth = 2}).find("deeper than 2"),
+      std::string::npos);
 }
 
 TEST(LegacyJson, LooksLikeTellsJsonObjectsFromFlatBuffers) {

@@ -90,8 +90,9 @@ TEST(MessageBuilder, ExplicitIdAndTimestampAreKept) {
 }
 
 TEST(MessageBuilder, CreatorTypeEnumAndTextAgree) {
-  EXPECT_EQ(mes::MessageBuilder().with_creator_type(mes::CreatorType::MONITOR).build().creator_type(),
-            mes::CreatorType::MONITOR);
+  EXPECT_EQ(
+      mes::MessageBuilder().with_creator_type(mes::CreatorType::MONITOR).build().creator_type(),
+      mes::CreatorType::MONITOR);
   EXPECT_EQ(mes::MessageBuilder().with_creator_type("DB Monitor").build().creator_type(),
             mes::CreatorType::MONITOR);
   EXPECT_EQ(mes::MessageBuilder().with_creator_type(std::string("nonsense")).build().creator_type(),
@@ -143,9 +144,10 @@ TEST(MessageBuilder, LaterCallWinsForEveryField) {
 }
 
 TEST(MessageBuilder, OverwrittenValueLeavesNoTrace) {
-  const std::string secrets[] = {"SECRET-creator-4f1c", "SECRET-user-msg-9a2b", "SECRET-topic-77aa",
-                                 "SECRET-task-13ee",    "SECRET-output-0c0c",  "SECRET-recipient-5d",
-                                 "SECRET-arg-value-e1", "SECRET-arg-nested-f2", "SECRET-key-8b8b"};
+  const std::string secrets[] = {
+      "SECRET-creator-4f1c", "SECRET-user-msg-9a2b", "SECRET-topic-77aa",
+      "SECRET-task-13ee",    "SECRET-output-0c0c",   "SECRET-recipient-5d",
+      "SECRET-arg-value-e1", "SECRET-arg-nested-f2", "SECRET-key-8b8b"};
   const auto msg = mes::MessageBuilder()
                        .with_creator(secrets[0])
                        .with_user_msg(secrets[1])
@@ -276,7 +278,8 @@ TEST(MessageBuilder, BulkArgumentsAndAdditionalData) {
   const auto msg = mes::MessageBuilder().with_additional_arguments(args).build();
   EXPECT_EQ(msg.additional_arguments(), args);
 
-  const auto from_map = mes::MessageBuilder().with_additional_data(mes::Value::Map{{"x", 2}}).build();
+  const auto from_map =
+      mes::MessageBuilder().with_additional_data(mes::Value::Map{{"x", 2}}).build();
   EXPECT_EQ(from_map.additional_argument("x")->as_int(), 2);
   const auto from_list = mes::MessageBuilder().with_additional_data(mes::Value::List{1, 2}).build();
   EXPECT_EQ(from_list.additional_argument("additional_data")->size(), 2U);
@@ -287,9 +290,9 @@ TEST(MessageBuilder, MisuseThrowsClearErrors) {
   for (std::size_t i = 0; i <= mes::kMaxValueDepth; ++i) deep = mes::Value::List{deep};
   mes::MessageBuilder builder;
   EXPECT_THROW(builder.with_additional_argument("deep", deep), std::invalid_argument);
-  EXPECT_THROW(builder.with_additional_argument(
-                   "nul", mes::Value::Map{{std::string("a\0b", 3), 1}}),
-               std::invalid_argument);
+  EXPECT_THROW(
+      builder.with_additional_argument("nul", mes::Value::Map{{std::string("a\0b", 3), 1}}),
+      std::invalid_argument);
   // The builder is still usable after refusing.
   EXPECT_EQ(builder.with_user_msg("ok").build().user_message(), "ok");
 }

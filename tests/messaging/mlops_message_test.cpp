@@ -10,13 +10,15 @@
 namespace mes = mlops::messaging;
 
 TEST(MLOpsMessage, RoundTripThroughBytesKeepsEveryField) {
-  for (const auto& original : {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
+  for (const auto& original :
+       {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
     const std::vector<std::uint8_t> wire(original.bytes().begin(), original.bytes().end());
     auto received = mes::MLOpsMessage::from_bytes(wire);
     ASSERT_TRUE(received.has_value()) << received.error().message;
     EXPECT_NE(received->bytes().data(), wire.data()) << "from_bytes owns a copy";
     EXPECT_TRUE(received->is_owning());
-    EXPECT_EQ(mlops::testing::read_everything(*received), mlops::testing::read_everything(original));
+    EXPECT_EQ(mlops::testing::read_everything(*received),
+              mlops::testing::read_everything(original));
     EXPECT_EQ(received->id(), original.id());
     EXPECT_EQ(received->timestamp(), original.timestamp());
     EXPECT_EQ(received->additional_arguments(), original.additional_arguments());
@@ -26,7 +28,8 @@ TEST(MLOpsMessage, RoundTripThroughBytesKeepsEveryField) {
 
 TEST(MLOpsMessage, FromBytesTakesCharacters) {
   const auto original = mlops::testing::make_seed_message();
-  const std::string payload(reinterpret_cast<const char*>(original.bytes().data()), original.bytes().size());
+  const std::string payload(reinterpret_cast<const char*>(original.bytes().data()),
+                            original.bytes().size());
   auto received = mes::MLOpsMessage::from_bytes(std::string_view(payload));
   ASSERT_TRUE(received.has_value());
   EXPECT_EQ(received->user_message(), "Hello World");
@@ -80,4 +83,3 @@ TEST(MLOpsMessage, ErrorCodesHaveNames) {
   EXPECT_EQ(mlops::to_string(mlops::ErrorCode::kCorrupt), "corrupt");
   EXPECT_EQ(mlops::to_string(mlops::ErrorCode::kWrongIdentifier), "wrong identifier");
 }
-

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <mlops/messaging.h>
 
-#include <cstring>
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -41,8 +41,9 @@ std::vector<std::uint8_t> bytes_of(const mes::MLOpsMessage& msg) {
 
 // A message whose additional_arguments hold exactly these (key, flexbuffer) pairs, in this
 // order, written with the generated code so none of MessageBuilder's care applies.
-std::vector<std::uint8_t> craft(const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& args,
-                                std::size_t value_alignment = 8) {
+std::vector<std::uint8_t> craft(
+    const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& args,
+    std::size_t value_alignment = 8) {
   flatbuffers::FlatBufferBuilder fbb;
   std::vector<flatbuffers::Offset<wire::Argument>> tables;
   for (const auto& [key, value] : args) {
@@ -74,7 +75,8 @@ TEST(FromBytes, EmptyInputIsAnError) {
 }
 
 TEST(FromBytes, EveryTruncationOfTwoMessages) {
-  for (const auto& msg : {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
+  for (const auto& msg :
+       {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
     const auto bytes = bytes_of(msg);
     Outcome outcome;
     for (std::size_t length = 0; length < bytes.size(); ++length) {
@@ -83,13 +85,15 @@ TEST(FromBytes, EveryTruncationOfTwoMessages) {
     EXPECT_EQ(outcome.verified + outcome.refused, static_cast<int>(bytes.size()));
     EXPECT_GT(outcome.refused, 0);
   }
-  auto short_one = mes::MLOpsMessage::from_bytes(std::span(bytes_of(mlops::testing::make_seed_message()).data(), 5));
+  auto short_one = mes::MLOpsMessage::from_bytes(
+      std::span(bytes_of(mlops::testing::make_seed_message()).data(), 5));
   ASSERT_FALSE(short_one.has_value());
   EXPECT_EQ(short_one.error().code, mlops::ErrorCode::kTruncated);
 }
 
 TEST(FromBytes, EverySingleBitFlipOfTwoMessages) {
-  for (const auto& msg : {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
+  for (const auto& msg :
+       {mlops::testing::make_seed_message(), mlops::testing::make_full_message()}) {
     auto bytes = bytes_of(msg);
     Outcome outcome;
     for (std::size_t bit = 0; bit < bytes.size() * 8; ++bit) {
@@ -161,8 +165,10 @@ TEST(FromBytes, UnsortedOrDuplicateKeysAreRefused) {
   ASSERT_FALSE(unsorted.has_value());
   EXPECT_EQ(unsorted.error().code, mlops::ErrorCode::kCorrupt);
   EXPECT_NE(unsorted.error().message.find("sorted"), std::string::npos);
-  EXPECT_FALSE(mes::MLOpsMessage::from_bytes(craft({{"a", flex_int(1)}, {"a", flex_int(2)}})).has_value());
-  EXPECT_TRUE(mes::MLOpsMessage::from_bytes(craft({{"a", flex_int(1)}, {"b", flex_int(2)}})).has_value());
+  EXPECT_FALSE(
+      mes::MLOpsMessage::from_bytes(craft({{"a", flex_int(1)}, {"a", flex_int(2)}})).has_value());
+  EXPECT_TRUE(
+      mes::MLOpsMessage::from_bytes(craft({{"a", flex_int(1)}, {"b", flex_int(2)}})).has_value());
 }
 
 TEST(FromBytes, MisalignedFlexBufferIsRefused) {

@@ -36,7 +36,10 @@ TEST(TraceContext, ValidTextPassesAndReadsBack) {
 
 TEST(TraceContext, UnsetReadsAsNullopt) {
   EXPECT_FALSE(mes::MessageBuilder().build().trace_context().has_value());
-  EXPECT_FALSE(mes::MessageBuilder().with_trace_context(kValid).with_trace_context("").build()
+  EXPECT_FALSE(mes::MessageBuilder()
+                   .with_trace_context(kValid)
+                   .with_trace_context("")
+                   .build()
                    .trace_context()
                    .has_value());
 }

@@ -23,7 +23,9 @@ TEST(Value, DepthCountsNesting) {
   EXPECT_EQ(mes::Value(1).depth(), 0U);
   EXPECT_EQ(mes::Value(mes::Value::List{1, 2}).depth(), 1U);
   // Value(...) around the inner list: List{List{}} alone would be a copy of the empty list.
-  EXPECT_EQ(mes::Value(mes::Value::Map{{"a", mes::Value::List{mes::Value(mes::Value::List{})}}}).depth(), 3U);
+  EXPECT_EQ(
+      mes::Value(mes::Value::Map{{"a", mes::Value::List{mes::Value(mes::Value::List{})}}}).depth(),
+      3U);
 }
 
 TEST(ValueView, WrongKindGivesNothing) {

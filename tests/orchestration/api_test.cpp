@@ -93,10 +93,10 @@ TEST_P(OrchestrationApi, DeliveryCallbackReportsEachTopic) {
   const auto b = unique_name("b");
   std::vector<std::string> reported;
   auto pro = producer({a, b}, ProducerOptions{.on_delivery = [&](const DeliveryReport& report) {
-                                 EXPECT_EQ(report.status, Status::kOk);
-                                 EXPECT_EQ(number_of(report.message), 9);
-                                 reported.emplace_back(report.topic);
-                               }});
+                        EXPECT_EQ(report.status, Status::kOk);
+                        EXPECT_EQ(number_of(report.message), 9);
+                        reported.emplace_back(report.topic);
+                      }});
   ASSERT_EQ(pro.send(numbered(9), true), Status::kOk);
   ASSERT_EQ(pro.flush(1s), Status::kOk);
   std::sort(reported.begin(), reported.end());
@@ -111,7 +111,8 @@ TEST_P(OrchestrationApi, InvalidTopicSendsNothing) {
   auto pro = producer();
   EXPECT_EQ(pro.send(numbered(1, {good, "bad topic"})), Status::kInvalidTopic);
   EXPECT_EQ(pro.send(numbered(2, "slash/topic")), Status::kInvalidTopic);
-  EXPECT_EQ(pro.send(numbered(3, std::string(kMaxTopicNameLength + 1, 'x'))), Status::kInvalidTopic);
+  EXPECT_EQ(pro.send(numbered(3, std::string(kMaxTopicNameLength + 1, 'x'))),
+            Status::kInvalidTopic);
   EXPECT_EQ(pro.send_raw("bad topic", std::vector<std::uint8_t>{1, 2}), Status::kInvalidTopic);
   EXPECT_TRUE(con.receive(50ms).empty());
   EXPECT_EQ(pro.stats().failed, 4u);
@@ -384,7 +385,8 @@ TEST_P(OrchestrationApi, ViewMessageIsCopiedBeforeTheBuilderMovesOn) {
   const auto view = builder.with_user_msg("first").with_retries(1).build_view();
   ASSERT_FALSE(view.is_owning());
   ASSERT_EQ(pro.send(view), Status::kOk);
-  const auto second = builder.with_user_msg("second, longer, to overwrite").with_retries(2).build_view();
+  const auto second =
+      builder.with_user_msg("second, longer, to overwrite").with_retries(2).build_view();
   ASSERT_EQ(pro.send(second), Status::kOk);
   const auto got = receive_n(con, 2);
   ASSERT_EQ(got.size(), 2u);

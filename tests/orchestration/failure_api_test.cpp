@@ -191,8 +191,7 @@ TEST_P(FailureApi, ExtremeDelaysAreClampedNotOverflowed) {
   EXPECT_EQ(got[0].retries(), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, FailureApi, ::testing::ValuesIn(backend_cases()),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, FailureApi, ::testing::ValuesIn(backend_cases()), backend_name);
 
 TEST(Backoff, GrowsByTheMultiplierUpToTheMax) {
   const Backoff exact{.initial = 100ms, .multiplier = 2, .max = 1s, .jitter = 0};
@@ -219,8 +218,7 @@ TEST(Backoff, JitterStaysWithinItsFraction) {
 TEST(Backoff, NonsenseSettingsGiveSaneDelays) {
   const Backoff odd{.initial = -5ms, .multiplier = -3, .max = -1ms, .jitter = 7};
   EXPECT_EQ(odd.delay_for(2), 0ms);
-  const Backoff nan{.initial = 10ms, .multiplier = std::nan(""), .max = 1s,
-                    .jitter = std::nan("")};
+  const Backoff nan{.initial = 10ms, .multiplier = std::nan(""), .max = 1s, .jitter = std::nan("")};
   EXPECT_EQ(nan.delay_for(5), 10ms);
 }
 

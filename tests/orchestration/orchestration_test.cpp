@@ -97,7 +97,8 @@ TEST(Orchestration, RedactedUriHidesPasswordsSecretsAndTokens) {
 TEST(Orchestration, ErrorsAndRedactedUriNeverQuoteASecret) {
   const auto unknown = Orchestration::from_uri("nosuch://u:pw-one@h?password=pw-two");
   ASSERT_FALSE(unknown);
-  const auto malformed = Orchestration::from_uri("inproc://a?client_secret=pw-three&password=x&password=y");
+  const auto malformed =
+      Orchestration::from_uri("inproc://a?client_secret=pw-three&password=x&password=y");
   ASSERT_FALSE(malformed);
   const auto no_scheme = Orchestration::from_uri("host?token=pw-four");
   ASSERT_FALSE(no_scheme);
@@ -106,7 +107,8 @@ TEST(Orchestration, ErrorsAndRedactedUriNeverQuoteASecret) {
       EXPECT_EQ(error->message.find(secret), std::string::npos) << error->message;
     }
   }
-  EXPECT_NE(malformed.error().message.find("given twice"), std::string::npos) << malformed.error().message;
+  EXPECT_NE(malformed.error().message.find("given twice"), std::string::npos)
+      << malformed.error().message;
   const auto orch = Orchestration::from_uri("inproc://redaction?password=pw-five&max_messages=10");
   ASSERT_TRUE(orch) << orch.error().message;
   EXPECT_EQ(orch->redacted_uri(), "inproc://redaction?max_messages=10&password=***");
@@ -145,7 +147,8 @@ TEST(Orchestration, DetectReportsAMalformedVariable) {
 }
 
 TEST(OrchestrationBuilder, BuildsFromParts) {
-  const auto orch = OrchestrationBuilder().with_orchestrator("inproc").with_connection("built").build();
+  const auto orch =
+      OrchestrationBuilder().with_orchestrator("inproc").with_connection("built").build();
   ASSERT_TRUE(orch) << orch.error().message;
   EXPECT_EQ(orch->uri(), "inproc://built");
 }
@@ -207,10 +210,12 @@ TEST(Orchestration, SameNameMeansSameBroker) {
 }
 
 TEST(TopicName, FollowsTheRule) {
-  for (const char* good : {"a", "Z", "0", "etl-done", "train_done", "v1.2", "A-b_c.9", "...", ".a"}) {
+  for (const char* good :
+       {"a", "Z", "0", "etl-done", "train_done", "v1.2", "A-b_c.9", "...", ".a"}) {
     EXPECT_TRUE(is_valid_topic_name(good)) << good;
   }
-  for (const char* bad : {"", " ", "a b", "a/b", "a:b", "tab\t", "caf\xc3\xa9", "a*", "#", ".", ".."}) {
+  for (const char* bad :
+       {"", " ", "a b", "a/b", "a:b", "tab\t", "caf\xc3\xa9", "a*", "#", ".", ".."}) {
     EXPECT_FALSE(is_valid_topic_name(bad)) << bad;
   }
   EXPECT_TRUE(is_valid_topic_name(std::string(kMaxTopicNameLength, 'x')));
@@ -245,7 +250,10 @@ TEST(MessageFilter, DefaultAcceptsAndCallablesDecide) {
   const auto msg = numbered(4);
   EXPECT_TRUE(MessageFilter()(msg));
   int calls = 0;
-  auto even = [&](const mes::MLOpsMessage& m) { ++calls; return number_of(m) % 2 == 0; };
+  auto even = [&](const mes::MLOpsMessage& m) {
+    ++calls;
+    return number_of(m) % 2 == 0;
+  };
   EXPECT_TRUE(MessageFilter(even)(msg));
   EXPECT_FALSE(MessageFilter([](const mes::MLOpsMessage&) { return false; })(msg));
   EXPECT_EQ(calls, 1);

@@ -30,7 +30,8 @@ TEST_P(ProducerApi, RepeatedTopicNameSendsOnce) {
   EXPECT_EQ(listed.topics(), std::vector<std::string>{b});
   ASSERT_EQ(listed.send(numbered(2), true), Status::kOk);
 
-  const std::map<std::pair<std::string, std::int64_t>, int> once{{{a, 1}, 1}, {{b, 1}, 1}, {{b, 2}, 1}};
+  const std::map<std::pair<std::string, std::int64_t>, int> once{
+      {{a, 1}, 1}, {{b, 1}, 1}, {{b, 2}, 1}};
   EXPECT_EQ(reports, once);
   EXPECT_EQ(pro.stats().sent, 2u);
   EXPECT_EQ(listed.stats().sent, 1u);

@@ -32,9 +32,9 @@ TEST_P(ProducerThreads, OneProducerSharedByFourThreadsSendsEveryMessageOnce) {
   std::mutex mutex;
   std::map<std::int64_t, int> reported;
   auto pro = producer(topic, {.on_delivery = [&](const DeliveryReport& report) {
-                                const std::lock_guard lock(mutex);
-                                if (report.status == Status::kOk) ++reported[number_of(report.message)];
-                              }});
+                        const std::lock_guard lock(mutex);
+                        if (report.status == Status::kOk) ++reported[number_of(report.message)];
+                      }});
   std::atomic<int> refused{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -109,7 +109,8 @@ TEST_P(ProducerThreads, ProducerHandedToAnotherThreadKeepsWorking) {
   EXPECT_EQ(pro.stats().sent, 3u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ProducerThreads, ::testing::ValuesIn(backend_cases()), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, ProducerThreads, ::testing::ValuesIn(backend_cases()),
+                         backend_name);
 
 // mmap producers are one thread at a time: a call while another thread is inside one is
 // refused with kError and a log line that says what to do. (Thread a is held inside its
@@ -120,13 +121,15 @@ TEST(MmapProducerThreads, CallFromASecondThreadDuringACallIsRefused) {
                   .value();
   std::atomic<bool> inside{false};
   std::atomic<bool> release{false};
-  auto pro = Producer::create(orch, "t", {.on_delivery = [&](const DeliveryReport&) {
-                                            inside.store(true);
-                                            const auto deadline = Clock::now() + 10s;
-                                            while (!release.load() && Clock::now() < deadline) {
-                                              std::this_thread::yield();
-                                            }
-                                          }})
+  auto pro = Producer::create(orch, "t",
+                              {.on_delivery =
+                                   [&](const DeliveryReport&) {
+                                     inside.store(true);
+                                     const auto deadline = Clock::now() + 10s;
+                                     while (!release.load() && Clock::now() < deadline) {
+                                       std::this_thread::yield();
+                                     }
+                                   }})
                  .value();
   Status first = Status::kError;
   std::thread a([&] { first = pro.send(numbered(1)); });

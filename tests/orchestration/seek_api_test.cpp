@@ -47,8 +47,8 @@ class SeekApi : public BackendFixture {
     return ::testing::AssertionFailure() << moved.error().message;
   }
   static system_clock::time_point at_ns(std::int64_t ns) {
-    return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
-        std::chrono::nanoseconds(ns)));
+    return system_clock::time_point(
+        std::chrono::duration_cast<system_clock::duration>(std::chrono::nanoseconds(ns)));
   }
 };
 
@@ -68,7 +68,8 @@ TEST_P(SeekApi, AtTimeStartsExactlyAtTheFirstMessageAtOrAfterIt) {
   auto got = receive_n(con, 5, 10s);
   EXPECT_EQ(names(got), range(5, 10));
   ASSERT_FALSE(got.empty());
-  EXPECT_EQ(got[0].user_message(), "5") << "did not start at the first message at or after the time";
+  EXPECT_EQ(got[0].user_message(), "5")
+      << "did not start at the first message at or after the time";
   EXPECT_TRUE(con.receive(200ms).empty()) << "more than the messages at or after the time";
   EXPECT_EQ(con.stats().replay_skipped, 5u);
 
@@ -231,7 +232,8 @@ TEST_P(SeekApi, LatestPassesOverWhatIsThereAndKeepsWhatComes) {
   send_spread(pro, 3, mes::unix_now_ns() - 1'000'000'000);
   ASSERT_TRUE(sought(con.seek(topic, Position::latest())));
   EXPECT_TRUE(con.receive(300ms).empty()) << "latest handed out old messages";
-  ASSERT_EQ(pro.send(mes::MessageBuilder().with_creator("test").with_user_msg("new").build()), Status::kOk);
+  ASSERT_EQ(pro.send(mes::MessageBuilder().with_creator("test").with_user_msg("new").build()),
+            Status::kOk);
   const auto got = receive_n(con, 1, 10s);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].user_message(), "new");
@@ -266,7 +268,8 @@ TEST_P(SeekApi, PastTheEndPassesOverEverythingThenReadsWhatComes) {
     EXPECT_TRUE(con.receive(100ms).empty()) << "messages older than the id came";
   }
   EXPECT_EQ(con.stats().replay_skipped, 3u);
-  ASSERT_EQ(pro.send(mes::MessageBuilder().with_creator("test").with_user_msg("new").build()), Status::kOk);
+  ASSERT_EQ(pro.send(mes::MessageBuilder().with_creator("test").with_user_msg("new").build()),
+            Status::kOk);
   const auto got = receive_n(con, 1, 10s);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].user_message(), "new");
@@ -281,7 +284,8 @@ TEST_P(SeekApi, HostileArgumentsAreRefusedWithTheReason) {
   auto refused = con.seek(unique_name("other"), Position::earliest());
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(refused.error().message.find("not subscribed"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("not subscribed"), std::string::npos)
+      << refused.error().message;
   refused = con.seek("", Position::earliest());
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);

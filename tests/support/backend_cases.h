@@ -29,8 +29,8 @@ struct BackendCase {
 /// A directory for this test process's mmap queues, removed when the process ends.
 inline const std::filesystem::path& mmap_test_root() {
   struct Root {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("mlops-api-" + std::to_string(::getpid()));
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("mlops-api-" + std::to_string(::getpid()));
     ~Root() {
       std::error_code ignored;
       std::filesystem::remove_all(path, ignored);
@@ -51,7 +51,8 @@ inline std::vector<BackendCase> backend_cases() {
       {"inproc", [](const std::string& unique) { return "inproc://" + unique; }},
       {"mmap",
        [](const std::string& unique) {
-         return "mmap://" + (mmap_test_root() / unique).string() + "?segment_bytes=65536&populate=false";
+         return "mmap://" + (mmap_test_root() / unique).string() +
+                "?segment_bytes=65536&populate=false";
        }},
   };
 #if MLOPS_TEST_KAFKA

@@ -10,9 +10,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 namespace mlops::testing {
@@ -53,7 +53,8 @@ class Tally {
     bytes_ = sizeof(Shared) + sizeof(std::atomic<std::uint32_t>) * count * 3 +
              sizeof(std::atomic<std::uint64_t>) * words_ * members +
              sizeof(std::atomic<std::uint64_t>) * members;
-    void* memory = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* memory =
+        ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) std::abort();
     shared_ = static_cast<Shared*>(memory);  // Zero-filled: every count starts at 0.
     counts_ = reinterpret_cast<std::atomic<std::uint32_t>*>(shared_ + 1);
@@ -100,7 +101,9 @@ class Tally {
     return true;
   }
 
-  [[nodiscard]] std::uint32_t count(std::int64_t n) const { return counts_[static_cast<std::size_t>(n)].load(); }
+  [[nodiscard]] std::uint32_t count(std::int64_t n) const {
+    return counts_[static_cast<std::size_t>(n)].load();
+  }
   [[nodiscard]] std::uint32_t released(std::int64_t n) const {
     return released_[static_cast<std::size_t>(n)].load();
   }
@@ -115,7 +118,8 @@ class Tally {
   }
   [[nodiscard]] std::size_t received_by(std::size_t member) const {
     std::size_t total = 0;
-    for (std::size_t n = 0; n < count_; ++n) total += got(member, static_cast<std::int64_t>(n)) ? 1 : 0;
+    for (std::size_t n = 0; n < count_; ++n)
+      total += got(member, static_cast<std::int64_t>(n)) ? 1 : 0;
     return total;
   }
   /// Deliveries of numbers outside 0..count-1 (or to unknown members): always a failure.

@@ -24,7 +24,7 @@ inline void finish_root(std::vector<std::uint8_t>& bytes, std::size_t target, st
 // bytes whose tree, references followed, has 2^levels leaves.
 inline std::vector<std::uint8_t> doubling_dag(int levels) {
   std::vector<std::uint8_t> bytes{1, 1, packed_1(kFlexInt)};  // size 1, the int 1, its type
-  std::size_t previous = 1;                                    // where v0's elements start
+  std::size_t previous = 1;                                   // where v0's elements start
   for (int k = 1; k <= levels; ++k) {
     bytes.push_back(2);  // size
     const std::size_t start = bytes.size();
@@ -65,7 +65,7 @@ inline std::vector<std::uint8_t> self_cycle() {
 // A deprecated string vector (readers take each element as a string whose length is the
 // byte before it) holding "ab", that byte being `length`.
 inline std::vector<std::uint8_t> deprecated_string_vector(std::uint8_t length) {
-  std::vector<std::uint8_t> bytes{length, 'a', 'b', 0, 1};  // length, "ab\0", vector size 1
+  std::vector<std::uint8_t> bytes{length, 'a', 'b', 0, 1};       // length, "ab\0", vector size 1
   bytes.push_back(static_cast<std::uint8_t>(bytes.size() - 1));  // element: back to 'a'
   finish_root(bytes, 5, kFlexVectorStringDeprecated);
   return bytes;

@@ -121,8 +121,7 @@ struct ReportLog {
 };
 
 /// Receives until every number of `wanted` has been seen or `within` passes.
-inline std::set<std::int64_t> receive_all(Consumer& consumer,
-                                          const std::set<std::int64_t>& wanted,
+inline std::set<std::int64_t> receive_all(Consumer& consumer, const std::set<std::int64_t>& wanted,
                                           std::chrono::milliseconds within) {
   std::set<std::int64_t> seen;
   const auto deadline = Clock::now() + within;

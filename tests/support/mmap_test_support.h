@@ -20,9 +20,9 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("mlops-mmap-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" +
-             info->name());
+    path_ =
+        std::filesystem::temp_directory_path() / ("mlops-mmap-" + std::to_string(::getpid()) + "-" +
+                                                  info->test_suite_name() + "-" + info->name());
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

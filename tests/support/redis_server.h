@@ -73,8 +73,9 @@ inline bool loopback_answers_ping(int port, std::chrono::milliseconds timeout) {
     pollfd ready{fd, POLLIN, 0};
     char reply[64] = {};
     ok = ::poll(&ready, 1, static_cast<int>(timeout.count())) > 0 &&
-         ::read(fd, reply, sizeof reply - 1) > 0 && (std::string_view(reply).starts_with("+PONG") ||
-                                                   std::string_view(reply).starts_with("-NOAUTH"));
+         ::read(fd, reply, sizeof reply - 1) > 0 &&
+         (std::string_view(reply).starts_with("+PONG") ||
+          std::string_view(reply).starts_with("-NOAUTH"));
   }
   ::close(fd);
   return ok;

@@ -18,14 +18,15 @@
 namespace mlops::orchestration::testing {
 
 /// Starts `server` or skips the test visibly (no redis-server installed) or fails it.
-#define MLOPS_START_REDIS(server)                                                         \
-  do {                                                                                    \
-    if (!(server).available()) GTEST_SKIP() << "redis-server is not installed";           \
-    ASSERT_TRUE((server).start()) << "redis-server did not start";                        \
+#define MLOPS_START_REDIS(server)                                               \
+  do {                                                                          \
+    if (!(server).available()) GTEST_SKIP() << "redis-server is not installed"; \
+    ASSERT_TRUE((server).start()) << "redis-server did not start";              \
   } while (0)
 
 /// "redis://127.0.0.1:PORT?..." for `server` with `options` (a query without '?').
-inline std::string redis_uri(const mlops::testing::RedisServer& server, const std::string& options = {}) {
+inline std::string redis_uri(const mlops::testing::RedisServer& server,
+                             const std::string& options = {}) {
   return "redis://" + server.address() + (options.empty() ? "" : "?" + options);
 }
 

@@ -48,7 +48,8 @@ inline mes::MLOpsMessage make_full_message() {
       .with_additional_argument("nothing", nullptr)
       .with_additional_argument("layers", mes::Value::List{64, 32, mes::Value::List{1.5, "x"}})
       .with_additional_argument(
-          "metrics", mes::Value::Map{{"acc", 0.93}, {"loss", 0.21}, {"tags", mes::Value::List{"a"}}})
+          "metrics",
+          mes::Value::Map{{"acc", 0.93}, {"loss", 0.21}, {"tags", mes::Value::List{"a"}}})
       .build();
 }
 
@@ -58,7 +59,8 @@ inline std::uint64_t read_value(const mes::ValueView& value) {
   if (auto b = value.as_bool()) sum += *b ? 1 : 0;
   if (auto i = value.as_int()) sum += static_cast<std::uint64_t>(*i);
   if (auto d = value.as_double()) sum += static_cast<std::uint64_t>(*d != 0.0);
-  if (auto s = value.as_string()) sum += s->size() + (s->empty() ? 0 : static_cast<unsigned char>((*s)[0]));
+  if (auto s = value.as_string())
+    sum += s->size() + (s->empty() ? 0 : static_cast<unsigned char>((*s)[0]));
   if (auto bytes = value.as_bytes()) {
     for (auto byte : *bytes) sum += static_cast<std::uint64_t>(byte);
   }

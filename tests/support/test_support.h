@@ -66,7 +66,8 @@ inline std::vector<mes::MLOpsMessage> receive_n(Consumer& consumer, std::size_t 
   std::vector<mes::MLOpsMessage> all;
   const auto deadline = Clock::now() + within;
   while (all.size() < count && Clock::now() < deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     for (auto& message : consumer.receive({}, std::max(left, 1ms), count - all.size())) {
       all.push_back(std::move(message));
     }

@@ -58,7 +58,8 @@ int usage_error(std::string_view command, std::string_view message) {
   return kExitUsage;
 }
 
-Result<orchestration::Orchestration> open_uri(const std::string& uri, const std::vector<std::string>& sets) {
+Result<orchestration::Orchestration> open_uri(const std::string& uri,
+                                              const std::vector<std::string>& sets) {
   auto opened = orchestration::Orchestration::from_uri(uri);
   if (!opened || sets.empty()) return opened;
   orchestration::OrchestrationBuilder builder;
@@ -80,11 +81,14 @@ std::optional<std::pair<std::string, std::string>> split_key_value(std::string_v
 
 std::optional<std::int64_t> parse_iso8601(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS
-  const int year = digits_at(text, 0, 4), month = digits_at(text, 5, 2), day = digits_at(text, 8, 2);
-  const int hour = digits_at(text, 11, 2), minute = digits_at(text, 14, 2), second = digits_at(text, 17, 2);
+  const int year = digits_at(text, 0, 4), month = digits_at(text, 5, 2),
+            day = digits_at(text, 8, 2);
+  const int hour = digits_at(text, 11, 2), minute = digits_at(text, 14, 2),
+            second = digits_at(text, 17, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
       minute < 0 || minute > 59 || second < 0 || second > 60 || text[4] != '-' || text[7] != '-' ||
-      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' || text[16] != ':') {
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
+      text[16] != ':') {
     return std::nullopt;
   }
   std::size_t at = 19;
@@ -114,7 +118,8 @@ std::optional<std::int64_t> parse_iso8601(std::string_view text) {
     at += 6;
   }
   if (at != text.size()) return std::nullopt;
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
   return seconds * 1'000'000'000 + fraction_ns;
 }

@@ -31,7 +31,8 @@ int usage_error(std::string_view command, std::string_view message);
 
 /// Opens `uri` with `sets` ("KEY=VALUE") added to its options (later ones win).
 /// @return the orchestration, or kInvalidArgument for a malformed URI or setting.
-Result<orchestration::Orchestration> open_uri(const std::string& uri, const std::vector<std::string>& sets);
+Result<orchestration::Orchestration> open_uri(const std::string& uri,
+                                              const std::vector<std::string>& sets);
 
 /// Splits "KEY=VALUE" (KEY not empty). @return nullopt when there is no '=' or no key.
 std::optional<std::pair<std::string, std::string>> split_key_value(std::string_view text);

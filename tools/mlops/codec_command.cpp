@@ -30,7 +30,8 @@ constexpr std::size_t kMaxInputBytes = std::size_t{1} << 31;
 
 // Reads all of `path` ("-": stdin), never through a symbolic link.
 Result<std::string> read_input(const std::string& path) {
-  const int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd =
+      path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     return Error{ErrorCode::kUnavailable, "cannot open '" + path + "': " + std::strerror(errno)};
   }
@@ -41,7 +42,8 @@ Result<std::string> read_input(const std::string& path) {
     const auto got = ::read(fd, chunk, sizeof chunk);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      result = Error{ErrorCode::kUnavailable, "cannot read '" + path + "': " + std::strerror(errno)};
+      result =
+          Error{ErrorCode::kUnavailable, "cannot read '" + path + "': " + std::strerror(errno)};
       break;
     }
     if (got == 0) {
@@ -78,9 +80,12 @@ int run_decode(const CodecArgs& args) {
   int status = kExitOk;
   while (at < data->size()) {
     ++number;
-    if (data->size() - at < 4) return fail("decode", "frame " + std::to_string(number) + ": truncated length");
+    if (data->size() - at < 4)
+      return fail("decode", "frame " + std::to_string(number) + ": truncated length");
     std::uint32_t size = 0;
-    for (int i = 0; i < 4; ++i) size |= std::uint32_t{static_cast<unsigned char>((*data)[at + static_cast<std::size_t>(i)])} << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      size |= std::uint32_t{static_cast<unsigned char>((*data)[at + static_cast<std::size_t>(i)])}
+              << (8 * i);
     at += 4;
     if (size > data->size() - at) {
       return fail("decode", "frame " + std::to_string(number) + ": says " + std::to_string(size) +
@@ -89,7 +94,8 @@ int run_decode(const CodecArgs& args) {
     auto message = messaging::MLOpsMessage::from_bytes(std::string_view(*data).substr(at, size));
     at += size;
     if (!message) {
-      status = fail("decode", "frame " + std::to_string(number) + ": not a message: " + message.error().message);
+      status = fail("decode", "frame " + std::to_string(number) +
+                                  ": not a message: " + message.error().message);
       if (!args.keep_going) return status;
       continue;
     }
@@ -103,7 +109,8 @@ int run_encode(const CodecArgs& args) {
   auto data = read_input(args.input);
   if (!data) return fail("encode", data.error().message);
   if (::isatty(STDOUT_FILENO) == 1) {
-    return usage_error("encode", "refusing to write binary to a terminal; redirect stdout to a file or pipe");
+    return usage_error("encode",
+                       "refusing to write binary to a terminal; redirect stdout to a file or pipe");
   }
   std::size_t start = 0;
   std::uint64_t number = 0;
@@ -123,7 +130,8 @@ int run_encode(const CodecArgs& args) {
       continue;
     }
     if (!args.framed && written == 1) {
-      return usage_error("encode", "more than one message: give --framed to write them as length-prefixed frames");
+      return usage_error(
+          "encode", "more than one message: give --framed to write them as length-prefixed frames");
     }
     const auto bytes = message->bytes();
     const std::string_view raw(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -136,7 +144,8 @@ int run_encode(const CodecArgs& args) {
 
 void common(CLI::App* cmd, CodecArgs& args) {
   cmd->add_option("FILE", args.input, "Input file, or - for stdin (default)");
-  cmd->add_flag("--framed", args.framed, "Length-prefixed frames (4-byte LE size + bytes), as tail --format raw writes");
+  cmd->add_flag("--framed", args.framed,
+                "Length-prefixed frames (4-byte LE size + bytes), as tail --format raw writes");
   cmd->add_flag("--keep-going", args.keep_going, "Report a bad message and go on to the next");
 }
 
@@ -144,14 +153,16 @@ void common(CLI::App* cmd, CodecArgs& args) {
 
 void add_decode_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CodecArgs>();
-  auto* cmd = app.add_subcommand("decode", "Verify message bytes and print them as one line of JSON");
+  auto* cmd =
+      app.add_subcommand("decode", "Verify message bytes and print them as one line of JSON");
   common(cmd, *args);
   cmd->callback([args, &exit_code] { exit_code = run_decode(*args); });
 }
 
 void add_encode_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CodecArgs>();
-  auto* cmd = app.add_subcommand("encode", "Read JSON (one message per line) and write the message bytes");
+  auto* cmd =
+      app.add_subcommand("encode", "Read JSON (one message per line) and write the message bytes");
   common(cmd, *args);
   cmd->callback([args, &exit_code] { exit_code = run_encode(*args); });
 }

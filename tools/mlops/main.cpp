@@ -11,14 +11,17 @@
 int main(int argc, char** argv) {
   using namespace mlops::tool;
   install_stop_handlers();
-  CLI::App app{"mlops: send, tail, list, inspect and measure mlops queues (mmap:///DIR, kafka://HOST:PORT, ...)",
-               "mlops"};
+  CLI::App app{
+      "mlops: send, tail, list, inspect and measure mlops queues (mmap:///DIR, kafka://HOST:PORT, "
+      "...)",
+      "mlops"};
   app.require_subcommand(1, 1);
   app.set_help_all_flag("--help-all", "Help for every command");
   // The library's own log lines (a broker's connection errors, repairs) only on request: by
   // default a failure is the one line the command prints.
   bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "Also print the library's log (backend warnings and errors)");
+  app.add_flag("-v,--verbose", verbose,
+               "Also print the library's log (backend warnings and errors)");
   app.fallthrough();
   app.parse_complete_callback([&verbose] { install_library_log(verbose); });
   int exit_code = kExitOk;
@@ -31,10 +34,12 @@ int main(int argc, char** argv) {
   add_encode_command(app, exit_code);
   add_perf_command(app, exit_code);
   bool known = argc < 2 || argv[1][0] == '-';
-  for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) known = known || sub->check_name(argv[1]);
+  for (auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    known = known || sub->check_name(argv[1]);
   if (!known) {
-    std::cerr << "mlops: unknown command '" << argv[1]
-              << "' (send, tail, topics, groups, inspect, decode, encode, perf; see mlops --help)\n";
+    std::cerr
+        << "mlops: unknown command '" << argv[1]
+        << "' (send, tail, topics, groups, inspect, decode, encode, perf; see mlops --help)\n";
     return kExitUsage;
   }
   try {

@@ -93,7 +93,8 @@ std::string to_frame(const messaging::MLOpsMessage& message) {
   const auto bytes = message.bytes();
   std::string out(4 + bytes.size(), '\0');
   const auto size = static_cast<std::uint32_t>(bytes.size());
-  for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xff);
   std::copy(bytes.begin(), bytes.end(), out.begin() + 4);
   return out;
 }

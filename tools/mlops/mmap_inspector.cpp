@@ -78,7 +78,8 @@ void scan_segment(int topic_fd, const std::string& name, SegmentReport& report,
   const std::uint64_t base = report.index * segment_bytes;
   const std::uint64_t end_of_segment = base + segment_bytes;
   if (fd.get() < 0) {
-    report.damage.push_back(range(base, end_of_segment, std::string("cannot open: ") + std::strerror(errno)));
+    report.damage.push_back(
+        range(base, end_of_segment, std::string("cannot open: ") + std::strerror(errno)));
     return;
   }
   struct stat info {};
@@ -88,8 +89,9 @@ void scan_segment(int topic_fd, const std::string& name, SegmentReport& report,
   }
   report.bytes_on_disk = static_cast<std::uint64_t>(info.st_blocks) * 512;
   if (static_cast<std::uint64_t>(info.st_size) != segment_bytes) {
-    report.damage.push_back(range(base, end_of_segment, "file is " + std::to_string(info.st_size) +
-                                                            " bytes, not " + std::to_string(segment_bytes)));
+    report.damage.push_back(range(base, end_of_segment,
+                                  "file is " + std::to_string(info.st_size) + " bytes, not " +
+                                      std::to_string(segment_bytes)));
     return;
   }
   layout::FileHeader header{};
@@ -105,12 +107,14 @@ void scan_segment(int topic_fd, const std::string& name, SegmentReport& report,
     if (position >= tail) break;  // Nothing claimed from here on.
     std::uint64_t word = 0;
     std::uint32_t sizes[2] = {0, 0};  // payload_bytes, crc32c
-    if (!read_at(fd.get(), &word, sizeof word, offset) || !read_at(fd.get(), sizes, sizeof sizes, offset + 8)) {
+    if (!read_at(fd.get(), &word, sizeof word, offset) ||
+        !read_at(fd.get(), sizes, sizeof sizes, offset + 8)) {
       report.damage.push_back(range(position, end_of_segment, "unreadable"));
       return;
     }
     if (word == 0) {
-      report.damage.push_back(range(position, std::min(tail, end_of_segment), "hole below the tail (never written)"));
+      report.damage.push_back(
+          range(position, std::min(tail, end_of_segment), "hole below the tail (never written)"));
       return;
     }
     if (!layout::word_fits(word, offset, segment_bytes)) {
@@ -119,22 +123,23 @@ void scan_segment(int topic_fd, const std::string& name, SegmentReport& report,
     }
     const std::uint64_t slot = layout::word_size(word);
     switch (layout::word_state(word)) {
-      case layout::RecordState::kPending:
-        ++report.pending;
-        break;
+      case layout::RecordState::kPending: ++report.pending; break;
       case layout::RecordState::kSkipped:
         if (layout::word_writer(word) == layout::kRepairWriter) {
-          report.damage.push_back(range(position, position + slot, "padding written by repair over a hole"));
+          report.damage.push_back(
+              range(position, position + slot, "padding written by repair over a hole"));
         }
         ++report.skipped;
         break;
       case layout::RecordState::kPublished:
         if (!layout::payload_fits(sizes[0], slot)) {
-          report.damage.push_back(range(position, position + slot, "payload length disagrees with its slot"));
+          report.damage.push_back(
+              range(position, position + slot, "payload length disagrees with its slot"));
           break;
         }
         payload.resize(sizes[0]);
-        if (!read_at(fd.get(), payload.data(), payload.size(), offset + layout::kRecordHeaderBytes) ||
+        if (!read_at(fd.get(), payload.data(), payload.size(),
+                     offset + layout::kRecordHeaderBytes) ||
             layout::crc32c(payload.data(), payload.size()) != sizes[1]) {
           report.damage.push_back(range(position, position + slot, "CRC mismatch"));
           break;
@@ -150,13 +155,15 @@ void scan_segment(int topic_fd, const std::string& name, SegmentReport& report,
 TopicReport inspect_topic(const layout::Directory& root, const std::string& name) {
   TopicReport report;
   report.name = name;
-  const Fd topic_fd(::openat(root.fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  const Fd topic_fd(
+      ::openat(root.fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (topic_fd.get() < 0) {
     report.problem = std::string("cannot open: ") + std::strerror(errno);
     return report;
   }
   {
-    const Fd control(::openat(topic_fd.get(), "control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    const Fd control(
+        ::openat(topic_fd.get(), "control", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     alignas(layout::ControlBlock) std::uint8_t bytes[sizeof(layout::ControlBlock)] = {};
     if (control.get() < 0) {
       report.problem = std::string("control file cannot be opened: ") + std::strerror(errno);
@@ -168,7 +175,8 @@ TopicReport inspect_topic(const layout::Directory& root, const std::string& name
     }
     const auto* block = reinterpret_cast<const layout::ControlBlock*>(bytes);
     if (std::memcmp(block->magic, layout::kControlMagic, sizeof block->magic) != 0 ||
-        block->version != layout::kLayoutVersion || block->segment_bytes < layout::kMinSegmentBytes ||
+        block->version != layout::kLayoutVersion ||
+        block->segment_bytes < layout::kMinSegmentBytes ||
         block->segment_bytes > layout::kMaxSegmentBytes) {
       report.problem = "control file is damaged: bad magic, layout version or segment size";
       return report;
@@ -178,7 +186,8 @@ TopicReport inspect_topic(const layout::Directory& root, const std::string& name
     report.first_segment = block->first_segment.load();
     report.synced = block->synced.load();
     struct stat info {};
-    if (::fstat(control.get(), &info) == 0) report.bytes_on_disk += static_cast<std::uint64_t>(info.st_blocks) * 512;
+    if (::fstat(control.get(), &info) == 0)
+      report.bytes_on_disk += static_cast<std::uint64_t>(info.st_blocks) * 512;
   }
   for (const auto& entry : entries(topic_fd.get())) {
     const auto index = segment_index(entry);
@@ -218,7 +227,8 @@ TopicReport inspect_topic(const layout::Directory& root, const std::string& name
   std::sort(report.segments.begin(), report.segments.end(),
             [](const SegmentReport& a, const SegmentReport& b) { return a.index < b.index; });
   struct stat info {};
-  if (::fstatat(topic_fd.get(), "groups", &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(info.st_mode)) {
+  if (::fstatat(topic_fd.get(), "groups", &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISDIR(info.st_mode)) {
     // Through the library's own cursor reader: no lock taken, nothing written.
     const layout::FileModes modes{.file = 0666, .directory = 0777};
     auto topic_dir = layout::Directory::open_root(root.path_of(name), modes);
@@ -237,17 +247,22 @@ Result<std::vector<TopicReport>> inspect_queue(const std::string& directory) {
   if (::stat(directory.c_str(), &info) != 0) {
     return Error{ErrorCode::kNotFound, "no queue at '" + directory + "': " + std::strerror(errno)};
   }
-  if (!S_ISDIR(info.st_mode)) return Error{ErrorCode::kInvalidArgument, "'" + directory + "' is not a directory"};
+  if (!S_ISDIR(info.st_mode))
+    return Error{ErrorCode::kInvalidArgument, "'" + directory + "' is not a directory"};
   // The root exists, so open_root creates nothing; it checks ownership as the library does.
-  auto root = layout::Directory::open_root(directory, layout::FileModes{.file = 0666, .directory = 0777});
+  auto root =
+      layout::Directory::open_root(directory, layout::FileModes{.file = 0666, .directory = 0777});
   if (!root) return root.error();
   std::vector<TopicReport> topics;
   for (const auto& name : entries(root->fd())) {
     if (!layout::valid_file_name(name)) continue;
     struct stat entry {};
-    if (::fstatat(root->fd(), name.c_str(), &entry, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(entry.st_mode)) continue;
+    if (::fstatat(root->fd(), name.c_str(), &entry, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISDIR(entry.st_mode))
+      continue;
     // A topic's directory holds a control file, segments or groups; others are not the queue's.
-    const Fd dir(::openat(root->fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    const Fd dir(
+        ::openat(root->fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (dir.get() < 0) continue;
     const auto names = entries(dir.get());
     const bool topic_like = std::any_of(names.begin(), names.end(), [](const std::string& n) {
@@ -256,7 +271,8 @@ Result<std::vector<TopicReport>> inspect_queue(const std::string& directory) {
     if (topic_like) topics.push_back(inspect_topic(*root, name));
   }
   if (topics.empty() && ::faccessat(root->fd(), ".procs", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
-    return Error{ErrorCode::kNotFound, "'" + directory + "' is not an mmap queue (no topics, no .procs)"};
+    return Error{ErrorCode::kNotFound,
+                 "'" + directory + "' is not an mmap queue (no topics, no .procs)"};
   }
   return topics;
 }

@@ -17,10 +17,10 @@ namespace mlops::tool {
 struct SegmentReport {
   std::uint64_t index = 0;
   std::uint64_t bytes_on_disk = 0;
-  std::uint64_t published = 0;      ///< Complete records whose CRC matches.
+  std::uint64_t published = 0;        ///< Complete records whose CRC matches.
   std::uint64_t published_bytes = 0;  ///< Their payload bytes.
-  std::uint64_t skipped = 0;        ///< Padding and abandoned claims.
-  std::uint64_t pending = 0;        ///< Claimed, not yet published (a writer at work, or dead).
+  std::uint64_t skipped = 0;          ///< Padding and abandoned claims.
+  std::uint64_t pending = 0;          ///< Claimed, not yet published (a writer at work, or dead).
   /// Damaged ranges: "[from, to): reason" (positions in the topic's log).
   std::vector<std::string> damage;
 };

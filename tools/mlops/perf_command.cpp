@@ -80,8 +80,8 @@ std::int64_t since(Clock::time_point start) {
 }
 
 // One producer's loop: `count` messages at `rate` per second (0: flat out).
-ProducerCounts produce(const orchestration::Orchestration& orch, const PerfArgs& args, Shared& shared,
-                       std::uint64_t count, double rate, Timeline* timeline) {
+ProducerCounts produce(const orchestration::Orchestration& orch, const PerfArgs& args,
+                       Shared& shared, std::uint64_t count, double rate, Timeline* timeline) {
   ProducerCounts counts;
   orchestration::ProducerOptions options;
   options.back_pressure = orchestration::BackPressure::kReturn;  // counted, then tried again
@@ -99,15 +99,18 @@ ProducerCounts produce(const orchestration::Orchestration& orch, const PerfArgs&
   for (std::uint64_t i = 0; i < count && !g_stop_requested.load(); ++i) {
     if (rate > 0) {
       // Pacing to the asked rate, not waiting for anything to settle.
-      const auto due = begin + std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(i) * 1e9 / rate));
+      const auto due = begin + std::chrono::nanoseconds(
+                                   static_cast<std::int64_t>(static_cast<double>(i) * 1e9 / rate));
       std::this_thread::sleep_until(due);
     }
-    builder.with_creator(shared.tag).with_msg_type(messaging::MessageType::INPROGRESS).with_user_msg(shared.payload);
+    builder.with_creator(shared.tag)
+        .with_msg_type(messaging::MessageType::INPROGRESS)
+        .with_user_msg(shared.payload);
     const auto message = builder.build_view();
     auto status = producer->send(message);
     const auto pressed_since = Clock::now();
-    while (status == orchestration::Status::kBackPressured && Clock::now() - pressed_since < give_up_after &&
-           !g_stop_requested.load()) {
+    while (status == orchestration::Status::kBackPressured &&
+           Clock::now() - pressed_since < give_up_after && !g_stop_requested.load()) {
       ++counts.back_pressured;
       std::this_thread::yield();
       status = producer->send(message);
@@ -216,11 +219,15 @@ std::string draw(const PerfResult& result, const std::string& png) {
   } else {
     const std::string script = plot_script();
     const char* python = std::getenv("MLOPS_PYTHON");
-    const std::string interpreter = python ? python : (::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3");
+    const std::string interpreter =
+        python ? python
+               : (::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3");
     const pid_t child = ::fork();
     if (child == 0) {
-      ::execlp(interpreter.c_str(), interpreter.c_str(), script.c_str(), data_path, png.c_str(), static_cast<char*>(nullptr));
-      std::fprintf(stderr, "mlops perf: cannot run %s: %s\n", interpreter.c_str(), std::strerror(errno));
+      ::execlp(interpreter.c_str(), interpreter.c_str(), script.c_str(), data_path, png.c_str(),
+               static_cast<char*>(nullptr));
+      std::fprintf(stderr, "mlops perf: cannot run %s: %s\n", interpreter.c_str(),
+                   std::strerror(errno));
       ::_exit(127);
     }
     int status = 0;
@@ -245,8 +252,9 @@ struct Children {
 };
 
 std::string encode_counts(const ProducerCounts& c) {
-  std::string line = std::to_string(c.sent) + " " + std::to_string(c.errors) + " " + std::to_string(c.back_pressured) +
-                     " " + std::to_string(c.first_ns) + " " + std::to_string(c.last_ns);
+  std::string line = std::to_string(c.sent) + " " + std::to_string(c.errors) + " " +
+                     std::to_string(c.back_pressured) + " " + std::to_string(c.first_ns) + " " +
+                     std::to_string(c.last_ns);
   for (const auto n : c.per_second) line += " " + std::to_string(n);
   return line + "\n";
 }
@@ -257,7 +265,8 @@ Result<Children> fork_producers(const PerfArgs& args, Shared& shared) {
   Children children;
   for (std::uint64_t p = 0; p < args.producers; ++p) {
     const pid_t pid = ::fork();
-    if (pid < 0) return Error{ErrorCode::kUnavailable, std::string("fork failed: ") + std::strerror(errno)};
+    if (pid < 0)
+      return Error{ErrorCode::kUnavailable, std::string("fork failed: ") + std::strerror(errno)};
     if (pid == 0) {
       ::close(go[1]);
       ::close(counts[0]);
@@ -268,7 +277,8 @@ Result<Children> fork_producers(const PerfArgs& args, Shared& shared) {
       if (!orch) {
         result.errors = 1;
       } else {
-        const std::uint64_t count = args.count / args.producers + (p < args.count % args.producers ? 1 : 0);
+        const std::uint64_t count =
+            args.count / args.producers + (p < args.count % args.producers ? 1 : 0);
         const double rate = static_cast<double>(args.rate) / static_cast<double>(args.producers);
         Timeline timeline(kMaxBuckets);
         result = produce(*orch, args, shared, count, rate, &timeline);
@@ -317,12 +327,15 @@ std::vector<ProducerCounts> collect(Children& children) {
 }
 
 int run(PerfArgs args) {
-  if (args.producers == 0 && args.consumers == 0) return usage_error("perf", "nothing to do: no producers and no consumers");
+  if (args.producers == 0 && args.consumers == 0)
+    return usage_error("perf", "nothing to do: no producers and no consumers");
   if (!args.topic.empty() && !orchestration::is_valid_topic_name(args.topic)) {
-    return usage_error("perf", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
+    return usage_error("perf", "invalid topic name '" + args.topic +
+                                   "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
   }
   if (args.topic.empty()) {
-    args.topic = "mlops-perf-" + std::to_string(::getpid()) + "-" + std::to_string(now_unix_ns() / 1'000'000 % 100'000'000);
+    args.topic = "mlops-perf-" + std::to_string(::getpid()) + "-" +
+                 std::to_string(now_unix_ns() / 1'000'000 % 100'000'000);
   }
   if (args.group.empty()) args.group = args.topic;
   auto shared = std::make_unique<Shared>();
@@ -346,7 +359,8 @@ int run(PerfArgs args) {
   std::atomic<int> ready{0};
   std::vector<std::thread> consumers;
   for (std::uint64_t c = 0; c < args.consumers; ++c) {
-    const std::string group = args.consumers == 1 ? args.group : args.group + "-" + std::to_string(c);
+    const std::string group =
+        args.consumers == 1 ? args.group : args.group + "-" + std::to_string(c);
     consumers.emplace_back([&, group] { consume(*orch, args, *shared, group, ready); });
   }
   const auto ready_deadline = Clock::now() + std::chrono::milliseconds(args.timeout_ms);
@@ -386,7 +400,8 @@ int run(PerfArgs args) {
     std::vector<std::thread> producers;
     produced.resize(args.producers);
     for (std::uint64_t p = 0; p < args.producers; ++p) {
-      const std::uint64_t count = args.count / args.producers + (p < args.count % args.producers ? 1 : 0);
+      const std::uint64_t count =
+          args.count / args.producers + (p < args.count % args.producers ? 1 : 0);
       const double rate = static_cast<double>(args.rate) / static_cast<double>(args.producers);
       producers.emplace_back([&, p, count, rate] {
         produced[p] = produce(*orch, args, *shared, count, rate, shared->timeline.get());
@@ -426,7 +441,8 @@ int run(PerfArgs args) {
   }
   result.expected = result.sent * args.consumers;
   result.received = shared->received.load();
-  result.send_seconds = produced.empty() ? 0 : static_cast<double>(last_ns - std::min(first_ns, last_ns)) / 1e9;
+  result.send_seconds =
+      produced.empty() ? 0 : static_cast<double>(last_ns - std::min(first_ns, last_ns)) / 1e9;
   result.receive_seconds = static_cast<double>(shared->last_receive_ns) / 1e9;
   result.latencies_ns = std::move(shared->latencies);
   finish(result);
@@ -449,9 +465,12 @@ int run(PerfArgs args) {
   if (!args.plot.empty()) {
     if (auto problem = draw(result, args.plot); !problem.empty()) status = fail("perf", problem);
   }
-  if (status == kExitOk && result.errors > 0) status = fail("perf", std::to_string(result.errors) + " send(s) failed");
-  if (status == kExitOk && result.received < result.expected && args.consumers > 0 && !g_stop_requested.load()) {
-    status = fail("perf", "received " + std::to_string(result.received) + " of " + std::to_string(result.expected) +
+  if (status == kExitOk && result.errors > 0)
+    status = fail("perf", std::to_string(result.errors) + " send(s) failed");
+  if (status == kExitOk && result.received < result.expected && args.consumers > 0 &&
+      !g_stop_requested.load()) {
+    status = fail("perf", "received " + std::to_string(result.received) + " of " +
+                              std::to_string(result.expected) +
                               " messages within the --timeout after the last send");
   }
   return status;
@@ -461,26 +480,39 @@ int run(PerfArgs args) {
 
 void add_perf_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PerfArgs>();
-  auto* cmd = app.add_subcommand(
-      "perf",
-      "Load generator: send and receive, report msgs/s, MB/s, end-to-end latency, errors, back-pressure.\n"
-      "Consumers subscribe before the producers start; on kafka a new group's first join (seconds)\n"
-      "still falls inside the run, so the first latencies include it: use --rate and a longer --count.");
+  auto* cmd = app.add_subcommand("perf",
+                                 "Load generator: send and receive, report msgs/s, MB/s, "
+                                 "end-to-end latency, errors, back-pressure.\n"
+                                 "Consumers subscribe before the producers start; on kafka a new "
+                                 "group's first join (seconds)\n"
+                                 "still falls inside the run, so the first latencies include it: "
+                                 "use --rate and a longer --count.");
   cmd->add_option("URI", args->uri, "Where: mmap:///DIR, kafka://HOST:PORT, ...")->required();
   cmd->add_option("--topic", args->topic, "Topic (default: a fresh one per run)");
-  cmd->add_option("--size", args->size, "Payload bytes per message")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{64} << 20));
-  cmd->add_option("--count", args->count, "Messages to send in all")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
-  cmd->add_option("--rate", args->rate, "Messages per second in all (0: flat out)")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 32));
-  cmd->add_option("--producers", args->producers, "Producers")->check(CLI::Range(std::uint64_t{0}, std::uint64_t{256}));
-  cmd->add_option("--consumers", args->consumers, "Consumers, each its own group (every one receives every message)")
+  cmd->add_option("--size", args->size, "Payload bytes per message")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{64} << 20));
+  cmd->add_option("--count", args->count, "Messages to send in all")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  cmd->add_option("--rate", args->rate, "Messages per second in all (0: flat out)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 32));
+  cmd->add_option("--producers", args->producers, "Producers")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{256}));
-  cmd->add_option("--group", args->group, "Consumer group name (with several consumers: NAME-0, NAME-1, ...)");
-  cmd->add_flag("--processes", args->processes, "Producers in processes of their own (default: threads)");
+  cmd->add_option("--consumers", args->consumers,
+                  "Consumers, each its own group (every one receives every message)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{256}));
+  cmd->add_option("--group", args->group,
+                  "Consumer group name (with several consumers: NAME-0, NAME-1, ...)");
+  cmd->add_flag("--processes", args->processes,
+                "Producers in processes of their own (default: threads)");
   cmd->add_flag("--json", args->json, "One JSON object instead of the text summary");
-  cmd->add_option("--plot", args->plot, "Draw a latency histogram and throughput over time into FILE.png");
-  cmd->add_option("--set", args->sets, "Backend option KEY=VALUE (compare settings run against run)")
-      ->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--timeout", args->timeout_ms, "How long consumers wait for the rest after the last send, ms")
+  cmd->add_option("--plot", args->plot,
+                  "Draw a latency histogram and throughput over time into FILE.png");
+  cmd->add_option("--set", args->sets,
+                  "Backend option KEY=VALUE (compare settings run against run)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--timeout", args->timeout_ms,
+                  "How long consumers wait for the rest after the last send, ms")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}));
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }

@@ -35,7 +35,7 @@ struct PerfResult {
   std::uint64_t size = 0, producers = 0, consumers = 0, rate = 0;
   std::uint64_t sent = 0, received = 0, errors = 0, back_pressured = 0, expected = 0;
   double send_seconds = 0, receive_seconds = 0;
-  std::vector<std::int64_t> latencies_ns;  ///< sorted by finish()
+  std::vector<std::int64_t> latencies_ns;                           ///< sorted by finish()
   std::vector<std::uint64_t> sent_per_second, received_per_second;  ///< per kTimelineBucketNs
 };
 

@@ -49,7 +49,8 @@ messaging::Value argument_value(const std::string& text) {
       error == std::errc() && end == text.data() + text.size() && !text.empty()) {
     return real;
   }
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+    return text.substr(1, text.size() - 2);
   return text;
 }
 
@@ -66,7 +67,9 @@ void set_list(MessageBuilder& builder, const std::vector<std::string>& values, S
 std::optional<std::string> fill(MessageBuilder& builder, const SendArgs& args) {
   if (args.type) {
     const auto type = messaging::from_string<messaging::MessageType>(*args.type);
-    if (!type) return "unknown --type '" + *args.type + "' (START, COMPLETE, FAIL, INPROGRESS, RETRY, OTHER)";
+    if (!type)
+      return "unknown --type '" + *args.type +
+             "' (START, COMPLETE, FAIL, INPROGRESS, RETRY, OTHER)";
     builder.with_msg_type(*type);
   }
   if (args.stage) {
@@ -154,11 +157,13 @@ int run(const SendArgs& args) {
   if (args.json && (args.type || args.creator || args.creator_type || args.stage || args.user_msg ||
                     args.key || args.retries || !args.next_task.empty() || !args.output.empty() ||
                     !args.recipient.empty() || !args.args.empty() || args.count != 1)) {
-    return usage_error("send", "--json takes the messages from stdin: no field flags or --count with it");
+    return usage_error("send",
+                       "--json takes the messages from stdin: no field flags or --count with it");
   }
   if (args.keep_going && !args.json) return usage_error("send", "--keep-going goes with --json -");
   if (!orchestration::is_valid_topic_name(args.topic)) {
-    return usage_error("send", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
+    return usage_error("send", "invalid topic name '" + args.topic +
+                                   "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
   }
   // Check the fields before touching the backend, so a typo never half-sends.
   MessageBuilder builder;
@@ -217,26 +222,43 @@ int run(const SendArgs& args) {
 
 void add_send_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SendArgs>();
-  auto* cmd = app.add_subcommand("send", "Build messages from flags (or JSON lines) and send them to a topic");
+  auto* cmd = app.add_subcommand(
+      "send", "Build messages from flags (or JSON lines) and send them to a topic");
   cmd->add_option("URI", args->uri, "Where: mmap:///DIR, kafka://HOST:PORT, ...")->required();
   cmd->add_option("TOPIC", args->topic, "The topic to send to")->required();
-  cmd->add_option("--type", args->type, "Message type: START, COMPLETE, FAIL, INPROGRESS, RETRY, OTHER");
+  cmd->add_option("--type", args->type,
+                  "Message type: START, COMPLETE, FAIL, INPROGRESS, RETRY, OTHER");
   cmd->add_option("--creator", args->creator, "Who created it");
-  cmd->add_option("--creator-type", args->creator_type, "Creator type (normalised: ETL -> MLOPS, ...)");
+  cmd->add_option("--creator-type", args->creator_type,
+                  "Creator type (normalised: ETL -> MLOPS, ...)");
   cmd->add_option("--stage", args->stage, "Pipeline stage: STAGED, TRAIN, ETL, ...");
-  cmd->add_option("--next-task", args->next_task, "A next task (repeat for a list)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--next-task", args->next_task, "A next task (repeat for a list)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--user-msg", args->user_msg, "Free text");
-  cmd->add_option("--output", args->output, "An output path or URI (repeat for a list)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--recipient", args->recipient, "A recipient (repeat for a list)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--output", args->output, "An output path or URI (repeat for a list)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--recipient", args->recipient, "A recipient (repeat for a list)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--retries", args->retries, "Retry count");
-  cmd->add_option("--arg", args->args, "Additional argument KEY=VALUE; VALUE 3, 2.5, true, null are typed, \"3\" is text")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option(
+         "--arg", args->args,
+         "Additional argument KEY=VALUE; VALUE 3, 2.5, true, null are typed, \"3\" is text")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--key", args->key, "Ordering key (kafka: the record key)");
-  cmd->add_option("--count", args->count, "Send N copies (each with its own id and time)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  cmd->add_option("--count", args->count, "Send N copies (each with its own id and time)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   cmd->add_flag("--flush", args->flush, "Wait until the backend holds them durably before exiting");
-  cmd->add_option("--flush-timeout", args->flush_timeout_ms, "How long --flush waits, ms")->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}));
+  cmd->add_option("--flush-timeout", args->flush_timeout_ms, "How long --flush waits, ms")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}));
   cmd->add_option("--json", args->json, "Read one message per line of JSON from stdin (give -)");
   cmd->add_flag("--keep-going", args->keep_going, "With --json: report a bad line and go on");
-  cmd->add_option("--set", args->sets, "Backend option KEY=VALUE")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--set", args->sets, "Backend option KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }
 

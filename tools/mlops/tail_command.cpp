@@ -46,14 +46,17 @@ int run(const TailArgs& args) {
   } else if (args.from.starts_with("time:")) {
     since_ns = parse_iso8601(std::string_view(args.from).substr(5));
     if (!since_ns) {
-      return usage_error("tail", "--from '" + args.from + "': the time is not ISO 8601 (time:2026-11-30T03:45:00Z)");
+      return usage_error("tail", "--from '" + args.from +
+                                     "': the time is not ISO 8601 (time:2026-11-30T03:45:00Z)");
     }
     options.offset_reset = orchestration::OffsetReset::kEarliest;
   } else {
-    return usage_error("tail", "--from '" + args.from + "' is not earliest, latest or time:ISO8601");
+    return usage_error("tail",
+                       "--from '" + args.from + "' is not earliest, latest or time:ISO8601");
   }
   if (!orchestration::is_valid_topic_name(args.topic)) {
-    return usage_error("tail", "invalid topic name '" + args.topic + "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
+    return usage_error("tail", "invalid topic name '" + args.topic +
+                                   "': topics match ^[A-Za-z0-9._-]{1,249}$ and are not . or ..");
   }
   if (args.commit && args.group.empty()) {
     return usage_error("tail", "--commit needs --group: without one no group is moved");
@@ -82,7 +85,8 @@ int run(const TailArgs& args) {
   bool output_open = true;
   while (output_open && !g_stop_requested.load() && (args.count == 0 || printed < args.count)) {
     const std::size_t max = args.count == 0 ? 0 : static_cast<std::size_t>(args.count - printed);
-    const auto status = consumer->receive(batch, {}, kReceiveSlice, std::min<std::size_t>(max, 256));
+    const auto status =
+        consumer->receive(batch, {}, kReceiveSlice, std::min<std::size_t>(max, 256));
     if (status == orchestration::Status::kTimeout) {
       if (!args.follow && std::chrono::steady_clock::now() - quiet_since >= idle_limit) break;
       continue;
@@ -127,16 +131,23 @@ void add_tail_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("tail", "Print a topic's messages, one per line");
   cmd->add_option("URI", args->uri, "Where: mmap:///DIR, kafka://HOST:PORT, ...")->required();
   cmd->add_option("TOPIC", args->topic, "The topic to read")->required();
-  cmd->add_option("--group", args->group, "Read as this consumer group (without: no group is joined or moved)");
-  cmd->add_option("--from", args->from, "earliest, latest or time:ISO8601 (a new group, or no group, starts there)");
+  cmd->add_option("--group", args->group,
+                  "Read as this consumer group (without: no group is joined or moved)");
+  cmd->add_option("--from", args->from,
+                  "earliest, latest or time:ISO8601 (a new group, or no group, starts there)");
   cmd->add_option("--count", args->count, "Stop after N messages (0: no limit)");
-  cmd->add_option("--timeout", args->timeout_ms, "Stop once nothing came for MS milliseconds (not with --follow)")
+  cmd->add_option("--timeout", args->timeout_ms,
+                  "Stop once nothing came for MS milliseconds (not with --follow)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400'000}));
-  cmd->add_flag("--follow,-f", args->follow, "Keep waiting for new messages until Ctrl-C or --count");
-  cmd->add_option("--format", args->format, "text (a short line), json (one line each), raw (4-byte LE length + bytes)")
+  cmd->add_flag("--follow,-f", args->follow,
+                "Keep waiting for new messages until Ctrl-C or --count");
+  cmd->add_option("--format", args->format,
+                  "text (a short line), json (one line each), raw (4-byte LE length + bytes)")
       ->check(CLI::IsMember({"text", "json", "raw"}));
   cmd->add_flag("--commit", args->commit, "With --group: commit what was printed");
-  cmd->add_option("--set", args->sets, "Backend option KEY=VALUE")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--set", args->sets, "Backend option KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }
 

@@ -27,9 +27,18 @@ enum class Stage : std::int8_t {
 
 /// The canonical kinds of message creator; text is lower case ("mlops").
 /// Free-form input is mapped onto these by normalize_creator_type().
-enum class CreatorType : std::int8_t { UNKNOWN, DUMP, INGESTION, ANNOTATION, BACKEND, MLOPS, MONITOR };
+enum class CreatorType : std::int8_t {
+  UNKNOWN,
+  DUMP,
+  INGESTION,
+  ANNOTATION,
+  BACKEND,
+  MLOPS,
+  MONITOR
+};
 
-/// "START", "TRAIN", ...; a value this build does not know (from a newer writer) gives "UNRECOGNIZED".
+/// "START", "TRAIN", ...; a value this build does not know (from a newer writer) gives
+/// "UNRECOGNIZED".
 MLOPS_EXPORT std::string_view to_string(MessageType value) noexcept;
 /// "STAGED", "TRAIN", ...; an unknown value gives "UNRECOGNIZED".
 MLOPS_EXPORT std::string_view to_string(Stage value) noexcept;

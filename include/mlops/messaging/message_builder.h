@@ -25,7 +25,7 @@ namespace mlops::messaging {
 /// Anything a list field takes as one element: text or a filesystem path.
 template <typename T>
 concept TextLike = std::convertible_to<const T&, std::string_view> ||
-                   std::same_as<std::remove_cvref_t<T>, std::filesystem::path>;
+    std::same_as<std::remove_cvref_t<T>, std::filesystem::path>;
 
 /// A range of TextLike elements (a std::vector<std::string>, a span of paths, ...).
 template <typename R>
@@ -101,7 +101,9 @@ class MLOPS_EXPORT MessageBuilder {
   /// Several topics (reads back as a list).
   MessageBuilder& with_topic(std::initializer_list<std::string_view> topics);
   template <TextRange R>
-  MessageBuilder& with_topic(const R& topics) { return set_list(ListField::kTopic, topics); }
+  MessageBuilder& with_topic(const R& topics) {
+    return set_list(ListField::kTopic, topics);
+  }
 
   /// Who created the message.
   MessageBuilder& with_creator(std::string_view creator);
@@ -121,7 +123,9 @@ class MLOPS_EXPORT MessageBuilder {
   /// Several next tasks (reads back as a list).
   MessageBuilder& with_next_task(std::initializer_list<std::string_view> tasks);
   template <TextRange R>
-  MessageBuilder& with_next_task(const R& tasks) { return set_list(ListField::kNextTask, tasks); }
+  MessageBuilder& with_next_task(const R& tasks) {
+    return set_list(ListField::kNextTask, tasks);
+  }
 
   /// The free-text message.
   MessageBuilder& with_user_msg(std::string_view message);
@@ -132,12 +136,15 @@ class MLOPS_EXPORT MessageBuilder {
   /// One output, text or path (reads back as one value).
   MessageBuilder& with_output(std::string_view output);
   template <typename P>
-    requires std::same_as<P, std::filesystem::path>
-  MessageBuilder& with_output(const P& output) { return with_output(std::string_view(output.native())); }
+  requires std::same_as<P, std::filesystem::path> MessageBuilder& with_output(const P& output) {
+    return with_output(std::string_view(output.native()));
+  }
   /// Several outputs (reads back as a list).
   MessageBuilder& with_output(std::initializer_list<std::string_view> outputs);
   template <TextRange R>
-  MessageBuilder& with_output(const R& outputs) { return set_list(ListField::kOutput, outputs); }
+  MessageBuilder& with_output(const R& outputs) {
+    return set_list(ListField::kOutput, outputs);
+  }
 
   /// One recipient (reads back as one value).
   MessageBuilder& with_recipient(std::string_view recipient);
@@ -154,8 +161,8 @@ class MLOPS_EXPORT MessageBuilder {
   MessageBuilder& with_additional_argument(std::string_view key, bool value);
   MessageBuilder& with_additional_argument(std::string_view key, std::int64_t value);
   template <std::integral I>
-    requires(!std::same_as<I, bool> && !std::same_as<I, std::int64_t>)
-  MessageBuilder& with_additional_argument(std::string_view key, I value) {
+  requires(!std::same_as<I, bool> && !std::same_as<I, std::int64_t>)
+      MessageBuilder& with_additional_argument(std::string_view key, I value) {
     return with_additional_argument(key, static_cast<std::int64_t>(value));
   }
   MessageBuilder& with_additional_argument(std::string_view key, double value);
@@ -205,8 +212,9 @@ class MLOPS_EXPORT MessageBuilder {
   [[nodiscard]] MLOpsMessage build();
 
   /// Finishes the message and returns a view of this builder's own buffer, valid until
-  /// the builder is next used or destroyed; the builder keeps its fields, as for build(). Allocates nothing once the builder's buffer
-  /// has grown to fit: the hot path for a producer that sends and moves on.
+  /// the builder is next used or destroyed; the builder keeps its fields, as for build(). Allocates
+  /// nothing once the builder's buffer has grown to fit: the hot path for a producer that sends and
+  /// moves on.
   [[nodiscard]] MLOpsMessage build_view();
 
   /// Drops every field set so far, back to the defaults, keeping the buffer's memory: the

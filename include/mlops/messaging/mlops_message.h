@@ -156,9 +156,7 @@ class MLOPS_EXPORT MLOpsMessage {
 
   /// The key that orders it among messages of the same key (MessageBuilder::with_key);
   /// nullopt if unset.
-  [[nodiscard]] std::optional<std::string_view> key() const noexcept {
-    return text(root()->key());
-  }
+  [[nodiscard]] std::optional<std::string_view> key() const noexcept { return text(root()->key()); }
 
   /// The W3C `traceparent` of the pipeline run it belongs to
   /// (MessageBuilder::with_trace_context, child_of); nullopt if unset. Foreign writers'
@@ -217,7 +215,8 @@ class MLOPS_EXPORT MLOpsMessage {
     return args_at_ == 0 ? nullptr : reinterpret_cast<const WireArguments*>(data_ + args_at_);
   }
   [[nodiscard]] bool has_list_flag(wire::ListFields flag) const noexcept {
-    return (static_cast<std::uint8_t>(root()->list_fields()) & static_cast<std::uint8_t>(flag)) != 0;
+    return (static_cast<std::uint8_t>(root()->list_fields()) & static_cast<std::uint8_t>(flag)) !=
+           0;
   }
   static std::optional<std::string_view> text(const flatbuffers::String* value) noexcept {
     if (value == nullptr) return std::nullopt;

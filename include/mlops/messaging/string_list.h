@@ -38,20 +38,44 @@ class MLOPS_EXPORT StringList {
       return {text->c_str(), text->size()};
     }
     std::string_view operator[](difference_type n) const noexcept { return *(*this + n); }
-    iterator& operator++() noexcept { ++index_; return *this; }
-    iterator operator++(int) noexcept { auto copy = *this; ++index_; return copy; }
-    iterator& operator--() noexcept { --index_; return *this; }
-    iterator operator--(int) noexcept { auto copy = *this; --index_; return copy; }
-    iterator& operator+=(difference_type n) noexcept { index_ += static_cast<std::size_t>(n); return *this; }
-    iterator& operator-=(difference_type n) noexcept { index_ -= static_cast<std::size_t>(n); return *this; }
+    iterator& operator++() noexcept {
+      ++index_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      auto copy = *this;
+      ++index_;
+      return copy;
+    }
+    iterator& operator--() noexcept {
+      --index_;
+      return *this;
+    }
+    iterator operator--(int) noexcept {
+      auto copy = *this;
+      --index_;
+      return copy;
+    }
+    iterator& operator+=(difference_type n) noexcept {
+      index_ += static_cast<std::size_t>(n);
+      return *this;
+    }
+    iterator& operator-=(difference_type n) noexcept {
+      index_ -= static_cast<std::size_t>(n);
+      return *this;
+    }
     friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
     friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
     friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
     friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
       return static_cast<difference_type>(a.index_) - static_cast<difference_type>(b.index_);
     }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.index_ == b.index_; }
-    friend auto operator<=>(const iterator& a, const iterator& b) noexcept { return a.index_ <=> b.index_; }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.index_ == b.index_;
+    }
+    friend auto operator<=>(const iterator& a, const iterator& b) noexcept {
+      return a.index_ <=> b.index_;
+    }
 
    private:
     const WireVector* vector_ = nullptr;

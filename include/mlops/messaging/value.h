@@ -36,28 +36,32 @@ class MLOPS_EXPORT Value {
 
   /// Null.
   Value() noexcept = default;
-  Value(std::nullptr_t) noexcept {}  // NOLINT(implicit)
+  Value(std::nullptr_t) noexcept {}             // NOLINT(implicit)
   Value(bool value) noexcept : data_(value) {}  // NOLINT(implicit)
   /// Any integer type; stored as int64 (unsigned values above INT64_MAX wrap).
   template <std::integral I>
-    requires(!std::same_as<I, bool>)
-  Value(I value) noexcept : data_(static_cast<std::int64_t>(value)) {}  // NOLINT(implicit)
-  Value(double value) noexcept : data_(value) {}  // NOLINT(implicit)
-  Value(const char* value) : data_(std::string(value)) {}  // NOLINT(implicit)
-  Value(std::string_view value) : data_(std::string(value)) {}  // NOLINT(implicit)
+  requires(!std::same_as<I, bool>) Value(I value)
+  noexcept : data_(static_cast<std::int64_t>(value)) {}           // NOLINT(implicit)
+  Value(double value) noexcept : data_(value) {}                  // NOLINT(implicit)
+  Value(const char* value) : data_(std::string(value)) {}         // NOLINT(implicit)
+  Value(std::string_view value) : data_(std::string(value)) {}    // NOLINT(implicit)
   Value(std::string value) noexcept : data_(std::move(value)) {}  // NOLINT(implicit)
-  Value(Bytes value) noexcept : data_(std::move(value)) {}  // NOLINT(implicit)
-  Value(List value) noexcept : data_(std::move(value)) {}  // NOLINT(implicit)
-  Value(Map value) noexcept : data_(std::move(value)) {}  // NOLINT(implicit)
+  Value(Bytes value) noexcept : data_(std::move(value)) {}        // NOLINT(implicit)
+  Value(List value) noexcept : data_(std::move(value)) {}         // NOLINT(implicit)
+  Value(Map value) noexcept : data_(std::move(value)) {}          // NOLINT(implicit)
 
   /// Which kind of value this is.
   [[nodiscard]] ValueType type() const noexcept { return static_cast<ValueType>(data_.index()); }
 
   /// The value if it is of that kind, else nullptr.
   [[nodiscard]] const bool* if_bool() const noexcept { return std::get_if<bool>(&data_); }
-  [[nodiscard]] const std::int64_t* if_int() const noexcept { return std::get_if<std::int64_t>(&data_); }
+  [[nodiscard]] const std::int64_t* if_int() const noexcept {
+    return std::get_if<std::int64_t>(&data_);
+  }
   [[nodiscard]] const double* if_double() const noexcept { return std::get_if<double>(&data_); }
-  [[nodiscard]] const std::string* if_string() const noexcept { return std::get_if<std::string>(&data_); }
+  [[nodiscard]] const std::string* if_string() const noexcept {
+    return std::get_if<std::string>(&data_);
+  }
   [[nodiscard]] const Bytes* if_bytes() const noexcept { return std::get_if<Bytes>(&data_); }
   [[nodiscard]] const List* if_list() const noexcept { return std::get_if<List>(&data_); }
   [[nodiscard]] const Map* if_map() const noexcept { return std::get_if<Map>(&data_); }

@@ -65,7 +65,8 @@ class MLOPS_EXPORT ValueView {
   /// Number of elements of a list or entries of a map; 0 for anything else.
   [[nodiscard]] std::size_t size() const noexcept {
     const auto type = ref_.GetType();
-    if (type == flexbuffers::FBT_MAP || type == flexbuffers::FBT_VECTOR) return ref_.AsVector().size();
+    if (type == flexbuffers::FBT_MAP || type == flexbuffers::FBT_VECTOR)
+      return ref_.AsVector().size();
     if (flexbuffers::IsTypedVector(type)) return ref_.AsTypedVector().size();
     if (flexbuffers::IsFixedTypedVector(type)) return ref_.AsFixedTypedVector().size();
     return 0;
@@ -140,7 +141,7 @@ class MLOPS_EXPORT ValueView {
       ValueType::kNull, ValueType::kNull, ValueType::kNull, ValueType::kNull, ValueType::kNull,
       ValueType::kNull, ValueType::kNull, ValueType::kNull, ValueType::kNull,
       ValueType::kList,  // FBT_VECTOR_BOOL
-      // 37 .. 63: no FlexBuffers type (kNull, the value-initialised rest)
+                         // 37 .. 63: no FlexBuffers type (kNull, the value-initialised rest)
   };
   static_assert(flexbuffers::FBT_VECTOR_BOOL == 36 && flexbuffers::FBT_MAX_TYPE == 37 &&
                 flexbuffers::FBT_BLOB == 25 && flexbuffers::FBT_BOOL == 26);

@@ -70,7 +70,8 @@ class MLOPS_EXPORT Admin {
 
   /// Checks that the backend answers within `timeout`.
   /// @return success, kUnavailable, kTimeout, or kUnavailable when closed.
-  Result<void> validate_connection(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  Result<void> validate_connection(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   /// The topics the backend has, sorted.
   /// @return the names, or kUnavailable.
   Result<std::vector<std::string>> topics();
@@ -90,8 +91,9 @@ class MLOPS_EXPORT Admin {
   /// @return the topics; kNotFound for a `topic` the backend does not have; kInvalidArgument
   ///         for an invalid topic or group name; kUnavailable when closed, unreachable, or on
   ///         a backend that keeps no positions to report (none, inproc); kTimeout.
-  Result<std::vector<TopicLag>> lag(std::string_view topic = {},
-                                    const std::optional<std::vector<std::string>>& groups = std::nullopt);
+  Result<std::vector<TopicLag>> lag(
+      std::string_view topic = {},
+      const std::optional<std::vector<std::string>>& groups = std::nullopt);
   /// Releases the client; later calls fail with kUnavailable. Idempotent.
   void close() noexcept;
 

@@ -37,7 +37,8 @@ inline constexpr std::chrono::milliseconds kDefaultReceiveTimeout{1000};
 ///
 ///   auto consumer = Consumer::create("etl-done", orch, {.group = "train"}).value();
 ///   for (const auto& msg : consumer.receive()) {
-///     std::cout << to_string(msg.creator_type()) << ' ' << msg.user_message().value_or("") << '\n';
+///     std::cout << to_string(msg.creator_type()) << ' ' << msg.user_message().value_or("") <<
+///     '\n';
 ///   }
 ///
 /// Thread-safety: one thread at a time; give each thread its own Consumer.

@@ -24,10 +24,11 @@ class MLOPS_EXPORT MessageFilter {
 
   /// Refers to `filter` (a lambda or function object), which must outlive this reference.
   template <typename F>
-    requires(!std::same_as<std::remove_cvref_t<F>, MessageFilter> &&
-             !std::is_function_v<std::remove_reference_t<F>> &&
-             std::is_invocable_r_v<bool, F&, const messaging::MLOpsMessage&>)
-  MessageFilter(F&& filter) noexcept  // NOLINT(implicit): lambdas convert at the call
+  requires(!std::same_as<std::remove_cvref_t<F>, MessageFilter> &&
+           !std::is_function_v<std::remove_reference_t<F>> &&
+           std::is_invocable_r_v<bool, F&, const messaging::MLOpsMessage&>)
+      MessageFilter(F&& filter)
+  noexcept  // NOLINT(implicit): lambdas convert at the call
       : target_{.object = const_cast<void*>(static_cast<const void*>(std::addressof(filter)))},
         call_(&call_object<std::remove_reference_t<F>>) {}
 

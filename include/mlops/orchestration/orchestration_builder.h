@@ -14,7 +14,8 @@ namespace mlops::orchestration {
 
 /// Builds an Orchestration from its parts, as the original did:
 ///
-///   auto orch = OrchestrationBuilder().with_orchestrator("inproc").with_connection("demo").build();
+///   auto orch =
+///   OrchestrationBuilder().with_orchestrator("inproc").with_connection("demo").build();
 ///
 /// A missing orchestrator is detected (Orchestration::detect()); a missing connection is
 /// the backend's default (inproc: "default"). A later call overwrites an earlier one.

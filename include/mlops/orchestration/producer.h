@@ -43,17 +43,16 @@ namespace mlops::orchestration {
 /// Kafka keeps order per partition only: messages of one key (MessageBuilder::with_key) go
 /// to one partition in send order; a key-less message takes this producer's own key under
 /// the option `ordering=producer` (the default: its messages stay in order, in one
-/// partition) or none under `ordering=none` (spread over the partitions, in no order). Messages of different keys or
-/// different producers have no order between them on Kafka; on every backend, neither have
-/// messages sent by several threads at once through one Producer.
-/// Thread-safety: on the none, inproc, kafka and redis backends one Producer may be shared
-/// by any number of threads: send(), send_raw(), flush() and close() may run at once (after
-/// close(), calls return kClosed); ProducerOptions::on_delivery then runs on whichever
-/// thread sends (kafka: one report at a time). mmap producers are one thread at a time, as
-/// each owns a log writer: hand one from thread to thread freely, but a call made while
-/// another thread is inside one is refused (kError, logged); give each thread its own (they
-/// share the mapped log). On every backend stats() may be read from any thread, and the
-/// Producer must outlive every call on it.
+/// partition) or none under `ordering=none` (spread over the partitions, in no order). Messages of
+/// different keys or different producers have no order between them on Kafka; on every backend,
+/// neither have messages sent by several threads at once through one Producer. Thread-safety: on
+/// the none, inproc, kafka and redis backends one Producer may be shared by any number of threads:
+/// send(), send_raw(), flush() and close() may run at once (after close(), calls return kClosed);
+/// ProducerOptions::on_delivery then runs on whichever thread sends (kafka: one report at a time).
+/// mmap producers are one thread at a time, as each owns a log writer: hand one from thread to
+/// thread freely, but a call made while another thread is inside one is refused (kError, logged);
+/// give each thread its own (they share the mapped log). On every backend stats() may be read from
+/// any thread, and the Producer must outlive every call on it.
 class MLOPS_EXPORT Producer {
  public:
   /// A producer on `orchestration` whose messages without topics go to `topics`.
@@ -88,18 +87,21 @@ class MLOPS_EXPORT Producer {
   /// each topic themselves (the Python binding waits for room in short steps per topic,
   /// so that a retry never sends a topic's copy twice).
   /// @return as send() for one topic; kInvalidTopic for an invalid `topic`.
-  [[nodiscard]] Status send_to(std::string_view topic, const messaging::MLOpsMessage& message) noexcept;
+  [[nodiscard]] Status send_to(std::string_view topic,
+                               const messaging::MLOpsMessage& message) noexcept;
 
   /// Sends bytes that may not be a message at all, unverified: for bridges from other
   /// systems and for tests of what consumers do with foreign payloads.
   /// @return as send(); kInvalidTopic for an invalid `topic`.
-  [[nodiscard]] Status send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept;
+  [[nodiscard]] Status send_raw(std::string_view topic,
+                                std::span<const std::uint8_t> bytes) noexcept;
 
   /// Waits until the backend holds everything sent so far, up to `timeout`.
   /// @return kOk; kTimeout (some messages are not confirmed yet: they may still arrive, and
   ///         their delivery reports tell); kClosed; kError (some message since the last flush
   ///         failed, or the backend could not flush; the delivery reports say which).
-  [[nodiscard]] Status flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) noexcept;
+  [[nodiscard]] Status flush(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) noexcept;
 
   /// Flushes (up to ProducerOptions::flush_timeout) and closes; later calls return kClosed.
   /// What is still unconfirmed then is given up: a message never sent is reported kClosed,

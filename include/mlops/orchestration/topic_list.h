@@ -43,9 +43,9 @@ class MLOPS_EXPORT TopicList {
   TopicList(std::vector<std::string> topics) : names_(std::move(topics)) {}  // NOLINT(implicit)
   /// Several topics from any range of strings.
   template <std::ranges::input_range R>
-    requires std::convertible_to<std::ranges::range_reference_t<R>, std::string_view> &&
-             (!std::convertible_to<const R&, std::string_view>)
-  TopicList(const R& topics) {  // NOLINT(implicit)
+  requires std::convertible_to<std::ranges::range_reference_t<R>, std::string_view> &&
+      (!std::convertible_to<const R&, std::string_view>)
+          TopicList(const R& topics) {  // NOLINT(implicit)
     for (const auto& topic : topics) names_.emplace_back(std::string_view(topic));
   }
 

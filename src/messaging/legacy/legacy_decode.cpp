@@ -16,8 +16,8 @@ namespace mlops::messaging::legacy_json {
 namespace {
 
 constexpr std::array<std::string_view, 11> kKeys = {
-    "msg_type", "topic",  "creator", "creator_type", "stage",   "next_task",
-    "usr_msg",  "retries", "output", "recipient",    "add_data"};
+    "msg_type", "topic",   "creator", "creator_type", "stage",   "next_task",
+    "usr_msg",  "retries", "output",  "recipient",    "add_data"};
 
 Error wrong(std::string_view key, std::string_view expected, const Value& got) {
   return Error{ErrorCode::kInvalidArgument, "legacy JSON: \"" + std::string(key) + "\" must be " +
@@ -72,8 +72,7 @@ Result<void> set_enum(const Value::Map& object, std::string_view key, std::strin
   return {};
 }
 
-Result<void> set_string(const Value::Map& object, std::string_view key,
-                        const std::string*& out) {
+Result<void> set_string(const Value::Map& object, std::string_view key, const std::string*& out) {
   const Value* value = field(object, key);
   if (value == nullptr) return {};
   out = value->if_string();
@@ -91,8 +90,8 @@ Result<MLOpsMessage> build(const Value::Map& object) {
                  "recipient, add_data)"};
   }
   std::optional<MessageType> type;
-  if (auto done = set_enum(object, "msg_type", "START, COMPLETE, FAIL, INPROGRESS, RETRY, OTHER",
-                           type);
+  if (auto done =
+          set_enum(object, "msg_type", "START, COMPLETE, FAIL, INPROGRESS, RETRY, OTHER", type);
       !done) {
     return done.error();
   }
@@ -117,8 +116,7 @@ Result<MLOpsMessage> build(const Value::Map& object) {
     if (number == nullptr) return wrong("retries", "an integer", *value);
     if (*number < INT32_MIN || *number > INT32_MAX) {
       return Error{ErrorCode::kInvalidArgument,
-                   "legacy JSON: \"retries\" is " + std::to_string(*number) +
-                       ", outside 32 bits"};
+                   "legacy JSON: \"retries\" is " + std::to_string(*number) + ", outside 32 bits"};
     }
     retries = static_cast<std::int32_t>(*number);
   }
@@ -135,10 +133,10 @@ Result<MLOpsMessage> build(const Value::Map& object) {
     const auto next_task = [&](const auto& v) { builder.with_next_task(v); };
     const auto output = [&](const auto& v) { builder.with_output(v); };
     const auto recipient = [&](const auto& v) { builder.with_recipient(v); };
-    for (auto done : {set_text_field(object, "topic", topic),
-                      set_text_field(object, "next_task", next_task),
-                      set_text_field(object, "output", output),
-                      set_text_field(object, "recipient", recipient)}) {
+    for (auto done :
+         {set_text_field(object, "topic", topic), set_text_field(object, "next_task", next_task),
+          set_text_field(object, "output", output),
+          set_text_field(object, "recipient", recipient)}) {
       if (!done) return done.error();
     }
     if (const Value* data = field(object, "add_data")) builder.with_additional_data(*data);

@@ -131,9 +131,9 @@ Result<Value> parse(std::string_view json, const Limits& limits) {
                  "legacy JSON: " + detail::printable(error.what(), 200)};
   }
   if (!parsed) {
-    return Error{ErrorCode::kInvalidArgument,
-                 "legacy JSON: " + (builder.error().empty() ? std::string("not JSON")
-                                                             : builder.error())};
+    return Error{
+        ErrorCode::kInvalidArgument,
+        "legacy JSON: " + (builder.error().empty() ? std::string("not JSON") : builder.error())};
   }
   return builder.take();
 }

@@ -11,9 +11,9 @@ namespace mlops::orchestration::detail::inproc {
 namespace {
 
 Error too_many_messages(std::size_t requested) {
-  return Error{ErrorCode::kInvalidArgument,
-               "inproc max_messages " + std::to_string(requested) + " exceeds the limit of " +
-                   std::to_string(kMaxTopicMessages)};
+  return Error{ErrorCode::kInvalidArgument, "inproc max_messages " + std::to_string(requested) +
+                                                " exceeds the limit of " +
+                                                std::to_string(kMaxTopicMessages)};
 }
 
 struct Registry {
@@ -48,8 +48,8 @@ Result<Broker*> Broker::open(std::string_view name, const BackendOptions& option
   auto it = reg.brokers.find(name);
   if (it == reg.brokers.end()) {
     it = reg.brokers
-             .emplace(std::string(name),
-                      std::make_unique<Broker>(std::string(name), Limits{*max_messages, *max_bytes}))
+             .emplace(std::string(name), std::make_unique<Broker>(
+                                             std::string(name), Limits{*max_messages, *max_bytes}))
              .first;
   }
   return it->second.get();
@@ -59,7 +59,8 @@ Topic& Broker::topic(std::string_view name) {
   const std::lock_guard lock(mutex_);
   auto it = topics_.find(name);
   if (it == topics_.end()) {
-    it = topics_.emplace(std::string(name), std::make_unique<Topic>(std::string(name), defaults_)).first;
+    it = topics_.emplace(std::string(name), std::make_unique<Topic>(std::string(name), defaults_))
+             .first;
   }
   return *it->second;
 }

@@ -1,8 +1,8 @@
 #include "orchestration/inproc/inproc_consumer.h"
 
 #include <algorithm>
-#include <iterator>
 #include <atomic>
+#include <iterator>
 #include <thread>
 
 #include "orchestration/inproc/asymmetric_fence.h"
@@ -52,7 +52,8 @@ Result<void> InprocConsumer::assign(std::span<const std::string> topics) {
   // Then leave the topics no longer wanted (their uncommitted entries go back to the
   // group), and order the members as the subscription is.
   std::erase_if(members_, [&](const std::unique_ptr<Member>& member) {
-    const bool kept = std::find(topics.begin(), topics.end(), member->topic->name()) != topics.end();
+    const bool kept =
+        std::find(topics.begin(), topics.end(), member->topic->name()) != topics.end();
     if (!kept) member->topic->leave(*member);
     return !kept;
   });
@@ -85,7 +86,8 @@ bool InprocConsumer::anything_new() const noexcept {
   return false;
 }
 
-Status InprocConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept {
+Status InprocConsumer::poll(std::vector<Delivery>& out, std::size_t max,
+                            Deadline deadline) noexcept {
   for (;;) {
     if (take_all(out, max) > 0) return Status::kOk;
     auto now = Clock::now();

@@ -7,7 +7,8 @@
 namespace mlops::orchestration::detail::inproc {
 
 Topic* InprocProducer::topic(std::string_view name) noexcept {
-  if (const Found* last = last_.load(std::memory_order_acquire); last != nullptr && last->name == name) {
+  if (const Found* last = last_.load(std::memory_order_acquire);
+      last != nullptr && last->name == name) {
     return last->topic;
   }
   try {
@@ -24,7 +25,8 @@ Topic* InprocProducer::topic(std::string_view name) noexcept {
   }
 }
 
-Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage& message) noexcept {
+Status InprocProducer::send(std::string_view name,
+                            const messaging::MLOpsMessage& message) noexcept {
   Topic* target = topic(name);
   if (target == nullptr) return Status::kError;
   // A view (MessageBuilder::build_view) dies with the caller's builder: keep a copy.
@@ -45,7 +47,8 @@ Status InprocProducer::send(std::string_view name, const messaging::MLOpsMessage
   return status;
 }
 
-Status InprocProducer::send_raw(std::string_view name, std::span<const std::uint8_t> bytes) noexcept {
+Status InprocProducer::send_raw(std::string_view name,
+                                std::span<const std::uint8_t> bytes) noexcept {
   Topic* target = topic(name);
   if (target == nullptr) return Status::kError;
   RawPayload raw;  // aligned, so consumers verify it in place

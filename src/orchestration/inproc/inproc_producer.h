@@ -2,9 +2,9 @@
 // inproc producer: appends to a topic of its broker; a message is held once send() returns.
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <map>
 #include <string>
 
 #include "orchestration/backend.h"

@@ -168,7 +168,7 @@ class Topic {
   // Room taken: entries claimed and not freed (high bits) and their payload bytes (low
   // bits), in one word so that a producer checks and takes both with one compare-and-swap.
   alignas(64) std::atomic<std::uint64_t> held_{0};
-  alignas(64) std::atomic<std::uint64_t> tail_{0};   // next offset to claim
+  alignas(64) std::atomic<std::uint64_t> tail_{0};  // next offset to claim
   // Written under mutex_.
   alignas(64) std::atomic<std::uint64_t> begin_{0};  // oldest offset not freed
   std::atomic<std::uint64_t> handbacks_{0};          // times a leaver handed entries back

@@ -16,9 +16,10 @@ struct MetadataDeleter {
 };
 
 Error unreachable(const Cluster& cluster, rd_kafka_resp_err_t error) {
-  return Error{error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-               "kafka brokers " + cluster.bootstrap() + " did not answer a metadata request: " +
-                   rd_kafka_err2str(error)};
+  return Error{
+      error == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+      "kafka brokers " + cluster.bootstrap() +
+          " did not answer a metadata request: " + rd_kafka_err2str(error)};
 }
 
 // A topic option, or -1 (the broker's default) when absent.
@@ -38,7 +39,8 @@ Result<std::unique_ptr<detail::AdminBackend>> KafkaAdmin::create(std::shared_ptr
   if (!conf) return conf.error();
   auto client = make_client(RD_KAFKA_PRODUCER, *conf, cluster);
   if (!client) return client.error();
-  return std::unique_ptr<detail::AdminBackend>(new KafkaAdmin(std::move(cluster), std::move(*client)));
+  return std::unique_ptr<detail::AdminBackend>(
+      new KafkaAdmin(std::move(cluster), std::move(*client)));
 }
 
 Result<void> KafkaAdmin::validate_connection(detail::Deadline deadline) {
@@ -50,7 +52,8 @@ Result<void> KafkaAdmin::validate_connection(detail::Deadline deadline) {
   const std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) return unreachable(*cluster_, error);
   if (metadata->broker_cnt == 0) {
-    return Error{ErrorCode::kUnavailable, "kafka brokers " + cluster_->bootstrap() + " list no broker"};
+    return Error{ErrorCode::kUnavailable,
+                 "kafka brokers " + cluster_->bootstrap() + " list no broker"};
   }
   return {};
 }
@@ -93,7 +96,8 @@ Result<void> KafkaAdmin::create_topic(std::string_view name, const TopicOptions&
   }
   for (const auto& [key, value] : options.backend) {
     if (key == "num.partitions" || key == "replication.factor") continue;
-    if (rd_kafka_NewTopic_set_config(request, key.c_str(), value.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_NewTopic_set_config(request, key.c_str(), value.c_str()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_NewTopic_destroy(request);
       return Error{ErrorCode::kInvalidArgument, "kafka topic config " + key + " refused"};
     }
@@ -102,7 +106,8 @@ Result<void> KafkaAdmin::create_topic(std::string_view name, const TopicOptions&
   rd_kafka_AdminOptions_t* admin_options =
       rd_kafka_AdminOptions_new(client_->get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   (void)rd_kafka_AdminOptions_set_request_timeout(admin_options, timeout, text.data(), text.size());
-  (void)rd_kafka_AdminOptions_set_operation_timeout(admin_options, timeout, text.data(), text.size());
+  (void)rd_kafka_AdminOptions_set_operation_timeout(admin_options, timeout, text.data(),
+                                                    text.size());
   rd_kafka_queue_t* queue = rd_kafka_queue_new(client_->get());
   rd_kafka_CreateTopics(client_->get(), &request, 1, admin_options, queue);
   // The request times out on its own by then; the margin covers the reply's way back.
@@ -119,10 +124,11 @@ Result<void> KafkaAdmin::create_topic(std::string_view name, const TopicOptions&
         rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
     for (std::size_t i = 0; i < count; ++i) {
       const auto error = rd_kafka_topic_result_error(results[i]);
-      if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) continue;
+      if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        continue;
       const char* why = rd_kafka_topic_result_error_string(results[i]);
       result = Error{error == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION ? ErrorCode::kInvalidArgument
-                                                                          : ErrorCode::kUnavailable,
+                                                                : ErrorCode::kUnavailable,
                      "kafka create_topic " + topic + ": " + (why ? why : rd_kafka_err2str(error))};
     }
   }

@@ -22,15 +22,14 @@
 //
 // Producer: enable.idempotence=true and acks=all unless overridden; every record carries one
 // header, content-type=application/x-mlops-flatbuffer; schema=N (N: mlops::schema_version(), the
-// wire schema's version, as a media-type parameter). Durability: send(msg, true) and flush() return kOk once all
-// in-sync replicas hold the record.
-// Order: Kafka keeps order within a partition only. Records of one key go to one partition
-// in the order one producer sent them (idempotence keeps that order through retries);
-// records of different keys, or of different producers, have no order between them.
-// Consumer: group.id is ConsumerOptions::group, or a fresh group of its own; at-least-once
-// (offsets of handed-out records, committed by commit()). partition.assignment.strategy
-// naming cooperative-sticky is refused where librdkafka is older than 2.3.0
-// (kafka_version.h); commit() and close() wait at most timeout_ms, brokers down or not
+// wire schema's version, as a media-type parameter). Durability: send(msg, true) and flush() return
+// kOk once all in-sync replicas hold the record. Order: Kafka keeps order within a partition only.
+// Records of one key go to one partition in the order one producer sent them (idempotence keeps
+// that order through retries); records of different keys, or of different producers, have no order
+// between them. Consumer: group.id is ConsumerOptions::group, or a fresh group of its own;
+// at-least-once (offsets of handed-out records, committed by commit()).
+// partition.assignment.strategy naming cooperative-sticky is refused where librdkafka is older
+// than 2.3.0 (kafka_version.h); commit() and close() wait at most timeout_ms, brokers down or not
 // (kafka_reaper.h).
 
 #include <memory>

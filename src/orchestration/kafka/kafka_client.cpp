@@ -33,9 +33,9 @@ void error_line(rd_kafka_t* handle, int error, const char* reason, void* /*opaqu
   // Transport errors come and go with brokers; librdkafka retries them itself.
   const bool fatal = code == RD_KAFKA_RESP_ERR__FATAL;
   try {
-    log(fatal ? LogLevel::kError : LogLevel::kWarning,
-        std::string("kafka ") + rd_kafka_name(handle) + ": " + rd_kafka_err2name(code) + ": " +
-            reason);
+    log(fatal ? LogLevel::kError : LogLevel::kWarning, std::string("kafka ") +
+                                                           rd_kafka_name(handle) + ": " +
+                                                           rd_kafka_err2name(code) + ": " + reason);
   } catch (...) {
   }
 }

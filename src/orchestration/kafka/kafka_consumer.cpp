@@ -41,7 +41,8 @@ Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
     std::shared_ptr<Cluster> cluster, const ConsumerOptions& options) {
   auto settings = read_settings(options.backend, cluster->settings());
   if (!settings) return settings.error();
-  if (auto allowed = check_consumer_properties(settings->properties, rd_kafka_version()); !allowed) {
+  if (auto allowed = check_consumer_properties(settings->properties, rd_kafka_version());
+      !allowed) {
     return allowed.error();
   }
   // The group is options.group alone (Consumer::create put a group.id/group_id option
@@ -93,7 +94,8 @@ Status KafkaConsumer::commit() noexcept {
   if (client_ == nullptr) return Status::kClosed;
   const rd_kafka_resp_err_t error = commit_offsets(nullptr);
   // Nothing stored since the last commit: nothing to do.
-  if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return Status::kOk;
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET)
+    return Status::kOk;
   if (error == RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS) return Status::kError;  // logged already
   try {
     log_problem(std::string("commit failed: ") + rd_kafka_err2str(error));
@@ -102,7 +104,8 @@ Status KafkaConsumer::commit() noexcept {
   return Status::kError;
 }
 
-rd_kafka_resp_err_t KafkaConsumer::commit_offsets(const rd_kafka_topic_partition_list_t* offsets) noexcept {
+rd_kafka_resp_err_t KafkaConsumer::commit_offsets(
+    const rd_kafka_topic_partition_list_t* offsets) noexcept {
   // One deferred commit at a time: each would hold the group (and the client) for another
   // session.timeout.ms.
   if (commit_still_pending()) {
@@ -114,7 +117,8 @@ rd_kafka_resp_err_t KafkaConsumer::commit_offsets(const rd_kafka_topic_partition
   rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
   rd_kafka_resp_err_t error = rd_kafka_commit_queue(handle, offsets, queue, nullptr, nullptr);
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(settings_.timeout.count()));
+    rd_kafka_event_t* event =
+        rd_kafka_queue_poll(queue, static_cast<int>(settings_.timeout.count()));
     if (event == nullptr) {
       // librdkafka keeps it, deferred while the coordinator is unreachable: keep its queue
       // to learn when it ends.
@@ -142,7 +146,8 @@ void KafkaConsumer::close() noexcept {
   } else {
     const auto deadline = detail::Clock::now() + settings_.timeout;
     while (!rd_kafka_consumer_closed(handle) && remaining_ms(deadline) > 0) {
-      if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, std::min(remaining_ms(deadline), 100))) {
+      if (rd_kafka_event_t* event =
+              rd_kafka_queue_poll(queue, std::min(remaining_ms(deadline), 100))) {
         // A revoke not served by the callback comes as an event: give the partitions back.
         if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
           if (std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0) {

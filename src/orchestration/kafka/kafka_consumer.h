@@ -116,7 +116,7 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   std::vector<rd_kafka_message_t*> batch_;          // what one poll() hands out
   std::uint64_t assignments_ = 0;                   // rebalance callbacks that assigned
   detail::Deadline pin_deadline_{};                 // pin_latest()'s bound in a rebalance
-  detail::LogLimiter problems_;  // failed assignments, commits, polls
+  detail::LogLimiter problems_;                     // failed assignments, commits, polls
   bool own_group_ = false;
 };
 

@@ -21,7 +21,8 @@ class AdminCall {
  public:
   AdminCall(rd_kafka_t* client, rd_kafka_admin_op_t op, int timeout_ms)
       : timeout_ms_(timeout_ms),
-        options_(rd_kafka_AdminOptions_new(client, op)), queue_(rd_kafka_queue_new(client)) {
+        options_(rd_kafka_AdminOptions_new(client, op)),
+        queue_(rd_kafka_queue_new(client)) {
     std::array<char, 256> text{};
     (void)rd_kafka_AdminOptions_set_request_timeout(options_, timeout_ms, text.data(), text.size());
   }
@@ -40,8 +41,9 @@ class AdminCall {
     event_ = rd_kafka_queue_poll(queue_, timeout_ms_ + 1000);
     if (event_ == nullptr) return Error{ErrorCode::kTimeout, "kafka " + what + ": no answer"};
     if (rd_kafka_event_error(event_) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Error{rd_kafka_event_error(event_) == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout
-                                                                                : ErrorCode::kUnavailable,
+      return Error{rd_kafka_event_error(event_) == RD_KAFKA_RESP_ERR__TIMED_OUT
+                       ? ErrorCode::kTimeout
+                       : ErrorCode::kUnavailable,
                    "kafka " + what + ": " + rd_kafka_event_error_string(event_)};
     }
     return event_;
@@ -57,13 +59,15 @@ class AdminCall {
 Result<std::vector<std::string>> list_groups(rd_kafka_t* client, int timeout_ms) {
   AdminCall call(client, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout_ms);
   rd_kafka_ListConsumerGroups(client, call.options(), call.queue());
-  auto event = call.wait("list consumer groups (name the groups where the brokers cannot list them)");
+  auto event =
+      call.wait("list consumer groups (name the groups where the brokers cannot list them)");
   if (!event) return event.error();
   const auto* result = rd_kafka_event_ListConsumerGroups_result(*event);
   std::size_t count = 0;
   const auto** listings = rd_kafka_ListConsumerGroups_result_valid(result, &count);
   std::vector<std::string> names;
-  for (std::size_t i = 0; i < count; ++i) names.emplace_back(rd_kafka_ConsumerGroupListing_group_id(listings[i]));
+  for (std::size_t i = 0; i < count; ++i)
+    names.emplace_back(rd_kafka_ConsumerGroupListing_group_id(listings[i]));
   std::size_t errors = 0;
   const auto** failures = rd_kafka_ListConsumerGroups_result_errors(result, &errors);
   if (names.empty() && errors > 0) {
@@ -81,8 +85,10 @@ Result<std::vector<std::optional<std::int64_t>>> committed_offsets(
     const std::vector<Partition>& partitions) {
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
-  for (const auto& partition : partitions) rd_kafka_topic_partition_list_add(list, topic.c_str(), partition.id);
-  rd_kafka_ListConsumerGroupOffsets_t* request = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list);
+  for (const auto& partition : partitions)
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition.id);
+  rd_kafka_ListConsumerGroupOffsets_t* request =
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list);
   rd_kafka_topic_partition_list_destroy(list);
   AdminCall call(client, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_ms);
   rd_kafka_ListConsumerGroupOffsets(client, &request, 1, call.options(), call.queue());
@@ -111,19 +117,21 @@ Result<std::vector<std::optional<std::int64_t>>> committed_offsets(
 }
 
 struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* metadata) const noexcept { rd_kafka_metadata_destroy(metadata); }
+  void operator()(const rd_kafka_metadata_t* metadata) const noexcept {
+    rd_kafka_metadata_destroy(metadata);
+  }
 };
 
 }  // namespace
 
-Result<std::vector<TopicLag>> KafkaAdmin::lag(std::string_view topic,
-                                              const std::optional<std::vector<std::string>>& groups) {
+Result<std::vector<TopicLag>> KafkaAdmin::lag(
+    std::string_view topic, const std::optional<std::vector<std::string>>& groups) {
   auto names = topics();
   if (!names) return names.error();
   if (!topic.empty()) {
     if (std::find(names->begin(), names->end(), topic) == names->end()) {
-      return Error{ErrorCode::kNotFound, "kafka brokers " + cluster_->bootstrap() + " have no topic '" +
-                                             std::string(topic) + "'"};
+      return Error{ErrorCode::kNotFound, "kafka brokers " + cluster_->bootstrap() +
+                                             " have no topic '" + std::string(topic) + "'"};
     }
     *names = {std::string(topic)};
   }
@@ -145,18 +153,20 @@ Result<std::vector<TopicLag>> KafkaAdmin::lag(std::string_view topic,
     rd_kafka_topic_destroy(handle);
     const std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR || metadata->topic_cnt != 1) {
-      return Error{ErrorCode::kUnavailable, "kafka metadata of topic " + name + ": " + rd_kafka_err2str(error)};
+      return Error{ErrorCode::kUnavailable,
+                   "kafka metadata of topic " + name + ": " + rd_kafka_err2str(error)};
     }
     std::vector<Partition> partitions;
     TopicLag lag;
     lag.topic = name;
     for (int p = 0; p < metadata->topics[0].partition_cnt; ++p) {
       Partition partition{metadata->topics[0].partitions[p].id, 0, 0};
-      const auto got = rd_kafka_query_watermark_offsets(client, name.c_str(), partition.id, &partition.low,
-                                                        &partition.high, timeout);
+      const auto got = rd_kafka_query_watermark_offsets(client, name.c_str(), partition.id,
+                                                        &partition.low, &partition.high, timeout);
       if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Error{got == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                     "kafka watermarks of " + name + ": " + rd_kafka_err2str(got)};
+        return Error{
+            got == RD_KAFKA_RESP_ERR__TIMED_OUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+            "kafka watermarks of " + name + ": " + rd_kafka_err2str(got)};
       }
       lag.start += static_cast<std::uint64_t>(partition.low);
       lag.end += static_cast<std::uint64_t>(partition.high);
@@ -169,11 +179,14 @@ Result<std::vector<TopicLag>> KafkaAdmin::lag(std::string_view topic,
       GroupLag entry{group, std::nullopt, 0};
       for (std::size_t p = 0; p < partitions.size(); ++p) {
         // A partition the group never committed in counts from its oldest message.
-        const std::int64_t from = std::max((*offsets)[p].value_or(partitions[p].low), partitions[p].low);
+        const std::int64_t from =
+            std::max((*offsets)[p].value_or(partitions[p].low), partitions[p].low);
         if ((*offsets)[p]) {
-          entry.committed = entry.committed.value_or(0) + static_cast<std::uint64_t>(*(*offsets)[p]);
+          entry.committed =
+              entry.committed.value_or(0) + static_cast<std::uint64_t>(*(*offsets)[p]);
         }
-        entry.lag += static_cast<std::uint64_t>(std::max<std::int64_t>(partitions[p].high - from, 0));
+        entry.lag +=
+            static_cast<std::uint64_t>(std::max<std::int64_t>(partitions[p].high - from, 0));
       }
       // A listed group that never committed in this topic is another topic's reader.
       if (named || entry.committed) lag.groups.push_back(std::move(entry));

@@ -84,8 +84,8 @@ Result<std::unique_ptr<detail::ProducerBackend>> KafkaProducer::create(
   // Idempotence implies acks=all and in-order retries without duplicates. The default gives
   // way to what the user set that forbids it (kafka-python's acks=1, retries=0, ...) unless
   // the user set enable.idempotence too (then librdkafka says what conflicts).
-  BackendOptions defaults{{"enable.idempotence", "true"}, {"acks", "all"},
-                          {"client.id", "mlops-producer"}};
+  BackendOptions defaults{
+      {"enable.idempotence", "true"}, {"acks", "all"}, {"client.id", "mlops-producer"}};
   if (!settings->properties.contains("enable.idempotence")) {
     if (const auto reason = forbids_idempotence(settings->properties); !reason.empty()) {
       defaults.insert_or_assign("enable.idempotence", "false");
@@ -268,7 +268,8 @@ Status KafkaProducer::produce(std::string_view topic, std::span<const std::uint8
   }
 }
 
-Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+Status KafkaProducer::send(std::string_view topic,
+                           const messaging::MLOpsMessage& message) noexcept {
   const auto locked = lock();
   if (client_ == nullptr) return Status::kClosed;
   Held* held = nullptr;
@@ -286,7 +287,8 @@ Status KafkaProducer::send(std::string_view topic, const messaging::MLOpsMessage
   return produce(topic, kept.bytes(), key, held);
 }
 
-Status KafkaProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+Status KafkaProducer::send_raw(std::string_view topic,
+                               std::span<const std::uint8_t> bytes) noexcept {
   const auto locked = lock();
   if (client_ == nullptr) return Status::kClosed;
   return produce(topic, bytes, {}, nullptr);

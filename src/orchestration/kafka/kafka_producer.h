@@ -5,8 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "orchestration/backend.h"
@@ -19,11 +19,11 @@ namespace mlops::orchestration::detail::kafka {
 /// reference-count bump) in a recycled slot rides along as the record's opaque and is
 /// released in its delivery report. Records of one owning message sent one after another
 /// (to several topics, or again) share a slot that counts them, so the message's own count,
-/// on a cache line librdkafka's threads read, is touched once for all of them. Reports are served on the caller's thread, inside
-/// send(), flush() and close(), so ProducerOptions::on_delivery runs there, exactly once per
-/// record. Shareable: every call holds the producer's lock (recursive, as a delivery callback
-/// may send again), reports are served under it (one at a time), and flush() waits in
-/// slices so other threads send meanwhile. Every record carries one header, content-type
+/// on a cache line librdkafka's threads read, is touched once for all of them. Reports are served
+/// on the caller's thread, inside send(), flush() and close(), so ProducerOptions::on_delivery runs
+/// there, exactly once per record. Shareable: every call holds the producer's lock (recursive, as a
+/// delivery callback may send again), reports are served under it (one at a time), and flush()
+/// waits in slices so other threads send meanwhile. Every record carries one header, content-type
 /// (kContentType: the media type with the schema version as a parameter). The record key
 /// is the message's key(), else its creator under key=creator, else, under
 /// ordering=producer (the default), a key made for this producer; else there is none.
@@ -64,8 +64,8 @@ class KafkaProducer final : public detail::ProducerBackend {
   void release(Held* held) noexcept;
 
   static void on_report(rd_kafka_t* handle, const rd_kafka_message_t* record, void* opaque);
-  Status produce(std::string_view topic, std::span<const std::uint8_t> bytes,
-                 std::string_view key, Held* held) noexcept;
+  Status produce(std::string_view topic, std::span<const std::uint8_t> bytes, std::string_view key,
+                 Held* held) noexcept;
   rd_kafka_topic_t* topic_handle(std::string_view topic);
 
   std::shared_ptr<Cluster> cluster_;
@@ -79,7 +79,7 @@ class KafkaProducer final : public detail::ProducerBackend {
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;  // topics_'s entry for last_topic_name_
   std::string_view last_topic_name_;        // a key of topics_
-  std::string own_key_;  // ordering=producer: every key-less record's key
+  std::string own_key_;                     // ordering=producer: every key-less record's key
   std::uint64_t failed_since_flush_ = 0;
   detail::LogLimiter problems_;  // failed sends and deliveries
   // Held by every call: what is above is one thread's at a time. Not taken with producer

@@ -136,8 +136,8 @@ Result<std::string> convert(const Entry& entry, std::string_view value) {
 
 Result<std::optional<TranslatedOption>> translate_kafka_python(std::string_view key,
                                                                std::string_view value) {
-  const auto* entry = std::find_if(kTable.begin(), kTable.end(),
-                                   [&](const Entry& e) { return e.python == key; });
+  const auto* entry =
+      std::find_if(kTable.begin(), kTable.end(), [&](const Entry& e) { return e.python == key; });
   if (entry == kTable.end()) return std::optional<TranslatedOption>();
   if (entry->property.empty()) {
     return std::optional<TranslatedOption>(TranslatedOption{{}, {}, entry->note});

@@ -13,10 +13,13 @@ bool names(std::string_view list, std::string_view wanted) {
     const auto comma = list.find(',');
     std::string_view item = list.substr(0, comma);
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())) != 0) item.remove_prefix(1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())) != 0) item.remove_suffix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())) != 0)
+      item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())) != 0)
+      item.remove_suffix(1);
     if (std::ranges::equal(item, wanted, [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
         })) {
       return true;
     }
@@ -38,8 +41,8 @@ Result<void> check_consumer_properties(const BackendOptions& properties, int run
     return Error{ErrorCode::kInvalidArgument,
                  "kafka property partition.assignment.strategy='" + strategy->second +
                      "': the cooperative-sticky assignor needs librdkafka " +
-                     version_text(kCooperativeCloseFixedVersion) +
-                     " or later (this process runs " + version_text(runtime_version) +
+                     version_text(kCooperativeCloseFixedVersion) + " or later (this process runs " +
+                     version_text(runtime_version) +
                      "), which aborts the process when such a consumer closes before its first "
                      "assignment; use range or roundrobin (the default, 'range,roundrobin')"};
   }

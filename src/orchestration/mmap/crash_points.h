@@ -33,11 +33,13 @@ inline void arm_crash_point(CrashPoint point, std::int64_t after) noexcept {
 
 inline void maybe_stall() noexcept {
   const auto stall = detail::g_stall_before_publish_us.load(std::memory_order_relaxed);
-  if (stall != 0) [[unlikely]] std::this_thread::sleep_for(std::chrono::microseconds(stall));
+  if (stall != 0) [[unlikely]]
+    std::this_thread::sleep_for(std::chrono::microseconds(stall));
 }
 
 inline void maybe_crash(CrashPoint point) noexcept {
-  if (detail::g_crash_point.load(std::memory_order_relaxed) != point) [[likely]] return;
+  if (detail::g_crash_point.load(std::memory_order_relaxed) != point) [[likely]]
+    return;
   if (detail::g_crash_countdown.fetch_sub(1, std::memory_order_relaxed) <= 0) {
     ::raise(SIGKILL);
   }

@@ -85,7 +85,8 @@ __attribute__((target("sse4.2"))) std::uint64_t crc_words(std::uint64_t crc, con
 
 // One round over three blocks of `Block` bytes from register `crc`.
 template <std::size_t Block>
-__attribute__((target("sse4.2"))) std::uint32_t three_blocks(std::uint32_t crc, const std::uint8_t* p,
+__attribute__((target("sse4.2"))) std::uint32_t three_blocks(std::uint32_t crc,
+                                                             const std::uint8_t* p,
                                                              const ZeroShift& once,
                                                              const ZeroShift& twice) noexcept {
   std::uint64_t a = crc;
@@ -107,7 +108,7 @@ __attribute__((target("sse4.2"))) std::uint32_t three_blocks(std::uint32_t crc, 
 }
 
 __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(const std::uint8_t* p,
-                                                              std::size_t size) noexcept {
+                                                             std::size_t size) noexcept {
   static const Shifts shifts;
   std::uint32_t crc = 0xFFFFFFFF;
   while (size >= 3 * kLongBlock) {

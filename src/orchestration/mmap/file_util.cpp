@@ -142,7 +142,8 @@ Result<bool> create_file_atomically(const Directory& dir, const std::string& nam
   if (::faccessat(dir.fd(), name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return false;
   // An unnamed file leaves nothing behind if this process dies before linking it.
   std::string temporary;
-  int fd = proc_fd_links_work() ? ::openat(dir.fd(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode) : -1;
+  int fd =
+      proc_fd_links_work() ? ::openat(dir.fd(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode) : -1;
   if (fd < 0) {
     temporary = "." + name + ".tmp." + random_suffix();
     fd = ::openat(dir.fd(), temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -158,7 +159,8 @@ Result<bool> create_file_atomically(const Directory& dir, const std::string& nam
   (void)::fchmod(fd, mode);  // Exactly `mode`, whatever the umask.
   // What is allocated up front shows a full disk here, not as a SIGBUS in a writer later;
   // the rest is allocated by the writers as they reach it.
-  if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(std::min(size, allocate))); rc != 0) {
+  if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(std::min(size, allocate)));
+      rc != 0) {
     errno = rc;
     return fail("cannot allocate");
   }
@@ -198,9 +200,11 @@ Result<MappedFile> MappedFile::open(const Directory& dir, const std::string& nam
   if (fd < 0) {
     Error error = errno_error("cannot open", path);
     if (errno == ENOENT) error.code = ErrorCode::kNotFound;
-    if (errno == ELOOP) error = Error{ErrorCode::kCorrupt, "'" + path + "' is a symbolic link; not followed"};
+    if (errno == ELOOP)
+      error = Error{ErrorCode::kCorrupt, "'" + path + "' is a symbolic link; not followed"};
     // A directory, socket or device under a file's name is damage, like a wrong size.
-    if (errno == EISDIR || errno == ENXIO || errno == ENODEV || errno == ETXTBSY) error.code = ErrorCode::kCorrupt;
+    if (errno == EISDIR || errno == ENXIO || errno == ENODEV || errno == ETXTBSY)
+      error.code = ErrorCode::kCorrupt;
     return error;
   }
   MappedFile file;
@@ -231,7 +235,8 @@ Result<MappedFile> MappedFile::open(const Directory& dir, const std::string& nam
     }
     return file;
   }
-  void* data = ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+  void* data =
+      ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
   if (data == MAP_FAILED) return errno_error("cannot map", path);
   file.data_ = static_cast<std::uint8_t*>(data);
   file.size_ = size;

@@ -45,7 +45,8 @@ class Directory {
 
   /// Opens (creating when missing) the subdirectory `name`. Refused when it is a link, not a
   /// directory, owned by another user or writable by others (the same rule as the root).
-  [[nodiscard]] Result<Directory> subdirectory(const std::string& name, const FileModes& modes) const;
+  [[nodiscard]] Result<Directory> subdirectory(const std::string& name,
+                                               const FileModes& modes) const;
 
   /// Makes the directory's entries durable (fsync).
   [[nodiscard]] Result<void> sync() const;
@@ -135,6 +136,7 @@ void set_sync_observer(SyncObserver observer) noexcept;
 }  // namespace testing
 
 /// Calls the sync observer, if a test set one.
-void observe_sync(const std::string& path, int fd, std::uint64_t offset, std::uint64_t length) noexcept;
+void observe_sync(const std::string& path, int fd, std::uint64_t offset,
+                  std::uint64_t length) noexcept;
 
 }  // namespace mlops::orchestration::detail::mmap

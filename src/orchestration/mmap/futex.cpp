@@ -34,7 +34,8 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
 }
 
 void futex_wait_any(std::span<std::atomic<std::uint32_t>* const> words,
-                    std::span<const std::uint32_t> expected, std::chrono::nanoseconds timeout) noexcept {
+                    std::span<const std::uint32_t> expected,
+                    std::chrono::nanoseconds timeout) noexcept {
   if (timeout.count() <= 0 || words.empty()) return;
   if (words.size() == 1) return futex_wait(*words[0], expected[0], timeout);
   if (words.size() <= FUTEX_WAITV_MAX && !g_waitv_missing.load(std::memory_order_relaxed)) {
@@ -46,7 +47,8 @@ void futex_wait_any(std::span<std::atomic<std::uint32_t>* const> words,
     }
     timespec now{};
     ::clock_gettime(CLOCK_MONOTONIC, &now);
-    const auto absolute = std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec) + timeout;
+    const auto absolute =
+        std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec) + timeout;
     const timespec deadline = to_timespec(absolute);
     if (::syscall(SYS_futex_waitv, waiters, static_cast<unsigned>(words.size()), 0U, &deadline,
                   CLOCK_MONOTONIC) == 0 ||

@@ -17,7 +17,8 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
 /// is woken (futex_waitv, Linux 5.16). On an older kernel it waits on the first word alone
 /// for at most a few milliseconds at a time. Returns early like futex_wait.
 void futex_wait_any(std::span<std::atomic<std::uint32_t>* const> words,
-                    std::span<const std::uint32_t> expected, std::chrono::nanoseconds timeout) noexcept;
+                    std::span<const std::uint32_t> expected,
+                    std::chrono::nanoseconds timeout) noexcept;
 
 /// Wakes every process and thread waiting on `word`.
 void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept;

@@ -45,14 +45,15 @@ std::optional<std::uint64_t> read_cursor(int fd, const std::string& path) {
   if (got == 0) return std::nullopt;  // A group that never committed.
   static constexpr CursorRecord kNever{};
   // Zeros: the claim table was written before the first commit reached the disk.
-  if (got == static_cast<ssize_t>(sizeof record) && std::memcmp(&record, &kNever, sizeof record) == 0) {
+  if (got == static_cast<ssize_t>(sizeof record) &&
+      std::memcmp(&record, &kNever, sizeof record) == 0) {
     return std::nullopt;
   }
   if (got != static_cast<ssize_t>(sizeof record) ||
       std::memcmp(record.magic, kCursorMagic, sizeof record.magic) != 0 ||
       record.crc != cursor_crc(record)) {
-    log(LogLevel::kWarning, "mmap queue: cursor '" + path +
-                                "' is damaged; the group restarts from its offset_reset");
+    log(LogLevel::kWarning,
+        "mmap queue: cursor '" + path + "' is damaged; the group restarts from its offset_reset");
     return std::nullopt;
   }
   return record.position;
@@ -103,8 +104,9 @@ GroupCursor::GroupCursor(int fd, std::string path)
 Result<GroupCursor> GroupCursor::open(const Directory& groups, const std::string& group,
                                       const FileModes& modes, bool durable) {
   if (!valid_file_name(group)) {
-    return Error{ErrorCode::kInvalidArgument,
-                 "group name '" + group + "' must match [A-Za-z0-9._-]{1,249} and not start with '.'"};
+    return Error{
+        ErrorCode::kInvalidArgument,
+        "group name '" + group + "' must match [A-Za-z0-9._-]{1,249} and not start with '.'"};
   }
   const std::string path = groups.path_of(group);
   const bool existed = ::faccessat(groups.fd(), group.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
@@ -112,7 +114,8 @@ Result<GroupCursor> GroupCursor::open(const Directory& groups, const std::string
                           O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, modes.file);
   if (fd < 0) {
     if (errno == ELOOP) {
-      return Error{ErrorCode::kUnavailable, "cursor '" + path + "' is a symbolic link; not followed"};
+      return Error{ErrorCode::kUnavailable,
+                   "cursor '" + path + "' is a symbolic link; not followed"};
     }
     return errno_error("cannot open cursor", path);
   }
@@ -131,7 +134,9 @@ Result<GroupCursor> GroupCursor::open(const Directory& groups, const std::string
 }
 
 GroupCursor::GroupCursor(GroupCursor&& other)
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), owner_pid_(other.owner_pid_) {
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      owner_pid_(other.owner_pid_) {
   track(&fd_);
 }
 
@@ -157,7 +162,8 @@ bool GroupCursor::lock_until(std::chrono::steady_clock::time_point deadline) noe
   for (int attempt = 0;; ++attempt) {
     if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
     if (errno != EWOULDBLOCK && errno != EINTR) {
-      log(LogLevel::kError, "mmap queue: cannot lock group '" + path_ + "': " + std::strerror(errno));
+      log(LogLevel::kError,
+          "mmap queue: cannot lock group '" + path_ + "': " + std::strerror(errno));
       return false;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -166,7 +172,8 @@ bool GroupCursor::lock_until(std::chrono::steady_clock::time_point deadline) noe
       ::sched_yield();
       continue;
     }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
     pause = std::min(pause * 2, std::chrono::microseconds(1000));
   }
 }
@@ -204,8 +211,9 @@ bool GroupCursor::unlinked() const noexcept {
 Result<void> GroupCursor::commit(std::uint64_t position, bool durable) {
   if (owner_pid_ != current_pid()) {
     return Error{ErrorCode::kUnavailable,
-                 "cursor '" + path_ + "' belongs to the process that opened it, not to this forked "
-                 "child: open a new consumer in the child"};
+                 "cursor '" + path_ +
+                     "' belongs to the process that opened it, not to this forked "
+                     "child: open a new consumer in the child"};
   }
   CursorRecord record{};
   std::memcpy(record.magic, kCursorMagic, sizeof record.magic);
@@ -230,7 +238,8 @@ std::optional<std::uint64_t> lowest_committed(const Directory& groups) {
   while (const dirent* entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
     if (!valid_file_name(name)) continue;
-    const int fd = ::openat(groups.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    const int fd =
+        ::openat(groups.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) continue;
     any_group = true;
     // A group that has not committed yet needs everything: it pins the floor at 0.
@@ -251,7 +260,8 @@ std::vector<std::pair<std::string, std::optional<std::uint64_t>>> committed_posi
   while (const dirent* entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
     if (!valid_file_name(name)) continue;
-    const int fd = ::openat(groups.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    const int fd =
+        ::openat(groups.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) continue;
     positions.emplace_back(name, read_cursor(fd, groups.path_of(name)));
     ::close(fd);

@@ -57,9 +57,9 @@ class Locked {
 
 }  // namespace
 
-Result<GroupMember> GroupMember::join(const std::shared_ptr<TopicLog>& log, const std::string& group,
-                                      OffsetReset reset, std::chrono::milliseconds lease,
-                                      bool durable) {
+Result<GroupMember> GroupMember::join(const std::shared_ptr<TopicLog>& log,
+                                      const std::string& group, OffsetReset reset,
+                                      std::chrono::milliseconds lease, bool durable) {
   auto process = log->registry().id();
   if (!process) return process.error();
   auto opened = GroupCursor::open(log->groups(), group, log->modes(), durable);
@@ -202,7 +202,8 @@ Result<void> GroupMember::seek(std::uint64_t position) {
   follow_replaced_file();
   const Locked locked(cursor_, std::chrono::steady_clock::now() + kLockPatience);
   if (!locked) {
-    return Error{ErrorCode::kTimeout, "group '" + cursor_.path() + "' stayed locked by another member"};
+    return Error{ErrorCode::kTimeout,
+                 "group '" + cursor_.path() + "' stayed locked by another member"};
   }
   // The table first, then the cursor (as a commit): load() rolls a table ahead of the
   // cursor forward (a seek forward completes) and one behind it back (a seek back is undone).
@@ -316,10 +317,10 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
     }
     if (slot < 0 && !full_reported_) {
       full_reported_ = true;
-      log(LogLevel::kWarning,
-          "mmap consumer: claim table of group '" + cursor_.path() + "' is full (" +
-              std::to_string(kGroupSlots) + " ranges claimed or committed above the lowest " +
-              "uncommitted one); new records wait until members commit");
+      log(LogLevel::kWarning, "mmap consumer: claim table of group '" + cursor_.path() +
+                                  "' is full (" + std::to_string(kGroupSlots) +
+                                  " ranges claimed or committed above the lowest " +
+                                  "uncommitted one); new records wait until members commit");
     }
     if (slot >= 0) {
       Held fresh{slot, 0, table.frontier, UINT64_MAX, table.frontier};
@@ -336,8 +337,8 @@ std::size_t GroupMember::claim(LogReader& reader, std::size_t max,
           grow->end = end;
           grow->delivered = end;
         } else {
-          claimed = ClaimSlot{table.frontier, end, table.next_claim_id++, now + lease_ns,
-                              process_, member_, ClaimState::kClaimed, 0};
+          claimed = ClaimSlot{table.frontier, end,     table.next_claim_id++, now + lease_ns,
+                              process_,       member_, ClaimState::kClaimed,  0};
           fresh.claim_id = claimed.claim_id;
           fresh.end = end;
           fresh.delivered = end;

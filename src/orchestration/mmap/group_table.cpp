@@ -89,7 +89,8 @@ bool table_valid(const GroupTable& table, std::uint64_t watermark, std::uint64_t
   return true;
 }
 
-void reset_table(GroupTable& table, std::uint64_t watermark, std::uint64_t first_claim_id) noexcept {
+void reset_table(GroupTable& table, std::uint64_t watermark,
+                 std::uint64_t first_claim_id) noexcept {
   std::memset(&table, 0, sizeof table);
   std::memcpy(table.magic, kGroupTableMagic, sizeof table.magic);
   table.version = kGroupTableVersion;
@@ -149,7 +150,8 @@ std::uint32_t merge_committed(GroupTable& table) noexcept {
     if (slot.state != ClaimState::kCommitted) continue;
     // Swallow the committed ranges that follow, one after another.
     for (int next = slot_starting_at(table, slot.end);
-         next >= 0 && table.slots[next].state == ClaimState::kCommitted && next != static_cast<int>(i);
+         next >= 0 && table.slots[next].state == ClaimState::kCommitted &&
+         next != static_cast<int>(i);
          next = slot_starting_at(table, slot.end)) {
       slot.end = table.slots[next].end;
       table.slots[next] = ClaimSlot{};

@@ -93,8 +93,8 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     std::uint64_t position = raw;
     std::uint64_t index = 0;
     std::uint64_t offset = 0;
-    if (current_ && raw >= current_base_ + kFileHeaderBytes && raw - current_base_ < segment_bytes &&
-        raw % kRecordAlignment == 0) {
+    if (current_ && raw >= current_base_ + kFileHeaderBytes &&
+        raw - current_base_ < segment_bytes && raw % kRecordAlignment == 0) {
       index = current_->index;  // The common case: still in the current segment.
       offset = raw - current_base_;
     } else {
@@ -112,8 +112,8 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
         if (segment.error().code == ErrorCode::kCorrupt) {
           // A damaged segment at the tail: appends go on in the next one, and readers step
           // over this one once the tail has left it.
-          mlops::log(LogLevel::kWarning, "mmap queue: " + segment.error().message +
-                                      "; appending in the next segment");
+          mlops::log(LogLevel::kWarning,
+                     "mmap queue: " + segment.error().message + "; appending in the next segment");
           move_tail(raw, first_position(index + 1, segment_bytes));
           continue;
         }
@@ -143,7 +143,8 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     // The blocks of what this writer is about to write, before it writes them.
     if (offset + std::min<std::uint64_t>(need, room) > allocated_mark_) {
       const std::uint64_t end = allocation_end(offset + need, segment_bytes);
-      if (auto allocated = current_->file.allocate(allocated_mark_, end - allocated_mark_); !allocated) {
+      if (auto allocated = current_->file.allocate(allocated_mark_, end - allocated_mark_);
+          !allocated) {
         return allocated.error();
       }
       allocated_mark_ = end;
@@ -151,7 +152,8 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     if (need > room) {
       // The record does not fit: pad out the segment and roll to the next.
       std::uint64_t empty = 0;
-      const auto padding = make_word(static_cast<std::uint32_t>(room), *writer, RecordState::kSkipped);
+      const auto padding =
+          make_word(static_cast<std::uint32_t>(room), *writer, RecordState::kSkipped);
       if (header->word.compare_exchange_strong(empty, padding, std::memory_order_acq_rel)) {
         move_tail(raw, first_position(index + 1, segment_bytes));
         note_written(position, position + room);
@@ -181,9 +183,9 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
 
     // seq_cst: one half of the Dekker pair with a reader going to sleep (wake_readers).
     std::uint64_t pending = claim;
-    if (!header->word.compare_exchange_strong(pending, make_word(need, *writer, RecordState::kPublished),
-                                              std::memory_order_seq_cst,
-                                              std::memory_order_relaxed)) {
+    if (!header->word.compare_exchange_strong(
+            pending, make_word(need, *writer, RecordState::kPublished), std::memory_order_seq_cst,
+            std::memory_order_relaxed)) {
       // A reader gave up on this slot (we stalled past pending_timeout): append again.
       note_written(position, position + need);
       if (++reappends > kMaxReappends) {
@@ -198,7 +200,8 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     log_->wake_readers();
     return position;
   }
-  return Error{ErrorCode::kUnavailable, "topic '" + log_->name() + "': no slot could be claimed in " +
+  return Error{ErrorCode::kUnavailable, "topic '" + log_->name() +
+                                            "': no slot could be claimed in " +
                                             std::to_string(kMaxTries) + " tries"};
 }
 

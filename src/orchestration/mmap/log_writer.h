@@ -53,7 +53,7 @@ class LogWriter {
   std::uint64_t prepare_mark_ = 0;  // Past this position, ask for the next chunk to be made ready.
   std::uint64_t allocated_mark_ = 0;  // Offset in current_ below which its blocks are allocated.
   std::uint32_t writer_id_ = 0;
-  std::uint32_t writer_pid_ = 0;    // The process writer_id_ was registered by.
+  std::uint32_t writer_pid_ = 0;  // The process writer_id_ was registered by.
   // What this writer wrote since its last sync: [unsynced_from_, unsynced_end_).
   std::uint64_t unsynced_from_ = UINT64_MAX;
   std::uint64_t unsynced_end_ = 0;

@@ -31,14 +31,15 @@ class MmapAdmin final : public AdminBackend {
     if (!log) return log.error();
     return {};
   }
-  Result<std::vector<TopicLag>> lag(std::string_view topic,
-                                    const std::optional<std::vector<std::string>>& groups) override {
+  Result<std::vector<TopicLag>> lag(
+      std::string_view topic, const std::optional<std::vector<std::string>>& groups) override {
     auto names = queue_->topic_names();
     if (!names) return names.error();
     if (!topic.empty()) {
       // queue_->topic() would create a missing topic; a read must not.
       if (std::find(names->begin(), names->end(), topic) == names->end()) {
-        return Error{ErrorCode::kNotFound, "no topic '" + std::string(topic) + "' in " + queue_->directory()};
+        return Error{ErrorCode::kNotFound,
+                     "no topic '" + std::string(topic) + "' in " + queue_->directory()};
       }
       *names = {std::string(topic)};
     }
@@ -50,14 +51,15 @@ class MmapAdmin final : public AdminBackend {
       if (!log) {
         // A listing is what one runs on a damaged queue: one bad topic does not hide the rest.
         if (!topic.empty()) return log.error();
-        unreadable += (unreadable.empty() ? "" : "; ") + ("'" + name + "' (" + log.error().message + ")");
+        unreadable +=
+            (unreadable.empty() ? "" : "; ") + ("'" + name + "' (" + log.error().message + ")");
         continue;
       }
       result.push_back(mmap::topic_lag(*log, groups));
     }
     if (!unreadable.empty()) {
-      mlops::log(LogLevel::kError, "mmap queue: topics left out of the listing of " + queue_->directory() +
-                                ", unreadable: " + unreadable);
+      mlops::log(LogLevel::kError, "mmap queue: topics left out of the listing of " +
+                                       queue_->directory() + ", unreadable: " + unreadable);
     }
     return result;
   }
@@ -71,13 +73,15 @@ class MmapBackend final : public Backend {
   explicit MmapBackend(std::shared_ptr<Queue> queue) : queue_(std::move(queue)) {}
 
   Result<std::unique_ptr<ProducerBackend>> make_producer(const ProducerOptions& options) override {
-    auto settings = mmap::read_settings(options.backend, queue_->settings(), mmap::SettingsRole::kProducer);
+    auto settings =
+        mmap::read_settings(options.backend, queue_->settings(), mmap::SettingsRole::kProducer);
     if (!settings) return settings.error();
     return std::unique_ptr<ProducerBackend>(
         std::make_unique<mmap::MmapProducer>(queue_, *settings, options));
   }
   Result<std::unique_ptr<ConsumerBackend>> make_consumer(const ConsumerOptions& options) override {
-    auto settings = mmap::read_settings(options.backend, queue_->settings(), mmap::SettingsRole::kConsumer);
+    auto settings =
+        mmap::read_settings(options.backend, queue_->settings(), mmap::SettingsRole::kConsumer);
     if (!settings) return settings.error();
     return std::unique_ptr<ConsumerBackend>(
         std::make_unique<mmap::MmapConsumer>(queue_, *settings, options));
@@ -93,7 +97,8 @@ class MmapBackend final : public Backend {
 }  // namespace
 
 Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint) {
-  auto settings = mmap::read_settings(endpoint.options, QueueSettings{}, mmap::SettingsRole::kQueue);
+  auto settings =
+      mmap::read_settings(endpoint.options, QueueSettings{}, mmap::SettingsRole::kQueue);
   if (!settings) return settings.error();
   auto queue = Queue::open(endpoint.connection, *settings);
   if (!queue) return queue.error();

@@ -16,8 +16,8 @@
 //                       again before other members take them (default 30000; 10 to 3600000)
 //   mode                octal permissions of created files (default 0600, directories 0700;
 //                       0660 shares the queue with the group, directories then 0770)
-// A producer reads only max_message_bytes and a consumer only sync_commits and lease_ms from its own
-// options; the others belong to the queue's URI, and given elsewhere they are warned about.
+// A producer reads only max_message_bytes and a consumer only sync_commits and lease_ms from its
+// own options; the others belong to the queue's URI, and given elsewhere they are warned about.
 
 #include <memory>
 

@@ -37,8 +37,9 @@ bool MmapConsumer::forked_away() noexcept {
   if (owner_pid_ == current_pid()) return false;
   if (!fork_reported_) {
     fork_reported_ = true;
-    log(LogLevel::kError, "mmap consumer: used in a process forked from the one that made it; "
-                          "make a new Consumer in the child (the group stays the parent's)");
+    log(LogLevel::kError,
+        "mmap consumer: used in a process forked from the one that made it; "
+        "make a new Consumer in the child (the group stays the parent's)");
   }
   return true;
 }
@@ -169,7 +170,8 @@ Status MmapConsumer::poll(std::vector<detail::Delivery>& out, std::size_t max,
         std::this_thread::sleep_until(std::min(deadline, now + kSleepSlice));
         continue;
       }
-      sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now), out, max, deadline);
+      sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now), out, max,
+            deadline);
       if (out.size() > before) return Status::kOk;
     }
   } catch (...) {

@@ -46,7 +46,8 @@ Status MmapProducer::send(std::string_view topic, const messaging::MLOpsMessage&
   return status;
 }
 
-Status MmapProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+Status MmapProducer::send_raw(std::string_view topic,
+                              std::span<const std::uint8_t> bytes) noexcept {
   return append(topic, bytes);
 }
 

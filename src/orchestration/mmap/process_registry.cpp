@@ -104,7 +104,8 @@ Result<std::uint32_t> ProcessRegistry::register_this_process() {
     while (const dirent* entry = ::readdir(listing)) {
       const std::string name = entry->d_name;
       if (name == "." || name == "..") continue;
-      const int fd = ::openat(dir_.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      const int fd =
+          ::openat(dir_.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (fd < 0) continue;
       if (!locked_by_someone(fd)) ::unlinkat(dir_.fd(), name.c_str(), 0);
       ::close(fd);

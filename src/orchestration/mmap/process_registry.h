@@ -25,7 +25,8 @@ std::uint32_t current_pid() noexcept;
 class ProcessRegistry {
  public:
   /// The registry of the queue whose root is `root` (one per queue per process, shared).
-  static Result<std::shared_ptr<ProcessRegistry>> open(const Directory& root, const FileModes& modes);
+  static Result<std::shared_ptr<ProcessRegistry>> open(const Directory& root,
+                                                       const FileModes& modes);
 
   ProcessRegistry(const ProcessRegistry&) = delete;
   ProcessRegistry& operator=(const ProcessRegistry&) = delete;

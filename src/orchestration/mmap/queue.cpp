@@ -15,7 +15,8 @@ namespace mlops::orchestration::detail::mmap {
 Result<std::shared_ptr<Queue>> Queue::open(const std::string& directory,
                                            const QueueSettings& settings) {
   if (directory.empty()) {
-    return Error{ErrorCode::kInvalidArgument, "mmap needs a directory, as in 'mmap:///var/lib/mlops'"};
+    return Error{ErrorCode::kInvalidArgument,
+                 "mmap needs a directory, as in 'mmap:///var/lib/mlops'"};
   }
   auto root = Directory::open_root(directory, settings.modes);
   if (!root) return root.error();
@@ -75,7 +76,8 @@ Result<std::vector<std::string>> Queue::topic_names() const {
     if (!valid_file_name(name)) continue;
     struct stat info {};
     const std::string control = name + "/control";
-    if (::fstatat(root_.fd(), control.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(info.st_mode)) {
+    if (::fstatat(root_.fd(), control.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(info.st_mode)) {
       names.push_back(name);
     }
   }

@@ -1,7 +1,7 @@
 #pragma once
-// Creates and faults in segments, a few MiB at a time, ahead of the writers, on a background thread, so a writer
-// never waits for fallocate or for a page fault per page (Chronicle Queue's pre-toucher).
-// Pages are faulted in writable (MADV_POPULATE_WRITE): MAP_POPULATE maps file pages
+// Creates and faults in segments, a few MiB at a time, ahead of the writers, on a background
+// thread, so a writer never waits for fallocate or for a page fault per page (Chronicle Queue's
+// pre-toucher). Pages are faulted in writable (MADV_POPULATE_WRITE): MAP_POPULATE maps file pages
 // read-only, and the first write to each would still fault.
 
 #include <cstdint>

@@ -15,7 +15,8 @@ TopicLag topic_lag(const std::shared_ptr<TopicLog>& log,
   result.end = log->latest();
   result.bytes = log->segment_indexes().size() * log->segment_bytes();
   for (auto& [name, committed] : committed_positions(log->groups())) {
-    if (only_groups && std::find(only_groups->begin(), only_groups->end(), name) == only_groups->end()) {
+    if (only_groups &&
+        std::find(only_groups->begin(), only_groups->end(), name) == only_groups->end()) {
       continue;
     }
     result.groups.push_back(GroupLag{name, committed, 0});

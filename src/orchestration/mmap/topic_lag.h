@@ -13,6 +13,7 @@ namespace mlops::orchestration::detail::mmap {
 
 /// What `log` holds and how far its groups got; `only_groups` limits the groups reported
 /// (nullopt: all). Counts the published records from the oldest held to the tail once.
-TopicLag topic_lag(const std::shared_ptr<TopicLog>& log, const std::optional<std::vector<std::string>>& only_groups);
+TopicLag topic_lag(const std::shared_ptr<TopicLog>& log,
+                   const std::optional<std::vector<std::string>>& only_groups);
 
 }  // namespace mlops::orchestration::detail::mmap

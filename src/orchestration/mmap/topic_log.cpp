@@ -115,10 +115,11 @@ Result<void> restore_control_size(const Directory& dir) {
   if (fd < 0) return {};  // MappedFile::open reports why.
   struct stat info {};
   char magic[sizeof kControlMagic] = {};
-  const bool short_control = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
-                             static_cast<std::uint64_t>(info.st_size) < kControlFileBytes &&
-                             ::pread(fd, magic, sizeof magic, 0) == static_cast<ssize_t>(sizeof magic) &&
-                             std::memcmp(magic, kControlMagic, sizeof magic) == 0;
+  const bool short_control =
+      ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+      static_cast<std::uint64_t>(info.st_size) < kControlFileBytes &&
+      ::pread(fd, magic, sizeof magic, 0) == static_cast<ssize_t>(sizeof magic) &&
+      std::memcmp(magic, kControlMagic, sizeof magic) == 0;
   if (!short_control) {
     ::close(fd);
     return {};
@@ -129,8 +130,9 @@ Result<void> restore_control_size(const Directory& dir) {
     return error;
   }
   ::close(fd);
-  log(LogLevel::kWarning, "mmap queue: '" + path + "' was cut short to " + std::to_string(info.st_size) +
-                              " bytes; restored to " + std::to_string(kControlFileBytes) +
+  log(LogLevel::kWarning, "mmap queue: '" + path + "' was cut short to " +
+                              std::to_string(info.st_size) + " bytes; restored to " +
+                              std::to_string(kControlFileBytes) +
                               " and checked against the segments");
   return {};
 }
@@ -154,7 +156,8 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open(const Directory& root, const st
   log->groups_ = std::move(*groups);
 
   const auto initial = initial_control_block(settings.segment_bytes);
-  auto created = create_file_atomically(log->directory_, "control", initial, kControlFileBytes, modes.file);
+  auto created =
+      create_file_atomically(log->directory_, "control", initial, kControlFileBytes, modes.file);
   if (!created) return created.error();
   if (*created) {
     // A new topic's directory entries (its own in the root; control and groups in it)
@@ -240,7 +243,8 @@ Result<void> TopicLog::check_control(std::uint64_t requested_segment_bytes) {
                               O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (fd < 0) continue;
       FileHeader header{};
-      const bool read = ::pread(fd, &header, sizeof header, 0) == static_cast<ssize_t>(sizeof header);
+      const bool read =
+          ::pread(fd, &header, sizeof header, 0) == static_cast<ssize_t>(sizeof header);
       ::close(fd);
       if (read && valid_segment_bytes(header.segment_bytes) &&
           file_header_valid(header, header.segment_bytes, index)) {
@@ -341,7 +345,8 @@ Result<void> TopicLog::repair_positions() {
     std::uint64_t reached = end;  // Where the records end: the first zero word.
     while (position < end) {
       if (position == tail) tail_on_boundary = true;
-      const std::uint64_t word = (*segment)->header_at(position - base)->word.load(std::memory_order_acquire);
+      const std::uint64_t word =
+          (*segment)->header_at(position - base)->word.load(std::memory_order_acquire);
       if (word == 0) {
         reached = position;
         break;
@@ -411,7 +416,8 @@ std::vector<std::uint64_t> TopicLog::segment_indexes() const {
   return indexes;
 }
 
-Result<std::shared_ptr<Segment>> TopicLog::map_segment(std::uint64_t index, MappedFile::Access access) {
+Result<std::shared_ptr<Segment>> TopicLog::map_segment(std::uint64_t index,
+                                                       MappedFile::Access access) {
   // Read-only, a file cut short still gives the records it holds (zeros past its end).
   auto file = MappedFile::open(directory_, segment_name(index), segment_bytes_, access,
                                /*allow_short=*/access == MappedFile::Access::kReadOnly);
@@ -548,7 +554,7 @@ bool TopicLog::swap_word(const Segment& segment, std::uint64_t offset, std::uint
   if (read_only_ || offset + sizeof(std::uint64_t) > segment.file_bytes()) return false;
   if (segment.file.writable()) {
     return segment.header_at(offset)->word.compare_exchange_strong(expected, desired,
-                                                                    std::memory_order_acq_rel);
+                                                                   std::memory_order_acq_rel);
   }
   // A consumer maps segments read-only; the one word it may change goes through a writable
   // view of its page alone (the same page of the file, so the CAS is the writers' CAS).
@@ -557,10 +563,12 @@ bool TopicLog::swap_word(const Segment& segment, std::uint64_t offset, std::uint
   if (fd < 0) return false;
   static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   const std::uint64_t from = offset / page * page;
-  void* view = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(from));
+  void* view =
+      ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(from));
   ::close(fd);
   if (view == MAP_FAILED) return false;
-  auto* word = reinterpret_cast<std::atomic<std::uint64_t>*>(static_cast<std::uint8_t*>(view) + (offset - from));
+  auto* word = reinterpret_cast<std::atomic<std::uint64_t>*>(static_cast<std::uint8_t*>(view) +
+                                                             (offset - from));
   const bool swapped = word->compare_exchange_strong(expected, desired, std::memory_order_acq_rel);
   ::munmap(view, page);
   return swapped;

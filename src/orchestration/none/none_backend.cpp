@@ -11,8 +11,12 @@ namespace {
 class NoneProducer final : public ProducerBackend {
  public:
   bool shareable() const noexcept override { return true; }  // it keeps nothing
-  Status send(std::string_view, const messaging::MLOpsMessage&) noexcept override { return Status::kOk; }
-  Status send_raw(std::string_view, std::span<const std::uint8_t>) noexcept override { return Status::kOk; }
+  Status send(std::string_view, const messaging::MLOpsMessage&) noexcept override {
+    return Status::kOk;
+  }
+  Status send_raw(std::string_view, std::span<const std::uint8_t>) noexcept override {
+    return Status::kOk;
+  }
   Status flush(Deadline) noexcept override { return Status::kOk; }
   void close() noexcept override {}
 };
@@ -20,7 +24,9 @@ class NoneProducer final : public ProducerBackend {
 class NoneConsumer final : public ConsumerBackend {
  public:
   Result<void> assign(std::span<const std::string>) override { return {}; }
-  Status poll(std::vector<Delivery>&, std::size_t, Deadline) noexcept override { return Status::kOk; }
+  Status poll(std::vector<Delivery>&, std::size_t, Deadline) noexcept override {
+    return Status::kOk;
+  }
   Status commit() noexcept override { return Status::kOk; }
   // Holds nothing, so every position is where it already is.
   Result<void> seek(std::string_view, bool) override { return {}; }
@@ -55,9 +61,9 @@ class NoneBackend final : public Backend {
 
 Result<std::shared_ptr<Backend>> open(const Endpoint& endpoint) {
   if (!endpoint.connection.empty()) {
-    return Error{ErrorCode::kInvalidArgument,
-                 "the none orchestrator takes no connection (got " + quote_text(endpoint.connection) +
-                     "); write 'none:'"};
+    return Error{ErrorCode::kInvalidArgument, "the none orchestrator takes no connection (got " +
+                                                  quote_text(endpoint.connection) +
+                                                  "); write 'none:'"};
   }
   static std::once_flag warned;
   std::call_once(warned, [] {

@@ -68,7 +68,8 @@ Result<void> RedisAdmin::create_topic(std::string_view name, const TopicOptions&
     const auto text = reply_text(**reply);
     if (text.starts_with("WRONGTYPE")) {
       return Error{ErrorCode::kInvalidArgument, "redis " + settings_.where() + ": key " +
-                                                    quote_text(name) + " exists and is not a stream"};
+                                                    quote_text(name) +
+                                                    " exists and is not a stream"};
     }
     if (!text.starts_with("BUSYGROUP")) {
       return Error{ErrorCode::kUnavailable,

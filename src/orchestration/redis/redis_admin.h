@@ -46,8 +46,8 @@ class RedisAdmin final : public AdminBackend {
   /// lag() of one stream; nullopt if it is no stream (gone, or another type).
   Result<std::optional<TopicLag>> stream_lag(const std::string& stream,
                                              const std::optional<std::vector<std::string>>& groups);
-  /// Entries of `stream` after id `last_id`, counted by `deadline` (XRANGE in a script) (when XINFO's
-  /// lag is nil: entries deleted after a group's position make Redis unable to tell).
+  /// Entries of `stream` after id `last_id`, counted by `deadline` (XRANGE in a script) (when
+  /// XINFO's lag is nil: entries deleted after a group's position make Redis unable to tell).
   Result<std::uint64_t> count_after(const std::string& stream, std::string last_id,
                                     Deadline deadline);
 

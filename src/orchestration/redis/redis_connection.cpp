@@ -52,8 +52,9 @@ std::atomic<std::uint64_t> g_forks{0};
 }  // namespace
 
 std::uint64_t fork_generation() noexcept {
-  static const bool registered =
-      ::pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); }) == 0;
+  static const bool registered = ::pthread_atfork(nullptr, nullptr, [] {
+                                   g_forks.fetch_add(1, std::memory_order_relaxed);
+                                 }) == 0;
   (void)registered;
   return g_forks.load(std::memory_order_relaxed);
 }
@@ -150,8 +151,8 @@ void Connection::consume_written(std::size_t written) noexcept {
 Status Connection::write(Deadline deadline) noexcept {
   if (broken()) return Status::kError;
   while (unwritten() > 0) {
-    ssize_t sent = ::send(context_->fd, context_->obuf, sdslen(context_->obuf),
-                          MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t sent =
+        ::send(context_->fd, context_->obuf, sdslen(context_->obuf), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       const auto left = deadline - Clock::now();
       if (left <= Clock::duration::zero()) return Status::kTimeout;
@@ -257,7 +258,8 @@ Result<std::unique_ptr<Connection>> Connection::connect_tcp(const std::string& a
   }
   // The TCP handshake, bounded by the deadline.
   const int ready = connection->wait(POLLOUT, deadline);
-  if (ready == 0) return unavailable(settings, "no TCP connection in time (host down or filtered?)");
+  if (ready == 0)
+    return unavailable(settings, "no TCP connection in time (host down or filtered?)");
   int socket_error = 0;
   socklen_t length = sizeof socket_error;
   if (ready < 0 || ::getsockopt(context->fd, SOL_SOCKET, SO_ERROR, &socket_error, &length) != 0) {
@@ -267,13 +269,15 @@ Result<std::unique_ptr<Connection>> Connection::connect_tcp(const std::string& a
     return unavailable(settings, "connection refused (no server listening on that port)");
   }
   if (socket_error != 0) {
-    return unavailable(settings, std::string("cannot connect (") + std::strerror(socket_error) + ")");
+    return unavailable(settings,
+                       std::string("cannot connect (") + std::strerror(socket_error) + ")");
   }
   redisEnableKeepAlive(context);
   // Blocking from here on: every read and write says for itself whether it may wait.
   const int flags = ::fcntl(connection->context_->fd, F_GETFL);
   if (flags < 0 || ::fcntl(connection->context_->fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-    return unavailable(settings, std::string("cannot set up the socket (") + std::strerror(errno) + ")");
+    return unavailable(settings,
+                       std::string("cannot set up the socket (") + std::strerror(errno) + ")");
   }
   return connection;
 }
@@ -320,7 +324,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settin
     Status status = Status::kOk;
     auto reply = connection->read(deadline, status);
     if (status == Status::kTimeout) {
-      return unavailable(settings, "connected, but no Redis reply in time (a stalled or overloaded server, or not Redis?)");
+      return unavailable(
+          settings,
+          "connected, but no Redis reply in time (a stalled or overloaded server, or not Redis?)");
     }
     if (!reply) return unavailable(settings, connection->problem());
     const bool is_auth = !settings.password.empty() && i == 0;
@@ -328,9 +334,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisSettings& settin
     if (reply->type == REDIS_REPLY_ERROR) {
       const auto text = reply_text(*reply);
       if (is_auth || text.starts_with("NOAUTH") || text.starts_with("WRONGPASS")) {
-        return Error{ErrorCode::kUnavailable,
-                     "redis " + settings.where() + ": authentication failed (" +
-                         quote_text(text) + ")"};
+        return Error{
+            ErrorCode::kUnavailable,
+            "redis " + settings.where() + ": authentication failed (" + quote_text(text) + ")"};
       }
       return unavailable(settings, "the server refused " +
                                        std::string(is_ping ? "PING" : "SELECT") + " (" +

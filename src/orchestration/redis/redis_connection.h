@@ -79,7 +79,8 @@ class Connection {
   explicit Connection(redisContext* context) noexcept;
   /// A TCP connection to numeric `address` by `deadline`, not yet spoken to.
   static Result<std::unique_ptr<Connection>> connect_tcp(const std::string& address,
-                                                         const RedisSettings& settings, Deadline deadline);
+                                                         const RedisSettings& settings,
+                                                         Deadline deadline);
   /// Waits for `events` on the socket until `deadline`. @return >0 ready, 0 timeout, <0 error.
   int wait(short events, Deadline deadline) noexcept;
   /// Drops the first `written` bytes of the write buffer.

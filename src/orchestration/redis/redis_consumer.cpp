@@ -92,9 +92,9 @@ Result<void> RedisConsumer::create_group(const std::string& topic, Deadline dead
   }
   if (is_error(**reply) && reply_text(**reply).starts_with("WRONGTYPE")) {
     // As Admin::create_topic: the key holds something else than a stream.
-    return Error{ErrorCode::kInvalidArgument, "redis " + settings_.where() + ": " + topic +
-                                                  " is not a stream: " +
-                                                  quote_text(reply_text(**reply))};
+    return Error{ErrorCode::kInvalidArgument,
+                 "redis " + settings_.where() + ": " + topic +
+                     " is not a stream: " + quote_text(reply_text(**reply))};
   }
   if (is_error(**reply) && !reply_text(**reply).starts_with("BUSYGROUP")) {
     return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": creating group " +
@@ -165,9 +165,10 @@ bool RedisConsumer::forked_away() noexcept {
   if (!fork_reported_) {
     fork_reported_ = true;
     try {
-      log(LogLevel::kError, "redis consumer: used in a process forked from the one that made it "
-                            "(its connection and group are the parent's); make a new Consumer "
-                            "in the child");
+      log(LogLevel::kError,
+          "redis consumer: used in a process forked from the one that made it "
+          "(its connection and group are the parent's); make a new Consumer "
+          "in the child");
     } catch (...) {  // a failing log hook changes nothing here
     }
   }
@@ -238,9 +239,9 @@ Status RedisConsumer::read_history(std::vector<Delivery>& out, std::size_t max,
   for (auto& topic : topics_) {
     if (out.size() - before >= max) return Status::kOk;
     const std::string count = std::to_string(max - (out.size() - before));
-    const std::string_view args[] = {"XREADGROUP", "GROUP", group_,      member_,
-                                     "COUNT",      count,   "STREAMS", topic->name,
-                                     topic->history_cursor};
+    const std::string_view args[] = {"XREADGROUP", "GROUP",     group_,
+                                     member_,      "COUNT",     count,
+                                     "STREAMS",    topic->name, topic->history_cursor};
     auto reply = connection_->command(args, deadline + kReplyGrace);
     if (!reply) return Status::kError;
     if (is_error(**reply)) {
@@ -287,8 +288,8 @@ Status RedisConsumer::claim(std::vector<Delivery>& out, std::size_t max,
       break;
     }
     const std::string count = std::to_string(max - (out.size() - before));
-    const std::string_view args[] = {"XAUTOCLAIM", topic->name, group_, member_, min_idle,
-                                     topic->claim_cursor, "COUNT", count};
+    const std::string_view args[] = {"XAUTOCLAIM", topic->name,         group_,  member_,
+                                     min_idle,     topic->claim_cursor, "COUNT", count};
     auto reply = connection_->command(args, deadline + kReplyGrace);
     if (!reply) return Status::kError;
     if (is_error(**reply)) {
@@ -348,8 +349,8 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
   std::string block_ms;
   if (block_until > now) {
     // BLOCK 0 would mean forever: at least 1 ms.
-    block_ms = std::to_string(
-        std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::milliseconds>(block_until - now).count()));
+    block_ms = std::to_string(std::max<std::int64_t>(
+        1, std::chrono::ceil<std::chrono::milliseconds>(block_until - now).count()));
   }
   const std::string count = std::to_string(max);
   std::vector<std::string_view> args = {"XREADGROUP", "GROUP", group_, member_, "COUNT", count};
@@ -387,7 +388,8 @@ Status RedisConsumer::read_new(std::vector<Delivery>& out, std::size_t max,
   return Status::kOk;
 }
 
-Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max, Deadline deadline) noexcept {
+Status RedisConsumer::poll(std::vector<Delivery>& out, std::size_t max,
+                           Deadline deadline) noexcept {
   if (closed_ || max == 0) return Status::kOk;
   if (forked_away()) return Status::kError;
   prune_retired();
@@ -489,7 +491,8 @@ Result<RedisConsumer::Topic*> RedisConsumer::seek_topic(std::string_view name, D
   auto found = std::find_if(topics_.begin(), topics_.end(),
                             [&](const auto& topic) { return topic->name == name; });
   if (found == topics_.end()) {
-    return Error{ErrorCode::kInvalidArgument, "not subscribed to topic '" + std::string(name) + "'"};
+    return Error{ErrorCode::kInvalidArgument,
+                 "not subscribed to topic '" + std::string(name) + "'"};
   }
   if (!connect(deadline)) {
     return Error{ErrorCode::kUnavailable,

@@ -60,7 +60,7 @@ class RedisConsumer final : public ConsumerBackend {
     std::string name;
     std::string claim_cursor = "0-0";    // where the current XAUTOCLAIM pass goes on
     std::string history_cursor = "0-0";  // where reading this member's own pending goes on
-    std::vector<std::string> handed;   // ids handed out since the last commit
+    std::vector<std::string> handed;     // ids handed out since the last commit
   };
 
   /// Entries one XRANGE of seek_to() reads.
@@ -131,7 +131,7 @@ class RedisConsumer final : public ConsumerBackend {
   Clock::time_point next_claim_{};
   Clock::time_point next_reap_{};
   Reconnector reconnector_;
-  bool recreated_ = false;  // groups made again in this poll (once a poll)
+  bool recreated_ = false;        // groups made again in this poll (once a poll)
   Clock::time_point retry_at_{};  // after a refused command, no poll before this
   std::chrono::milliseconds error_backoff_{0};
   bool closed_ = false;

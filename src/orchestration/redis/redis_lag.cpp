@@ -34,7 +34,8 @@ const redisReply* field(const redisReply& map, std::string_view key) {
   if (map.type != REDIS_REPLY_ARRAY) return nullptr;
   for (std::size_t i = 0; i + 1 < map.elements; i += 2) {
     const redisReply& name = *map.element[i];
-    if ((name.type == REDIS_REPLY_STRING || name.type == REDIS_REPLY_STATUS) && reply_text(name) == key) {
+    if ((name.type == REDIS_REPLY_STRING || name.type == REDIS_REPLY_STATUS) &&
+        reply_text(name) == key) {
       return map.element[i + 1];
     }
   }
@@ -43,13 +44,15 @@ const redisReply* field(const redisReply& map, std::string_view key) {
 
 std::optional<std::uint64_t> integer_field(const redisReply& map, std::string_view key) {
   const redisReply* value = field(map, key);
-  if (value == nullptr || value->type != REDIS_REPLY_INTEGER || value->integer < 0) return std::nullopt;
+  if (value == nullptr || value->type != REDIS_REPLY_INTEGER || value->integer < 0)
+    return std::nullopt;
   return static_cast<std::uint64_t>(value->integer);
 }
 
 std::optional<std::string> text_field(const redisReply& map, std::string_view key) {
   const redisReply* value = field(map, key);
-  if (value == nullptr || (value->type != REDIS_REPLY_STRING && value->type != REDIS_REPLY_STATUS)) {
+  if (value == nullptr ||
+      (value->type != REDIS_REPLY_STRING && value->type != REDIS_REPLY_STATUS)) {
     return std::nullopt;
   }
   return std::string(reply_text(*value));
@@ -64,7 +67,7 @@ bool is_internal_group(std::string_view name) {
 }  // namespace
 
 Result<std::uint64_t> RedisAdmin::count_after(const std::string& stream, std::string last_id,
-                                               Deadline deadline) {
+                                              Deadline deadline) {
   // XINFO gives no lag when entries were deleted after the group's position (XDEL), so its
   // entries-read cannot say how many follow: count them in the server, a batch at a time,
   // within the deadline. "(" makes the start exclusive (Redis 6.2 and later).
@@ -75,12 +78,13 @@ Result<std::uint64_t> RedisAdmin::count_after(const std::string& stream, std::st
     auto reply = command(args, deadline);
     if (!reply) return reply.error();
     const redisReply& r = **reply;
-    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 || r.element[0]->type != REDIS_REPLY_INTEGER ||
-        r.element[1]->type != REDIS_REPLY_STRING || r.element[0]->integer < 0) {
-      return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": counting entries of " + stream +
-                                                ": " +
-                                                (r.type == REDIS_REPLY_ERROR ? quote_text(reply_text(r))
-                                                                             : std::string("odd reply"))};
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
+        r.element[0]->type != REDIS_REPLY_INTEGER || r.element[1]->type != REDIS_REPLY_STRING ||
+        r.element[0]->integer < 0) {
+      return Error{
+          ErrorCode::kUnavailable,
+          "redis " + settings_.where() + ": counting entries of " + stream + ": " +
+              (r.type == REDIS_REPLY_ERROR ? quote_text(reply_text(r)) : std::string("odd reply"))};
     }
     if (r.element[0]->integer == 0) return count;
     count += static_cast<std::uint64_t>(r.element[0]->integer);
@@ -88,8 +92,8 @@ Result<std::uint64_t> RedisAdmin::count_after(const std::string& stream, std::st
   }
 }
 
-Result<std::optional<TopicLag>> RedisAdmin::stream_lag(const std::string& stream,
-                                                       const std::optional<std::vector<std::string>>& groups) {
+Result<std::optional<TopicLag>> RedisAdmin::stream_lag(
+    const std::string& stream, const std::optional<std::vector<std::string>>& groups) {
   const auto deadline = deadline_after(settings_.timeout);
   const std::string_view info[] = {"XINFO", "STREAM", stream};
   auto reply = command(info, deadline);
@@ -97,14 +101,16 @@ Result<std::optional<TopicLag>> RedisAdmin::stream_lag(const std::string& stream
   if ((*reply)->type == REDIS_REPLY_ERROR) {
     const auto text = reply_text(**reply);
     // Gone since SCAN, or never there: no such topic (Admin::lag says which when named).
-    if (text.starts_with("ERR no such key") || text.starts_with("WRONGTYPE")) return std::optional<TopicLag>{};
-    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XINFO STREAM " + stream + ": " +
-                                              quote_text(text)};
+    if (text.starts_with("ERR no such key") || text.starts_with("WRONGTYPE"))
+      return std::optional<TopicLag>{};
+    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XINFO STREAM " +
+                                              stream + ": " + quote_text(text)};
   }
   const auto length = integer_field(**reply, "length");
   const auto added = integer_field(**reply, "entries-added");
   if (!length) {
-    return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XINFO STREAM " + stream + ": odd reply"};
+    return Error{ErrorCode::kUnavailable,
+                 "redis " + settings_.where() + ": XINFO STREAM " + stream + ": odd reply"};
   }
   TopicLag lag;
   lag.topic = stream;
@@ -120,9 +126,10 @@ Result<std::optional<TopicLag>> RedisAdmin::stream_lag(const std::string& stream
     if (!listed) return listed.error();
     const redisReply& r = **listed;
     if (r.type != REDIS_REPLY_ARRAY) {
-      return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XINFO GROUPS " + stream + ": " +
-                                                (r.type == REDIS_REPLY_ERROR ? quote_text(reply_text(r))
-                                                                             : std::string("odd reply"))};
+      return Error{
+          ErrorCode::kUnavailable,
+          "redis " + settings_.where() + ": XINFO GROUPS " + stream + ": " +
+              (r.type == REDIS_REPLY_ERROR ? quote_text(reply_text(r)) : std::string("odd reply"))};
     }
     for (std::size_t i = 0; i < r.elements; ++i) {
       const redisReply& group = *r.element[i];
@@ -130,8 +137,8 @@ Result<std::optional<TopicLag>> RedisAdmin::stream_lag(const std::string& stream
       auto last_id = text_field(group, "last-delivered-id");
       const auto pending = integer_field(group, "pending");
       if (!name || !last_id || !pending) {
-        return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XINFO GROUPS " + stream +
-                                                  ": odd group entry"};
+        return Error{ErrorCode::kUnavailable, "redis " + settings_.where() + ": XINFO GROUPS " +
+                                                  stream + ": odd group entry"};
       }
       if (groups ? std::find(groups->begin(), groups->end(), *name) == groups->end()
                  : is_internal_group(*name)) {
@@ -156,10 +163,12 @@ Result<std::optional<TopicLag>> RedisAdmin::stream_lag(const std::string& stream
   }
   // A group named but absent on this stream has read nothing of it, as on kafka.
   for (const auto& name : groups.value_or(std::vector<std::string>{})) {
-    const bool seen = std::any_of(found.begin(), found.end(), [&](const GroupLag& g) { return g.group == name; });
+    const bool seen =
+        std::any_of(found.begin(), found.end(), [&](const GroupLag& g) { return g.group == name; });
     if (!seen) found.push_back(GroupLag{name, std::nullopt, lag.messages});
   }
-  std::sort(found.begin(), found.end(), [](const GroupLag& a, const GroupLag& b) { return a.group < b.group; });
+  std::sort(found.begin(), found.end(),
+            [](const GroupLag& a, const GroupLag& b) { return a.group < b.group; });
   found.erase(std::unique(found.begin(), found.end(),
                           [](const GroupLag& a, const GroupLag& b) { return a.group == b.group; }),
               found.end());
@@ -167,8 +176,8 @@ Result<std::optional<TopicLag>> RedisAdmin::stream_lag(const std::string& stream
   return std::optional<TopicLag>(std::move(lag));
 }
 
-Result<std::vector<TopicLag>> RedisAdmin::lag(std::string_view topic,
-                                              const std::optional<std::vector<std::string>>& groups) {
+Result<std::vector<TopicLag>> RedisAdmin::lag(
+    std::string_view topic, const std::optional<std::vector<std::string>>& groups) {
   std::vector<std::string> names;
   if (topic.empty()) {
     auto listed = topics();
@@ -185,7 +194,8 @@ Result<std::vector<TopicLag>> RedisAdmin::lag(std::string_view topic,
     if (*one) {
       result.push_back(std::move(**one));
     } else if (!topic.empty()) {
-      return Error{ErrorCode::kNotFound, "redis " + settings_.where() + " has no stream " + quote_text(topic) +
+      return Error{ErrorCode::kNotFound, "redis " + settings_.where() + " has no stream " +
+                                             quote_text(topic) +
                                              " (no such key, or a key of another type)"};
     }
   }

@@ -8,10 +8,7 @@
 #include "orchestration/uri.h"
 
 namespace mlops::orchestration::detail::redis {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 RedisProducer::RedisProducer(RedisSettings settings, ProducerOptions options)
     : settings_(std::move(settings)),
@@ -29,8 +26,9 @@ bool RedisProducer::forked_away() noexcept {
   if (fork_generation_ == fork_generation()) return false;
   if (!fork_reported_.exchange(true)) {
     try {
-      log(LogLevel::kError, "redis producer: used in a process forked from the one that made it "
-                            "(its connection is the parent's); make a new Producer in the child");
+      log(LogLevel::kError,
+          "redis producer: used in a process forked from the one that made it "
+          "(its connection is the parent's); make a new Producer in the child");
     } catch (...) {  // a failing log hook changes nothing here
     }
   }
@@ -140,8 +138,8 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
     const std::string_view payload(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     bool queued = false;
     if (settings_.maxlen != 0) {
-      const std::array<std::string_view, 8> args = {"XADD", name, "MAXLEN", "~", maxlen_,
-                                                    "*",    "m",  payload};
+      const std::array<std::string_view, 8> args = {"XADD",  name, "MAXLEN", "~",
+                                                    maxlen_, "*",  "m",      payload};
       queued = connection_->append(args);
     } else {
       const std::array<std::string_view, 5> args = {"XADD", name, "*", "m", payload};
@@ -174,8 +172,8 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
     // Written whole unless the socket stays full past send_timeout (as a blocking client
     // writes): a write buffer left partly written costs a memmove and a poll() per send.
     // The message is queued either way: what is left goes out with the next call.
-    const Status written = connection_->write(block ? deadline_after(options_.send_timeout)
-                                                    : Clock::time_point{});
+    const Status written =
+        connection_->write(block ? deadline_after(options_.send_timeout) : Clock::time_point{});
     if (written == Status::kError) {
       // Queued and maybe partly written: taken, as any send without flush. Its delivery
       // report says kDeliveryUnknown and the next flush() kError (send()'s documented
@@ -192,13 +190,15 @@ Status RedisProducer::queue(std::string_view topic, std::span<const std::uint8_t
   return Status::kOk;
 }
 
-Status RedisProducer::send(std::string_view topic, const messaging::MLOpsMessage& message) noexcept {
+Status RedisProducer::send(std::string_view topic,
+                           const messaging::MLOpsMessage& message) noexcept {
   if (forked_away()) return Status::kError;
   const std::lock_guard lock(mutex_);
   return queue(topic, message.bytes(), &message);
 }
 
-Status RedisProducer::send_raw(std::string_view topic, std::span<const std::uint8_t> bytes) noexcept {
+Status RedisProducer::send_raw(std::string_view topic,
+                               std::span<const std::uint8_t> bytes) noexcept {
   if (forked_away()) return Status::kError;
   const std::lock_guard lock(mutex_);
   return queue(topic, bytes, nullptr);
@@ -226,7 +226,7 @@ Status RedisProducer::confirm(std::span<const std::uint64_t> tickets, Deadline d
     Status status = Status::kDeliveryUnknown;
     if (found != outcomes_.end()) {
       // Stored, but a failed flush may be WAIT's: then not confirmed as asked.
-      status = !found->second ? Status::kError
+      status = !found->second                                           ? Status::kError
                : flushed == Status::kOk || settings_.wait_replicas == 0 ? Status::kOk
                                                                         : Status::kDeliveryUnknown;
       outcomes_.erase(found);
@@ -254,8 +254,8 @@ Status RedisProducer::flush(Deadline deadline) noexcept {
     const std::string replicas = std::to_string(settings_.wait_replicas);
     const std::string wait_ms = std::to_string(settings_.wait_timeout.count());
     const std::array<std::string_view, 3> args = {"WAIT", replicas, wait_ms};
-    auto reply = connection_->command(args, std::min(deadline, Clock::now() + settings_.wait_timeout +
-                                                                   settings_.timeout));
+    auto reply = connection_->command(
+        args, std::min(deadline, Clock::now() + settings_.wait_timeout + settings_.timeout));
     if (!reply) {
       if (reply.error().code == ErrorCode::kTimeout) return Status::kTimeout;
       lose_connection();

@@ -21,14 +21,14 @@ namespace mlops::orchestration::detail::redis {
 /// is in by then) and by flush(), in order, each giving one delivery report. With
 /// linger_ms > 0 the queue is written once pipeline_messages commands or pipeline_bytes
 /// bytes are queued, or at the first send() after its oldest command is linger_ms old (the
-/// producer has no thread of its own: flush() or close() write what a last send() left). At most max_in_flight messages wait for replies; beyond that
-/// send() is back-pressured (kBackPressured, or under kBlock a wait of up to send_timeout,
-/// then kTimeout). flush() returns kOk once Redis has replied to every XADD (and, with
-/// wait_replicas, WAIT saw that many replicas); kError if any failed since the last flush.
-/// A lost connection reports every message without a reply kDeliveryUnknown (never
-/// resent: that could duplicate it), and the next send() reconnects, with backoff.
-/// Shareable: every call holds the producer's lock (recursive: a delivery callback may send
-/// again), so threads take turns on the one connection.
+/// producer has no thread of its own: flush() or close() write what a last send() left). At most
+/// max_in_flight messages wait for replies; beyond that send() is back-pressured (kBackPressured,
+/// or under kBlock a wait of up to send_timeout, then kTimeout). flush() returns kOk once Redis has
+/// replied to every XADD (and, with wait_replicas, WAIT saw that many replicas); kError if any
+/// failed since the last flush. A lost connection reports every message without a reply
+/// kDeliveryUnknown (never resent: that could duplicate it), and the next send() reconnects, with
+/// backoff. Shareable: every call holds the producer's lock (recursive: a delivery callback may
+/// send again), so threads take turns on the one connection.
 class RedisProducer final : public ProducerBackend {
  public:
   RedisProducer(RedisSettings settings, ProducerOptions options);
@@ -84,7 +84,7 @@ class RedisProducer final : public ProducerBackend {
   std::size_t since_collect_ = 0;
   Clock::time_point oldest_unwritten_{};
   std::set<std::string, std::less<>> topics_;  // what Pending::topic views
-  std::string_view last_topic_;  // a key of topics_: the latest send's
+  std::string_view last_topic_;                // a key of topics_: the latest send's
   std::string maxlen_;
   std::uint64_t failed_since_flush_ = 0;
   std::uint64_t last_ticket_ = 0;

@@ -65,7 +65,8 @@ Result<std::vector<std::string>> numeric_hosts(const std::string& host, Deadline
     std::thread([host, lookup] { resolve(host, *lookup); }).detach();
     std::unique_lock lock(lookup->mutex);
     if (!lookup->done_signal.wait_until(lock, deadline, [&] { return lookup->done; })) {
-      return Error{ErrorCode::kUnavailable, "resolving " + host + ": no answer in time (DNS slow or unreachable?)"};
+      return Error{ErrorCode::kUnavailable,
+                   "resolving " + host + ": no answer in time (DNS slow or unreachable?)"};
     }
     if (lookup->addresses.empty()) {
       return Error{ErrorCode::kUnavailable, "resolving " + host + ": " + lookup->why};

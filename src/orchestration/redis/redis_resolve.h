@@ -13,7 +13,8 @@ namespace mlops::orchestration::detail::redis {
 
 /// `host` as numeric addresses hiredis connects to without resolving: itself if numeric,
 /// else the addresses getaddrinfo() gives for it by `deadline`, in its order.
-/// @return the addresses (at least one), or kUnavailable (unknown name, or no answer by the deadline: the
+/// @return the addresses (at least one), or kUnavailable (unknown name, or no answer by the
+/// deadline: the
 ///         lookup then finishes on its own thread, which frees what it used).
 Result<std::vector<std::string>> numeric_hosts(const std::string& host, Deadline deadline);
 

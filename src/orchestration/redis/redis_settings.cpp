@@ -35,7 +35,8 @@ std::optional<std::string> percent_decoded(std::string_view text) {
 
 std::string RedisSettings::where() const {
   const bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + (db != 0 ? "/" + std::to_string(db) : "");
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port) +
+         (db != 0 ? "/" + std::to_string(db) : "");
 }
 
 Result<RedisSettings> parse_connection(std::string_view connection) {
@@ -49,7 +50,8 @@ Result<RedisSettings> parse_connection(std::string_view connection) {
     const auto credentials = connection.substr(0, at);
     connection.remove_prefix(at + 1);
     const auto colon = credentials.find(':');
-    auto user = percent_decoded(colon == std::string_view::npos ? "" : credentials.substr(0, colon));
+    auto user =
+        percent_decoded(colon == std::string_view::npos ? "" : credentials.substr(0, colon));
     auto password = percent_decoded(
         colon == std::string_view::npos ? credentials : credentials.substr(colon + 1));
     if (!user || !password) {

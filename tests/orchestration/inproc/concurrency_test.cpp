@@ -4,9 +4,9 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <string_view>
 #include <numeric>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "orchestration/inproc/asymmetric_fence.h"
@@ -16,7 +16,9 @@
 namespace mlops::orchestration::testing {
 namespace {
 
-Orchestration fresh_broker() { return Orchestration::from_uri("inproc://" + unique_name("c")).value(); }
+Orchestration fresh_broker() {
+  return Orchestration::from_uri("inproc://" + unique_name("c")).value();
+}
 
 TEST(InprocThreads, PingPongWakesSleepingConsumers) {
   const auto orch = fresh_broker();
@@ -87,7 +89,8 @@ TEST(InprocThreads, EverySendWakesAConsumerAsleepInReceive) {
     } else {
       random = random * 1664525u + 1013904223u;
       const auto until = Clock::now() + std::chrono::microseconds(random % 200);
-      while (Clock::now() < until) {}
+      while (Clock::now() < until) {
+      }
     }
     if (pro.send(numbered(i)) != Status::kOk) {
       ADD_FAILURE() << "round " << i << ": send failed";
@@ -140,8 +143,8 @@ TEST(InprocThreads, BlockedProducerResumesWhenTheGroupCommits) {
   constexpr int kCount = 50;
   std::atomic<int> sent{0};
   std::thread producer([&] {
-    auto pro = Producer::create(orch, "narrow", {.back_pressure = BackPressure::kBlock,
-                                                 .send_timeout = 10s})
+    auto pro = Producer::create(orch, "narrow",
+                                {.back_pressure = BackPressure::kBlock, .send_timeout = 10s})
                    .value();
     for (int i = 0; i < kCount; ++i) {
       if (pro.send(numbered(i)) != Status::kOk) return;
@@ -167,7 +170,8 @@ TEST(InprocThreads, CompetingConsumersOnThreadsGetEachMessageOnce) {
   constexpr int kConsumers = 3;
   std::vector<Consumer> consumers;
   for (int c = 0; c < kConsumers; ++c) {
-    consumers.push_back(Consumer::create("work", orch, {.group = "workers", .max_batch = 16}).value());
+    consumers.push_back(
+        Consumer::create("work", orch, {.group = "workers", .max_batch = 16}).value());
   }
   std::atomic<int> total{0};
   std::vector<std::vector<std::int64_t>> seen(kConsumers);

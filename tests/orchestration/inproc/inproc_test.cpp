@@ -20,7 +20,8 @@ class Inproc : public ::testing::Test {
   }
   // Creates `topic` holding at most `max_messages` (and `max_bytes`).
   void bounded(const std::string& topic, std::size_t max_messages, std::size_t max_bytes = 0) {
-    ASSERT_TRUE(admin_->create_topic(topic, {.max_messages = max_messages, .max_bytes = max_bytes}));
+    ASSERT_TRUE(
+        admin_->create_topic(topic, {.max_messages = max_messages, .max_bytes = max_bytes}));
   }
   std::size_t held(const std::string& topic) {
     return (*inproc::Broker::open(broker_, {}))->topic(topic).size();
@@ -68,9 +69,9 @@ TEST_F(Inproc, FullTopicTimesOutUnderBlockPolicy) {
   const auto topic = unique_name();
   bounded(topic, 2);
   auto con = Consumer::create(topic, *orch_, {.group = "slow"}).value();
-  auto pro = Producer::create(*orch_, topic,
-                              {.back_pressure = BackPressure::kBlock, .send_timeout = 60ms})
-                 .value();
+  auto pro =
+      Producer::create(*orch_, topic, {.back_pressure = BackPressure::kBlock, .send_timeout = 60ms})
+          .value();
   ASSERT_EQ(pro.send(numbered(0)), Status::kOk);
   ASSERT_EQ(pro.send(numbered(1)), Status::kOk);
   const auto start = Clock::now();

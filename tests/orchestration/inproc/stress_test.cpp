@@ -131,7 +131,8 @@ TEST(InprocStress, TinyTopicWithGroupsComingAndGoing) {
   threads.emplace_back([&] {
     std::vector<mes::MLOpsMessage> out;
     while (producing.load() && Clock::now() < deadline) {
-      auto passer_by = Consumer::create("tiny", orch, {.offset_reset = OffsetReset::kLatest}).value();
+      auto passer_by =
+          Consumer::create("tiny", orch, {.offset_reset = OffsetReset::kLatest}).value();
       if (passer_by.receive(out, {}, 1ms, 7) == Status::kOk) churned.fetch_add(out.size());
     }
   });
@@ -183,7 +184,8 @@ TEST(InprocStress, TopicWithoutGroupsDropsTheOldestUnderConcurrentProducers) {
         }
         const auto held = topic.size();
         auto most = most_held.load();
-        while (held > most && !most_held.compare_exchange_weak(most, held)) {}
+        while (held > most && !most_held.compare_exchange_weak(most, held)) {
+        }
       }
     });
   }

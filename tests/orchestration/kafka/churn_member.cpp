@@ -44,8 +44,11 @@ int main(int argc, char** argv) {
   mlops::set_log_handler([](mlops::LogLevel, std::string_view) {});  // stderr stays quiet
   auto orch = orc::Orchestration::from_uri(argv[1]);
   if (!orch) return 3;
-  auto consumer = orc::Consumer::create(
-      argv[2], *orch, {.group = argv[3], .auto_commit = false, .backend = mlops::orchestration::testing::churn_group_settings()});
+  auto consumer =
+      orc::Consumer::create(argv[2], *orch,
+                            {.group = argv[3],
+                             .auto_commit = false,
+                             .backend = mlops::orchestration::testing::churn_group_settings()});
   if (!consumer) return 4;
   std::vector<mlops::messaging::MLOpsMessage> got;
   std::vector<std::int64_t> numbers;

@@ -11,9 +11,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -77,7 +77,8 @@ class ThreadMember {
 
  private:
   void run(const Orchestration& orch, const std::string& topic, Seen& seen) {
-    auto made = Consumer::create(topic, orch, {.group = "churn", .auto_commit = false, .backend = kGroupSettings});
+    auto made = Consumer::create(
+        topic, orch, {.group = "churn", .auto_commit = false, .backend = kGroupSettings});
     ASSERT_TRUE(made) << made.error().message;
     std::vector<mes::MLOpsMessage> got;
     while (!stop_.load()) {
@@ -108,7 +109,8 @@ class ProcessMember {
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
-    const int spawned = ::posix_spawn(&pid_, MLOPS_CHURN_MEMBER, &actions, nullptr, argv.data(), environ);
+    const int spawned =
+        ::posix_spawn(&pid_, MLOPS_CHURN_MEMBER, &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(pipe[1]);
     if (spawned != 0) {
@@ -179,36 +181,36 @@ TEST(KafkaChurn, MembersJoinLeaveAndDieWhileSendingAndNoAcknowledgedMessageIsMis
                                 [&](const DeliveryReport& report) {
                                   if (report.status != Status::kOk) return;
                                   const auto n = number_of(report.message);
-                                  if (n >= 0 && n < total) acknowledged[static_cast<std::size_t>(n)].store(true);
+                                  if (n >= 0 && n < total)
+                                    acknowledged[static_cast<std::size_t>(n)].store(true);
                                 },
                             .backend = {{"ordering", "none"}}});
 
   // The churn, one step per tenth of the messages: members join, leave and die.
   std::vector<std::unique_ptr<ThreadMember>> threads;
   std::vector<std::unique_ptr<ProcessMember>> processes;
-  const auto join_thread = [&] { threads.push_back(std::make_unique<ThreadMember>(orch, topic, seen)); };
-  const auto join_process = [&] { processes.push_back(std::make_unique<ProcessMember>(uri, topic, seen)); };
+  const auto join_thread = [&] {
+    threads.push_back(std::make_unique<ThreadMember>(orch, topic, seen));
+  };
+  const auto join_process = [&] {
+    processes.push_back(std::make_unique<ProcessMember>(uri, topic, seen));
+  };
   join_thread();  // stays to the end
   join_thread();
   join_process();
   join_process();
   const std::vector<std::function<void()>> steps{
-      [&] { processes[0]->kill(); },
-      [&] { join_process(); },
-      [&] { threads[1]->leave(); },
-      [&] { join_thread(); },
-      [&] { processes[1]->kill(); },
-      [&] { join_process(); },
-      [&] { threads[2]->leave(); },
-      [&] { processes[2]->kill(); },
-      [&] { join_thread(); },
+      [&] { processes[0]->kill(); }, [&] { join_process(); },       [&] { threads[1]->leave(); },
+      [&] { join_thread(); },        [&] { processes[1]->kill(); }, [&] { join_process(); },
+      [&] { threads[2]->leave(); },  [&] { processes[2]->kill(); }, [&] { join_thread(); },
       [&] { processes[3]->kill(); },
   };
   const std::int64_t chunk = total / static_cast<std::int64_t>(steps.size());
   std::int64_t next = 0;
   for (std::size_t step = 0; step < steps.size(); ++step) {
     const std::int64_t end = step + 1 == steps.size() ? total : next + chunk;
-    for (; next < end; ++next) ASSERT_EQ(pro.send(numbered(next)), Status::kOk) << "message " << next;
+    for (; next < end; ++next)
+      ASSERT_EQ(pro.send(numbered(next)), Status::kOk) << "message " << next;
     ASSERT_EQ(pro.flush(30s), Status::kOk);
     steps[step]();
     // Let the group keep up (within two tenths) before the next change, so every change
@@ -236,11 +238,12 @@ TEST(KafkaChurn, MembersJoinLeaveAndDieWhileSendingAndNoAcknowledgedMessageIsMis
   EXPECT_EQ(unacknowledged, 0);
   EXPECT_EQ(missing, 0) << missing << " of " << total << " acknowledged messages missing";
   EXPECT_EQ(seen.strays(), 0);
-  std::printf("churn: %lld messages, %lld received (%lld again after a rebalance or a kill), "
-              "%lld missing, %.1f s\n",
-              static_cast<long long>(total), static_cast<long long>(seen.total()),
-              static_cast<long long>(seen.total() - seen.distinct()), static_cast<long long>(missing),
-              seconds);
+  std::printf(
+      "churn: %lld messages, %lld received (%lld again after a rebalance or a kill), "
+      "%lld missing, %.1f s\n",
+      static_cast<long long>(total), static_cast<long long>(seen.total()),
+      static_cast<long long>(seen.total() - seen.distinct()), static_cast<long long>(missing),
+      seconds);
 }
 
 }  // namespace

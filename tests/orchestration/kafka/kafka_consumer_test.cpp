@@ -26,7 +26,8 @@ TEST(KafkaConsumerRebalance, PinningLatestOnSlowBrokersDoesNotHoldReceivePastIts
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 300), RD_KAFKA_RESP_ERR_NO_ERROR);
   // assign_wait_ms=0: subscribe() returns at once, so the rebalance is served in receive().
   auto con = make_consumer(orch, topic,
-                           {.group = "slow", .offset_reset = OffsetReset::kLatest,
+                           {.group = "slow",
+                            .offset_reset = OffsetReset::kLatest,
                             .backend = {{"assign_wait_ms", "0"}}});
   constexpr auto kTimeout = 100ms;
   auto longest = Clock::duration::zero();
@@ -47,8 +48,9 @@ TEST(KafkaConsumerRebalance, PinningLatestOnSlowBrokersDoesNotHoldReceivePastIts
   }
   EXPECT_FALSE(seen.empty()) << "the group never got a message";
   EXPECT_FALSE(seen.contains(-1));
-  RecordProperty("longest_receive_ms",
-                 static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(longest).count()));
+  RecordProperty(
+      "longest_receive_ms",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(longest).count()));
   EXPECT_LT(longest, kTimeout + 1s)
       << "a receive(100ms) took "
       << std::chrono::duration_cast<std::chrono::milliseconds>(longest).count() << " ms";
@@ -67,7 +69,8 @@ TEST(KafkaConsumerRebalance, GroupAtLatestOnSlowBrokersSeesEverythingSentAfterSu
   ASSERT_EQ(pro.flush(5s), Status::kOk);
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 300), RD_KAFKA_RESP_ERR_NO_ERROR);
   auto con = make_consumer(orch, topic,
-                           {.group = "slow-latest", .offset_reset = OffsetReset::kLatest,
+                           {.group = "slow-latest",
+                            .offset_reset = OffsetReset::kLatest,
                             .backend = {{"assign_wait_ms", "15000"}}});
   std::set<std::int64_t> sent;
   for (std::int64_t i = 0; i < 32; ++i) {
@@ -80,7 +83,8 @@ TEST(KafkaConsumerRebalance, GroupAtLatestOnSlowBrokersSeesEverythingSentAfterSu
 
 /// Sends `numbers` to `topic`, flushed.
 void send_numbers(Producer& pro, const std::string& topic, std::int64_t first, std::int64_t count) {
-  for (std::int64_t i = first; i < first + count; ++i) ASSERT_EQ(pro.send(numbered(i, topic)), Status::kOk);
+  for (std::int64_t i = first; i < first + count; ++i)
+    ASSERT_EQ(pro.send(numbered(i, topic)), Status::kOk);
   ASSERT_EQ(pro.flush(5s), Status::kOk);
 }
 
@@ -109,11 +113,13 @@ TEST(KafkaConsumerResubscribe, WithoutAGroupPicksUpNewPartitionsAndKeepsItsPlace
   for (std::int64_t i = 100; i < 140; ++i) wanted.insert(i);
   std::multiset<std::int64_t> seen;
   const auto deadline = Clock::now() + 20s;
-  while (!std::includes(seen.begin(), seen.end(), wanted.begin(), wanted.end()) && Clock::now() < deadline) {
+  while (!std::includes(seen.begin(), seen.end(), wanted.begin(), wanted.end()) &&
+         Clock::now() < deadline) {
     for (const auto& m : con.receive({}, 100ms, 1000)) seen.insert(number_of(m));
   }
   for (const auto n : wanted) EXPECT_EQ(seen.count(n), 1u) << "message " << n;
-  for (std::int64_t n = 0; n < 5; ++n) EXPECT_EQ(seen.count(n), 0u) << "message " << n << " came again";
+  for (std::int64_t n = 0; n < 5; ++n)
+    EXPECT_EQ(seen.count(n), 0u) << "message " << n << " came again";
 }
 
 // The same topic list again is read again too: with the broker down, subscribe() says it
@@ -127,7 +133,8 @@ TEST(KafkaConsumerResubscribe, WithoutAGroupTheSameTopicsAreReadAgain) {
   auto orch = open(mock.uri());
   auto pro = make_producer(orch, topic);
   send_numbers(pro, topic, 0, 4);
-  auto con = make_consumer(orch, topic, {.auto_commit = false, .backend = {{"timeout_ms", "3000"}}});
+  auto con =
+      make_consumer(orch, topic, {.auto_commit = false, .backend = {{"timeout_ms", "3000"}}});
   EXPECT_EQ(receive_n(con, 4, 10s).size(), 4u);
 
   ASSERT_EQ(rd_kafka_mock_broker_set_down(mock.get(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -136,12 +143,14 @@ TEST(KafkaConsumerResubscribe, WithoutAGroupTheSameTopicsAreReadAgain) {
   ASSERT_FALSE(unread) << "subscribe() did not ask the broker";
   EXPECT_NE(unread.error().message.find(topic), std::string::npos) << unread.error().message;
   EXPECT_LT(Clock::now() - start, 3s + 1s) << "within timeout_ms";
-  EXPECT_EQ(con.subscriptions(), std::vector<std::string>{topic}) << "a failed subscribe changes nothing";
+  EXPECT_EQ(con.subscriptions(), std::vector<std::string>{topic})
+      << "a failed subscribe changes nothing";
 
   ASSERT_EQ(rd_kafka_mock_broker_set_up(mock.get(), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
   // Until the client has reconnected (its reconnect backoff), subscribe() still fails.
   auto again = con.subscribe(topic);
-  for (const auto until = Clock::now() + 30s; !again && Clock::now() < until;) again = con.subscribe(topic);
+  for (const auto until = Clock::now() + 30s; !again && Clock::now() < until;)
+    again = con.subscribe(topic);
   ASSERT_TRUE(again) << again.error().message;
   send_numbers(pro, topic, 4, 4);
   std::multiset<std::int64_t> seen;

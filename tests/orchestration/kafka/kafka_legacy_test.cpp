@@ -21,9 +21,9 @@ namespace {
 std::string original_json(std::int64_t n) {
   return R"({"msg_type": "COMPLETE", "topic": "t", "creator": "old-stage", )"
          R"("creator_type": "training", "stage": null, "next_task": "Evaluate", )"
-         R"("usr_msg": "done )" + std::to_string(n) + R"(", "retries": 0, "output": ["/m/)" +
-         std::to_string(n) + R"(.pt"], "recipient": null, "add_data": {"n": )" +
-         std::to_string(n) + "}}";
+         R"("usr_msg": "done )" +
+         std::to_string(n) + R"(", "retries": 0, "output": ["/m/)" + std::to_string(n) +
+         R"(.pt"], "recipient": null, "add_data": {"n": )" + std::to_string(n) + "}}";
 }
 
 /// A plain librdkafka client on the mock cluster, as the original's stages are.
@@ -139,14 +139,17 @@ TEST(KafkaLegacy, KafkaPythonOptionNamesWork) {
   ASSERT_TRUE(mock.ok());
   const auto topic = unique_name();
   mock.create_topic(topic, 1);
-  auto orch = open(mock.uri("&client_id=legacy&linger_ms=5&batch_size=16384&acks=all&retries=3"
-                            "&compression_type=gzip&buffer_memory=33554432&request_timeout_ms=30000"
-                            "&security_protocol=PLAINTEXT"));
+  auto orch =
+      open(mock.uri("&client_id=legacy&linger_ms=5&batch_size=16384&acks=all&retries=3"
+                    "&compression_type=gzip&buffer_memory=33554432&request_timeout_ms=30000"
+                    "&security_protocol=PLAINTEXT"));
   auto pro = make_producer(orch, topic);
   ASSERT_EQ(pro.send(numbered(5), true), Status::kOk);
   ConsumerOptions options;
-  options.backend = {{"group_id", "g-" + topic}, {"auto_offset_reset", "earliest"},
-                     {"session_timeout_ms", "6000"}, {"enable_auto_commit", "true"}};
+  options.backend = {{"group_id", "g-" + topic},
+                     {"auto_offset_reset", "earliest"},
+                     {"session_timeout_ms", "6000"},
+                     {"enable_auto_commit", "true"}};
   auto con = Consumer::create(topic, orch, std::move(options));
   ASSERT_TRUE(con) << con.error().message;
   EXPECT_EQ(numbers_of(receive_n(*con, 1, 10s)), std::vector<std::int64_t>{5});
@@ -211,8 +214,8 @@ TEST(KafkaLegacy, GroupIdInBackendOptionsIsTheConsumersGroup) {
     // A topic each: the first round's messages would otherwise count in the second's.
     const auto topic = unique_name();
     mock.create_topic(topic, 2);
-    const ConsumerOptions options{.backend = {{name, "shared-" + name + "-" + topic},
-                                              {"assign_wait_ms", "0"}}};
+    const ConsumerOptions options{
+        .backend = {{name, "shared-" + name + "-" + topic}, {"assign_wait_ms", "0"}}};
     EXPECT_EQ(received_by_both(orch, topic, options), std::set<std::int64_t>{});
   }
 }
@@ -253,9 +256,11 @@ TEST(KafkaLegacy, IdempotenceDefaultGivesWayToKafkaPythonAcksRetriesInFlight) {
   mock.create_topic(topic, 1);
   auto orch = open(mock.uri());
   auto con = make_consumer(orch, topic);
-  const std::vector<BackendOptions> forbidding{
-      {{"acks", "1"}}, {{"acks", "0"}}, {{"retries", "0"}},
-      {{"max_in_flight_requests_per_connection", "10"}}, {{"request.required.acks", "1"}}};
+  const std::vector<BackendOptions> forbidding{{{"acks", "1"}},
+                                               {{"acks", "0"}},
+                                               {{"retries", "0"}},
+                                               {{"max_in_flight_requests_per_connection", "10"}},
+                                               {{"request.required.acks", "1"}}};
   std::int64_t n = 0;
   for (const auto& backend : forbidding) {
     SCOPED_TRACE(backend.begin()->first + "=" + backend.begin()->second);

@@ -44,7 +44,8 @@ TEST(KafkaShutdown, CloseAfterACommitTimedOutWithBrokersDownEndsWithinItsTimeout
   constexpr auto kTimeout = 1000ms;
   // A 6 s session: the stall this test guards against would last about 5 s.
   auto con = make_consumer(orch, topic,
-                           {.group = "down", .auto_commit = false,
+                           {.group = "down",
+                            .auto_commit = false,
                             .backend = {{"timeout_ms", "1000"}, {"session.timeout.ms", "6000"}}});
   auto kept = receive_n(con, 10, 20s);  // held past the consumer: the last batch frees the client
   ASSERT_EQ(kept.size(), 10u);
@@ -63,7 +64,8 @@ TEST(KafkaShutdown, CloseAfterACommitTimedOutWithBrokersDownEndsWithinItsTimeout
   con.close();
   { auto gone = std::move(con); }  // the Consumer's destruction
   kept.clear();                    // the last message destructor
-  EXPECT_LT(ms_since(start), kTimeout + 1s) << "close and destruction took " << ms_since(start).count() << " ms";
+  EXPECT_LT(ms_since(start), kTimeout + 1s)
+      << "close and destruction took " << ms_since(start).count() << " ms";
   EXPECT_EQ(log.count(LogLevel::kWarning, "destroyed in the background"), 1u);
   // librdkafka lets go once the deferred commit expires (6 s session); it must not leak.
   EXPECT_TRUE(reaper_idle(30s)) << detail::kafka::background_destroys_pending()
@@ -90,7 +92,8 @@ TEST(KafkaShutdown, ProducerCloseWithBrokersDownEndsWithinFlushTimeout) {
   const auto start = Clock::now();
   (void)pro->close();
   pro.reset();
-  EXPECT_LT(ms_since(start), kFlushTimeout + 1s) << "close and destruction took " << ms_since(start).count() << " ms";
+  EXPECT_LT(ms_since(start), kFlushTimeout + 1s)
+      << "close and destruction took " << ms_since(start).count() << " ms";
   EXPECT_EQ(log.reports.size(), 101u) << "every message reported once";
   EXPECT_TRUE(reaper_idle(30s));
 }
@@ -120,8 +123,10 @@ TEST(KafkaShutdown, CloseReportsInFlightMessagesAsDeliveryUnknownNotAsLost) {
   const auto dead = unique_name("dead");  // its leader is down
   mock.create_topic(slow, 1);
   mock.create_topic(dead, 1);
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(mock.get(), slow.c_str(), 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(mock.get(), dead.c_str(), 0, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(mock.get(), slow.c_str(), 0, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(mock.get(), dead.c_str(), 0, 2),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
   auto orch = open(mock.uri());
   ReportLog log;
   auto pro = make_producer(orch, slow, {.flush_timeout = 300ms, .on_delivery = log.callback()});
@@ -169,7 +174,8 @@ TEST(KafkaShutdown, CloseReportsInFlightMessagesAsDeliveryUnknownNotAsLost) {
   for (const auto n : log.with(Status::kDeliveryUnknown)) unknown_arrived += in_slow.count(n);
   EXPECT_GT(unknown_arrived, 0u) << "messages in flight at close() were not delivered after all";
   const auto in_dead = read_until(orch, dead, 3000);
-  for (const auto n : unsent) EXPECT_EQ(in_dead.count(n), 0u) << "message " << n << " reported unsent is in " << dead;
+  for (const auto n : unsent)
+    EXPECT_EQ(in_dead.count(n), 0u) << "message " << n << " reported unsent is in " << dead;
 }
 
 // Regression: send(msg, true) returned kTimeout both when the message was queued and would
@@ -185,14 +191,17 @@ TEST(KafkaShutdown, SendWithFlushTellsUnconfirmedFromNeverSent) {
   ReportLog log;
   // One message in the queue at most (queued or in flight, until its report).
   auto pro = make_producer(orch, topic,
-                           {.send_timeout = 200ms, .flush_timeout = 300ms, .on_delivery = log.callback(),
+                           {.send_timeout = 200ms,
+                            .flush_timeout = 300ms,
+                            .on_delivery = log.callback(),
                             .backend = {{"queue.buffering.max.messages", "1"}}});
   ASSERT_EQ(pro.send(numbered(0), true), Status::kOk);
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 1500), RD_KAFKA_RESP_ERR_NO_ERROR);
   EXPECT_EQ(pro.send(numbered(1), true), Status::kDeliveryUnknown) << "sent, not yet confirmed";
   EXPECT_EQ(pro.send(numbered(2), true), Status::kTimeout) << "the queue stayed full: never sent";
   ASSERT_EQ(pro.flush(10s), Status::kOk);
-  EXPECT_EQ(log.status[1], Status::kOk) << "the unconfirmed one arrived: resending would duplicate it";
+  EXPECT_EQ(log.status[1], Status::kOk)
+      << "the unconfirmed one arrived: resending would duplicate it";
   EXPECT_FALSE(log.reports.contains(2)) << "a message never sent gets no report";
 
   ASSERT_EQ(rd_kafka_mock_broker_set_rtt(mock.get(), 1, 0), RD_KAFKA_RESP_ERR_NO_ERROR);

@@ -43,7 +43,8 @@ TEST(KafkaMock, MembersOfAGroupSharePartitionsAndTakeOverOnLeave) {
   EXPECT_GT(from_b, 0u);
   ASSERT_EQ(a.commit(), Status::kOk);
   // What is still in flight arrives at one of the two.
-  while (!std::includes(seen.begin(), seen.end(), sent.begin(), sent.end()) && Clock::now() < deadline) {
+  while (!std::includes(seen.begin(), seen.end(), sent.begin(), sent.end()) &&
+         Clock::now() < deadline) {
     for (const auto& m : a.receive({}, 50ms, 100)) seen.insert(number_of(m));
     for (const auto& m : b.receive({}, 50ms, 100)) seen.insert(number_of(m));
   }
@@ -176,11 +177,13 @@ TEST(KafkaMock, RecordsCarryContentTypeSchemaVersionAndKey) {
   ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", mock.bootstraps().c_str(), error.data(),
                               error.size()),
             RD_KAFKA_CONF_OK);
-  ASSERT_EQ(rd_kafka_conf_set(conf, "group.id", "raw", error.data(), error.size()), RD_KAFKA_CONF_OK);
+  ASSERT_EQ(rd_kafka_conf_set(conf, "group.id", "raw", error.data(), error.size()),
+            RD_KAFKA_CONF_OK);
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error.data(), error.size());
   ASSERT_NE(raw, nullptr) << error.data();
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(assignment, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_topic_partition_list_add(assignment, topic.c_str(), 0)->offset =
+      RD_KAFKA_OFFSET_BEGINNING;
   ASSERT_EQ(rd_kafka_assign(raw, assignment), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_topic_partition_list_destroy(assignment);
   rd_kafka_message_t* record = nullptr;
@@ -202,7 +205,8 @@ TEST(KafkaMock, RecordsCarryContentTypeSchemaVersionAndKey) {
   std::size_t size = 0;
   // One header: the content type, with the schema version as a parameter.
   EXPECT_EQ(rd_kafka_header_cnt(headers), 1u);
-  ASSERT_EQ(rd_kafka_header_get_last(headers, "content-type", &value, &size), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_header_get_last(headers, "content-type", &value, &size),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
   // The schema parameter is the library's schema version (a field appended bumps both).
   EXPECT_EQ(std::string_view(static_cast<const char*>(value), size),
             "application/x-mlops-flatbuffer; schema=" + std::to_string(mlops::schema_version()));
@@ -223,8 +227,7 @@ TEST(KafkaMock, RepeatedSendsOfOneMessageGetAReportAndARecordEach) {
   auto orch = open(mock.uri());
   std::map<std::pair<std::string, std::int64_t>, int> reports;
   int failed = 0;
-  auto pro = make_producer(orch, first,
-                           {.on_delivery = [&](const DeliveryReport& report) {
+  auto pro = make_producer(orch, first, {.on_delivery = [&](const DeliveryReport& report) {
                              ++reports[{std::string(report.topic), number_of(report.message)}];
                              if (report.status != Status::kOk) ++failed;
                            }});
@@ -236,8 +239,10 @@ TEST(KafkaMock, RepeatedSendsOfOneMessageGetAReportAndARecordEach) {
   }
   // Two views of one builder: the second overwrites the first's buffer after its send.
   mes::MessageBuilder builder;
-  ASSERT_EQ(pro.send(builder.with_additional_argument("n", std::int64_t{9}).build_view()), Status::kOk);
-  ASSERT_EQ(pro.send(builder.with_additional_argument("n", std::int64_t{10}).build_view()), Status::kOk);
+  ASSERT_EQ(pro.send(builder.with_additional_argument("n", std::int64_t{9}).build_view()),
+            Status::kOk);
+  ASSERT_EQ(pro.send(builder.with_additional_argument("n", std::int64_t{10}).build_view()),
+            Status::kOk);
   ASSERT_EQ(pro.flush(30s), Status::kOk);
 
   EXPECT_EQ(failed, 0);
@@ -283,11 +288,11 @@ TEST(KafkaMock, SendingAgainFromTheDeliveryCallbackKeepsEveryRecordIntact) {
   int refused = 0;
   Producer* self = nullptr;
   auto pro = make_producer(orch, topic, {.on_delivery = [&](const DeliveryReport& report) {
-                                           ++reports;
-                                           if (report.status != Status::kOk || resent == kAgain) return;
-                                           ++resent;
-                                           if (self->send(report.message) != Status::kOk) ++refused;
-                                         }});
+                             ++reports;
+                             if (report.status != Status::kOk || resent == kAgain) return;
+                             ++resent;
+                             if (self->send(report.message) != Status::kOk) ++refused;
+                           }});
   self = &pro;
   ASSERT_EQ(pro.send(numbered(5)), Status::kOk);
   // Each flush serves the report of the record before (which sends the next one).
@@ -323,9 +328,10 @@ TEST(KafkaFaults, ProduceErrorsGiveExactlyOneReportAndLoseNothing) {
   mock.create_topic(topic, 2, 3);
   auto orch = open(mock.uri());
   ReportLog log;
-  auto pro = make_producer(orch, topic,
-                           {.on_delivery = log.callback(),
-                            .backend = {{"message.timeout.ms", "20000"}, {"retry.backoff.ms", "20"}}});
+  auto pro =
+      make_producer(orch, topic,
+                    {.on_delivery = log.callback(),
+                     .backend = {{"message.timeout.ms", "20000"}, {"retry.backoff.ms", "20"}}});
   constexpr std::int64_t kCount = 600;
   send_with_faults(pro, 0, kCount, [&](std::int64_t i) {
     if (i % 100 == 50) {
@@ -343,7 +349,8 @@ TEST(KafkaFaults, ProduceErrorsGiveExactlyOneReportAndLoseNothing) {
 
   auto con = make_consumer(orch, topic);
   const auto seen = receive_all(con, log.acknowledged, 20s);
-  EXPECT_TRUE(std::includes(seen.begin(), seen.end(), log.acknowledged.begin(), log.acknowledged.end()))
+  EXPECT_TRUE(
+      std::includes(seen.begin(), seen.end(), log.acknowledged.begin(), log.acknowledged.end()))
       << seen.size() << " of " << log.acknowledged.size() << " acknowledged messages consumed";
 }
 
@@ -352,12 +359,14 @@ TEST(KafkaFaults, BrokerDownUpAndLeaderChangeLoseNoAcknowledgedMessage) {
   ASSERT_TRUE(mock.ok());
   const auto topic = unique_name();
   mock.create_topic(topic, 1, 3);
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(mock.get(), topic.c_str(), 0, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_mock_partition_set_leader(mock.get(), topic.c_str(), 0, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
   auto orch = open(mock.uri());
   ReportLog log;
-  auto pro = make_producer(orch, topic,
-                           {.on_delivery = log.callback(),
-                            .backend = {{"message.timeout.ms", "20000"}, {"retry.backoff.ms", "20"}}});
+  auto pro =
+      make_producer(orch, topic,
+                    {.on_delivery = log.callback(),
+                     .backend = {{"message.timeout.ms", "20000"}, {"retry.backoff.ms", "20"}}});
   auto con = make_consumer(orch, topic);
   std::set<std::int64_t> seen;
   auto drain = [&] {
@@ -390,7 +399,8 @@ TEST(KafkaFaults, BrokerDownUpAndLeaderChangeLoseNoAcknowledgedMessage) {
   EXPECT_GE(log.acknowledged.size(), 100u);
   const auto rest = receive_all(con, log.acknowledged, 30s);
   seen.insert(rest.begin(), rest.end());
-  EXPECT_TRUE(std::includes(seen.begin(), seen.end(), log.acknowledged.begin(), log.acknowledged.end()))
+  EXPECT_TRUE(
+      std::includes(seen.begin(), seen.end(), log.acknowledged.begin(), log.acknowledged.end()))
       << seen.size() << " consumed, " << log.acknowledged.size() << " acknowledged";
 }
 
@@ -407,8 +417,8 @@ TEST(KafkaFaults, UnreachableBrokerFailsWithinTheTimeout) {
   EXPECT_LT(Clock::now() - start, 2s);
 
   ReportLog log;
-  auto pro = make_producer(orch, "unreachable",
-                           {.flush_timeout = 300ms, .on_delivery = log.callback()});
+  auto pro =
+      make_producer(orch, "unreachable", {.flush_timeout = 300ms, .on_delivery = log.callback()});
   start = Clock::now();
   EXPECT_EQ(pro.send(numbered(1), true), Status::kDeliveryUnknown)
       << "queued for a broker that may yet answer: not known to be lost";

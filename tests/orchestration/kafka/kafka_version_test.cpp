@@ -20,7 +20,8 @@ TEST(KafkaVersion, CooperativeStickyIsRefusedBeforeTheReleaseThatFixedItsCloseAb
   EXPECT_NE(refused.error().message.find("2.3.0"), std::string::npos) << refused.error().message;
   EXPECT_NE(refused.error().message.find("2.0.2"), std::string::npos) << refused.error().message;
   EXPECT_TRUE(check_consumer_properties(cooperative, 0x020300ff));
-  EXPECT_TRUE(check_consumer_properties({{"partition.assignment.strategy", "range,roundrobin"}}, kDebian12));
+  EXPECT_TRUE(check_consumer_properties({{"partition.assignment.strategy", "range,roundrobin"}},
+                                        kDebian12));
   EXPECT_TRUE(check_consumer_properties({}, kDebian12));
 }
 

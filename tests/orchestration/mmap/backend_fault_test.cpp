@@ -115,8 +115,9 @@ TEST(MmapBackendFaults, FailedSubscribeLeavesTheConsumerAsItWas) {
 
 TEST(MmapBackendFaults, ChildForkedWhileThePreparerWorksDoesNotHang) {
 #if MLOPS_SANITIZED_ALLOCATOR
-  GTEST_SKIP() << "the sanitizers' allocators (clang 14) are not fork-safe while another thread "
-                  "allocates: a child blocks in the allocator's own lock; the Release build runs this";
+  GTEST_SKIP()
+      << "the sanitizers' allocators (clang 14) are not fork-safe while another thread "
+         "allocates: a child blocks in the allocator's own lock; the Release build runs this";
 #endif
   TempDir dir;
   const std::string uri = "mmap://" + dir.str() + "?segment_bytes=1048576&populate=true";
@@ -154,7 +155,8 @@ TEST(MmapBackendFaults, ForkIsNotStarvedByReadersSwitchingSegments) {
   auto log = queue->topic("t").value();
   {
     mq::LogWriter writer(log);
-    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(writer.append(mlops::testing::as_bytes("r" + std::to_string(i))).has_value());
+    for (int i = 0; i < 2000; ++i)
+      ASSERT_TRUE(writer.append(mlops::testing::as_bytes("r" + std::to_string(i))).has_value());
   }
   // Readers that keep opening segments take the fork guard over and over, overlapping.
   std::atomic<bool> stop{false};
@@ -214,7 +216,8 @@ TEST(MmapBackendFaults, LinksPlantedInTheQueueAreNotFollowed) {
   fs::create_directories(dir.path() / "q" / "t" / "groups");
   fs::permissions(dir.path() / "q", fs::perms::owner_all, fs::perm_options::replace);
   fs::permissions(dir.path() / "q" / "t", fs::perms::owner_all, fs::perm_options::replace);
-  fs::permissions(dir.path() / "q" / "t" / "groups", fs::perms::owner_all, fs::perm_options::replace);
+  fs::permissions(dir.path() / "q" / "t" / "groups", fs::perms::owner_all,
+                  fs::perm_options::replace);
   fs::create_symlink(victim, dir.path() / "q" / "t" / "control");
   fs::create_symlink(victim, dir.path() / "q" / "t" / "groups" / "g");
   fs::create_directories(dir.path() / "q" / "u");
@@ -222,7 +225,8 @@ TEST(MmapBackendFaults, LinksPlantedInTheQueueAreNotFollowed) {
   auto orch = orc::Orchestration::from_uri("mmap://" + dir.str() + "/q").value();
   auto producer = orc::Producer::create(orch, "t").value();
   EXPECT_NE(producer.send(text_message("x")), orc::Status::kOk);
-  EXPECT_FALSE(orc::Producer::create(orch, "linked").value().send(text_message("x")) == orc::Status::kOk);
+  EXPECT_FALSE(orc::Producer::create(orch, "linked").value().send(text_message("x")) ==
+               orc::Status::kOk);
   auto consumer = orc::Consumer::create("u", orch, {.group = "g"}).value();
   fs::create_symlink(victim, dir.path() / "q" / "u" / "groups" / "h");
   EXPECT_FALSE(orc::Consumer::create("u", orch, {.group = "h"}).has_value());
@@ -249,7 +253,8 @@ TEST(MmapBackendFaults, WorldWritableOrForeignQueueDirectoryIsRefused) {
   fs::permissions(dir.path() / "open", fs::perms::all, fs::perm_options::replace);
   auto open = orc::Orchestration::from_uri("mmap://" + dir.str() + "/open");
   ASSERT_FALSE(open.has_value());
-  EXPECT_NE(open.error().message.find("writable by every user"), std::string::npos) << open.error().message;
+  EXPECT_NE(open.error().message.find("writable by every user"), std::string::npos)
+      << open.error().message;
   if (::geteuid() != 0) GTEST_SKIP() << "changing a directory's owner needs root";
   fs::create_directories(dir.path() / "foreign");
   fs::permissions(dir.path() / "foreign", fs::perms::owner_all, fs::perm_options::replace);
@@ -257,7 +262,8 @@ TEST(MmapBackendFaults, WorldWritableOrForeignQueueDirectoryIsRefused) {
   auto foreign = orc::Orchestration::from_uri("mmap://" + dir.str() + "/foreign");
   ASSERT_FALSE(foreign.has_value());
   EXPECT_NE(foreign.error().message.find("uid 4242"), std::string::npos) << foreign.error().message;
-  EXPECT_TRUE(orc::Orchestration::from_uri("mmap://" + dir.str() + "/foreign?mode=0660").has_value())
+  EXPECT_TRUE(
+      orc::Orchestration::from_uri("mmap://" + dir.str() + "/foreign?mode=0660").has_value())
       << "a group-shared queue accepts its group's directories";
 }
 
@@ -297,7 +303,8 @@ TEST(MmapBackendFaults, ConsumersMapSegmentsReadOnly) {
       permissions = perms;
     }
   }
-  EXPECT_EQ(permissions, "r--s") << "the consumer's view of the log is not a read-only shared mapping";
+  EXPECT_EQ(permissions, "r--s")
+      << "the consumer's view of the log is not a read-only shared mapping";
 }
 
 TEST(MmapBackendFaults, ConsumerKilledAsleepStopsCostingWakeUps) {
@@ -344,10 +351,12 @@ std::size_t dirty_bytes_of(const std::string& path) {
   bool inside = false;
   std::size_t kilobytes = 0;
   while (std::getline(smaps, line)) {
-    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') != std::string::npos &&
-        line.find(' ') < line.find(':')) {
-      inside = line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0;
-    } else if (inside && (line.starts_with("Shared_Dirty:") || line.starts_with("Private_Dirty:"))) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+        line.find('-') != std::string::npos && line.find(' ') < line.find(':')) {
+      inside = line.size() >= path.size() &&
+               line.compare(line.size() - path.size(), path.size(), path) == 0;
+    } else if (inside &&
+               (line.starts_with("Shared_Dirty:") || line.starts_with("Private_Dirty:"))) {
       kilobytes += std::stoull(line.substr(line.find(':') + 1));
     }
   }
@@ -399,7 +408,8 @@ TEST(MmapBackendFaults, ZeroPendingTimeoutIsRefused) {
   TempDir dir;
   auto orch = orc::Orchestration::from_uri(queue_uri(dir, "&pending_timeout_ms=0"));
   ASSERT_FALSE(orch.has_value());
-  EXPECT_NE(orch.error().message.find("pending_timeout_ms"), std::string::npos) << orch.error().message;
+  EXPECT_NE(orch.error().message.find("pending_timeout_ms"), std::string::npos)
+      << orch.error().message;
 }
 
 // attack7 F2: one topic whose control file is damaged hid every other topic from the

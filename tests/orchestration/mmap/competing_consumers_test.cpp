@@ -29,8 +29,8 @@
 namespace orc = mlops::orchestration;
 namespace mq = mlops::orchestration::detail::mmap;
 using mlops::testing::fork_child;
-using mlops::testing::numbered;
 using mlops::testing::number_of;
+using mlops::testing::numbered;
 using mlops::testing::Tally;
 using mlops::testing::wait_exit_code;
 using namespace std::chrono_literals;
@@ -60,7 +60,8 @@ pid_t drain_member(const std::string& uri, Tally& tally, std::size_t member, std
     if (!consumer) return 11;
     const auto give_up = Clock::now() + deadline;
     while (!tally.stopped() && Clock::now() < give_up) {
-      for (const auto& msg : consumer->receive({}, 20ms, batch)) tally.record(member, number_of(msg));
+      for (const auto& msg : consumer->receive({}, 20ms, batch))
+        tally.record(member, number_of(msg));
     }
     if (consumer->commit() != orc::Status::kOk) return 12;
     return tally.stopped() ? 0 : 13;
@@ -367,8 +368,8 @@ TEST(MmapCompetingConsumers, MembersKilledAtRandomMomentsLoseNothing) {
   // claimed by it, and goes to the final drain if the live members did not take it.
   if (!tally.wait_all_seen(60s)) {
     ADD_FAILURE() << "the live members did not get every message in 60 s: "
-                  << describe_group(dir.path() / "work" / "groups" / "stage") << "; unseen:"
-                  << unseen(tally, messages);
+                  << describe_group(dir.path() / "work" / "groups" / "stage")
+                  << "; unseen:" << unseen(tally, messages);
   }
   tally.stop();
   for (const auto& [pid, slot] : live) EXPECT_EQ(wait_exit_code(pid), 0) << "member " << slot;
@@ -401,5 +402,6 @@ TEST(MmapCompetingConsumers, LeaseOutsideItsRangeIsRefusedSayingWhich) {
   options.backend = {{"lease_ms", "soon"}};
   auto consumer = orc::Consumer::create("work", orch, options);
   ASSERT_FALSE(consumer.has_value());
-  EXPECT_NE(consumer.error().message.find("lease_ms"), std::string::npos) << consumer.error().message;
+  EXPECT_NE(consumer.error().message.find("lease_ms"), std::string::npos)
+      << consumer.error().message;
 }

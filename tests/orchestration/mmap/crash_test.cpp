@@ -32,7 +32,8 @@ int cycles_from_environment() {
 std::string payload_for(std::uint64_t sequence) {
   // Lengths vary so records straddle segment ends and force rolls.
   const std::size_t filler = (sequence * 7919) % 700;
-  return "seq:" + std::to_string(sequence) + ":" + std::string(filler, static_cast<char>('a' + sequence % 26));
+  return "seq:" + std::to_string(sequence) + ":" +
+         std::string(filler, static_cast<char>('a' + sequence % 26));
 }
 
 // The writer process: appends from `first` on, acknowledging each over `ack_fd`, until killed.
@@ -68,8 +69,8 @@ TEST(MmapCrash, KillNineLoopLosesNothingAcknowledged) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
     // Every fourth cycle dies at a named point; the rest at a random moment in its progress.
-    static constexpr mq::CrashPoint kPoints[] = {mq::CrashPoint::kAfterClaim, mq::CrashPoint::kMidPayload,
-                                                 mq::CrashPoint::kBeforePublish};
+    static constexpr mq::CrashPoint kPoints[] = {
+        mq::CrashPoint::kAfterClaim, mq::CrashPoint::kMidPayload, mq::CrashPoint::kBeforePublish};
     const bool named = cycle % 4 == 3;
     const auto point = named ? kPoints[(cycle / 4) % 3] : mq::CrashPoint::kNone;
     const auto crash_after = static_cast<std::int64_t>(rng() % 200);
@@ -120,7 +121,8 @@ TEST(MmapCrash, KillNineLoopLosesNothingAcknowledged) {
     ASSERT_TRUE(cursor->commit(reader.position(), false).has_value());
 
     for (const auto acked : acknowledged) {
-      ASSERT_TRUE(delivered.count(acked)) << "cycle " << cycle << ": acknowledged " << acked << " lost";
+      ASSERT_TRUE(delivered.count(acked))
+          << "cycle " << cycle << ": acknowledged " << acked << " lost";
     }
     next_sequence = std::max(highest, acknowledged.empty() ? 0 : *acknowledged.rbegin() + 1);
   }
@@ -128,10 +130,11 @@ TEST(MmapCrash, KillNineLoopLosesNothingAcknowledged) {
   EXPECT_EQ(named_point_deaths, cycles / 4);
   EXPECT_GT(abandoned_claims, 0U) << "deaths between claim and publish left claims to skip";
   EXPECT_LT(slowest_reopen, std::chrono::seconds(5));
-  std::printf("crash loop: %d cycles, %zu acknowledged, %zu delivered, %llu abandoned claims, "
-              "slowest reopen %lld us\n",
-              cycles, acknowledged.size(), delivered.size(),
-              static_cast<unsigned long long>(abandoned_claims),
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::microseconds>(slowest_reopen).count()));
+  std::printf(
+      "crash loop: %d cycles, %zu acknowledged, %zu delivered, %llu abandoned claims, "
+      "slowest reopen %lld us\n",
+      cycles, acknowledged.size(), delivered.size(),
+      static_cast<unsigned long long>(abandoned_claims),
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::microseconds>(slowest_reopen).count()));
 }

@@ -32,13 +32,14 @@ namespace {
 constexpr int kRecords = 60;
 constexpr auto kCallBound = 3s;  // A receive that does not wait, or an open, is back by then.
 
-
 std::string uri_of(const fs::path& dir) {
   return "mmap://" + dir.string() + "?segment_bytes=4096&populate=false&pending_timeout_ms=50";
 }
 
 mes::MLOpsMessage numbered(int n) {
-  return mes::MessageBuilder().with_user_msg("record " + std::to_string(n) + std::string(n * 7 % 300, '.')).build();
+  return mes::MessageBuilder()
+      .with_user_msg("record " + std::to_string(n) + std::string(n * 7 % 300, '.'))
+      .build();
 }
 
 // The queue every case starts from.
@@ -52,7 +53,8 @@ void make_template(const fs::path& dir) {
   auto consumer = orc::Consumer::create("t", orch, {.group = "g", .auto_commit = false}).value();
   std::size_t got = 0;
   const auto deadline = Clock::now() + 5s;
-  while (got < kRecords / 2 && Clock::now() < deadline) got += consumer.receive({}, 100ms, kRecords / 2 - got).size();
+  while (got < kRecords / 2 && Clock::now() < deadline)
+    got += consumer.receive({}, 100ms, kRecords / 2 - got).size();
   ASSERT_EQ(got, static_cast<std::size_t>(kRecords / 2));
   ASSERT_EQ(consumer.commit(), orc::Status::kOk);
 }
@@ -67,13 +69,15 @@ struct Outcome {
 // Opens a producer and two consumers on the damaged queue in `dir`; every call is timed.
 Outcome exercise(const fs::path& dir, const std::string& what) {
   Outcome outcome;
-  auto timed = [&](const char* call, auto&& body) {
-    const auto start = Clock::now();
-    body();
-    const auto took = Clock::now() - start;
-    EXPECT_LT(took, kCallBound) << what << ": " << call << " took "
-                                << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
-  };
+  auto timed =
+      [&](const char* call, auto&& body) {
+        const auto start = Clock::now();
+        body();
+        const auto took = Clock::now() - start;
+        EXPECT_LT(took, kCallBound)
+            << what << ": " << call << " took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+      };
   std::optional<orc::Orchestration> orch;
   timed("open", [&] {
     auto opened = orc::Orchestration::from_uri(uri_of(dir));
@@ -84,7 +88,8 @@ Outcome exercise(const fs::path& dir, const std::string& what) {
     auto producer = orc::Producer::create(*orch, "t");
     if (!producer) return;
     outcome.sent = true;
-    for (int i = 0; i < 3; ++i) outcome.sent &= producer->send(numbered(kRecords + i)) == orc::Status::kOk;
+    for (int i = 0; i < 3; ++i)
+      outcome.sent &= producer->send(numbered(kRecords + i)) == orc::Status::kOk;
     (void)producer->flush(1s);
   });
   for (const char* group : {"g", "h"}) {
@@ -95,7 +100,8 @@ Outcome exercise(const fs::path& dir, const std::string& what) {
       timed("receive", [&] { batch = consumer->receive({}, 0ms); });
       if (batch.empty()) break;
       for (const auto& msg : batch) {
-        EXPECT_TRUE(g_written.count(std::string(msg.user_message().value_or("")))) << what << ": forged record";
+        EXPECT_TRUE(g_written.count(std::string(msg.user_message().value_or(""))))
+            << what << ": forged record";
       }
       outcome.delivered += batch.size();
     }
@@ -117,7 +123,8 @@ class DamageSweep : public ::testing::Test {
  protected:
   void SetUp() override {
     fs::remove_all(root_);
-    for (int i = 0; i < kRecords + 3; ++i) g_written.insert(std::string(numbered(i).user_message().value_or("")));
+    for (int i = 0; i < kRecords + 3; ++i)
+      g_written.insert(std::string(numbered(i).user_message().value_or("")));
     make_template(root_ / "template");
     // Damage is logged by design; thousands of cases would drown the test's own output.
     mlops::set_log_handler([](mlops::LogLevel, std::string_view) {});
@@ -154,8 +161,10 @@ TEST_F(DamageSweep, EveryBitOfTheControlBlockFlipped) {
     usable += exercise(dir, "control bit " + std::to_string(bit)).sent ? 1 : 0;
     ASSERT_FALSE(HasFailure()) << "control bit " << bit;
   }
-  std::printf("damage sweep: %zu control-block bit flips, %d repaired and written to, the rest "
-              "refused with an error\n", bits, usable);
+  std::printf(
+      "damage sweep: %zu control-block bit flips, %d repaired and written to, the rest "
+      "refused with an error\n",
+      bits, usable);
   EXPECT_GT(usable, static_cast<int>(bits) * 9 / 10) << "most flips are repairable";
 }
 
@@ -206,6 +215,6 @@ TEST_F(DamageSweep, SegmentsZeroedFlippedTruncatedReplacedOrDeleted) {
     delivered += exercise(dir, victim.filename().string() + " " + what).delivered;
     ASSERT_FALSE(HasFailure()) << victim.filename() << " " << what;
   }
-  std::printf("damage sweep: %d segment damages, %zu records delivered, 0 forged, 0 hangs\n", kCases,
-              delivered);
+  std::printf("damage sweep: %d segment damages, %zu records delivered, 0 forged, 0 hangs\n",
+              kCases, delivered);
 }

@@ -1,9 +1,9 @@
 // Issue 13, fault 3 (attack lockheld.cpp): a receive with auto-commit waited the commit's
 // 5 s lock patience for a busy group lock, whatever the receive's own timeout.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <mlops/orchestration.h>
 #include <sys/file.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>

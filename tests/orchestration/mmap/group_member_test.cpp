@@ -56,8 +56,9 @@ std::vector<std::string> claim_all(mq::GroupMember& member, mq::LogReader& reade
                                    std::size_t max = 1000) {
   std::vector<std::string> out;
   for (;;) {
-    const auto got = member.claim(reader, max, std::chrono::steady_clock::now() + 1s,
-                                  [&](mq::LogRecord& record) { out.push_back(as_text(record.payload)); });
+    const auto got =
+        member.claim(reader, max, std::chrono::steady_clock::now() + 1s,
+                     [&](mq::LogRecord& record) { out.push_back(as_text(record.payload)); });
     if (got == 0 || out.size() >= max) return out;
   }
 }
@@ -151,7 +152,9 @@ TEST(MmapGroupMember, EveryBitFlipOfTheClaimTableIsRebuiltAtTheWatermarkLosingNo
     mq::LogReader other_reader(fixture.log, fixture.log->earliest());
     ASSERT_EQ(claim_all(other, other_reader, 5), numbers(20, 25));
     mq::GroupTable table;
-    std::ifstream(path, std::ios::binary).seekg(mq::kGroupTableOffset).read(reinterpret_cast<char*>(&table), sizeof table);
+    std::ifstream(path, std::ios::binary)
+        .seekg(mq::kGroupTableOffset)
+        .read(reinterpret_cast<char*>(&table), sizeof table);
     used_bytes = offsetof(mq::GroupTable, slots) + table.used_slots * sizeof(mq::ClaimSlot);
     ASSERT_EQ(table.used_slots, 2U);
   }  // Both leave: their ranges are released.
@@ -189,7 +192,8 @@ TEST(MmapGroupMember, GarbageOrTruncatedGroupFileRestartsTheGroupWithoutACrash) 
     ASSERT_EQ(claim_all(member, reader, 10), numbers(0, 10));
     ASSERT_TRUE(member.commit(std::chrono::steady_clock::now() + 1s).has_value());
   }
-  for (const std::size_t size : {std::size_t{0}, std::size_t{7}, std::size_t{4100}, std::size_t{9000}}) {
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{7}, std::size_t{4100}, std::size_t{9000}}) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << std::string(size, '\xA5');
     auto member = fixture.join();
     mq::LogReader reader(fixture.log, fixture.log->earliest());
@@ -299,7 +303,8 @@ TEST(MmapGroupMember, FullClaimTableOfInterleavedClaimsDeadlocksNoOne) {
     empty_rounds = any ? 0 : empty_rounds + 1;
   }
   ASSERT_EQ(static_cast<int>(got.size()), records) << "the group stalled for good";
-  for (auto& side : sides) ASSERT_TRUE(side.member->commit(std::chrono::steady_clock::now() + 1s).has_value());
+  for (auto& side : sides)
+    ASSERT_TRUE(side.member->commit(std::chrono::steady_clock::now() + 1s).has_value());
   const auto all = numbers(0, records);
   EXPECT_EQ(got, std::multiset<std::string>(all.begin(), all.end()));
   EXPECT_EQ(mq::lowest_committed(fixture.log->groups()), fixture.log->latest());

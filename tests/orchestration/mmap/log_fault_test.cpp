@@ -41,7 +41,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::shared_ptr<mq::TopicLog> open_log(const TempDir& dir, mq::QueueSettings settings = small_segments()) {
+std::shared_ptr<mq::TopicLog> open_log(const TempDir& dir,
+                                       mq::QueueSettings settings = small_segments()) {
   auto queue = mq::Queue::open(dir.str(), settings);
   EXPECT_TRUE(queue.has_value()) << queue.error().message;
   auto log = (*queue)->topic("t");
@@ -57,9 +58,8 @@ struct Read {
 Read read_everything(const std::shared_ptr<mq::TopicLog>& log) {
   mq::LogReader reader(log, log->earliest());
   Read read;
-  mlops::testing::read_available(reader, [&](const mq::LogRecord& record) {
-    read.texts.push_back(as_text(record.payload));
-  });
+  mlops::testing::read_available(
+      reader, [&](const mq::LogRecord& record) { read.texts.push_back(as_text(record.payload)); });
   read.damaged = reader.damaged();
   return read;
 }
@@ -75,7 +75,8 @@ void zero_range(const std::string& path, std::uint64_t offset, std::size_t bytes
   const int fd = ::open(path.c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);
   const std::vector<char> zeros(bytes, 0);
-  ASSERT_EQ(::pwrite(fd, zeros.data(), bytes, static_cast<off_t>(offset)), static_cast<ssize_t>(bytes));
+  ASSERT_EQ(::pwrite(fd, zeros.data(), bytes, static_cast<off_t>(offset)),
+            static_cast<ssize_t>(bytes));
   ::close(fd);
 }
 
@@ -110,7 +111,8 @@ TEST(MmapLogFaults, ZeroWordBelowTheTailIsReportedNotTakenForTheEnd) {
   mq::LogWriter writer(log);
   ASSERT_TRUE(writer.append(as_bytes("a")).has_value());
   const auto hole = *writer.append(as_bytes("b"));
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer.append(as_bytes("record " + std::to_string(i))).has_value());
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(writer.append(as_bytes("record " + std::to_string(i))).has_value());
   // Damage while open: the hole is in segment 0, the tail several segments on.
   auto segment = *log->writable_segment(0);
   segment->header_at(hole % 4096)->word.store(0);
@@ -125,7 +127,8 @@ TEST(MmapLogFaults, MissingSegmentBelowTheTailIsSkippedWithAReport) {
   TempDir dir;
   auto log = open_log(dir);
   mq::LogWriter writer(log);
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
   ASSERT_GE(log->latest() / 4096, 3U);
   fs::remove(segment_path(dir, 1));
   const auto read = read_everything(log);
@@ -140,7 +143,8 @@ TEST(MmapLogFaults, MissingFirstSegmentIsRepairedOnOpen) {
   {
     auto log = open_log(dir);
     mq::LogWriter writer(log);
-    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+    for (int i = 0; i < 1000; ++i)
+      ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
   }
   // A crash between unlinking and advancing the first segment (the old order) left this.
   fs::remove(segment_path(dir, 0));
@@ -155,7 +159,8 @@ TEST(MmapLogFaults, RetentionRemovesFilesLeftBelowTheFirstSegment) {
   TempDir dir;
   auto log = open_log(dir);  // Retention by age (a week) and size (none) keeps everything.
   mq::LogWriter writer(log);
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
   // No group: nothing counts as consumed, so only a stray below the first may go.
   log->control().first_segment.store(2);
   log->apply_retention(log->latest());
@@ -200,7 +205,8 @@ TEST(MmapLogFaults, TailOneBitFromASegmentStartDoesNotHangWriters) {
   {
     auto log = open_log(dir);
     mq::LogWriter writer(log);
-    for (int i = 0; i < 300; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+    for (int i = 0; i < 300; ++i)
+      ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
     ASSERT_GE(log->latest() / 4096, 1U);
     // tail = k*S + 64 with bit 6 flipped is k*S: the raw, unnormalised segment start.
     const std::uint64_t k = log->latest() / 4096 + 1;
@@ -225,7 +231,8 @@ TEST(MmapLogFaults, GarbageFirstSegmentAndTailAreRepairedOnOpen) {
   {
     auto log = open_log(dir);
     mq::LogWriter writer(log);
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+    for (int i = 0; i < 100; ++i)
+      ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
     log->control().first_segment.store(UINT64_MAX / 3);
     log->control().tail.store(UINT64_MAX - 5);
   }
@@ -275,8 +282,10 @@ TEST(MmapLogFaults, LiveWriterOfAnotherPidNamespaceIsNotTakenForDead) {
     const auto position = child_log->latest();
     auto segment = child_log->writable_segment(position / 4096);
     if (!id || !segment) ::_exit(2);
-    (*segment)->header_at(position % 4096)->word.store(
-        mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(4)), *id, mq::RecordState::kPending));
+    (*segment)
+        ->header_at(position % 4096)
+        ->word.store(mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(4)), *id,
+                                   mq::RecordState::kPending));
     child_log->control().tail.store(position + mq::record_bytes(4));
     const char state = own_namespace ? 'n' : 'p';
     (void)!::write(claimed[1], &state, 1);
@@ -294,8 +303,9 @@ TEST(MmapLogFaults, LiveWriterOfAnotherPidNamespaceIsNotTakenForDead) {
   mq::LogRecord record;
   const auto until = std::chrono::steady_clock::now() + 200ms;
   while (std::chrono::steady_clock::now() < until) {
-    ASSERT_FALSE(reader.next(record)) << "a live writer's claim was skipped ("
-                                      << (state == 'n' ? "own PID namespace" : "same namespace") << ")";
+    ASSERT_FALSE(reader.next(record))
+        << "a live writer's claim was skipped ("
+        << (state == 'n' ? "own PID namespace" : "same namespace") << ")";
   }
   ::close(release[1]);  // The writer exits: its lock goes with it.
   bool got = false;
@@ -330,7 +340,8 @@ TEST(MmapLogFaults, WriterSkippedAgainAndAgainGivesUpWithAnError) {
   stop.store(true);
   reader.join();
   ASSERT_FALSE(appended.has_value()) << "appended again and again without bound";
-  EXPECT_NE(appended.error().message.find("skipped"), std::string::npos) << appended.error().message;
+  EXPECT_NE(appended.error().message.find("skipped"), std::string::npos)
+      << appended.error().message;
   EXPECT_EQ(abandoned, 9U) << "the first try and 8 appends again";
 }
 
@@ -348,7 +359,8 @@ TEST(MmapLogFaults, FlushSyncsTheControlBlockAndTheDirectoryToo) {
   auto log = open_log(dir);
   mq::LogWriter writer(log);
   mq::testing::set_sync_observer(&remember_sync);
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(writer.append(as_bytes("r" + std::to_string(i))).has_value());
   ASSERT_TRUE(writer.sync().has_value());
   mq::testing::set_sync_observer(nullptr);
   const std::set<std::string> synced(g_synced.begin(), g_synced.end());
@@ -387,7 +399,8 @@ TEST(MmapLogFaults, FullDiskIsAnErrorNotASigbus) {
   if (child == 0) {
     ::alarm(20);
     // A small filesystem of our own, where permitted (a private mount namespace).
-    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
         ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=256k") != 0) {
       ::_exit(77);
     }
@@ -643,7 +656,8 @@ TEST(MmapLogFaults, ControlFileCutInsideItsMagicIsRefusedAndLeftAlone) {
   auto queue = mq::Queue::open(dir.str(), small_segments());
   ASSERT_TRUE(queue.has_value()) << queue.error().message;
   auto log = (*queue)->topic("t");
-  ASSERT_FALSE(log.has_value()) << "a file that no longer says what it is was taken as a control file";
+  ASSERT_FALSE(log.has_value())
+      << "a file that no longer says what it is was taken as a control file";
   EXPECT_EQ(log.error().code, mlops::ErrorCode::kCorrupt);
   EXPECT_EQ(fs::file_size(control), 4U) << "a refused file was changed";
 }
@@ -674,6 +688,7 @@ TEST(MmapLogFaults, SegmentCutAtOrPastTheTailReportsNoLoss) {
     ASSERT_TRUE(log.has_value()) << log.error().message;
     const auto read = read_everything(*log);
     EXPECT_EQ(read.texts, texts) << "cut at " << cut;
-    EXPECT_EQ(read.damaged, 0U) << "a loss reported for a cut at " << cut << ", the tail at " << tail_offset;
+    EXPECT_EQ(read.damaged, 0U) << "a loss reported for a cut at " << cut << ", the tail at "
+                                << tail_offset;
   }
 }

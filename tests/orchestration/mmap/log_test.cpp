@@ -31,7 +31,8 @@ std::shared_ptr<mq::TopicLog> open_topic(const std::shared_ptr<mq::Queue>& queue
   return *log;
 }
 
-std::shared_ptr<mq::Queue> open_queue(const TempDir& dir, mq::QueueSettings settings = small_segments()) {
+std::shared_ptr<mq::Queue> open_queue(const TempDir& dir,
+                                      mq::QueueSettings settings = small_segments()) {
   auto queue = mq::Queue::open(dir.str(), settings);
   EXPECT_TRUE(queue.has_value()) << queue.error().message;
   return *queue;
@@ -39,14 +40,12 @@ std::shared_ptr<mq::Queue> open_queue(const TempDir& dir, mq::QueueSettings sett
 
 // Reads every record from `from` (0: the earliest). `keep` receives the reader, for its
 // counters; it lives in the test's scope, so the log is gone before the test's directory.
-std::vector<std::string> read_all(const std::shared_ptr<mq::TopicLog>& log,
-                                  std::uint64_t from = 0,
+std::vector<std::string> read_all(const std::shared_ptr<mq::TopicLog>& log, std::uint64_t from = 0,
                                   std::unique_ptr<mq::LogReader>* keep = nullptr) {
   auto reader = std::make_unique<mq::LogReader>(log, from == 0 ? log->earliest() : from);
   std::vector<std::string> out;
-  mlops::testing::read_available(*reader, [&](const mq::LogRecord& record) {
-    out.push_back(as_text(record.payload));
-  });
+  mlops::testing::read_available(
+      *reader, [&](const mq::LogRecord& record) { out.push_back(as_text(record.payload)); });
   if (keep) *keep = std::move(reader);
   return out;
 }
@@ -65,7 +64,8 @@ TEST(MmapLog, AppendsReadBackInOrder) {
   mq::LogWriter writer(log);
   std::vector<std::string> sent;
   for (int i = 0; i < 100; ++i) {
-    sent.push_back("message-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 37), 'x'));
+    sent.push_back("message-" + std::to_string(i) +
+                   std::string(static_cast<std::size_t>(i % 37), 'x'));
     ASSERT_TRUE(writer.append(as_bytes(sent.back())).has_value());
   }
   EXPECT_EQ(read_all(log), sent);
@@ -97,7 +97,8 @@ TEST(MmapLog, PayloadsAreEightByteAlignedInPlace) {
   TempDir dir;
   auto log = open_topic(open_queue(dir));
   mq::LogWriter writer(log);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(writer.append(as_bytes(std::string(static_cast<std::size_t>(i), 'a'))).has_value());
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(writer.append(as_bytes(std::string(static_cast<std::size_t>(i), 'a'))).has_value());
   mq::LogReader reader(log, log->earliest());
   mq::LogRecord record;
   while (reader.next(record)) {
@@ -216,7 +217,8 @@ TEST(MmapLog, TruncatedOrGarbageSegmentIsSkippedWithAReport) {
   TempDir dir;
   auto log = open_topic(open_queue(dir));
   mq::LogWriter writer(log);
-  for (int i = 0; i < 120; ++i) ASSERT_TRUE(writer.append(as_bytes(std::string(100, 'q'))).has_value());
+  for (int i = 0; i < 120; ++i)
+    ASSERT_TRUE(writer.append(as_bytes(std::string(100, 'q'))).has_value());
   ASSERT_TRUE(std::filesystem::exists(segment_file(dir, 3)));
   std::filesystem::resize_file(segment_file(dir, 1), 1000);  // Truncated.
   {
@@ -248,8 +250,8 @@ TEST(MmapLog, DeadWritersClaimIsSkipped) {
   auto log = open_topic(open_queue(dir));
   mq::LogWriter writer(log);
   ASSERT_TRUE(writer.append(as_bytes("before")).has_value());
-  for (auto point : {mq::CrashPoint::kAfterClaim, mq::CrashPoint::kMidPayload,
-                     mq::CrashPoint::kBeforePublish}) {
+  for (auto point :
+       {mq::CrashPoint::kAfterClaim, mq::CrashPoint::kMidPayload, mq::CrashPoint::kBeforePublish}) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -277,8 +279,8 @@ TEST(MmapLog, StalledClaimIsSkippedAfterTheTimeoutAndItsWriterAppendsAgain) {
   const std::uint64_t position = log->latest();
   auto segment = *log->writable_segment(position / log->segment_bytes());
   auto* header = segment->header_at(position % log->segment_bytes());
-  const auto claim = mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)), *log->registry().id(),
-                                   mq::RecordState::kPending);
+  const auto claim = mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)),
+                                   *log->registry().id(), mq::RecordState::kPending);
   header->word.store(claim);
   mq::LogWriter writer(log);
   ASSERT_TRUE(writer.append(as_bytes("next")).has_value());
@@ -298,8 +300,8 @@ TEST(MmapLog, StalledClaimIsSkippedAfterTheTimeoutAndItsWriterAppendsAgain) {
   // The stalled writer's publish now fails, which tells it to append again.
   std::uint64_t expected = claim;
   EXPECT_FALSE(header->word.compare_exchange_strong(
-      expected, mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)), *log->registry().id(),
-                              mq::RecordState::kPublished)));
+      expected, mq::make_word(static_cast<std::uint32_t>(mq::record_bytes(5)),
+                              *log->registry().id(), mq::RecordState::kPublished)));
 }
 
 TEST(MmapLog, WritersInSeveralProcessesKeepTheirOwnOrder) {
@@ -430,12 +432,14 @@ TEST(MmapRetention, DeletesOnlyWhatEveryGroupHasConsumed) {
   ASSERT_TRUE(fast && slow);
   ASSERT_TRUE(slow->commit(log->earliest(), false));
   mq::LogWriter writer(log);
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer.append(as_bytes(std::string(100, 'r'))).has_value());
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(writer.append(as_bytes(std::string(100, 'r'))).has_value());
   ASSERT_TRUE(fast->commit(log->latest(), false));
   EXPECT_TRUE(std::filesystem::exists(segment_file(dir, 0))) << "'slow' still needs segment 0";
 
   ASSERT_TRUE(slow->commit(log->latest(), false));
-  for (int i = 0; i < 40; ++i) ASSERT_TRUE(writer.append(as_bytes(std::string(100, 's'))).has_value());
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(writer.append(as_bytes(std::string(100, 's'))).has_value());
   EXPECT_FALSE(std::filesystem::exists(segment_file(dir, 0))) << "consumed by every group";
   EXPECT_GT(log->control().first_segment.load(), 0U);
   // A reader that was behind jumps to what is left, counting what it lost.

@@ -84,7 +84,8 @@ TEST(MmapBackend, ProducersAndConsumersInSeparateProcesses) {
       for (const auto& msg : all) {
         const auto writer = arg(msg, "writer");
         if (writer < 0 || writer >= kWriters) return 12;
-        if (arg(msg, "n") != next[static_cast<std::size_t>(writer)]++) return 13;  // Per-writer order.
+        if (arg(msg, "n") != next[static_cast<std::size_t>(writer)]++)
+          return 13;  // Per-writer order.
       }
       if (consumer->commit() != orc::Status::kOk) return 14;
       return all.size() == static_cast<std::size_t>(kWriters * kEach) ? 0 : 15;
@@ -138,10 +139,12 @@ TEST(MmapBackend, ConsumerKilledBetweenReceiveAndCommitGetsItsMessagesAgain) {
 
   // The group's next consumer takes over the dead one's lock and gets 10.. again.
   auto orch = orc::Orchestration::from_uri(uri).value();
-  auto consumer = orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
+  auto consumer =
+      orc::Consumer::create("work", orch, {.group = "stage", .auto_commit = false}).value();
   const auto again = receive_n(consumer, 20);
   ASSERT_EQ(again.size(), 20U);
-  for (std::size_t i = 0; i < again.size(); ++i) EXPECT_EQ(arg(again[i], "n"), static_cast<std::int64_t>(10 + i));
+  for (std::size_t i = 0; i < again.size(); ++i)
+    EXPECT_EQ(arg(again[i], "n"), static_cast<std::int64_t>(10 + i));
 }
 
 TEST(MmapBackend, GroupsResumeFromTheirCursorsAcrossRestarts) {
@@ -150,7 +153,8 @@ TEST(MmapBackend, GroupsResumeFromTheirCursorsAcrossRestarts) {
   for (int round = 0; round < 3; ++round) {
     auto orch = orc::Orchestration::from_uri(uri).value();  // As a restarted process would.
     auto producer = orc::Producer::create(orch, "rounds").value();
-    for (int i = 0; i < 10; ++i) ASSERT_EQ(producer.send(numbered(round * 10 + i)), orc::Status::kOk);
+    for (int i = 0; i < 10; ++i)
+      ASSERT_EQ(producer.send(numbered(round * 10 + i)), orc::Status::kOk);
     auto consumer = orc::Consumer::create("rounds", orch, {.group = "g"}).value();
     const auto got = receive_n(consumer, 10);
     ASSERT_EQ(got.size(), 10U);
@@ -241,15 +245,17 @@ TEST(MmapBackend, NewTopicWithOneSmallMessageAllocatesAtMostFourMiB) {
     ASSERT_EQ(consumer.commit(), orc::Status::kOk);
   }  // Closed: the segment preparer has finished what it was asked.
   const auto bytes = allocated_bytes(dir.path());
-  EXPECT_LE(bytes, std::uint64_t{4} << 20) << "a topic with one message takes " << bytes << " bytes";
+  EXPECT_LE(bytes, std::uint64_t{4} << 20)
+      << "a topic with one message takes " << bytes << " bytes";
   EXPECT_GT(bytes, 0U);
 }
 
 TEST(MmapBackend, SegmentBlocksGrowWithTheTopicAndStopAtTheSegment) {
   mlops::testing::TempDir dir;
   const std::uint64_t segment = std::uint64_t{16} << 20;
-  auto orch = orc::Orchestration::from_uri("mmap://" + dir.str() + "?segment_bytes=" +
-                                           std::to_string(segment)).value();
+  auto orch = orc::Orchestration::from_uri("mmap://" + dir.str() +
+                                           "?segment_bytes=" + std::to_string(segment))
+                  .value();
   auto producer = orc::Producer::create(orch, "busy").value();
   const auto payload = mes::MessageBuilder().with_user_msg(std::string(1000, 'x')).build();
   const auto segment_file = dir.path() / "busy" / "00000000000000000000.seg";
@@ -266,7 +272,8 @@ TEST(MmapBackend, SegmentBlocksGrowWithTheTopicAndStopAtTheSegment) {
     // chunks (each no larger than what the segment holds, at most 4 MiB).
     const std::uint64_t written = static_cast<std::uint64_t>(total) * 1000;
     if (written < segment / 4) {
-      EXPECT_LE(blocks, 4 * written + (std::uint64_t{1} << 20)) << "allocated far ahead of the writer";
+      EXPECT_LE(blocks, 4 * written + (std::uint64_t{1} << 20))
+          << "allocated far ahead of the writer";
     }
     EXPECT_LE(blocks, segment + 4096) << "more than the segment";
   }

@@ -76,7 +76,8 @@ void on_sync(const std::string& path, int fd, std::uint64_t offset, std::uint64_
           S_ISREG(child_info.st_mode)) {
         const int child_fd = ::open(child.c_str(), O_RDONLY);
         if (child_fd >= 0) {
-          g_disk->files[child] = read_range(child_fd, 0, static_cast<std::uint64_t>(child_info.st_size));
+          g_disk->files[child] =
+              read_range(child_fd, 0, static_cast<std::uint64_t>(child_info.st_size));
           ::close(child_fd);
         }
       }
@@ -93,14 +94,14 @@ void on_sync(const std::string& path, int fd, std::uint64_t offset, std::uint64_
 
 std::string payload_for(std::uint64_t sequence) {
   const std::size_t filler = (sequence * 2654435761U) % 900;
-  return "seq:" + std::to_string(sequence) + ":" + std::string(filler, static_cast<char>('a' + sequence % 26));
+  return "seq:" + std::to_string(sequence) + ":" +
+         std::string(filler, static_cast<char>('a' + sequence % 26));
 }
 
 std::uint64_t sequence_of(const std::string& text) {
   if (!text.starts_with("seq:")) return UINT64_MAX;
   return std::stoull(text.substr(4));
 }
-
 
 // Builds the disk image of `live` under `image`: durable entries with their durable bytes,
 // plus each of `extra` (pages written back on their own, captured at the loss).
@@ -286,25 +287,30 @@ TEST(MmapPowerLoss, FlushedRecordsSurviveEverySimulatedPowerLoss) {
     std::vector<std::uint64_t> order;
     auto read_all = [&](mq::LogReader& reader) {
       const auto started = std::chrono::steady_clock::now();
-      mlops::testing::read_available(reader, [&](const mq::LogRecord& record) {
-        const std::string text = mlops::testing::as_text(record.payload);
-        const std::uint64_t seq = sequence_of(text);
-        ASSERT_NE(seq, UINT64_MAX) << "loss " << loss << ": foreign bytes delivered";
-        ASSERT_EQ(text, payload_for(seq)) << "loss " << loss << ": torn record delivered";
-        ASSERT_TRUE(seen.insert(seq).second) << "loss " << loss << ": " << seq << " read twice";
-        order.push_back(seq);
-      }, 5s);
-      EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << "loss " << loss << ": reading hung";
+      mlops::testing::read_available(
+          reader,
+          [&](const mq::LogRecord& record) {
+            const std::string text = mlops::testing::as_text(record.payload);
+            const std::uint64_t seq = sequence_of(text);
+            ASSERT_NE(seq, UINT64_MAX) << "loss " << loss << ": foreign bytes delivered";
+            ASSERT_EQ(text, payload_for(seq)) << "loss " << loss << ": torn record delivered";
+            ASSERT_TRUE(seen.insert(seq).second) << "loss " << loss << ": " << seq << " read twice";
+            order.push_back(seq);
+          },
+          5s);
+      EXPECT_LT(std::chrono::steady_clock::now() - started, 5s)
+          << "loss " << loss << ": reading hung";
     };
     mq::LogReader reader(*log, (*log)->earliest());
     read_all(reader);
     ASSERT_FALSE(::testing::Test::HasFailure());
     holes_reported += reader.damaged();
     for (const auto acked : acknowledged) {
-      ASSERT_TRUE(seen.count(acked)) << "loss " << loss << ": flushed record " << acked
-                                     << " at position " << g_positions[acked] << " lost (tail "
-                                     << (*log)->latest() << ", synced " << (*log)->control().synced.load()
-                                     << ", first segment " << (*log)->control().first_segment.load() << ")";
+      ASSERT_TRUE(seen.count(acked))
+          << "loss " << loss << ": flushed record " << acked << " at position "
+          << g_positions[acked] << " lost (tail " << (*log)->latest() << ", synced "
+          << (*log)->control().synced.load() << ", first segment "
+          << (*log)->control().first_segment.load() << ")";
     }
     // After recovery: new records are read, and what was recovered stays intact.
     {
@@ -316,13 +322,15 @@ TEST(MmapPowerLoss, FlushedRecordsSurviveEverySimulatedPowerLoss) {
       ASSERT_TRUE(synced.has_value()) << "loss " << loss << ": " << synced.error().message;
     }
     read_all(reader);
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(seen.count(sequence + i)) << "loss " << loss << ": new record lost";
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(seen.count(sequence + i)) << "loss " << loss << ": new record lost";
     const std::vector<std::uint64_t> first_pass = order;
     seen.clear();
     order.clear();
     mq::LogReader again(*log, (*log)->earliest());
     read_all(again);
-    ASSERT_EQ(order, first_pass) << "loss " << loss << ": recovered records changed after new writes";
+    ASSERT_EQ(order, first_pass) << "loss " << loss
+                                 << ": recovered records changed after new writes";
     ASSERT_FALSE(::testing::Test::HasFailure());
     sequence += 5;
     // Everything read now is on the disk the next round starts from.

@@ -17,7 +17,8 @@ std::size_t count_of(const RedisServer& server, const std::string& command) {
   redisContext* raw = redisConnect("127.0.0.1", server.port());
   if (raw == nullptr || raw->err != 0) return 999;
   auto* reply = static_cast<redisReply*>(redisCommand(raw, command.c_str()));
-  const std::size_t count = reply != nullptr && reply->type == REDIS_REPLY_ARRAY ? reply->elements : 999;
+  const std::size_t count =
+      reply != nullptr && reply->type == REDIS_REPLY_ARRAY ? reply->elements : 999;
   freeReplyObject(reply);
   redisFree(raw);
   return count;
@@ -28,7 +29,8 @@ void run_raw(const RedisServer& server, const std::string& command) {
   ASSERT_TRUE(raw != nullptr && raw->err == 0);
   auto* reply = static_cast<redisReply*>(redisCommand(raw, command.c_str()));
   ASSERT_NE(reply, nullptr);
-  EXPECT_NE(reply->type, REDIS_REPLY_ERROR) << command << ": " << std::string(reply->str, reply->len);
+  EXPECT_NE(reply->type, REDIS_REPLY_ERROR)
+      << command << ": " << std::string(reply->str, reply->len);
   freeReplyObject(reply);
   redisFree(raw);
 }
@@ -51,7 +53,8 @@ TEST(RedisCleanup, DeadMembersLeaveTheGroupOnceTheirEntriesWereClaimed) {
   ASSERT_EQ(count_of(server, "XINFO CONSUMERS work g"), 4u);
   auto con = Consumer::create("work", *orch, {.group = "g"});
   ASSERT_TRUE(con);
-  EXPECT_EQ(numbers_of(receive_n(*con, 6, 10s)).size(), 6u) << "the dead members' entries are claimed";
+  EXPECT_EQ(numbers_of(receive_n(*con, 6, 10s)).size(), 6u)
+      << "the dead members' entries are claimed";
   // Removal runs after a claim pass, at most once per claim_idle_ms: keep polling until then.
   const auto deadline = Clock::now() + 10s;
   while (count_of(server, "XINFO CONSUMERS work g") != 1 && Clock::now() < deadline) {

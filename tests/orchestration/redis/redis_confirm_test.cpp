@@ -27,8 +27,9 @@ TEST(RedisConfirm, FlushedSendToAKeyOfAnotherTypeIsADefiniteError) {
   auto orch = Orchestration::from_uri(redis_uri(server));
   ASSERT_TRUE(orch);
   std::vector<Status> reports;
-  auto pro = Producer::create(*orch, "plain",
-                              {.on_delivery = [&](const DeliveryReport& r) { reports.push_back(r.status); }});
+  auto pro = Producer::create(*orch, "plain", {.on_delivery = [&](const DeliveryReport& r) {
+    reports.push_back(r.status);
+  }});
   ASSERT_TRUE(pro);
   EXPECT_EQ(pro->send(numbered(1), true), Status::kError) << "WRONGTYPE: certainly not stored";
   EXPECT_EQ(reports, std::vector<Status>{Status::kError});
@@ -72,7 +73,8 @@ TEST(RedisConfirm, AnotherMessagesRefusalDoesNotTaintAConfirmedOne) {
   EXPECT_EQ(pro->send(numbered(3, TopicList{std::vector<std::string>{"good", "plain"}}), true),
             Status::kError)
       << "one copy refused: the first failure";
-  auto con = Consumer::create("good", *orch, {.group = "g", .offset_reset = OffsetReset::kEarliest});
+  auto con =
+      Consumer::create("good", *orch, {.group = "g", .offset_reset = OffsetReset::kEarliest});
   ASSERT_TRUE(con);
   EXPECT_EQ(numbers_of(receive_n(*con, 2)), (std::vector<std::int64_t>{2, 3}));
 }

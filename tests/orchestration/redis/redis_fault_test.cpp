@@ -237,7 +237,8 @@ TEST(RedisFaults, ServerStoppedCallsReturnInTimeAndConsumerResumes) {
 TEST(RedisFaults, ServerThatStopsAnsweringBoundsEveryCall) {
   RedisServer server;
   MLOPS_START_REDIS(server);
-  auto orch = Orchestration::from_uri(redis_uri(server, "timeout_ms=1000&reconnect_backoff_ms=200"));
+  auto orch =
+      Orchestration::from_uri(redis_uri(server, "timeout_ms=1000&reconnect_backoff_ms=200"));
   ASSERT_TRUE(orch);
   auto con = Consumer::create("pause", *orch, {.group = "g"});
   ASSERT_TRUE(con);
@@ -288,7 +289,8 @@ TEST(RedisFaults, ServerThatStopsAnsweringBoundsEveryCall) {
 TEST(RedisFaults, GroupOrStreamVanishedIsRecreatedWithoutBusyLoop) {
   RedisServer server;
   MLOPS_START_REDIS(server);
-  auto orch = Orchestration::from_uri(redis_uri(server, "timeout_ms=2000&claim_idle_ms=200&reconnect_backoff_ms=200"));
+  auto orch = Orchestration::from_uri(
+      redis_uri(server, "timeout_ms=2000&claim_idle_ms=200&reconnect_backoff_ms=200"));
   ASSERT_TRUE(orch);
   auto pro = Producer::create(*orch, "vanish");
   ASSERT_TRUE(pro);

@@ -29,11 +29,11 @@ class Raw {
     }
     auto* reply = static_cast<redisReply*>(
         redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
-    std::string text = reply == nullptr                         ? "(no reply)"
-                       : reply->type == REDIS_REPLY_INTEGER     ? std::to_string(reply->integer)
-                       : reply->type == REDIS_REPLY_ARRAY       ? std::to_string(reply->elements)
-                       : reply->str != nullptr                  ? std::string(reply->str, reply->len)
-                                                                : "";
+    std::string text = reply == nullptr                     ? "(no reply)"
+                       : reply->type == REDIS_REPLY_INTEGER ? std::to_string(reply->integer)
+                       : reply->type == REDIS_REPLY_ARRAY   ? std::to_string(reply->elements)
+                       : reply->str != nullptr              ? std::string(reply->str, reply->len)
+                                                            : "";
     freeReplyObject(reply);
     return text;
   }
@@ -82,7 +82,8 @@ TEST(RedisLag, LagIsUndeliveredPlusPendingAndFallsAsTheGroupCommits) {
   const GroupLag& g1 = (*committed)[0].groups[0];
   EXPECT_EQ(g1.lag, 3u);
   ASSERT_TRUE(g1.committed.has_value());
-  EXPECT_EQ((*committed)[0].end - *g1.committed, g1.lag) << "lag is end minus committed, as on kafka";
+  EXPECT_EQ((*committed)[0].end - *g1.committed, g1.lag)
+      << "lag is end minus committed, as on kafka";
 
   ASSERT_EQ(receive_n(*con, 3).size(), 3u);
   ASSERT_EQ(con->commit(), Status::kOk);
@@ -164,7 +165,8 @@ TEST(RedisLag, PendingEntriesTrimmedAwayAreNoLongerLag) {
   for (int i = 0; i < 10; ++i) raw.run({"XADD", "trimmed", "*", "m", "x"});
   ASSERT_EQ(raw.run({"XGROUP", "CREATE", "trimmed", "g", "0"}), "OK");
   // Eight read and never acknowledged, then all but the last three trimmed away.
-  ASSERT_EQ(raw.run({"XREADGROUP", "GROUP", "g", "c", "COUNT", "8", "STREAMS", "trimmed", ">"}), "1");
+  ASSERT_EQ(raw.run({"XREADGROUP", "GROUP", "g", "c", "COUNT", "8", "STREAMS", "trimmed", ">"}),
+            "1");
   ASSERT_EQ(raw.run({"XTRIM", "trimmed", "MAXLEN", "3"}), "7");
   auto orch = Orchestration::from_uri(redis_uri(server));
   ASSERT_TRUE(orch);

@@ -42,7 +42,8 @@ TEST(RedisResolve, NumericAddressesAreTakenAsTheyAreAndADeadlinePassedGivesUpAtO
   EXPECT_EQ(*v6, std::vector<std::string>{"::1"});
   // A name with its deadline already passed: no wait for the resolver at all.
   Result<std::vector<std::string>> late = std::vector<std::string>{};
-  EXPECT_LT(time_of([&] { late = detail::redis::numeric_hosts("localhost", Clock::now() - 1s); }), 500ms);
+  EXPECT_LT(time_of([&] { late = detail::redis::numeric_hosts("localhost", Clock::now() - 1s); }),
+            500ms);
   if (!late) {
     EXPECT_NE(late.error().message.find("no answer in time"), std::string::npos);
   }

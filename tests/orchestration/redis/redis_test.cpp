@@ -72,9 +72,7 @@ TEST(RedisConnection, ListenerThatIsNotRedisIsNamedSo) {
   FakeListener http("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
   ASSERT_NE(http.port(), 0);
   Result<void> result;
-  EXPECT_LT(time_of([&] {
-              result = validate("redis://127.0.0.1:" + std::to_string(http.port()));
-            }),
+  EXPECT_LT(time_of([&] { result = validate("redis://127.0.0.1:" + std::to_string(http.port())); }),
             2s);
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("not a Redis server"), std::string::npos)
@@ -87,10 +85,9 @@ TEST(RedisConnection, ListenerThatFloodsIsRefusedBeforeItsDataIsBuffered) {
   FakeListener flood("$1000000000\r\n" + std::string(4 << 20, 'a'));
   ASSERT_NE(flood.port(), 0);
   Result<void> result;
-  EXPECT_LT(time_of([&] {
-              result = validate("redis://127.0.0.1:" + std::to_string(flood.port()), 5s);
-            }),
-            2s);
+  EXPECT_LT(
+      time_of([&] { result = validate("redis://127.0.0.1:" + std::to_string(flood.port()), 5s); }),
+      2s);
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("not a Redis server"), std::string::npos)
       << result.error().message;
@@ -138,10 +135,10 @@ TEST(RedisConnection, ListenerThatNeverAnswersTimesOutWithinItsTimeout) {
 }
 
 TEST(RedisOptions, MalformedUrisAndOptionsAreRefusedWithTheirName) {
-  for (const std::string uri : {"redis://localhost:notaport", "redis://localhost:70000",
-                                "redis://localhost:6379/x", "redis://localhost?timeout_ms=0",
-                                "redis://localhost?claim_idle_ms=abc",
-                                "redis://localhost?max_in_flight=-1"}) {
+  for (const std::string uri :
+       {"redis://localhost:notaport", "redis://localhost:70000", "redis://localhost:6379/x",
+        "redis://localhost?timeout_ms=0", "redis://localhost?claim_idle_ms=abc",
+        "redis://localhost?max_in_flight=-1"}) {
     auto orch = Orchestration::from_uri(uri);
     EXPECT_FALSE(orch) << uri;
   }
@@ -165,8 +162,8 @@ TEST(RedisOptions, Ipv6HostMissingHostAndPercentEncodedCredentials) {
   EXPECT_EQ(v6->port, 7001);
   EXPECT_EQ(v6->db, 2);
   EXPECT_EQ(v6->where(), "[::1]:7001/2");
-  for (const std::string bad : {":7001", "pw@:7001", "[::1", "[::1]x", "::1:7001", "a%4@host",
-                                "a%zz@host"}) {
+  for (const std::string bad :
+       {":7001", "pw@:7001", "[::1", "[::1]x", "::1:7001", "a%4@host", "a%zz@host"}) {
     auto parsed = parse_connection(bad);
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << bad;
@@ -328,7 +325,8 @@ TEST(RedisProducer, StatusesStayOnTheDocumentedContract) {
   std::map<Status, int> seen;
   for (int i = 1; i <= 20; ++i) ++seen[pro->send(numbered(i))];
   EXPECT_EQ(seen.count(Status::kDeliveryUnknown), 0u)
-      << "send() without flush returned delivery_unknown " << seen[Status::kDeliveryUnknown] << " times";
+      << "send() without flush returned delivery_unknown " << seen[Status::kDeliveryUnknown]
+      << " times";
   EXPECT_GT(seen[Status::kError], 0) << "sends to a dead server must fail";
   EXPECT_NE(pro->flush(500ms), Status::kOk);
 }
