@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -245,42 +246,58 @@ const std::string& shared_log() {
   return log.path;
 }
 
-// The floor: memcpy of each record's payload out of the log's own segment files, mapped
-// read-only, stepping record by record as the reader does (header, payload, alignment).
-void BM_Floor_Read(benchmark::State& state) {
-  const auto& dir = shared_log();
-  std::vector<std::pair<std::uint8_t*, std::size_t>> maps;
+// The log's segment files, in order.
+std::vector<std::filesystem::path> segment_files(const std::string& dir) {
+  std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir + "/bench")) {
-    if (entry.path().extension() != ".seg") continue;
-    const int fd = ::open(entry.path().c_str(), O_RDONLY);
-    const auto size = static_cast<std::size_t>(entry.file_size());
-    void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-    ::close(fd);
-    if (data == MAP_FAILED) std::abort();
-    maps.emplace_back(static_cast<std::uint8_t*>(data), size);
+    if (entry.path().extension() == ".seg") files.push_back(entry.path());
   }
-  std::sort(maps.begin(), maps.end());
-  const auto msg = message_of_size(kMessageBytes);
-  const std::size_t payload = msg.bytes().size();
-  const std::size_t stride = (16 + payload + 7) & ~std::size_t{7};
-  std::vector<std::uint8_t> out(payload);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// `file` mapped read-only (`flags` beside MAP_SHARED); aborts if it cannot be.
+std::span<const std::uint8_t> map_segment(const std::filesystem::path& file, int flags) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  const auto size = static_cast<std::size_t>(std::filesystem::file_size(file));
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | flags, fd, 0);
+  if (fd >= 0) ::close(fd);
+  if (data == MAP_FAILED) std::abort();
+  return {static_cast<const std::uint8_t*>(data), size};
+}
+
+// The floors' work: memcpy of each record's payload out of one segment, stepping record by
+// record as the reader does (header, payload, alignment), until `copied` reaches kMessages.
+void copy_records(std::span<const std::uint8_t> segment, std::span<std::uint8_t> out,
+                  std::uint64_t& checksum, int& copied) {
+  const std::size_t stride = (16 + out.size() + 7) & ~std::size_t{7};
+  for (std::size_t offset = 64; offset + stride <= segment.size() && copied < kMessages;
+       offset += stride) {
+    std::memcpy(out.data(), segment.data() + offset + 16, out.size());
+    checksum += out[out.size() / 2];
+    ++copied;
+  }
+}
+
+// The floor: the records' payloads copied out of the log's own segment files, mapped
+// read-only and populated once before the timed runs.
+void BM_Floor_Read(benchmark::State& state) {
+  std::vector<std::span<const std::uint8_t>> maps;
+  for (const auto& file : segment_files(shared_log())) {
+    maps.push_back(map_segment(file, MAP_POPULATE));
+  }
+  std::vector<std::uint8_t> out(message_of_size(kMessageBytes).bytes().size());
   std::uint64_t checksum = 0;
   for (auto _ : state) {
     const auto start = Clock::now();
     int copied = 0;
-    for (const auto& [data, size] : maps) {
-      for (std::size_t offset = 64; offset + stride <= size && copied < kMessages;
-           offset += stride) {
-        std::memcpy(out.data(), data + offset + 16, payload);
-        checksum += out[payload / 2];
-        ++copied;
-      }
-    }
+    for (const auto segment : maps) copy_records(segment, out, checksum, copied);
     benchmark::DoNotOptimize(checksum);
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
   }
   finish(state, kMessages);
-  for (const auto& [data, size] : maps) ::munmap(data, size);
+  for (const auto segment : maps)
+    ::munmap(const_cast<std::uint8_t*>(segment.data()), segment.size());
 }
 
 // The floor as a process that has not read the files before meets it: the same memcpy, but
@@ -289,34 +306,16 @@ void BM_Floor_Read(benchmark::State& state) {
 // then new to this process's page tables, which costs microseconds a page in a VM with
 // shadow page tables (bench/mmap_page_touch_bench.cpp) while the file is in the page cache.
 void BM_FreshMapFloor_Read(benchmark::State& state) {
-  const auto& dir = shared_log();
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir + "/bench")) {
-    if (entry.path().extension() == ".seg") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  const auto msg = message_of_size(kMessageBytes);
-  const std::size_t payload = msg.bytes().size();
-  const std::size_t stride = (16 + payload + 7) & ~std::size_t{7};
-  std::vector<std::uint8_t> out(payload);
+  const auto files = segment_files(shared_log());
+  std::vector<std::uint8_t> out(message_of_size(kMessageBytes).bytes().size());
   std::uint64_t checksum = 0;
   for (auto _ : state) {
     const auto start = Clock::now();
     int copied = 0;
     for (const auto& file : files) {
-      const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      const auto size = static_cast<std::size_t>(std::filesystem::file_size(file));
-      void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-      ::close(fd);
-      if (mapped == MAP_FAILED) std::abort();
-      const auto* data = static_cast<const std::uint8_t*>(mapped);
-      for (std::size_t offset = 64; offset + stride <= size && copied < kMessages;
-           offset += stride) {
-        std::memcpy(out.data(), data + offset + 16, payload);
-        checksum += out[payload / 2];
-        ++copied;
-      }
-      ::munmap(mapped, size);
+      const auto segment = map_segment(file, 0);
+      copy_records(segment, out, checksum, copied);
+      ::munmap(const_cast<std::uint8_t*>(segment.data()), segment.size());
     }
     benchmark::DoNotOptimize(checksum);
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
