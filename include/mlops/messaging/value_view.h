@@ -147,8 +147,8 @@ class MLOPS_EXPORT ValueView {
                 flexbuffers::FBT_BLOB == 25 && flexbuffers::FBT_BOOL == 26);
 
   static ValueType kind_of(flexbuffers::Type type) noexcept {
-    const auto index = static_cast<std::size_t>(type);
-    return index < std::size(kKinds) ? kKinds[index] : ValueType::kNull;
+    // A type comes from 6 bits of a packed byte: the mask is a bound, not a branch.
+    return kKinds[static_cast<std::size_t>(type) & (std::size(kKinds) - 1)];
   }
 
   flexbuffers::Reference ref_;
@@ -164,11 +164,11 @@ class MLOPS_EXPORT ValueView::Entries {
     if (!untyped_) [[unlikely]] {
       return typed_at(index);
     }
-    return index < size_ ? ValueView(values_[index]) : ValueView();
+    return ValueView(values_[index]);  // flexbuffers gives a null past the end
   }
   /// Key of entry `index` of the map; empty for a list or if index is out of range.
   [[nodiscard]] std::string_view key(std::size_t index) const noexcept {
-    return index < keys_.size() ? std::string_view(keys_[index].AsKey()) : std::string_view();
+    return keys_[index].AsKey();  // past the end: a null, whose AsKey() is ""
   }
 
  private:

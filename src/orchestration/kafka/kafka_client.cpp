@@ -1,6 +1,7 @@
 #include "orchestration/kafka/kafka_client.h"
 
 #include <array>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <string>
@@ -204,6 +205,11 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept {
   if (left <= left.zero()) return 0;
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
   return ms > 3'600'000 ? 3'600'000 : static_cast<int>(ms);
+}
+
+bool uses_cooperative_rebalance(rd_kafka_t* handle) noexcept {
+  const char* protocol = rd_kafka_rebalance_protocol(handle);
+  return protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
 }
 
 }  // namespace mlops::orchestration::detail::kafka

@@ -136,4 +136,8 @@ Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
 /// Milliseconds from now until `deadline`, rounded up, at least 0.
 int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept;
 
+/// Whether `handle`'s group assigns incrementally (COOPERATIVE); false for EAGER and also
+/// when librdkafka cannot say (it returns NULL once the consumer is leaving or left).
+bool uses_cooperative_rebalance(rd_kafka_t* handle) noexcept;
+
 }  // namespace mlops::orchestration::detail::kafka

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <random>
 
 #include "orchestration/kafka/kafka_version.h"
@@ -150,7 +149,7 @@ void KafkaConsumer::close() noexcept {
               rd_kafka_queue_poll(queue, std::min(remaining_ms(deadline), 100))) {
         // A revoke not served by the callback comes as an event: give the partitions back.
         if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
-          if (std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0) {
+          if (uses_cooperative_rebalance(handle)) {
             if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(
                     handle, rd_kafka_event_topic_partition_list(event))) {
               rd_kafka_error_destroy(error);

@@ -3,7 +3,6 @@
 #include "orchestration/kafka/kafka_consumer.h"
 
 #include <algorithm>
-#include <cstring>
 #include <thread>
 
 namespace mlops::orchestration::detail::kafka {
@@ -17,7 +16,7 @@ constexpr int kAssignPollMs = 50;
 void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
+  const bool cooperative = uses_cooperative_rebalance(handle);
   if (event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (self->options_.offset_reset == OffsetReset::kLatest) {
       self->pin_latest(partitions, self->pin_deadline_);

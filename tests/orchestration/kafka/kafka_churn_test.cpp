@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -216,6 +217,11 @@ TEST(KafkaChurn, MembersJoinLeaveAndDieWhileSendingAndNoAcknowledgedMessageIsMis
     // Let the group keep up (within two tenths) before the next change, so every change
     // lands while members are consuming.
     wait_for(seen, next - 2 * chunk, 20s);
+    // One line a step: when CI stops a slow run, its output shows where the group stalled.
+    std::printf("churn step %zu: %lld sent, %lld seen, %.1f s\n", step,
+                static_cast<long long>(next), static_cast<long long>(seen.distinct()),
+                std::chrono::duration<double>(Clock::now() - start).count());
+    std::fflush(stdout);
   }
   // The first member and the last to join stay: together they must get everything.
   wait_for(seen, total, 60s);
