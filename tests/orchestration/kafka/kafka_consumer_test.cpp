@@ -1,13 +1,28 @@
 // The kafka consumer on the mock cluster: rebalances on slow brokers, and a consumer
 // without a group subscribing again.
+#include <array>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "orchestration/kafka/kafka_client.h"
 #include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
+
+// Regression: librdkafka names no rebalance protocol (NULL) for a client outside a group,
+// as it does for a consumer leaving in the middle of a rebalance; the consumer passed that
+// NULL to strcmp (UBSan caught it in the churn test). A producer is always outside a group.
+TEST(KafkaConsumerRebalance, AProtocolLibrdkafkaCannotNameReadsAsEager) {
+  std::array<char, 256> error{};
+  rd_kafka_t* producer =
+      rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error.data(), error.size());
+  ASSERT_NE(producer, nullptr) << error.data();
+  EXPECT_EQ(rd_kafka_rebalance_protocol(producer), nullptr);
+  EXPECT_FALSE(detail::kafka::uses_cooperative_rebalance(producer));
+  rd_kafka_destroy(producer);
+}
 
 // Regression: a group starting at latest pinned the end of each new partition inside the
 // rebalance callback, one partition after another and each bounded by 5 s whatever the
