@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <thread>
+#include <type_traits>
 
 #include "orchestration/inproc/asymmetric_fence.h"
 #include "orchestration/inproc/cache_hints.h"
@@ -25,6 +26,9 @@ std::size_t size_of(const RawPayload& raw) noexcept { return raw.bytes.size(); }
 
 template <class Payload>
 Status Topic::try_publish(const Payload& payload, bool locked) noexcept {
+  // Nothing may throw once a slot is claimed (its offset would never be published), and
+  // the variant's emplace below cannot: the payloads copy a pointer and a shared_ptr.
+  static_assert(std::is_nothrow_copy_constructible_v<Payload>);
   const std::size_t bytes = size_of(payload);
   // Room first: with room taken, the offset claimed next lies within max_messages of the
   // oldest entry not freed, so its slot's previous entry is gone.
