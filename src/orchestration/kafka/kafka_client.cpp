@@ -207,9 +207,11 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept {
   return ms > 3'600'000 ? 3'600'000 : static_cast<int>(ms);
 }
 
-bool uses_cooperative_rebalance(rd_kafka_t* handle) noexcept {
+RebalanceProtocol rebalance_protocol(rd_kafka_t* handle) noexcept {
   const char* protocol = rd_kafka_rebalance_protocol(handle);
-  return protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
+  if (protocol == nullptr) return RebalanceProtocol::kGone;
+  return std::strcmp(protocol, "COOPERATIVE") == 0 ? RebalanceProtocol::kCooperative
+                                                   : RebalanceProtocol::kEager;
 }
 
 }  // namespace mlops::orchestration::detail::kafka

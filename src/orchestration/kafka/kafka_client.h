@@ -136,8 +136,11 @@ Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
 /// Milliseconds from now until `deadline`, rounded up, at least 0.
 int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept;
 
-/// Whether `handle`'s group assigns incrementally (COOPERATIVE); false for EAGER and also
-/// when librdkafka cannot say (it returns NULL once the consumer is leaving or left).
-bool uses_cooperative_rebalance(rd_kafka_t* handle) noexcept;
+/// How `handle`'s group rebalances. kGone: librdkafka names no protocol (NULL) because the
+/// consumer's group handler has terminated (closing, or the group left it). No assignment
+/// call may follow then: librdkafka queues it for a handler that no longer serves its queue,
+/// and rd_kafka_assign waits for the reply forever (seen in the churn test).
+enum class RebalanceProtocol { kEager, kCooperative, kGone };
+RebalanceProtocol rebalance_protocol(rd_kafka_t* handle) noexcept;
 
 }  // namespace mlops::orchestration::detail::kafka

@@ -149,14 +149,7 @@ void KafkaConsumer::close() noexcept {
               rd_kafka_queue_poll(queue, std::min(remaining_ms(deadline), 100))) {
         // A revoke not served by the callback comes as an event: give the partitions back.
         if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
-          if (uses_cooperative_rebalance(handle)) {
-            if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(
-                    handle, rd_kafka_event_topic_partition_list(event))) {
-              rd_kafka_error_destroy(error);
-            }
-          } else {
-            (void)rd_kafka_assign(handle, nullptr);
-          }
+          give_back(handle, rebalance_protocol(handle), rd_kafka_event_topic_partition_list(event));
         }
         rd_kafka_event_destroy(event);
       }

@@ -16,12 +16,13 @@ constexpr int kAssignPollMs = 50;
 void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
-  const bool cooperative = uses_cooperative_rebalance(handle);
+  const auto protocol = rebalance_protocol(handle);
+  if (protocol == RebalanceProtocol::kGone) return;  // nothing left to assign to; see the enum
   if (event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (self->options_.offset_reset == OffsetReset::kLatest) {
       self->pin_latest(partitions, self->pin_deadline_);
     }
-    if (cooperative) {
+    if (protocol == RebalanceProtocol::kCooperative) {
       if (rd_kafka_error_t* error = rd_kafka_incremental_assign(handle, partitions)) {
         self->log_problem(std::string("assign failed: ") + rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
@@ -37,12 +38,19 @@ void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
   if (event != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     self->log_problem(std::string("rebalance error: ") + rd_kafka_err2str(event));
   }
-  if (cooperative) {
-    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle, partitions)) {
-      rd_kafka_error_destroy(error);
-    }
-  } else {
-    (void)rd_kafka_assign(handle, nullptr);
+  give_back(handle, protocol, partitions);
+}
+
+void KafkaConsumer::give_back(rd_kafka_t* handle, RebalanceProtocol protocol,
+                              rd_kafka_topic_partition_list_t* partitions) noexcept {
+  switch (protocol) {
+    case RebalanceProtocol::kCooperative:
+      if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle, partitions)) {
+        rd_kafka_error_destroy(error);
+      }
+      return;
+    case RebalanceProtocol::kEager: (void)rd_kafka_assign(handle, nullptr); return;
+    case RebalanceProtocol::kGone: return;  // the handler that would take it has terminated
   }
 }
 

@@ -11,16 +11,17 @@
 namespace mlops::orchestration::testing {
 namespace {
 
-// Regression: librdkafka names no rebalance protocol (NULL) for a client outside a group,
-// as it does for a consumer leaving in the middle of a rebalance; the consumer passed that
-// NULL to strcmp (UBSan caught it in the churn test). A producer is always outside a group.
-TEST(KafkaConsumerRebalance, AProtocolLibrdkafkaCannotNameReadsAsEager) {
+// Regression: librdkafka names no rebalance protocol (NULL) for a client without a group
+// handler, as for a consumer whose handler terminated in the middle of a rebalance; the
+// consumer passed that NULL to strcmp (UBSan caught it in the churn test), or went on to
+// rd_kafka_assign, which then waited forever. A producer never has a group handler.
+TEST(KafkaConsumerRebalance, AProtocolLibrdkafkaCannotNameReadsAsGone) {
   std::array<char, 256> error{};
   rd_kafka_t* producer =
       rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error.data(), error.size());
   ASSERT_NE(producer, nullptr) << error.data();
   EXPECT_EQ(rd_kafka_rebalance_protocol(producer), nullptr);
-  EXPECT_FALSE(detail::kafka::uses_cooperative_rebalance(producer));
+  EXPECT_EQ(detail::kafka::rebalance_protocol(producer), detail::kafka::RebalanceProtocol::kGone);
   rd_kafka_destroy(producer);
 }
 
