@@ -1,7 +1,6 @@
 #include "orchestration/kafka/kafka_client.h"
 
 #include <array>
-#include <cstring>
 #include <mutex>
 #include <set>
 #include <string>
@@ -205,13 +204,6 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept {
   if (left <= left.zero()) return 0;
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
   return ms > 3'600'000 ? 3'600'000 : static_cast<int>(ms);
-}
-
-RebalanceProtocol rebalance_protocol(rd_kafka_t* handle) noexcept {
-  const char* protocol = rd_kafka_rebalance_protocol(handle);
-  if (protocol == nullptr) return RebalanceProtocol::kGone;
-  return std::strcmp(protocol, "COOPERATIVE") == 0 ? RebalanceProtocol::kCooperative
-                                                   : RebalanceProtocol::kEager;
 }
 
 }  // namespace mlops::orchestration::detail::kafka

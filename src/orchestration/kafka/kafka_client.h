@@ -136,11 +136,4 @@ Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
 /// Milliseconds from now until `deadline`, rounded up, at least 0.
 int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept;
 
-/// How `handle`'s group rebalances. kGone: librdkafka names no protocol (NULL) because the
-/// consumer's group handler has terminated (closing, or the group left it). No assignment
-/// call may follow then: librdkafka queues it for a handler that no longer serves its queue,
-/// and rd_kafka_assign waits for the reply forever (seen in the churn test).
-enum class RebalanceProtocol { kEager, kCooperative, kGone };
-RebalanceProtocol rebalance_protocol(rd_kafka_t* handle) noexcept;
-
 }  // namespace mlops::orchestration::detail::kafka

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <random>
@@ -68,6 +69,13 @@ Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
   if (!conf) return conf.error();
   std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(cluster, *settings, effective));
   consumer->own_group_ = effective.group.empty();
+  // Known from the configuration, so a rebalance never asks librdkafka (see give_back).
+  std::array<char, 256> strategy{};
+  std::size_t strategy_size = strategy.size();
+  if (rd_kafka_conf_get(conf->get(), "partition.assignment.strategy", strategy.data(),
+                        &strategy_size) == RD_KAFKA_CONF_OK) {
+    consumer->cooperative_ = names_cooperative_assignor(strategy.data());
+  }
   rd_kafka_conf_set_opaque(conf->get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaConsumer::on_rebalance);
   auto client = make_client(RD_KAFKA_CONSUMER, *conf, std::move(cluster));
@@ -149,7 +157,7 @@ void KafkaConsumer::close() noexcept {
               rd_kafka_queue_poll(queue, std::min(remaining_ms(deadline), 100))) {
         // A revoke not served by the callback comes as an event: give the partitions back.
         if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
-          give_back(handle, rebalance_protocol(handle), rd_kafka_event_topic_partition_list(event));
+          give_back(handle, rd_kafka_event_topic_partition_list(event));
         }
         rd_kafka_event_destroy(event);
       }

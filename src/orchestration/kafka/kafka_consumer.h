@@ -73,9 +73,8 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque);
   /// Gives revoked partitions back without committing, so what was handed out but not
-  /// committed goes to their next owner (nothing when the group handler is gone).
-  static void give_back(rd_kafka_t* handle, RebalanceProtocol protocol,
-                        rd_kafka_topic_partition_list_t* partitions) noexcept;
+  /// committed goes to their next owner (nothing once the group handler has terminated).
+  void give_back(rd_kafka_t* handle, rd_kafka_topic_partition_list_t* partitions) const noexcept;
   using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t,
                                         decltype(&rd_kafka_topic_partition_list_destroy)>;
   /// Every partition of `topics`, from the brokers' metadata (asked again while a topic has
@@ -122,6 +121,7 @@ class KafkaConsumer final : public detail::ConsumerBackend {
   detail::Deadline pin_deadline_{};                 // pin_latest()'s bound in a rebalance
   detail::LogLimiter problems_;                     // failed assignments, commits, polls
   bool own_group_ = false;
+  bool cooperative_ = false;  // partition.assignment.strategy is cooperative-sticky
 };
 
 }  // namespace mlops::orchestration::detail::kafka

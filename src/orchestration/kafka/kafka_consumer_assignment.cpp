@@ -16,13 +16,12 @@ constexpr int kAssignPollMs = 50;
 void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
-  const auto protocol = rebalance_protocol(handle);
-  if (protocol == RebalanceProtocol::kGone) return;  // nothing left to assign to; see the enum
+  if (rd_kafka_consumer_closed(handle)) return;  // see give_back
   if (event == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (self->options_.offset_reset == OffsetReset::kLatest) {
       self->pin_latest(partitions, self->pin_deadline_);
     }
-    if (protocol == RebalanceProtocol::kCooperative) {
+    if (self->cooperative_) {
       if (rd_kafka_error_t* error = rd_kafka_incremental_assign(handle, partitions)) {
         self->log_problem(std::string("assign failed: ") + rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
@@ -38,19 +37,22 @@ void KafkaConsumer::on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t event,
   if (event != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     self->log_problem(std::string("rebalance error: ") + rd_kafka_err2str(event));
   }
-  give_back(handle, protocol, partitions);
+  self->give_back(handle, partitions);
 }
 
-void KafkaConsumer::give_back(rd_kafka_t* handle, RebalanceProtocol protocol,
-                              rd_kafka_topic_partition_list_t* partitions) noexcept {
-  switch (protocol) {
-    case RebalanceProtocol::kCooperative:
-      if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle, partitions)) {
-        rd_kafka_error_destroy(error);
-      }
-      return;
-    case RebalanceProtocol::kEager: (void)rd_kafka_assign(handle, nullptr); return;
-    case RebalanceProtocol::kGone: return;  // the handler that would take it has terminated
+void KafkaConsumer::give_back(rd_kafka_t* handle,
+                              rd_kafka_topic_partition_list_t* partitions) const noexcept {
+  // librdkafka makes these calls (and rd_kafka_rebalance_protocol) requests to its group
+  // handler and waits for the answer without a bound; once the handler has terminated no
+  // one answers, and the call waits forever (librdkafka issues #4041, #4884; seen in the
+  // churn test as close() hanging). A terminated handler has nothing left to give back.
+  if (rd_kafka_consumer_closed(handle)) return;
+  if (cooperative_) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(handle, partitions)) {
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    (void)rd_kafka_assign(handle, nullptr);
   }
 }
 

@@ -29,6 +29,10 @@ bool names(std::string_view list, std::string_view wanted) {
 
 }  // namespace
 
+bool names_cooperative_assignor(std::string_view strategy) {
+  return names(strategy, "cooperative-sticky");
+}
+
 std::string version_text(int version) {
   return std::to_string((version >> 24) & 0xff) + "." + std::to_string((version >> 16) & 0xff) +
          "." + std::to_string((version >> 8) & 0xff);

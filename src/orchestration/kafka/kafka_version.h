@@ -18,6 +18,11 @@ inline constexpr int kCooperativeCloseFixedVersion = 0x02030000;  // 2.3.0
 /// "2.0.2" for 0x020002ff.
 std::string version_text(int version);
 
+/// Whether a partition.assignment.strategy value names the cooperative-sticky assignor.
+/// librdkafka requires every assignor of the list to use one protocol, so a consumer with
+/// such a list rebalances incrementally (COOPERATIVE), and otherwise EAGER.
+bool names_cooperative_assignor(std::string_view strategy);
+
 /// Refuses a consumer's librdkafka `properties` that name the cooperative-sticky assignor
 /// when `runtime_version` (rd_kafka_version()) is older than kCooperativeCloseFixedVersion.
 /// @return success, or kInvalidArgument saying why and what to use instead.

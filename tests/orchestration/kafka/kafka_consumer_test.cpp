@@ -1,29 +1,13 @@
 // The kafka consumer on the mock cluster: rebalances on slow brokers, and a consumer
 // without a group subscribing again.
-#include <array>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "orchestration/kafka/kafka_client.h"
 #include "support/kafka_test_support.h"
 
 namespace mlops::orchestration::testing {
 namespace {
-
-// Regression: librdkafka names no rebalance protocol (NULL) for a client without a group
-// handler, as for a consumer whose handler terminated in the middle of a rebalance; the
-// consumer passed that NULL to strcmp (UBSan caught it in the churn test), or went on to
-// rd_kafka_assign, which then waited forever. A producer never has a group handler.
-TEST(KafkaConsumerRebalance, AProtocolLibrdkafkaCannotNameReadsAsGone) {
-  std::array<char, 256> error{};
-  rd_kafka_t* producer =
-      rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error.data(), error.size());
-  ASSERT_NE(producer, nullptr) << error.data();
-  EXPECT_EQ(rd_kafka_rebalance_protocol(producer), nullptr);
-  EXPECT_EQ(detail::kafka::rebalance_protocol(producer), detail::kafka::RebalanceProtocol::kGone);
-  rd_kafka_destroy(producer);
-}
 
 // Regression: a group starting at latest pinned the end of each new partition inside the
 // rebalance callback, one partition after another and each bounded by 5 s whatever the

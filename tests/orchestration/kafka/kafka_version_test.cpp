@@ -9,6 +9,7 @@ namespace {
 
 using detail::kafka::check_consumer_properties;
 using detail::kafka::kCooperativeCloseFixedVersion;
+using detail::kafka::names_cooperative_assignor;
 
 constexpr int kDebian12 = 0x020002ff;  // librdkafka 2.0.2, what Debian 12 ships
 
@@ -23,6 +24,17 @@ TEST(KafkaVersion, CooperativeStickyIsRefusedBeforeTheReleaseThatFixedItsCloseAb
   EXPECT_TRUE(check_consumer_properties({{"partition.assignment.strategy", "range,roundrobin"}},
                                         kDebian12));
   EXPECT_TRUE(check_consumer_properties({}, kDebian12));
+}
+
+// A consumer knows its rebalance protocol from its configuration (asking librdkafka can wait
+// forever once its group handler has terminated, as a closing consumer's may have).
+TEST(KafkaVersion, TheAssignmentStrategyTellsTheRebalanceProtocol) {
+  EXPECT_TRUE(names_cooperative_assignor("cooperative-sticky"));
+  EXPECT_TRUE(names_cooperative_assignor(" Cooperative-Sticky "));
+  EXPECT_FALSE(names_cooperative_assignor("range,roundrobin"));
+  EXPECT_FALSE(names_cooperative_assignor("range"));
+  EXPECT_FALSE(names_cooperative_assignor(""));
+  EXPECT_FALSE(names_cooperative_assignor("cooperative-stickyish"));
 }
 
 // Regression: a cooperative-sticky consumer closed between its JoinGroup and SyncGroup
