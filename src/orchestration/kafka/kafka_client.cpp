@@ -199,6 +199,15 @@ Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
   return std::make_shared<Client>(handle, std::move(cluster));
 }
 
+std::string conf_value(const rd_kafka_conf_t* conf, const char* name) {
+  std::size_t size = 0;  // with the terminating NUL
+  if (rd_kafka_conf_get(conf, name, nullptr, &size) != RD_KAFKA_CONF_OK || size == 0) return {};
+  std::string value(size, '\0');
+  if (rd_kafka_conf_get(conf, name, value.data(), &size) != RD_KAFKA_CONF_OK) return {};
+  value.resize(std::char_traits<char>::length(value.c_str()));
+  return value;
+}
+
 int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept {
   const auto left = deadline - std::chrono::steady_clock::now();
   if (left <= left.zero()) return 0;

@@ -133,6 +133,9 @@ Result<ConfPtr> make_conf(const Cluster& cluster, const BackendOptions& defaults
 Result<std::shared_ptr<Client>> make_client(rd_kafka_type_t type, ConfPtr& conf,
                                             std::shared_ptr<Cluster> cluster);
 
+/// The value of librdkafka property `name` in `conf` (its default if unset); empty if unknown.
+std::string conf_value(const rd_kafka_conf_t* conf, const char* name);
+
 /// Milliseconds from now until `deadline`, rounded up, at least 0.
 int remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept;
 

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <random>
@@ -70,12 +69,8 @@ Result<std::unique_ptr<detail::ConsumerBackend>> KafkaConsumer::create(
   std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(cluster, *settings, effective));
   consumer->own_group_ = effective.group.empty();
   // Known from the configuration, so a rebalance never asks librdkafka (see give_back).
-  std::array<char, 256> strategy{};
-  std::size_t strategy_size = strategy.size();
-  if (rd_kafka_conf_get(conf->get(), "partition.assignment.strategy", strategy.data(),
-                        &strategy_size) == RD_KAFKA_CONF_OK) {
-    consumer->cooperative_ = names_cooperative_assignor(strategy.data());
-  }
+  consumer->cooperative_ =
+      names_cooperative_assignor(conf_value(conf->get(), "partition.assignment.strategy"));
   rd_kafka_conf_set_opaque(conf->get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaConsumer::on_rebalance);
   auto client = make_client(RD_KAFKA_CONSUMER, *conf, std::move(cluster));

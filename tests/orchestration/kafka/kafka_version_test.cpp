@@ -1,6 +1,8 @@
 // Settings the librdkafka of this process cannot be trusted with are refused at create().
+#include <array>
 #include <string>
 
+#include "orchestration/kafka/kafka_client.h"
 #include "orchestration/kafka/kafka_version.h"
 #include "support/kafka_test_support.h"
 
@@ -8,6 +10,7 @@ namespace mlops::orchestration::testing {
 namespace {
 
 using detail::kafka::check_consumer_properties;
+using detail::kafka::conf_value;
 using detail::kafka::kCooperativeCloseFixedVersion;
 using detail::kafka::names_cooperative_assignor;
 
@@ -35,6 +38,20 @@ TEST(KafkaVersion, TheAssignmentStrategyTellsTheRebalanceProtocol) {
   EXPECT_FALSE(names_cooperative_assignor("range"));
   EXPECT_FALSE(names_cooperative_assignor(""));
   EXPECT_FALSE(names_cooperative_assignor("cooperative-stickyish"));
+}
+
+// The configuration's value, whatever its length, as the consumer reads its strategy.
+TEST(KafkaVersion, ConfValueReadsWholeValuesAndDefaults) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  EXPECT_EQ(conf_value(conf, "partition.assignment.strategy"), "range,roundrobin");
+  const std::string long_id(1000, 'c');
+  std::array<char, 256> error{};
+  ASSERT_EQ(rd_kafka_conf_set(conf, "client.id", long_id.c_str(), error.data(), error.size()),
+            RD_KAFKA_CONF_OK)
+      << error.data();
+  EXPECT_EQ(conf_value(conf, "client.id"), long_id);
+  EXPECT_EQ(conf_value(conf, "no.such.property"), "");
+  rd_kafka_conf_destroy(conf);
 }
 
 // Regression: a cooperative-sticky consumer closed between its JoinGroup and SyncGroup
