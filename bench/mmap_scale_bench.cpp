@@ -397,29 +397,16 @@ void BM_Mmap_CompetingConsumers(benchmark::State& state) {
   finish(state, kMessages);
 }
 
+// One run each with 1, 2 and 4 processes, timed by hand over the whole run (wall clock).
+void over_1_2_4_processes(benchmark::internal::Benchmark* bench) {
+  bench->Arg(1)->Arg(2)->Arg(4)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
 }  // namespace
 
-BENCHMARK(BM_Floor_Append)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_FreshFileFloor_Append)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mmap_SustainedAppend)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Floor_Append)->Apply(over_1_2_4_processes);
+BENCHMARK(BM_FreshFileFloor_Append)->Apply(over_1_2_4_processes);
+BENCHMARK(BM_Mmap_SustainedAppend)->Apply(over_1_2_4_processes);
 BENCHMARK(BM_Floor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FreshMapFloor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mmap_ReadLog)
@@ -429,12 +416,6 @@ BENCHMARK(BM_Mmap_ReadLog)
     ->Iterations(3)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Mmap_CompetingConsumers)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mmap_CompetingConsumers)->Apply(over_1_2_4_processes);
 
 BENCHMARK_MAIN();

@@ -1,8 +1,13 @@
 #pragma once
-// Hostile FlexBuffers written byte by byte (no FlexBuffers builder writes these), all with
-// 1-byte widths so every offset is one byte and no alignment applies.
+// Hostile FlexBuffers: written byte by byte (no FlexBuffers builder writes these), all with
+// 1-byte widths so every offset is one byte and no alignment applies; or built, then damaged.
+#include <flatbuffers/flexbuffers.h>
+
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <utility>
 #include <vector>
 
 namespace mlops::testing {
@@ -69,6 +74,37 @@ inline std::vector<std::uint8_t> deprecated_string_vector(std::uint8_t length) {
   bytes.push_back(static_cast<std::uint8_t>(bytes.size() - 1));  // element: back to 'a'
   finish_root(bytes, 5, kFlexVectorStringDeprecated);
   return bytes;
+}
+
+// A map {"abcd": blob of 0xFF bytes} as the builder wrote it, and the same bytes with the
+// key's NUL overwritten.
+struct UnterminatedKey {
+  std::vector<std::uint8_t> intact;
+  std::vector<std::uint8_t> damaged;
+};
+
+// One UnterminatedKey for each blob size under 300 where no zero byte follows the damaged
+// key, so a reader's strlen on it would run off the end. FlatBuffers 2.0.8's FlexBuffers
+// verifier accepts every one of them.
+inline std::vector<UnterminatedKey> maps_with_unterminated_key() {
+  std::vector<UnterminatedKey> maps;
+  for (std::size_t blob = 1; blob < 300; ++blob) {
+    flexbuffers::Builder flex;
+    const auto start = flex.StartMap();
+    flex.Key("abcd");
+    const std::vector<std::uint8_t> ones(blob, 0xFF);
+    flex.Blob(ones.data(), ones.size());
+    flex.EndMap(start);
+    flex.Finish();
+    UnterminatedKey map{flex.GetBuffer(), flex.GetBuffer()};
+    const auto key =
+        std::search(map.damaged.begin(), map.damaged.end(), std::begin("abcd"), std::end("abcd"));
+    if (key == map.damaged.end()) continue;  // the builder always writes it; never taken
+    *(key + 4) = 'X';
+    if (std::find(key, map.damaged.end(), 0) != map.damaged.end()) continue;  // a zero ends it
+    maps.push_back(std::move(map));
+  }
+  return maps;
 }
 
 }  // namespace mlops::testing
