@@ -56,17 +56,18 @@ void LogWriter::prepare_ahead(std::uint64_t end) {
   const std::uint64_t chunks_per_segment = (bytes + chunk - 1) / chunk;
   const std::uint64_t index = current_base_ / bytes;
   const std::uint64_t here = (end - current_base_ - 1) / chunk;
+  const bool huge_pages = appended_since_sync_ >= kHugePageWriterBytes;
   for (std::uint64_t ahead = 0; ahead < 3; ++ahead) {
     const std::uint64_t number = here + ahead;
     const std::uint64_t begin = number % chunks_per_segment * chunk;
     prepare_segment_ahead(log_, index + number / chunks_per_segment, begin,
-                          std::min(begin + chunk, bytes));
+                          std::min(begin + chunk, bytes), huge_pages);
   }
   // Past half of its segment a writer has the next one made (created, its directory entry
   // synced, its first chunk faulted in) long before it gets there: making a segment syncs
   // a new file, tens of milliseconds on a busy disk, which the writer must not wait for.
   if (end - current_base_ >= bytes / 2 && bytes > chunk) {
-    prepare_segment_ahead(log_, index + 1, 0, chunk);
+    prepare_segment_ahead(log_, index + 1, 0, chunk, huge_pages);
   }
   prepare_mark_ = current_base_ + std::min((here + 1) * chunk, bytes);
 }
@@ -196,6 +197,7 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
       continue;
     }
     note_written(position, position + need);
+    appended_since_sync_ += need;
     if (position + need > prepare_mark_) prepare_ahead(position + need);
     log_->wake_readers();
     return position;
@@ -215,6 +217,12 @@ void LogWriter::apply_retention() {
 
 Result<void> LogWriter::sync() {
   if (unsynced_end_ == 0) return {};  // Nothing written since the last sync.
+  if (appended_since_sync_ >= kHugePageWriterBytes && current_) {
+    // A writer that syncs gets small pages again past what is already made ready: a sync
+    // writes a whole huge page for each record in it.
+    use_small_pages_ahead(log_, current_->index, prepare_mark_ - current_base_);
+    use_small_pages_ahead(log_, current_->index + 1, 0);
+  }
   const std::uint64_t bytes = log_->segment_bytes();
   auto& synced = log_->control().synced;
   // From the durable watermark, not just this writer's records: every claim below them is
@@ -247,6 +255,7 @@ Result<void> LogWriter::sync() {
   if (auto control = log_->sync_control(); !control) return control;
   unsynced_from_ = UINT64_MAX;
   unsynced_end_ = 0;
+  appended_since_sync_ = 0;
   return {};
 }
 

@@ -57,6 +57,7 @@ class LogWriter {
   // What this writer wrote since its last sync: [unsynced_from_, unsynced_end_).
   std::uint64_t unsynced_from_ = UINT64_MAX;
   std::uint64_t unsynced_end_ = 0;
+  std::uint64_t appended_since_sync_ = 0;  // Bytes: past kHugePageWriterBytes, huge pages.
 };
 
 }  // namespace mlops::orchestration::detail::mmap

@@ -19,11 +19,14 @@ namespace {
 constexpr std::size_t kMaxPending = 64;
 
 struct Request {
+  enum class Work { kPrepare, kSmallPages, kRelease };
+  Work work;
   std::shared_ptr<PrepareGate> gate;  // never the log itself: see PrepareGate
   std::uint64_t index;
   std::uint64_t begin;
   std::uint64_t end;
-  std::shared_ptr<Segment> retired;  // set instead: a segment to let go of here
+  bool huge_pages;
+  std::shared_ptr<Segment> retired;  // kRelease: the segment to let go of here
 };
 
 // Deliberately leaked: the thread is detached and may still wait on it while the process
@@ -43,7 +46,7 @@ void run(PreparerState* state) {
       request = std::move(state->pending.front());
       state->pending.pop_front();
     }
-    if (request.retired) {
+    if (request.work == Request::Work::kRelease) {
       // Unmapping a segment whose pages are all mapped takes milliseconds (and a TLB
       // shootdown): here rather than on the writer's path.
       request.retired.reset();
@@ -52,8 +55,11 @@ void run(PreparerState* state) {
     // The guard first: a fork() waits for this preparation instead of copying its locks.
     const ForkGuard guard;
     const std::lock_guard lock(request.gate->mutex);
-    if (request.gate->log != nullptr) {
-      request.gate->log->prepare(request.index, request.begin, request.end);
+    if (request.gate->log == nullptr) continue;
+    if (request.work == Request::Work::kSmallPages) {
+      request.gate->log->use_small_pages(request.index, request.begin);
+    } else {
+      request.gate->log->prepare(request.index, request.begin, request.end, request.huge_pages);
     }
   }
 }
@@ -80,16 +86,15 @@ PreparerState* state_for_this_process() {
   return g_state;
 }
 
-}  // namespace
-
-void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
-                           std::uint64_t begin, std::uint64_t end) noexcept {
+// Queues `request` unless too many are waiting (then it is dropped: every request is only
+// an optimisation). Never throws.
+void submit(Request&& request) noexcept {
   try {
     auto* state = state_for_this_process();
     {
       std::lock_guard lock(state->mutex);
       if (state->pending.size() >= kMaxPending) return;
-      state->pending.push_back({log->prepare_gate(), index, begin, end, nullptr});
+      state->pending.push_back(std::move(request));
     }
     state->wake.notify_one();
   } catch (...) {
@@ -97,20 +102,21 @@ void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t i
   }
 }
 
+}  // namespace
+
+void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
+                           std::uint64_t begin, std::uint64_t end, bool huge_pages) noexcept {
+  submit({Request::Work::kPrepare, log->prepare_gate(), index, begin, end, huge_pages, nullptr});
+}
+
+void use_small_pages_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
+                           std::uint64_t from) noexcept {
+  submit({Request::Work::kSmallPages, log->prepare_gate(), index, from, 0, false, nullptr});
+}
+
 void release_in_background(std::shared_ptr<Segment>&& segment) noexcept {
-  if (!segment) return;
-  try {
-    auto* state = state_for_this_process();
-    {
-      std::lock_guard lock(state->mutex);
-      if (state->pending.size() < kMaxPending) {
-        state->pending.push_back({nullptr, 0, 0, 0, std::move(segment)});
-      }
-    }
-    state->wake.notify_one();
-  } catch (...) {
-  }
-  segment.reset();  // Not queued (too many pending, no thread): let go of it here.
+  // Not queued (too many pending, no thread): the request, and the segment, go here.
+  if (segment) submit({Request::Work::kRelease, nullptr, 0, 0, 0, false, std::move(segment)});
 }
 
 }  // namespace mlops::orchestration::detail::mmap

@@ -13,11 +13,18 @@ class TopicLog;
 struct Segment;
 
 /// Asks the background thread to make bytes [begin, end) of segment `index` of `log` ready:
-/// the file created, mapped and those pages faulted in. Never blocks on that work; a request
+/// the file created, mapped and those pages faulted in (in huge pages if `huge_pages`: see
+/// TopicLog::prepare). Never blocks on that work; a request
 /// for a log that is gone is dropped. Safe after fork(): a child gets a thread of its own on
 /// its first request, and fork() waits for a preparation under way (fork_guard.h).
 void prepare_segment_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
-                           std::uint64_t begin, std::uint64_t end) noexcept;
+                           std::uint64_t begin, std::uint64_t end, bool huge_pages) noexcept;
+
+/// Asks the background thread to have this process's mapping of segment `index` of `log`
+/// ask for small pages again from offset `from` on (TopicLog::use_small_pages), after a
+/// writer that was given huge pages began to sync. Never blocks; dropped like the above.
+void use_small_pages_ahead(const std::shared_ptr<TopicLog>& log, std::uint64_t index,
+                           std::uint64_t from) noexcept;
 
 /// Lets go of `segment` on the background thread: when this was the last reference, its
 /// unmapping (milliseconds for a segment whose pages are all mapped) is off the caller's

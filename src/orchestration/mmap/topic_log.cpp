@@ -486,7 +486,8 @@ TopicLog::~TopicLog() {
   gate_->log = nullptr;
 }
 
-void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t end) {
+void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t end,
+                       bool huge_pages) {
   const std::uint64_t key = index * segment_bytes_ + begin;
   {
     const std::lock_guard lock(mutex_);
@@ -497,18 +498,45 @@ void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t e
   // The chunk's blocks first: faulting a hole in writable would allocate them anyway, and a
   // full disk would then be a SIGBUS here. The writer meets and reports the same error.
   if (auto allocated = (*segment)->file.allocate(begin, end - begin); !allocated) return;
-  if (settings_.populate && end > begin) {
+  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t from = std::min(begin / page * page, segment_bytes_);
+  const std::uint64_t length = std::min(end, segment_bytes_) - from;
+  // The whole rest of the segment, so that the writer's own faults, when it gets ahead of
+  // this thread, bring in huge pages too. Its blocks first: a huge page over a hole
+  // reserves the hole's blocks at the first store, and a full disk would then be a SIGBUS
+  // (without the blocks, small pages it stays). Only a hint: a kernel or filesystem without
+  // huge file pages keeps small ones.
+  if (huge_pages && !(*segment)->huge_pages &&
+      (*segment)->file.allocate(from, segment_bytes_ - from).has_value()) {
+    (void)::madvise((*segment)->file.data() + from, segment_bytes_ - from, MADV_HUGEPAGE);
+    (*segment)->huge_pages = true;
+  }
+  if (settings_.populate && length > 0) {
     // Writable, unlike MAP_POPULATE, so the writer's first store to a page does not fault.
     // Kernels before 5.14 refuse it (EINVAL); the writer then just faults as it goes.
-    static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    const std::uint64_t from = begin / page * page;
-    (void)::madvise((*segment)->file.data() + from, std::min(end, segment_bytes_) - from,
-                    MADV_POPULATE_WRITE);
+    (void)::madvise((*segment)->file.data() + from, length, MADV_POPULATE_WRITE);
   }
   const std::lock_guard lock(mutex_);
   prepared_chunks_.insert(key);
   while (prepared_chunks_.size() > 16) prepared_chunks_.erase(prepared_chunks_.begin());
   if (!prepared_ || prepared_->index < index) prepared_ = std::move(*segment);
+}
+
+void TopicLog::use_small_pages(std::uint64_t index, std::uint64_t from) {
+  std::shared_ptr<Segment> segment;
+  {
+    const std::lock_guard lock(mutex_);
+    if (auto found = segments_.find(index * 2 + 1); found != segments_.end()) {
+      segment = found->second.lock();
+    }
+  }
+  if (!segment || !segment->huge_pages) return;
+  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  from = std::min((from + page - 1) / page * page, segment_bytes_);
+  if (from < segment_bytes_) {
+    (void)::madvise(segment->file.data() + from, segment_bytes_ - from, MADV_NOHUGEPAGE);
+  }
+  segment->huge_pages = false;
 }
 
 Result<void> TopicLog::sync_directory(std::uint64_t index) {
