@@ -21,7 +21,7 @@ TEST(Crc32c, MatchesTheTableForEveryLengthAndAlignment) {
   std::mt19937_64 random(13);
   std::vector<std::uint8_t> bytes(6000);
   for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random());
-  // Every length across the block sizes (64 and 512 bytes, three at a time) and past them.
+  // Every length across the block sizes (64, 128 and 512 bytes, three at a time) and past them.
   for (std::size_t size = 0; size <= 4700; size += (size < 1700 ? 1 : 37)) {
     const std::size_t offset = size % 8;
     ASSERT_EQ(mmap::crc32c(bytes.data() + offset, size),
