@@ -4,12 +4,15 @@
 //     issue's floor) and into a file made and faulted in within the run (what is left when
 //     every page is new, as in a fresh queue);
 //   reading those 2 M messages (verified, as receive() always does) beside memcpy of the
-//     same payloads out of the same segment files;
+//     same payloads out of the same segment files, and beside that memcpy followed by
+//     FlatBuffers' own verifier (what any reader that checks what it reads pays);
 //   competing consumers: 1, 2 and 4 member processes of one group sharing the same log.
 // Every benchmark reports items/s over the whole run (UseManualTime: time from releasing the
 // processes to the last one done), so the segment preparer, page faults and rolls count.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <flatbuffers/flatbuffers.h>
+#include <mlops/messaging/detail/mlops_message_generated.h>
 #include <mlops/orchestration.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -268,12 +271,17 @@ std::span<const std::uint8_t> map_segment(const std::filesystem::path& file, int
 
 // The floors' work: memcpy of each record's payload out of one segment, stepping record by
 // record as the reader does (header, payload, alignment), until `copied` reaches kMessages.
+// With `verify`, each copy is then checked by FlatBuffers' generated verifier.
 void copy_records(std::span<const std::uint8_t> segment, std::span<std::uint8_t> out,
-                  std::uint64_t& checksum, int& copied) {
+                  std::uint64_t& checksum, int& copied, bool verify = false) {
   const std::size_t stride = (16 + out.size() + 7) & ~std::size_t{7};
   for (std::size_t offset = 64; offset + stride <= segment.size() && copied < kMessages;
        offset += stride) {
     std::memcpy(out.data(), segment.data() + offset + 16, out.size());
+    if (verify) {
+      flatbuffers::Verifier verifier(out.data(), out.size());
+      if (!mes::wire::VerifyMessageBuffer(verifier)) std::abort();
+    }
     checksum += out[out.size() / 2];
     ++copied;
   }
@@ -281,7 +289,9 @@ void copy_records(std::span<const std::uint8_t> segment, std::span<std::uint8_t>
 
 // The floor: the records' payloads copied out of the log's own segment files, mapped
 // read-only and populated once before the timed runs.
+// With argument 1, each copy is verified too.
 void BM_Floor_Read(benchmark::State& state) {
+  const bool verify = state.range(0) != 0;
   std::vector<std::span<const std::uint8_t>> maps;
   for (const auto& file : segment_files(shared_log())) {
     maps.push_back(map_segment(file, MAP_POPULATE));
@@ -291,7 +301,7 @@ void BM_Floor_Read(benchmark::State& state) {
   for (auto _ : state) {
     const auto start = Clock::now();
     int copied = 0;
-    for (const auto segment : maps) copy_records(segment, out, checksum, copied);
+    for (const auto segment : maps) copy_records(segment, out, checksum, copied, verify);
     benchmark::DoNotOptimize(checksum);
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
   }
@@ -407,7 +417,13 @@ void over_1_2_4_processes(benchmark::internal::Benchmark* bench) {
 BENCHMARK(BM_Floor_Append)->Apply(over_1_2_4_processes);
 BENCHMARK(BM_FreshFileFloor_Append)->Apply(over_1_2_4_processes);
 BENCHMARK(BM_Mmap_SustainedAppend)->Apply(over_1_2_4_processes);
-BENCHMARK(BM_Floor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Floor_Read)
+    ->ArgName("verified")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FreshMapFloor_Read)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mmap_ReadLog)
     ->ArgName("keep_mapped")
