@@ -286,8 +286,13 @@ Result<void> MappedFile::allocate(std::uint64_t offset, std::uint64_t length) co
   return {};
 }
 
-Result<void> MappedFile::sync(std::uint64_t offset, std::uint64_t length) const {
+std::uint64_t page_bytes() noexcept {
   static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+Result<void> MappedFile::sync(std::uint64_t offset, std::uint64_t length) const {
+  const std::uint64_t page = page_bytes();
   const std::uint64_t start = offset / page * page;
   const std::uint64_t end = std::min(size_, offset + length);
   if (end <= start) return {};

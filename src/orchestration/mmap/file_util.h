@@ -18,6 +18,9 @@ namespace mlops::orchestration::detail::mmap {
 /// An Error naming `what` failed on `path`, with errno's text.
 Error errno_error(const std::string& what, const std::string& path);
 
+/// The system's page size in bytes (read once).
+std::uint64_t page_bytes() noexcept;
+
 /// The permissions the queue creates things with: owner only unless the URI asks for more
 /// (`?mode=0660` gives group members read and write, directories 0770).
 struct FileModes {

@@ -45,7 +45,7 @@ void LogReader::map_ahead(std::uint64_t offset) {
   // for a log being followed) instead of one read fault per page.
   // Only a hint: on a kernel without MADV_POPULATE_READ, or past a file cut short, it fails
   // and the reads fault as before.
-  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t page = page_bytes();
   const std::uint64_t from = offset / page * page;
   const std::uint64_t tail = log_->latest();
   // Nothing past the tail: pages no writer has reached would be made in the cache for nothing.

@@ -498,14 +498,15 @@ void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t e
   // The chunk's blocks first: faulting a hole in writable would allocate them anyway, and a
   // full disk would then be a SIGBUS here. The writer meets and reports the same error.
   if (auto allocated = (*segment)->file.allocate(begin, end - begin); !allocated) return;
-  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t page = page_bytes();
   const std::uint64_t from = std::min(begin / page * page, segment_bytes_);
   const std::uint64_t length = std::min(end, segment_bytes_) - from;
   // The whole rest of the segment, so that the writer's own faults, when it gets ahead of
   // this thread, bring in huge pages too. Its blocks first: a huge page over a hole
   // reserves the hole's blocks at the first store, and a full disk would then be a SIGBUS
-  // (without the blocks, small pages it stays). Only a hint: a kernel or filesystem without
-  // huge file pages keeps small ones.
+  // (when allocating fails, small pages it stays; a filesystem without fallocate allocates
+  // on write, and a full one is a SIGBUS there with or without huge pages). Only a hint: a
+  // kernel or filesystem without huge file pages keeps small ones.
   if (huge_pages && !(*segment)->huge_pages &&
       (*segment)->file.allocate(from, segment_bytes_ - from).has_value()) {
     (void)::madvise((*segment)->file.data() + from, segment_bytes_ - from, MADV_HUGEPAGE);
@@ -531,7 +532,7 @@ void TopicLog::use_small_pages(std::uint64_t index, std::uint64_t from) {
     }
   }
   if (!segment || !segment->huge_pages) return;
-  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t page = page_bytes();
   from = std::min((from + page - 1) / page * page, segment_bytes_);
   if (from < segment_bytes_) {
     (void)::madvise(segment->file.data() + from, segment_bytes_ - from, MADV_NOHUGEPAGE);
@@ -589,7 +590,7 @@ bool TopicLog::swap_word(const Segment& segment, std::uint64_t offset, std::uint
   const int fd = ::openat(directory_.fd(), segment_name(segment.index).c_str(),
                           O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return false;
-  static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t page = page_bytes();
   const std::uint64_t from = offset / page * page;
   void* view =
       ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(from));
