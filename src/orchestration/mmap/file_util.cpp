@@ -277,13 +277,48 @@ void MappedFile::release() noexcept {
 Result<void> MappedFile::allocate(std::uint64_t offset, std::uint64_t length) const {
   if (length == 0 || offset >= size_) return {};
   length = std::min(length, size_ - offset);
-  // fallocate, not posix_fallocate: glibc's emulation writes into the file. A filesystem
-  // without it (EOPNOTSUPP) allocates on write, as it always did.
-  if (::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0 &&
-      errno != EOPNOTSUPP && errno != ENOSYS) {
+  // fallocate, not posix_fallocate: glibc's emulation writes zero bytes into the file, over
+  // whatever another writer has just put there through its mapping.
+  if (::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0) {
+    return {};
+  }
+  if (errno != EOPNOTSUPP && errno != ENOSYS) {
     return errno_error("cannot allocate the blocks of", path_);
   }
-  return {};
+  return allocate_by_faulting(offset, length);
+}
+
+Result<void> MappedFile::allocate_by_faulting(std::uint64_t offset, std::uint64_t length) const {
+  // A filesystem without fallocate (ext3, ext2, NFSv3) allocates a page's blocks at its first
+  // write fault. Taking those faults here turns a full disk into EFAULT instead of a SIGBUS
+  // in the writer; the faults change no byte, so records other writers fill there are safe.
+  const std::uint64_t page = page_bytes();
+  const std::uint64_t start = offset / page * page;
+  const std::uint64_t end = std::min(size_, offset + length);
+  if (!writable_) {
+    return Error{ErrorCode::kUnavailable,
+                 "cannot allocate the blocks of '" + path_ + "': it is mapped read-only"};
+  }
+  // EINTR and EAGAIN leave part of the range done; a few more tries finish it.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (::madvise(data_ + start, end - start, MADV_POPULATE_WRITE) == 0) return {};
+    if (errno == EINTR || errno == EAGAIN) continue;
+    if (errno == EFAULT) {
+      return Error{ErrorCode::kUnavailable,
+                   "cannot allocate the blocks of '" + path_ +
+                       "': No space left on device (or an I/O error): its filesystem has no "
+                       "fallocate, and writing a page of it failed"};
+    }
+    if (errno == EINVAL) {
+      return Error{ErrorCode::kUnavailable,
+                   "cannot allocate the blocks of '" + path_ +
+                       "': its filesystem has no fallocate, and this kernel (before 5.14) "
+                       "cannot take the page faults ahead of the writer, so a full disk "
+                       "would kill it (SIGBUS); keep the queue on ext4, xfs, btrfs or tmpfs"};
+    }
+    return errno_error("cannot allocate the blocks of", path_);
+  }
+  return errno_error("cannot allocate the blocks of", path_);
 }
 
 std::uint64_t page_bytes() noexcept {

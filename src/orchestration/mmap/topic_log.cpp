@@ -504,9 +504,8 @@ void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t e
   // The whole rest of the segment, so that the writer's own faults, when it gets ahead of
   // this thread, bring in huge pages too. Its blocks first: a huge page over a hole
   // reserves the hole's blocks at the first store, and a full disk would then be a SIGBUS
-  // (when allocating fails, small pages it stays; a filesystem without fallocate allocates
-  // on write, and a full one is a SIGBUS there with or without huge pages). Only a hint: a
-  // kernel or filesystem without huge file pages keeps small ones.
+  // (when allocating fails, small pages it stays). Only a hint: a kernel or filesystem
+  // without huge file pages keeps small ones.
   if (huge_pages && !(*segment)->huge_pages &&
       (*segment)->file.allocate(from, segment_bytes_ - from).has_value()) {
     (void)::madvise((*segment)->file.data() + from, segment_bytes_ - from, MADV_HUGEPAGE);

@@ -30,6 +30,7 @@
 #include "orchestration/mmap/log_reader.h"
 #include "orchestration/mmap/log_writer.h"
 #include "support/mmap_test_support.h"
+#include "support/no_fallocate.h"
 
 namespace mq = mlops::orchestration::detail::mmap;
 namespace fs = std::filesystem;
@@ -393,35 +394,93 @@ TEST(MmapLogFaults, SparseSegmentIsAllocatedBeforeItIsWritten) {
   EXPECT_GE(after.st_blocks * 512, 65536) << "written through a mapping without its blocks";
 }
 
-TEST(MmapLogFaults, FullDiskIsAnErrorNotASigbus) {
-  TempDir dir;
+// Fills a 2 MiB tmpfs of a private mount namespace from a forked writer, its segments
+// bigger than the part a new segment allocates up front (kInitialAllocationBytes), so the
+// writer meets the full disk allocating as it goes. The child exits
+// 0 when the writer got "No space left", 77 where no such filesystem can be had (not root),
+// 78 where fallocate could not be made unsupported.
+namespace {
+int fill_a_small_filesystem(const TempDir& dir, bool without_fallocate) {
   const pid_t child = ::fork();
   if (child == 0) {
     ::alarm(20);
-    // A small filesystem of our own, where permitted (a private mount namespace).
     if (::unshare(CLONE_NEWNS) != 0 ||
         ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=256k") != 0) {
+        ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=2m") != 0) {
       ::_exit(77);
     }
-    auto settings = small_segments(65536);
+    if (without_fallocate && !mlops::testing::make_fallocate_unsupported()) ::_exit(78);
+    static_assert(mq::kInitialAllocationBytes < (std::uint64_t{4} << 20));
+    auto settings = small_segments(std::uint64_t{4} << 20);
     auto queue = mq::Queue::open(dir.str() + "/q", settings);
     if (!queue) ::_exit(2);
     mq::LogWriter writer(*(*queue)->topic("t"));
     const std::string payload(1000, 'p');
-    for (int i = 0; i < 1000; ++i) {
+    for (int i = 0; i < 8000; ++i) {
       auto appended = writer.append(as_bytes(payload));
       if (!appended) {
         ::_exit(appended.error().message.find("No space left") != std::string::npos ? 0 : 3);
       }
     }
-    ::_exit(4);  // 1 MB into a 256 KiB filesystem never failed.
+    ::_exit(4);  // 8 MB into a 2 MiB filesystem never failed.
   }
   int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  if (::waitpid(child, &status, 0) != child) return -1;
+  return status;
+}
+}  // namespace
+
+TEST(MmapLogFaults, FullDiskIsAnErrorNotASigbus) {
+  TempDir dir;
+  const int status = fill_a_small_filesystem(dir, false);
   ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
   if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no private mount namespace here (needs root)";
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// ext3, ext2 and NFSv3 have no fallocate: blocks come at a page's first write fault, and on
+// a full disk that fault is a SIGBUS unless it is taken where it can fail softly.
+TEST(MmapLogFaults, FullDiskWithoutFallocateIsAnErrorNotASigbus) {
+  TempDir dir;
+  const int status = fill_a_small_filesystem(dir, true);
+  ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no private mount namespace here (needs root)";
+  ASSERT_NE(WEXITSTATUS(status), 78) << "seccomp refused the filter";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(MmapLogFaults, SparseSegmentWithoutFallocateIsAllocatedBeforeItIsWritten) {
+  TempDir dir;
+  const auto settings = small_segments(65536);
+  {
+    auto log = open_log(dir, settings);
+    mq::LogWriter writer(log);
+    ASSERT_TRUE(writer.append(as_bytes("x")).has_value());
+  }
+  const int fd = ::open(segment_path(dir, 0).c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 8192, 65536 - 8192), 0);
+  struct stat before {};
+  ASSERT_EQ(::fstat(fd, &before), 0);
+  EXPECT_LT(before.st_blocks * 512, 65536);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(20);
+    if (!mlops::testing::make_fallocate_unsupported()) ::_exit(78);
+    if (::fallocate(fd, 0, 0, 4096) == 0 || errno != EOPNOTSUPP) ::_exit(79);
+    auto log = open_log(dir, settings);
+    mq::LogWriter writer(log);
+    if (!writer.append(as_bytes("y"))) ::_exit(2);
+    struct stat after {};
+    if (::fstat(fd, &after) != 0) ::_exit(3);
+    ::_exit(after.st_blocks * 512 >= 65536 ? 0 : 4);
+  }
+  ::close(fd);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "78: no seccomp; 79: fallocate still works; 4: written without its blocks";
 }
 
 TEST(MmapLogFaults, StaleTemporaryFilesOfKilledCreatorsAreRemoved) {
