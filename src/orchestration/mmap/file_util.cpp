@@ -158,13 +158,19 @@ Result<bool> create_file_atomically(const Directory& dir, const std::string& nam
   };
   (void)::fchmod(fd, mode);  // Exactly `mode`, whatever the umask.
   // What is allocated up front shows a full disk here, not as a SIGBUS in a writer later;
-  // the rest is allocated by the writers as they reach it.
-  if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(std::min(size, allocate)));
-      rc != 0) {
-    errno = rc;
-    return fail("cannot allocate");
+  // the rest is allocated by the writers as they reach it. A filesystem without fallocate
+  // gets all of it now, while nobody else has the file: glibc's emulation writes into the
+  // file, which is safe only then, and later a writer may have no safe way to get blocks.
+  std::uint64_t upfront = std::min(size, allocate);
+  if (upfront > 0 && ::fallocate(fd, 0, 0, static_cast<off_t>(upfront)) != 0) {
+    if (errno != EOPNOTSUPP && errno != ENOSYS) return fail("cannot allocate");
+    upfront = size;
+    if (const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); rc != 0) {
+      errno = rc;
+      return fail("cannot allocate");
+    }
   }
-  if (allocate < size && ::ftruncate(fd, static_cast<off_t>(size)) != 0) return fail("cannot size");
+  if (upfront < size && ::ftruncate(fd, static_cast<off_t>(size)) != 0) return fail("cannot size");
   if (!header.empty() &&
       ::pwrite(fd, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
     return fail("cannot write header of");
@@ -289,12 +295,18 @@ Result<void> MappedFile::allocate(std::uint64_t offset, std::uint64_t length) co
 }
 
 Result<void> MappedFile::allocate_by_faulting(std::uint64_t offset, std::uint64_t length) const {
-  // A filesystem without fallocate (ext3, ext2, NFSv3) allocates a page's blocks at its first
-  // write fault. Taking those faults here turns a full disk into EFAULT instead of a SIGBUS
-  // in the writer; the faults change no byte, so records other writers fill there are safe.
   const std::uint64_t page = page_bytes();
   const std::uint64_t start = offset / page * page;
   const std::uint64_t end = std::min(size_, offset + length);
+  // No hole in the range (a segment is made whole when created on such a filesystem): its
+  // blocks are there.
+  if (const off_t hole = ::lseek(fd_, static_cast<off_t>(start), SEEK_HOLE);
+      hole >= 0 && static_cast<std::uint64_t>(hole) >= end) {
+    return {};
+  }
+  // A filesystem without fallocate (ext3, ext2) allocates a page's blocks at its first write
+  // fault. Taking those faults here turns a full disk into EFAULT instead of a SIGBUS in the
+  // writer; the faults change no byte, so records other writers fill there are safe.
   if (!writable_) {
     return Error{ErrorCode::kUnavailable,
                  "cannot allocate the blocks of '" + path_ + "': it is mapped read-only"};
@@ -312,9 +324,10 @@ Result<void> MappedFile::allocate_by_faulting(std::uint64_t offset, std::uint64_
     if (errno == EINVAL) {
       return Error{ErrorCode::kUnavailable,
                    "cannot allocate the blocks of '" + path_ +
-                       "': its filesystem has no fallocate, and this kernel (before 5.14) "
-                       "cannot take the page faults ahead of the writer, so a full disk "
-                       "would kill it (SIGBUS); keep the queue on ext4, xfs, btrfs or tmpfs"};
+                       "': the file has holes (copied sparse?), its filesystem has no "
+                       "fallocate, and this kernel (before 5.14) cannot take the page faults "
+                       "ahead of the writer, so a full disk would kill it (SIGBUS); copy the "
+                       "queue without --sparse, or keep it on ext4, xfs, btrfs or tmpfs"};
     }
     return errno_error("cannot allocate the blocks of", path_);
   }

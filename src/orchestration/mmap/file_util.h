@@ -114,7 +114,8 @@ class MappedFile {
   /// Allocates the blocks of [offset, offset + length) (fallocate, size unchanged) before
   /// anything is written there through the mapping, so a full disk is this error ("No space
   /// left on device"), not a SIGBUS. Cheap where the blocks exist already. On a filesystem
-  /// without fallocate it takes the range's write faults instead (populating its pages).
+  /// without fallocate, where the range has holes, it takes the range's write faults
+  /// instead (populating its pages).
   [[nodiscard]] Result<void> allocate(std::uint64_t offset, std::uint64_t length) const;
   /// Writes [offset, offset + length) to disk and waits (msync MS_SYNC).
   [[nodiscard]] Result<void> sync(std::uint64_t offset, std::uint64_t length) const;

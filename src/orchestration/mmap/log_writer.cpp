@@ -141,12 +141,21 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     if (tail.load(std::memory_order_acquire) != raw) continue;
 
     const std::uint64_t room = segment_bytes - offset;
-    // The blocks of what this writer is about to write, before it writes them.
-    if (offset + std::min<std::uint64_t>(need, room) > allocated_mark_) {
-      const std::uint64_t end = allocation_end(offset + need, segment_bytes);
+    // The blocks of what this writer is about to write, before it writes them, and of the
+    // word after it: on tmpfs even a read of a page without blocks takes one (a SIGBUS on a
+    // full disk), and the next append, or a reader at the tail, reads that word first.
+    if (const std::uint64_t reach = std::min(
+            offset + std::min<std::uint64_t>(need, room) + kRecordAlignment, segment_bytes);
+        reach > allocated_mark_) {
+      std::uint64_t end = allocation_end(offset + need, segment_bytes);
       if (auto allocated = current_->file.allocate(allocated_mark_, end - allocated_mark_);
           !allocated) {
-        return allocated.error();
+        // A disk too full for the doubled range may still hold what this record needs.
+        const std::uint64_t page = page_bytes();
+        end = std::min((reach + page - 1) / page * page, segment_bytes);
+        if (!current_->file.allocate(allocated_mark_, end - allocated_mark_)) {
+          return allocated.error();
+        }
       }
       allocated_mark_ = end;
     }

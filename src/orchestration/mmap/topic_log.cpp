@@ -495,9 +495,12 @@ void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t e
   }
   auto segment = writable_segment(index);
   if (!segment) return;  // The writer meets the same error itself and reports it.
-  // The chunk's blocks first: faulting a hole in writable would allocate them anyway, and a
-  // full disk would then be a SIGBUS here. The writer meets and reports the same error.
-  if (auto allocated = (*segment)->file.allocate(begin, end - begin); !allocated) return;
+  // The chunk's blocks before it is populated (populating a hole allocates them anyway, with
+  // EFAULT for a full disk). The writer meets and reports the same error. Unpopulated, the
+  // writer allocates what it reaches itself, and no space is held ahead of it.
+  if (settings_.populate) {
+    if (auto allocated = (*segment)->file.allocate(begin, end - begin); !allocated) return;
+  }
   const std::uint64_t page = page_bytes();
   const std::uint64_t from = std::min(begin / page * page, segment_bytes_);
   const std::uint64_t length = std::min(end, segment_bytes_) - from;

@@ -394,59 +394,168 @@ TEST(MmapLogFaults, SparseSegmentIsAllocatedBeforeItIsWritten) {
   EXPECT_GE(after.st_blocks * 512, 65536) << "written through a mapping without its blocks";
 }
 
-// Fills a 2 MiB tmpfs of a private mount namespace from a forked writer, its segments
-// bigger than the part a new segment allocates up front (kInitialAllocationBytes), so the
-// writer meets the full disk allocating as it goes. The child exits
-// 0 when the writer got "No space left", 77 where no such filesystem can be had (not root),
-// 78 where fallocate could not be made unsupported.
 namespace {
-int fill_a_small_filesystem(const TempDir& dir, bool without_fallocate) {
+
+// Runs `body` in a forked child on a tmpfs of `size` in a private mount namespace mounted
+// on `dir`, and returns its wait status. The child exits with what `body` returns, or 77
+// where no such filesystem can be had (not root).
+template <typename Body>
+int in_a_small_filesystem(const TempDir& dir, const char* size, Body body) {
   const pid_t child = ::fork();
   if (child == 0) {
     ::alarm(20);
     if (::unshare(CLONE_NEWNS) != 0 ||
         ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=2m") != 0) {
+        ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, size) != 0) {
       ::_exit(77);
     }
-    if (without_fallocate && !mlops::testing::make_fallocate_unsupported()) ::_exit(78);
-    static_assert(mq::kInitialAllocationBytes < (std::uint64_t{4} << 20));
-    auto settings = small_segments(std::uint64_t{4} << 20);
-    auto queue = mq::Queue::open(dir.str() + "/q", settings);
-    if (!queue) ::_exit(2);
-    mq::LogWriter writer(*(*queue)->topic("t"));
-    const std::string payload(1000, 'p');
-    for (int i = 0; i < 8000; ++i) {
-      auto appended = writer.append(as_bytes(payload));
-      if (!appended) {
-        ::_exit(appended.error().message.find("No space left") != std::string::npos ? 0 : 3);
-      }
-    }
-    ::_exit(4);  // 8 MB into a 2 MiB filesystem never failed.
+    ::_exit(body());
   }
   int status = 0;
   if (::waitpid(child, &status, 0) != child) return -1;
   return status;
 }
+
+// Segments bigger than what a new one allocates up front, so writers allocate as they go.
+constexpr std::uint64_t kBigSegmentBytes = std::uint64_t{4} << 20;
+static_assert(mq::kInitialAllocationBytes < kBigSegmentBytes);
+
+// Appends up to `most` 1000-byte payloads to topic `topic`, stopping when the disk is full:
+// the count appended, or -1 when an append failed for another reason.
+int append_until_full(const std::string& root, const std::string& topic, int most = 8000,
+                      std::uint64_t segment_bytes = kBigSegmentBytes) {
+  auto queue = mq::Queue::open(root, small_segments(segment_bytes));
+  if (!queue) return -1;
+  auto log = (*queue)->topic(topic);
+  if (!log) return log.error().message.find("No space left") != std::string::npos ? 0 : -1;
+  mq::LogWriter writer(*log);
+  const std::string payload(1000, 'p');
+  for (int i = 0; i < most; ++i) {
+    auto appended = writer.append(as_bytes(payload));
+    if (!appended) {
+      return appended.error().message.find("No space left") != std::string::npos ? i : -1;
+    }
+  }
+  return most;
+}
+
+void expect_exited_with_zero(int status, const char* codes = "") {
+  ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no private mount namespace here (needs root)";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "78: seccomp refused the filter; " << codes;
+}
+
 }  // namespace
 
 TEST(MmapLogFaults, FullDiskIsAnErrorNotASigbus) {
   TempDir dir;
-  const int status = fill_a_small_filesystem(dir, false);
-  ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
-  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no private mount namespace here (needs root)";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  expect_exited_with_zero(in_a_small_filesystem(dir, "size=2m", [&] {
+    const int appended = append_until_full(dir.str() + "/q", "t");
+    return appended > 0 && appended < 8000 ? 0 : 3;
+  }));
 }
 
-// ext3, ext2 and NFSv3 have no fallocate: blocks come at a page's first write fault, and on
-// a full disk that fault is a SIGBUS unless it is taken where it can fail softly.
+// ext3 and ext2 have no fallocate: blocks come at a page's first write fault, and on a full
+// disk that fault is a SIGBUS unless it is taken where it can fail softly. A segment with
+// holes (copied sparse) on a full disk without fallocate.
 TEST(MmapLogFaults, FullDiskWithoutFallocateIsAnErrorNotASigbus) {
   TempDir dir;
-  const int status = fill_a_small_filesystem(dir, true);
+  expect_exited_with_zero(
+      in_a_small_filesystem(
+          dir, "size=2m",
+          [&] {
+            const std::string root = dir.str() + "/q";
+            if (append_until_full(root, "t", 1) != 1) return 2;
+            const std::string segment = root + "/t/00000000000000000000.seg";
+            const int fd = ::open(segment.c_str(), O_RDWR);
+            if (fd < 0 || ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 65536,
+                                      static_cast<off_t>(kBigSegmentBytes - 65536)) != 0) {
+              return 3;
+            }
+            ::close(fd);
+            // The disk filled by another file.
+            const int filler = ::open((dir.str() + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);
+            const std::string block(4096, 'f');
+            while (::write(filler, block.data(), block.size()) > 0) {
+            }
+            if (errno != ENOSPC) return 4;
+            if (!mlops::testing::make_fallocate_unsupported()) return 78;
+            const int appended = append_until_full(root, "t");
+            return appended >= 0 && appended < 8000 ? 0 : 5;
+          }),
+      "2-4: setup; 5: no clean error");
+}
+
+// Before Linux 5.14 there is no MADV_POPULATE_WRITE either: segments get all their blocks
+// when they are made, and a full disk stops the next one being made.
+TEST(MmapLogFaults, FullDiskWithoutFallocateOnAnOldKernelIsAnErrorNotASigbus) {
+  TempDir dir;
+  expect_exited_with_zero(in_a_small_filesystem(dir, "size=6m",
+                                                [&] {
+                                                  if (!mlops::testing::make_fallocate_unsupported(
+                                                          mlops::testing::Kernel::kBeforeLinux514))
+                                                    return 78;
+                                                  const int appended =
+                                                      append_until_full(dir.str() + "/q", "t");
+                                                  return appended >= 4000 && appended < 8000
+                                                             ? 0
+                                                             : 3;  // The first segment is whole.
+                                                }),
+                          "3: the first segment was not filled, or the disk never");
+}
+
+TEST(MmapLogFaults, WithoutFallocateOnAnOldKernelAWriterStillAppends) {
+  TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(20);
+    if (!mlops::testing::make_fallocate_unsupported(mlops::testing::Kernel::kBeforeLinux514)) {
+      ::_exit(78);
+    }
+    auto queue = mq::Queue::open(dir.str(), small_segments(std::uint64_t{4} << 20));
+    if (!queue) ::_exit(2);
+    mq::LogWriter writer(*(*queue)->topic("t"));
+    const std::string payload(1000, 'p');
+    for (int i = 0; i < 6000; ++i) {  // 6 MB: past the first segment's first MiB and into the next.
+      if (!writer.append(as_bytes(payload))) ::_exit(3);
+    }
+    mq::LogReader reader(*(*queue)->topic("t"), (*(*queue)->topic("t"))->earliest());
+    int read = 0;
+    mlops::testing::read_available(
+        reader,
+        [&](const mq::LogRecord& record) { read += as_text(record.payload) == payload ? 1 : 0; },
+        10s);
+    ::_exit(read == 6000 ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
-  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no private mount namespace here (needs root)";
   ASSERT_NE(WEXITSTATUS(status), 78) << "seccomp refused the filter";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: an append failed; 4: not every record read back";
+}
+
+// A writer's blocks grow by doubling; a disk without room for the next doubling still takes
+// the records that fit, and once space is freed the writer goes on.
+TEST(MmapLogFaults, NearlyFullDiskTakesTheRecordsThatFitAndMoreOnceFreed) {
+  TempDir dir;
+  expect_exited_with_zero(
+      in_a_small_filesystem(dir, "size=4m",
+                            [&] {
+                              // Segments too big for the next one to be made early (half-way) on
+                              // this disk.
+                              constexpr std::uint64_t kSegmentBytes = std::uint64_t{16} << 20;
+                              const std::string root = dir.str() + "/q";
+                              if (append_until_full(root, "other", 300, kSegmentBytes) != 300)
+                                return 2;  // 1 MiB
+                              // 3 MiB of 4 are free: 2 MiB by doubling, then record by record.
+                              if (append_until_full(root, "t", 8000, kSegmentBytes) < 2500)
+                                return 3;
+                              std::error_code ignored;
+                              std::filesystem::remove_all(root + "/other", ignored);
+                              return append_until_full(root, "t", 8000, kSegmentBytes) >= 500 ? 0
+                                                                                              : 4;
+                            }),
+      "3: the records that fit were refused; 4: nothing appended once space was freed");
 }
 
 TEST(MmapLogFaults, SparseSegmentWithoutFallocateIsAllocatedBeforeItIsWritten) {
