@@ -295,18 +295,12 @@ Result<void> MappedFile::allocate(std::uint64_t offset, std::uint64_t length) co
 }
 
 Result<void> MappedFile::allocate_by_faulting(std::uint64_t offset, std::uint64_t length) const {
-  const std::uint64_t page = page_bytes();
-  const std::uint64_t start = offset / page * page;
-  const std::uint64_t end = std::min(size_, offset + length);
-  // No hole in the range (a segment is made whole when created on such a filesystem): its
-  // blocks are there.
-  if (const off_t hole = ::lseek(fd_, static_cast<off_t>(start), SEEK_HOLE);
-      hole >= 0 && static_cast<std::uint64_t>(hole) >= end) {
-    return {};
-  }
   // A filesystem without fallocate (ext3, ext2) allocates a page's blocks at its first write
   // fault. Taking those faults here turns a full disk into EFAULT instead of a SIGBUS in the
   // writer; the faults change no byte, so records other writers fill there are safe.
+  const std::uint64_t page = page_bytes();
+  const std::uint64_t start = offset / page * page;
+  const std::uint64_t end = std::min(size_, offset + length);
   if (!writable_) {
     return Error{ErrorCode::kUnavailable,
                  "cannot allocate the blocks of '" + path_ + "': it is mapped read-only"};
@@ -321,17 +315,25 @@ Result<void> MappedFile::allocate_by_faulting(std::uint64_t offset, std::uint64_
                        "': No space left on device (or an I/O error): its filesystem has no "
                        "fallocate, and writing a page of it failed"};
     }
-    if (errno == EINVAL) {
-      return Error{ErrorCode::kUnavailable,
-                   "cannot allocate the blocks of '" + path_ +
-                       "': the file has holes (copied sparse?), its filesystem has no "
-                       "fallocate, and this kernel (before 5.14) cannot take the page faults "
-                       "ahead of the writer, so a full disk would kill it (SIGBUS); copy the "
-                       "queue without --sparse, or keep it on ext4, xfs, btrfs or tmpfs"};
-    }
+    if (errno == EINVAL) return allocated_without_populate(start, end);
     return errno_error("cannot allocate the blocks of", path_);
   }
   return errno_error("cannot allocate the blocks of", path_);
+}
+
+Result<void> MappedFile::allocated_without_populate(std::uint64_t start, std::uint64_t end) const {
+  // A kernel before 5.14 cannot take the faults ahead. A range without holes has its blocks
+  // (a segment is made whole when created on such a filesystem); one with holes is refused.
+  if (const off_t hole = ::lseek(fd_, static_cast<off_t>(start), SEEK_HOLE);
+      hole >= 0 && static_cast<std::uint64_t>(hole) >= end) {
+    return {};
+  }
+  return Error{ErrorCode::kUnavailable,
+               "cannot allocate the blocks of '" + path_ +
+                   "': the file has holes (copied sparse?), its filesystem has no fallocate, and "
+                   "this kernel (before 5.14) cannot take the page faults ahead of the writer, so "
+                   "a full disk would kill it (SIGBUS); copy the queue without --sparse, or keep "
+                   "it on ext4, xfs, btrfs or tmpfs"};
 }
 
 std::uint64_t page_bytes() noexcept {

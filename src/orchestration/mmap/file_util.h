@@ -114,8 +114,7 @@ class MappedFile {
   /// Allocates the blocks of [offset, offset + length) (fallocate, size unchanged) before
   /// anything is written there through the mapping, so a full disk is this error ("No space
   /// left on device"), not a SIGBUS. Cheap where the blocks exist already. On a filesystem
-  /// without fallocate, where the range has holes, it takes the range's write faults
-  /// instead (populating its pages).
+  /// without fallocate it takes the range's write faults instead (populating its pages).
   [[nodiscard]] Result<void> allocate(std::uint64_t offset, std::uint64_t length) const;
   /// Writes [offset, offset + length) to disk and waits (msync MS_SYNC).
   [[nodiscard]] Result<void> sync(std::uint64_t offset, std::uint64_t length) const;
@@ -123,6 +122,8 @@ class MappedFile {
  private:
   void release() noexcept;
   [[nodiscard]] Result<void> allocate_by_faulting(std::uint64_t offset, std::uint64_t length) const;
+  [[nodiscard]] Result<void> allocated_without_populate(std::uint64_t start,
+                                                        std::uint64_t end) const;
 
   int fd_ = -1;
   std::uint8_t* data_ = nullptr;

@@ -147,15 +147,13 @@ Result<std::uint64_t> LogWriter::append(std::span<const std::uint8_t> payload) {
     if (const std::uint64_t reach = std::min(
             offset + std::min<std::uint64_t>(need, room) + kRecordAlignment, segment_bytes);
         reach > allocated_mark_) {
-      std::uint64_t end = allocation_end(offset + need, segment_bytes);
+      // Never just this record's pages when the doubled range fails: on a nearly full ext4
+      // with 1 KiB blocks, writes over blocks allocated a page at a time died of SIGBUS
+      // (unwritten extents split too small to convert without a block, we think).
+      const std::uint64_t end = allocation_end(offset + need, segment_bytes);
       if (auto allocated = current_->file.allocate(allocated_mark_, end - allocated_mark_);
           !allocated) {
-        // A disk too full for the doubled range may still hold what this record needs.
-        const std::uint64_t page = page_bytes();
-        end = std::min((reach + page - 1) / page * page, segment_bytes);
-        if (!current_->file.allocate(allocated_mark_, end - allocated_mark_)) {
-          return allocated.error();
-        }
+        return allocated.error();
       }
       allocated_mark_ = end;
     }

@@ -7,7 +7,8 @@
 //   max_message_bytes   larger messages are refused with kTooLarge (default: a segment's room)
 //   pending_timeout_ms  how long readers wait on a claimed, unpublished record whose writer
 //                       is alive before skipping it (default 2000)
-//   populate            fault segments in ahead of the writer, in the background (default true)
+//   populate            fault segments in ahead of the writer, in the background (default true);
+//                       false: no blocks or pages held ahead of the writer, no huge pages
 //   retention_ms        delete consumed segments older than this (default 7 days; 0 = never)
 //   retention_bytes     ... or while the topic holds more than this (default 0 = no limit)
 //   sync_commits        fdatasync each consumer commit (default false: a committed cursor

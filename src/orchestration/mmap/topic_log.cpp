@@ -27,6 +27,9 @@ namespace {
 constexpr std::uint64_t kControlFileBytes = 4096;
 // Another process checking or repairing the control block holds it this long at most.
 constexpr auto kControlLockTimeout = std::chrono::seconds(5);
+// Making a segment on a filesystem without fallocate writes all of it (glibc's emulation)
+// and syncs it: seconds on a slow disk.
+constexpr auto kSegmentLockTimeout = std::chrono::seconds(30);
 // A temporary file this old belongs to a creator that died; younger ones may be in use.
 constexpr std::time_t kStaleTemporarySeconds = 600;
 
@@ -80,29 +83,30 @@ std::int64_t monotonic_coarse_ns() noexcept {
   return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-// Holds the control file's flock while one process checks and repairs the control block.
-class ControlLock {
+// Holds a file's flock: the control file's while one process checks and repairs the
+// control block, the topic directory's while one process makes a segment.
+class FileLock {
  public:
-  static Result<ControlLock> take(int fd, const std::string& path) {
-    const auto deadline = std::chrono::steady_clock::now() + kControlLockTimeout;
+  static Result<FileLock> take(int fd, const std::string& path, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       if (errno != EWOULDBLOCK && errno != EINTR) return errno_error("cannot lock", path);
       if (std::chrono::steady_clock::now() >= deadline) {
         return Error{ErrorCode::kTimeout, "'" + path + "' stayed locked by another process for " +
-                                              std::to_string(kControlLockTimeout.count()) + " s"};
+                                              std::to_string(timeout.count()) + " s"};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    return ControlLock(fd);
+    return FileLock(fd);
   }
-  ControlLock(ControlLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  ControlLock& operator=(ControlLock&&) = delete;
-  ~ControlLock() {
+  FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileLock& operator=(FileLock&&) = delete;
+  ~FileLock() {
     if (fd_ >= 0) ::flock(fd_, LOCK_UN);
   }
 
  private:
-  explicit ControlLock(int fd) : fd_(fd) {}
+  explicit FileLock(int fd) : fd_(fd) {}
   int fd_;
 };
 
@@ -171,7 +175,7 @@ Result<std::shared_ptr<TopicLog>> TopicLog::open(const Directory& root, const st
   if (!control) return control.error();
   log->control_ = std::move(*control);
 
-  auto lock = ControlLock::take(log->control_.fd(), log->control_.path());
+  auto lock = FileLock::take(log->control_.fd(), log->control_.path(), kControlLockTimeout);
   if (!lock) return lock.error();
   if (auto checked = log->check_control(settings.segment_bytes); !checked) return checked.error();
   if (auto repaired = log->repair_positions(); !repaired) return repaired.error();
@@ -462,10 +466,19 @@ Result<std::shared_ptr<Segment>> TopicLog::writable_segment(std::uint64_t index)
     }
   }
   const auto header = make_file_header(segment_bytes_, index);
-  auto created = create_file_atomically(
-      directory_, segment_name(index),
-      std::span(reinterpret_cast<const std::uint8_t*>(&header), sizeof header), segment_bytes_,
-      modes_.file, kInitialAllocationBytes);
+  Result<bool> created = false;
+  {
+    // One maker at a time, in this process and across processes: each would otherwise
+    // allocate a whole segment of its own before the name picks one (N times the space on
+    // a filesystem without fallocate). The next finds the name and maps that file.
+    const std::lock_guard making(making_segment_);
+    auto locked = FileLock::take(directory_.fd(), directory_.path(), kSegmentLockTimeout);
+    if (!locked) return locked.error();
+    created = create_file_atomically(
+        directory_, segment_name(index),
+        std::span(reinterpret_cast<const std::uint8_t*>(&header), sizeof header), segment_bytes_,
+        modes_.file, kInitialAllocationBytes);
+  }
   if (!created) return created.error();
   if (*created && index < control().first_segment.load(std::memory_order_acquire)) {
     // Retention passed it while it was being made: it must not come back below the first.
@@ -508,8 +521,9 @@ void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t e
   // this thread, bring in huge pages too. Its blocks first: a huge page over a hole
   // reserves the hole's blocks at the first store, and a full disk would then be a SIGBUS
   // (when allocating fails, small pages it stays). Only a hint: a kernel or filesystem
-  // without huge file pages keeps small ones.
-  if (huge_pages && !(*segment)->huge_pages &&
+  // without huge file pages keeps small ones. Never where nothing is populated: such a
+  // topic holds no space ahead of its writer.
+  if (huge_pages && settings_.populate && !(*segment)->huge_pages &&
       (*segment)->file.allocate(from, segment_bytes_ - from).has_value()) {
     (void)::madvise((*segment)->file.data() + from, segment_bytes_ - from, MADV_HUGEPAGE);
     (*segment)->huge_pages = true;

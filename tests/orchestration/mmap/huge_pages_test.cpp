@@ -3,6 +3,7 @@
 // asks for small ones again (a sync writes a huge page whole); one that syncs often never
 // asks. Read from the kernel's own account of this process's mappings (/proc/self/smaps).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -61,9 +62,10 @@ bool flag_appears(const std::string& path, const std::string& flag) {
   return false;
 }
 
-std::shared_ptr<mq::TopicLog> open_log(const TempDir& dir) {
+std::shared_ptr<mq::TopicLog> open_log(const TempDir& dir, bool populate = true) {
   mq::QueueSettings settings;
   settings.log.segment_bytes = kSegmentBytes;
+  settings.log.populate = populate;
   auto queue = mq::Queue::open(dir.str(), settings);
   EXPECT_TRUE(queue.has_value()) << queue.error().message;
   auto log = (*queue)->topic("t");
@@ -121,4 +123,24 @@ TEST(MmapHugePages, AWriterThatSyncsOftenNeverAsksForThem) {
   // Every request this writer made asked for small pages: none can still bring "hg".
   EXPECT_EQ(mapping_flags(first_segment(dir)).count("hg"), 0U);
   EXPECT_FALSE(mapping_flags(first_segment(dir)).empty()) << "the segment is not mapped";
+}
+
+// A topic that populates nothing ahead holds no space ahead either: huge pages would need
+// the rest of the segment's blocks first, so it never asks for them.
+TEST(MmapHugePages, ATopicThatPopulatesNothingNeverAsksForThemNorHoldsBlocksAhead) {
+  if (!kernel_has_huge_pages()) GTEST_SKIP() << "this kernel has no transparent huge pages";
+  for (const bool populate : {true, false}) {
+    TempDir dir;
+    auto log = open_log(dir, populate);
+    mq::LogWriter writer(log);
+    append(writer, 1000);
+    log->prepare(0, 0, mq::kInitialAllocationBytes, true);  // As the preparer's thread would.
+    struct stat segment {};
+    ASSERT_EQ(::stat(first_segment(dir).c_str(), &segment), 0);
+    const bool held_ahead = static_cast<std::uint64_t>(segment.st_blocks) * 512 > kSegmentBytes / 2;
+    EXPECT_EQ(mapping_flags(first_segment(dir)).count("hg"), populate ? 1U : 0U)
+        << "populate " << populate;
+    EXPECT_EQ(held_ahead, populate)
+        << "populate " << populate << ": " << segment.st_blocks * 512 << " bytes allocated";
+  }
 }

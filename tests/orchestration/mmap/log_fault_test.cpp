@@ -546,28 +546,76 @@ TEST(MmapLogFaults, WithoutFallocateOnAnOldKernelAWriterStillAppends) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "3: an append failed; 4: not every record read back";
 }
 
-// A writer's blocks grow by doubling; a disk without room for the next doubling still takes
-// the records that fit, and once space is freed the writer goes on.
-TEST(MmapLogFaults, NearlyFullDiskTakesTheRecordsThatFitAndMoreOnceFreed) {
+// On tmpfs even reading a page without blocks takes one, so on a full tmpfs that read is a
+// SIGBUS: a record that ends exactly where its segment's blocks end must not leave the next
+// word (which the next append and a reader at the tail read) on such a page.
+TEST(MmapLogFaults, RecordEndingWhereTheBlocksEndOnAFullTmpfsIsAnErrorNotASigbus) {
   TempDir dir;
   expect_exited_with_zero(
-      in_a_small_filesystem(dir, "size=4m",
-                            [&] {
-                              // Segments too big for the next one to be made early (half-way) on
-                              // this disk.
-                              constexpr std::uint64_t kSegmentBytes = std::uint64_t{16} << 20;
-                              const std::string root = dir.str() + "/q";
-                              if (append_until_full(root, "other", 300, kSegmentBytes) != 300)
-                                return 2;  // 1 MiB
-                              // 3 MiB of 4 are free: 2 MiB by doubling, then record by record.
-                              if (append_until_full(root, "t", 8000, kSegmentBytes) < 2500)
-                                return 3;
-                              std::error_code ignored;
-                              std::filesystem::remove_all(root + "/other", ignored);
-                              return append_until_full(root, "t", 8000, kSegmentBytes) >= 500 ? 0
-                                                                                              : 4;
-                            }),
-      "3: the records that fit were refused; 4: nothing appended once space was freed");
+      in_a_small_filesystem(
+          dir, "size=2m",
+          [&] {
+            auto queue = mq::Queue::open(dir.str() + "/q", small_segments(kBigSegmentBytes));
+            if (!queue) return 2;
+            auto log = (*queue)->topic("t");
+            if (!log) return 2;
+            mq::LogWriter writer(*log);
+            // The first record ends at 1 KiB, each next one 1 KiB on: the last at exactly
+            // kInitialAllocationBytes, where the blocks a new segment gets end.
+            if (!writer.append(as_bytes(std::string(1024 - 64 - 16, 'a')))) return 3;
+            const int filler = ::open((dir.str() + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);
+            const std::string block(4096, 'f');
+            while (::write(filler, block.data(), block.size()) > 0) {
+            }
+            const std::string payload(1024 - 16, 'p');
+            std::uint64_t end = 1024;
+            int refused = 0;
+            while (end < mq::kInitialAllocationBytes + 4096) {
+              if (writer.append(as_bytes(payload))) {
+                end += 1024;
+              } else if (++refused == 3) {
+                break;  // Refused more than once: reading the word at the tail was survived.
+              }
+            }
+            return refused == 3 && end <= mq::kInitialAllocationBytes ? 0 : 4;
+          }),
+      "4: the disk never filled, or records were written past the blocks");
+}
+
+// Several processes making a topic's first segment at once on a filesystem without
+// fallocate: one makes it (whole), the others use it; with room for one, each making its
+// own would fail them all.
+TEST(MmapLogFaults, SegmentMadeByManyAtOnceWithoutFallocateTakesTheRoomOfOne) {
+  TempDir dir;
+  expect_exited_with_zero(
+      in_a_small_filesystem(
+          dir, "size=7m",
+          [&] {
+            if (!mlops::testing::make_fallocate_unsupported()) return 78;
+            int start[2];
+            if (::pipe(start) != 0) return 2;
+            std::vector<pid_t> writers;
+            for (int i = 0; i < 4; ++i) {
+              const pid_t writer = ::fork();
+              if (writer == 0) {
+                ::close(start[1]);
+                char go = 0;
+                (void)::read(start[0], &go, 1);  // Returns when the parent closes its end.
+                ::_exit(append_until_full(dir.str() + "/q", "t", 100) == 100 ? 0 : 1);
+              }
+              writers.push_back(writer);
+            }
+            ::close(start[0]);
+            ::close(start[1]);
+            int failed = 0;
+            for (const pid_t writer : writers) {
+              int status = 0;
+              failed += ::waitpid(writer, &status, 0) != writer || !WIFEXITED(status) ||
+                        WEXITSTATUS(status) != 0;
+            }
+            return failed == 0 ? 0 : 3;
+          }),
+      "3: a writer could not append");
 }
 
 TEST(MmapLogFaults, SparseSegmentWithoutFallocateIsAllocatedBeforeItIsWritten) {
