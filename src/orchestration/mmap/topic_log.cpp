@@ -84,30 +84,39 @@ std::int64_t monotonic_coarse_ns() noexcept {
 }
 
 // Holds a file's flock: the control file's while one process checks and repairs the
-// control block, the topic directory's while one process makes a segment.
+// control block, the topic directory's while one thread makes a segment.
 class FileLock {
  public:
-  static Result<FileLock> take(int fd, const std::string& path, std::chrono::seconds timeout) {
+  /// Locks `fd` within `timeout`; with `owned`, the lock closes `fd` when it goes (or fails).
+  static Result<FileLock> take(int fd, const std::string& path, std::chrono::seconds timeout,
+                               bool owned = false) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) return errno_error("cannot lock", path);
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return Error{ErrorCode::kTimeout, "'" + path + "' stayed locked by another process for " +
-                                              std::to_string(timeout.count()) + " s"};
+      Error error{ErrorCode::kTimeout, "'" + path + "' stayed locked by another process for " +
+                                           std::to_string(timeout.count()) + " s"};
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        error = errno_error("cannot lock", path);
+      } else if (std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (owned) ::close(fd);
+      return error;
     }
-    return FileLock(fd);
+    return FileLock(fd, owned);
   }
-  FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)), owned_(other.owned_) {}
   FileLock& operator=(FileLock&&) = delete;
   ~FileLock() {
-    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+    if (fd_ < 0) return;
+    ::flock(fd_, LOCK_UN);
+    if (owned_) ::close(fd_);
   }
 
  private:
-  explicit FileLock(int fd) : fd_(fd) {}
+  FileLock(int fd, bool owned) : fd_(fd), owned_(owned) {}
   int fd_;
+  bool owned_;
 };
 
 // A control file cut short (truncate -s) with its magic intact holds no more damage than
@@ -466,18 +475,22 @@ Result<std::shared_ptr<Segment>> TopicLog::writable_segment(std::uint64_t index)
     }
   }
   const auto header = make_file_header(segment_bytes_, index);
+  const std::string name = segment_name(index);
   Result<bool> created = false;
-  {
-    // One maker at a time, in this process and across processes: each would otherwise
-    // allocate a whole segment of its own before the name picks one (N times the space on
-    // a filesystem without fallocate). The next finds the name and maps that file.
-    const std::lock_guard making(making_segment_);
-    auto locked = FileLock::take(directory_.fd(), directory_.path(), kSegmentLockTimeout);
+  // Made already (for all writers but one): nothing to wait for.
+  if (::faccessat(directory_.fd(), name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+    // One maker at a time: each would otherwise allocate a whole segment of its own before
+    // the name picks one (N times the space on a filesystem without fallocate); the next
+    // finds the name and maps that file. A descriptor of its own, because flock excludes by
+    // open file description: threads of this process, and a child that inherited the
+    // directory's descriptor, are kept apart too.
+    const int fd = ::openat(directory_.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno_error("cannot open", directory_.path());
+    auto locked = FileLock::take(fd, directory_.path(), kSegmentLockTimeout, true);
     if (!locked) return locked.error();
     created = create_file_atomically(
-        directory_, segment_name(index),
-        std::span(reinterpret_cast<const std::uint8_t*>(&header), sizeof header), segment_bytes_,
-        modes_.file, kInitialAllocationBytes);
+        directory_, name, std::span(reinterpret_cast<const std::uint8_t*>(&header), sizeof header),
+        segment_bytes_, modes_.file, kInitialAllocationBytes);
   }
   if (!created) return created.error();
   if (*created && index < control().first_segment.load(std::memory_order_acquire)) {

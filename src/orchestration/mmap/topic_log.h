@@ -174,7 +174,6 @@ class TopicLog {
   std::shared_ptr<ProcessRegistry> registry_;
   std::atomic<std::uint64_t> directory_synced_{0};  // index + 1 of the last segment fsync'd
   std::mutex mutex_;
-  std::mutex making_segment_;  // With the directory's flock: one segment maker at a time.
   std::map<std::uint64_t, std::weak_ptr<Segment>> segments_;  // key: index * 2 + writable
   std::shared_ptr<Segment> prepared_;        // The latest segment made ready ahead of the writers.
   std::set<std::uint64_t> prepared_chunks_;  // Recent chunks already faulted in.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -616,6 +617,28 @@ TEST(MmapLogFaults, SegmentMadeByManyAtOnceWithoutFallocateTakesTheRoomOfOne) {
             return failed == 0 ? 0 : 3;
           }),
       "3: a writer could not append");
+}
+
+// A maker of a new segment holds the topic directory's flock; one that is stuck there (or
+// stopped) must not hold up writers whose segment exists already.
+TEST(MmapLogFaults, AWriterOfAnExistingSegmentDoesNotWaitForAStuckSegmentMaker) {
+  TempDir dir;
+  {
+    auto log = open_log(dir);
+    mq::LogWriter writer(log);
+    ASSERT_TRUE(writer.append(as_bytes("x")).has_value());
+  }
+  const int stuck = ::open((dir.str() + "/t").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(stuck, 0);
+  ASSERT_EQ(::flock(stuck, LOCK_EX), 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto log = open_log(dir);  // Another open: it maps segment 0 afresh.
+  mq::LogWriter writer(log);
+  const auto appended = writer.append(as_bytes("y"));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ::close(stuck);
+  ASSERT_TRUE(appended.has_value()) << appended.error().message;
+  EXPECT_LT(waited, 10s) << "waited for the directory's lock";
 }
 
 TEST(MmapLogFaults, SparseSegmentWithoutFallocateIsAllocatedBeforeItIsWritten) {
