@@ -66,7 +66,8 @@ class Directory {
 
 /// Creates `name` in `dir` holding `header` and `size` bytes in all (zero after the header),
 /// written, its first `allocate` bytes allocated (the rest a hole until MappedFile::allocate;
-/// UINT64_MAX: all), and on disk before it appears under its name (an unnamed
+/// UINT64_MAX: all; all of it on a filesystem without fallocate), and on disk before it
+/// appears under its name (an unnamed
 /// O_TMPFILE, or a temporary name, linked into place), so no process ever sees it half made.
 /// Another process creating it at the same moment is fine: one wins, both see the same file.
 /// @return true if this call created it, false if it existed already; kUnavailable (with
