@@ -92,14 +92,15 @@ class FileLock {
                                bool owned = false) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      Error error{ErrorCode::kTimeout, "'" + path + "' stayed locked by another process for " +
-                                           std::to_string(timeout.count()) + " s"};
-      if (errno != EWOULDBLOCK && errno != EINTR) {
-        error = errno_error("cannot lock", path);
-      } else if (std::chrono::steady_clock::now() < deadline) {
+      const bool busy = errno == EWOULDBLOCK || errno == EINTR;
+      if (busy && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
+      Error error =
+          busy ? Error{ErrorCode::kTimeout, "'" + path + "' stayed locked by another process for " +
+                                                std::to_string(timeout.count()) + " s"}
+               : errno_error("cannot lock", path);
       if (owned) ::close(fd);
       return error;
     }
@@ -524,9 +525,7 @@ void TopicLog::prepare(std::uint64_t index, std::uint64_t begin, std::uint64_t e
   // The chunk's blocks before it is populated (populating a hole allocates them anyway, with
   // EFAULT for a full disk). The writer meets and reports the same error. Unpopulated, the
   // writer allocates what it reaches itself, and no space is held ahead of it.
-  if (settings_.populate) {
-    if (auto allocated = (*segment)->file.allocate(begin, end - begin); !allocated) return;
-  }
+  if (settings_.populate && !(*segment)->file.allocate(begin, end - begin)) return;
   const std::uint64_t page = page_bytes();
   const std::uint64_t from = std::min(begin / page * page, segment_bytes_);
   const std::uint64_t length = std::min(end, segment_bytes_) - from;

@@ -409,24 +409,45 @@ TEST(MmapLogFaults, SparseSegmentIsAllocatedBeforeItIsWritten) {
 
 namespace {
 
-// Runs `body` in a forked child on a tmpfs of `size` in a private mount namespace mounted
-// on `dir`, and returns its wait status. The child exits with what `body` returns, or 77
-// where no such filesystem can be had (not root).
+// Runs `body` in a forked child (20 s at most) and returns its wait status; the child exits
+// with what `body` returns.
 template <typename Body>
-int in_a_small_filesystem(const TempDir& dir, const char* size, Body body) {
+int in_a_child(Body body) {
   const pid_t child = ::fork();
   if (child == 0) {
     ::alarm(20);
-    if (::unshare(CLONE_NEWNS) != 0 ||
-        ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, size) != 0) {
-      ::_exit(77);
-    }
     ::_exit(body());
   }
   int status = 0;
   if (::waitpid(child, &status, 0) != child) return -1;
   return status;
+}
+
+// in_a_child, on a tmpfs of `size` in a private mount namespace mounted on `dir`; the child
+// exits 77 where no such filesystem can be had (not root).
+template <typename Body>
+int in_a_small_filesystem(const TempDir& dir, const char* size, Body body) {
+  return in_a_child([&] {
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, size) != 0) {
+      return 77;
+    }
+    return body();
+  });
+}
+
+// Fills what is left of the filesystem holding `dir` with a file of its own: true once it
+// is full.
+bool fill_the_disk(const TempDir& dir) {
+  const int filler = ::open((dir.str() + "/filler").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (filler < 0) return false;
+  const std::string block(4096, 'f');
+  while (::write(filler, block.data(), block.size()) > 0) {
+  }
+  const bool full = errno == ENOSPC;
+  ::close(filler);
+  return full;
 }
 
 // Segments bigger than what a new one allocates up front, so writers allocate as they go.
@@ -486,12 +507,7 @@ TEST(MmapLogFaults, FullDiskWithoutFallocateIsAnErrorNotASigbus) {
               return 3;
             }
             ::close(fd);
-            // The disk filled by another file.
-            const int filler = ::open((dir.str() + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);
-            const std::string block(4096, 'f');
-            while (::write(filler, block.data(), block.size()) > 0) {
-            }
-            if (errno != ENOSPC) return 4;
+            if (!fill_the_disk(dir)) return 4;
             if (!mlops::testing::make_fallocate_unsupported()) return 78;
             const int appended = append_until_full(root, "t");
             return appended >= 0 && appended < 8000 ? 0 : 5;
@@ -503,48 +519,43 @@ TEST(MmapLogFaults, FullDiskWithoutFallocateIsAnErrorNotASigbus) {
 // when they are made, and a full disk stops the next one being made.
 TEST(MmapLogFaults, FullDiskWithoutFallocateOnAnOldKernelIsAnErrorNotASigbus) {
   TempDir dir;
-  expect_exited_with_zero(in_a_small_filesystem(dir, "size=6m",
-                                                [&] {
-                                                  if (!mlops::testing::make_fallocate_unsupported(
-                                                          mlops::testing::Kernel::kBeforeLinux514))
-                                                    return 78;
-                                                  const int appended =
-                                                      append_until_full(dir.str() + "/q", "t");
-                                                  return appended >= 4000 && appended < 8000
-                                                             ? 0
-                                                             : 3;  // The first segment is whole.
-                                                }),
+  const auto fill = [&] {
+    if (!mlops::testing::make_fallocate_unsupported(mlops::testing::Kernel::kBeforeLinux514)) {
+      return 78;
+    }
+    const int appended = append_until_full(dir.str() + "/q", "t");
+    return appended >= 4000 && appended < 8000 ? 0 : 3;  // The first segment is whole.
+  };
+  expect_exited_with_zero(in_a_small_filesystem(dir, "size=6m", fill),
                           "3: the first segment was not filled, or the disk never");
 }
 
 TEST(MmapLogFaults, WithoutFallocateOnAnOldKernelAWriterStillAppends) {
   TempDir dir;
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::alarm(20);
+  const int status = in_a_child([&] {
     if (!mlops::testing::make_fallocate_unsupported(mlops::testing::Kernel::kBeforeLinux514)) {
-      ::_exit(78);
+      return 78;
     }
-    auto queue = mq::Queue::open(dir.str(), small_segments(std::uint64_t{4} << 20));
-    if (!queue) ::_exit(2);
-    mq::LogWriter writer(*(*queue)->topic("t"));
+    auto queue = mq::Queue::open(dir.str(), small_segments(kBigSegmentBytes));
+    if (!queue) return 2;
+    auto log = (*queue)->topic("t");
+    if (!log) return 2;
+    mq::LogWriter writer(*log);
     const std::string payload(1000, 'p');
     for (int i = 0; i < 6000; ++i) {  // 6 MB: past the first segment's first MiB and into the next.
-      if (!writer.append(as_bytes(payload))) ::_exit(3);
+      if (!writer.append(as_bytes(payload))) return 3;
     }
-    mq::LogReader reader(*(*queue)->topic("t"), (*(*queue)->topic("t"))->earliest());
+    mq::LogReader reader(*log, (*log)->earliest());
     int read = 0;
     mlops::testing::read_available(
         reader,
         [&](const mq::LogRecord& record) { read += as_text(record.payload) == payload ? 1 : 0; },
         10s);
-    ::_exit(read == 6000 ? 0 : 4);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
+    return read == 6000 ? 0 : 4;
+  });
   ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
-  ASSERT_NE(WEXITSTATUS(status), 78) << "seccomp refused the filter";
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: an append failed; 4: not every record read back";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "78: seccomp refused the filter; 3: an append failed; 4: not every record read back";
 }
 
 // On tmpfs even reading a page without blocks takes one, so on a full tmpfs that read is a
@@ -564,10 +575,7 @@ TEST(MmapLogFaults, RecordEndingWhereTheBlocksEndOnAFullTmpfsIsAnErrorNotASigbus
             // The first record ends at 1 KiB, each next one 1 KiB on: the last at exactly
             // kInitialAllocationBytes, where the blocks a new segment gets end.
             if (!writer.append(as_bytes(std::string(1024 - 64 - 16, 'a')))) return 3;
-            const int filler = ::open((dir.str() + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);
-            const std::string block(4096, 'f');
-            while (::write(filler, block.data(), block.size()) > 0) {
-            }
+            if (!fill_the_disk(dir)) return 3;
             const std::string payload(1024 - 16, 'p');
             std::uint64_t end = 1024;
             int refused = 0;
@@ -646,21 +654,17 @@ TEST(MmapLogFaults, SparseSegmentWithoutFallocateIsAllocatedBeforeItIsWritten) {
   const auto settings = small_segments(65536);
   const int fd = sparse_segment(dir, settings);
   ASSERT_GE(fd, 0);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::alarm(20);
-    if (!mlops::testing::make_fallocate_unsupported()) ::_exit(78);
-    if (::fallocate(fd, 0, 0, 4096) == 0 || errno != EOPNOTSUPP) ::_exit(79);
+  const int status = in_a_child([&] {
+    if (!mlops::testing::make_fallocate_unsupported()) return 78;
+    if (::fallocate(fd, 0, 0, 4096) == 0 || errno != EOPNOTSUPP) return 79;
     auto log = open_log(dir, settings);
     mq::LogWriter writer(log);
-    if (!writer.append(as_bytes("y"))) ::_exit(2);
+    if (!writer.append(as_bytes("y"))) return 2;
     struct stat after {};
-    if (::fstat(fd, &after) != 0) ::_exit(3);
-    ::_exit(after.st_blocks * 512 >= 65536 ? 0 : 4);
-  }
+    if (::fstat(fd, &after) != 0) return 3;
+    return after.st_blocks * 512 >= 65536 ? 0 : 4;
+  });
   ::close(fd);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << "the writer died of signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 0)
       << "78: no seccomp; 79: fallocate still works; 4: written without its blocks";
